@@ -1,0 +1,1 @@
+"""claude_bedrock: Claude on Amazon Bedrock (placeholder, replaced below)."""
