@@ -1,0 +1,1 @@
+"""Local Bedrock emulator (work in progress)."""
