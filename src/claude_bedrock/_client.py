@@ -1,0 +1,172 @@
+"""``AnthropicBedrock`` and ``AsyncAnthropicBedrock``: the two entry points.
+
+The constructor takes exactly the Anthropic SDK Bedrock client's arguments, so switching is
+one import; a few keyword arguments of our own follow them. Resources hang off the client
+(``client.messages``, later ``client.models``...) and are created on first use, so a client
+costs little to build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import httpx
+
+from ._base_client import DEFAULT_MAX_RETRIES, AsyncSender, ClientCore, SyncSender
+
+if TYPE_CHECKING:
+    from .resources.messages import AsyncMessages, Messages
+
+__all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock"]
+
+
+class _ClientBase:
+    _core: ClientCore
+
+    def __init__(
+        self,
+        aws_secret_key: str | None = None,
+        aws_access_key: str | None = None,
+        aws_region: str | None = None,
+        aws_profile: str | None = None,
+        aws_session_token: str | None = None,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        *,
+        control_plane_url: str | None = None,
+        context_1m: bool = False,
+        endpoint: Literal["global", "regional"] | None = None,
+    ) -> None:
+        self._core = ClientCore(
+            aws_secret_key=aws_secret_key,
+            aws_access_key=aws_access_key,
+            aws_region=aws_region,
+            aws_profile=aws_profile,
+            aws_session_token=aws_session_token,
+            api_key=api_key,
+            base_url=base_url,
+            control_plane_url=control_plane_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            context_1m=context_1m,
+            endpoint=endpoint,
+        )
+
+    @property
+    def aws_region(self) -> str:
+        return self._core.aws_region
+
+    @property
+    def base_url(self) -> str:
+        return self._core.endpoints.runtime
+
+    @property
+    def control_plane_url(self) -> str:
+        return self._core.endpoints.control
+
+    @property
+    def max_retries(self) -> int:
+        return self._core.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._core.timeout
+
+    def __repr__(self) -> str:
+        return repr(self._core).replace("ClientCore", type(self).__name__, 1)
+
+
+class AnthropicBedrock(_ClientBase):
+    """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
+
+    def __init__(
+        self,
+        aws_secret_key: str | None = None,
+        aws_access_key: str | None = None,
+        aws_region: str | None = None,
+        aws_profile: str | None = None,
+        aws_session_token: str | None = None,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        *,
+        control_plane_url: str | None = None,
+        context_1m: bool = False,
+        endpoint: Literal["global", "regional"] | None = None,
+    ) -> None:
+        super().__init__(
+            aws_secret_key, aws_access_key, aws_region, aws_profile, aws_session_token,
+            api_key, base_url, timeout, max_retries, default_headers,
+            control_plane_url=control_plane_url, context_1m=context_1m, endpoint=endpoint,
+        )  # fmt: skip
+        self._sender = SyncSender(self._core, http_client)
+
+    @cached_property
+    def messages(self) -> Messages:
+        from .resources.messages import Messages
+
+        return Messages(self)
+
+    def close(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        self._sender.close()
+
+    def __enter__(self) -> AnthropicBedrock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncAnthropicBedrock(_ClientBase):
+    """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
+
+    def __init__(
+        self,
+        aws_secret_key: str | None = None,
+        aws_access_key: str | None = None,
+        aws_region: str | None = None,
+        aws_profile: str | None = None,
+        aws_session_token: str | None = None,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        *,
+        control_plane_url: str | None = None,
+        context_1m: bool = False,
+        endpoint: Literal["global", "regional"] | None = None,
+    ) -> None:
+        super().__init__(
+            aws_secret_key, aws_access_key, aws_region, aws_profile, aws_session_token,
+            api_key, base_url, timeout, max_retries, default_headers,
+            control_plane_url=control_plane_url, context_1m=context_1m, endpoint=endpoint,
+        )  # fmt: skip
+        self._sender = AsyncSender(self._core, http_client)
+
+    @cached_property
+    def messages(self) -> AsyncMessages:
+        from .resources.messages import AsyncMessages
+
+        return AsyncMessages(self)
+
+    async def close(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        await self._sender.close()
+
+    async def __aenter__(self) -> AsyncAnthropicBedrock:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

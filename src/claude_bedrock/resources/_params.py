@@ -1,0 +1,117 @@
+"""Messages API parameters → a Bedrock InvokeModel request (path, body, headers).
+
+Written once for every caller (sync, async, streaming, token counting, batches): the
+Messages body minus ``model`` and ``stream``, plus ``anthropic_version``, with betas in
+the body's ``anthropic_beta`` list, and the model ID percent-encoded as one path segment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
+
+from .._exceptions import ContextWindowError
+
+if TYPE_CHECKING:
+    from .._base_client import ClientCore
+    from ..catalog import ResolvedModel
+
+#: Bedrock's documented ``anthropic_version`` for Claude.
+BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
+CONTEXT_1M_BETA = "context-1m-2025-08-07"
+#: Values of Bedrock's ``X-Amzn-Bedrock-Service-Tier`` header (botocore's ServiceTierType).
+BEDROCK_SERVICE_TIERS = frozenset({"priority", "default", "flex", "reserved"})
+
+# Messages API body fields, in the order the Anthropic API documents them.
+BODY_FIELDS = (
+    "max_tokens", "messages", "system", "stop_sequences", "temperature", "top_p", "top_k",
+    "tools", "tool_choice", "metadata", "thinking", "container", "mcp_servers",
+    "output_config", "context_management",
+)  # fmt: skip
+
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+@dataclass(slots=True)
+class PreparedCall:
+    """Everything needed to send (and retry) one call, computed once."""
+
+    resolved: ResolvedModel
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+    def encode(self) -> bytes:
+        return _compact(self.body).encode()
+
+
+def model_path(model_id: str, operation: str) -> str:
+    """``/model/{id}/{operation}`` with the ID as one percent-encoded segment (as botocore)."""
+    return f"/model/{quote(model_id, safe='')}/{operation}"
+
+
+def collect_betas(
+    betas: Iterable[str] | None,
+    extra_headers: Mapping[str, str] | None,
+    context_1m: bool,
+) -> list[str]:
+    """Betas from ``betas=``, an ``anthropic-beta`` header and ``context_1m``, in order, once."""
+    out: list[str] = []
+    for beta in betas or ():
+        if beta not in out:
+            out.append(beta)
+    if extra_headers:
+        for key, value in extra_headers.items():
+            if key.lower() == "anthropic-beta":
+                for beta in value.split(","):
+                    beta = beta.strip()
+                    if beta and beta not in out:
+                        out.append(beta)
+    if context_1m and CONTEXT_1M_BETA not in out:
+        out.append(CONTEXT_1M_BETA)
+    return out
+
+
+def prepare(
+    core: ClientCore,
+    params: dict[str, Any],
+    *,
+    betas: Iterable[str] | None,
+    extra_headers: Mapping[str, str] | None,
+    extra_body: Mapping[str, Any] | None,
+    context_1m: bool | None,
+    endpoint: Literal["global", "regional"] | None,
+) -> PreparedCall:
+    """Resolve the model (early checks) and build the InvokeModel body and headers."""
+    model = params.pop("model")
+    if not isinstance(model, str) or not model:
+        raise TypeError(f"`model` must be a non-empty string, got {model!r}")
+    resolved = core.resolve_model(model, endpoint)
+    use_1m = core.context_1m if context_1m is None else context_1m
+    all_betas = collect_betas(betas, extra_headers, use_1m)
+    if CONTEXT_1M_BETA in all_betas and resolved.info is not None and not resolved.info.context_1m:
+        raise ContextWindowError(
+            f"{resolved.info.name} does not support the 1M-token context window "
+            f"(beta {CONTEXT_1M_BETA}); it is offered for Claude Opus 4.6, Sonnet 4.5 and "
+            "Sonnet 4. Drop context_1m=True or choose one of those models."
+        )
+    body: dict[str, Any] = {"anthropic_version": BEDROCK_ANTHROPIC_VERSION}
+    for name in BODY_FIELDS:
+        value = params.get(name)
+        if value is not None:
+            body[name] = value
+    if all_betas:
+        body["anthropic_beta"] = all_betas
+    if extra_body:
+        body.update(extra_body)
+    headers: dict[str, str] = {}
+    tier = params.get("service_tier")
+    if tier in BEDROCK_SERVICE_TIERS:
+        headers["x-amzn-bedrock-service-tier"] = str(tier)
+    if extra_headers:
+        for key, value in extra_headers.items():
+            if key.lower() != "anthropic-beta":
+                headers[key] = value
+    return PreparedCall(resolved=resolved, body=body, headers=headers)

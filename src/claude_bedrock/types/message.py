@@ -1,0 +1,116 @@
+"""Typed Messages API responses, as Bedrock's InvokeModel returns them for Claude."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+import pydantic
+
+from ._base import BaseModel
+
+__all__ = [
+    "TextBlock",
+    "ToolUseBlock",
+    "ServerToolUseBlock",
+    "ThinkingBlock",
+    "RedactedThinkingBlock",
+    "ContentBlock",
+    "Usage",
+    "Cost",
+    "Message",
+    "StopReason",
+]
+
+StopReason = Literal[
+    "end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal",
+    "model_context_window_exceeded",
+]  # fmt: skip
+
+
+class TextBlock(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+    citations: list[dict[str, Any]] | None = None
+
+
+class ToolUseBlock(BaseModel):
+    type: Literal["tool_use"] = "tool_use"
+    id: str
+    name: str
+    input: Any
+
+
+class ServerToolUseBlock(BaseModel):
+    type: Literal["server_tool_use"] = "server_tool_use"
+    id: str
+    name: str
+    input: Any
+
+
+class ThinkingBlock(BaseModel):
+    type: Literal["thinking"] = "thinking"
+    thinking: str
+    signature: str
+
+
+class RedactedThinkingBlock(BaseModel):
+    type: Literal["redacted_thinking"] = "redacted_thinking"
+    data: str
+
+
+ContentBlock = Annotated[
+    Union[TextBlock, ToolUseBlock, ServerToolUseBlock, ThinkingBlock, RedactedThinkingBlock],
+    pydantic.Field(discriminator="type"),
+]
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    service_tier: str | None = None
+
+
+class Cost(BaseModel):
+    """What a call cost, in USD, from its usage and Bedrock's price for that endpoint type.
+
+    Not part of the Anthropic API: we compute it from the catalogue, so it is an estimate
+    from list prices (no discounts, no taxes).
+    """
+
+    usd: float
+    model: str
+    endpoint_type: Literal["global", "regional"]
+    batch: bool = False
+
+
+class Message(BaseModel):
+    id: str
+    type: Literal["message"] = "message"
+    role: Literal["assistant"] = "assistant"
+    model: str
+    content: list[ContentBlock]
+    stop_reason: StopReason | None = None
+    stop_sequence: str | None = None
+    usage: Usage
+
+    # Not serialised: facts about the call that Bedrock gives outside the Messages body.
+    _cost: Cost | None = pydantic.PrivateAttr(default=None)
+    _request_id: str | None = pydantic.PrivateAttr(default=None)
+    _invocation_metrics: dict[str, Any] | None = pydantic.PrivateAttr(default=None)
+
+    @property
+    def cost(self) -> Cost | None:
+        """USD cost from the catalogue's prices (None for models the catalogue does not know)."""
+        return self._cost
+
+    @property
+    def request_id(self) -> str | None:
+        """Bedrock's ``x-amzn-RequestId`` for this call: quote it to AWS support."""
+        return self._request_id
+
+    @property
+    def invocation_metrics(self) -> dict[str, Any] | None:
+        """``amazon-bedrock-invocationMetrics`` of a streamed call (token counts, latency)."""
+        return self._invocation_metrics
