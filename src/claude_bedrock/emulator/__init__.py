@@ -1,1 +1,257 @@
-"""Local Bedrock emulator (work in progress)."""
+"""A local Amazon Bedrock emulator speaking Bedrock's wire protocol on loopback.
+
+REST-JSON routes, SigV4 (and Bedrock API key) authentication, AWS event-stream responses:
+boto3, the AWS CLI, the Anthropic SDK's ``AnthropicBedrock`` and this package's client all
+work against it with an endpoint URL. Its answers come from a pluggable engine
+(:class:`DeterministicEngine` by default), which never pretends to be Claude.
+
+    with Emulator() as emulator:
+        client = boto3.client("bedrock-runtime", endpoint_url=emulator.url,
+                              aws_access_key_id=emulator.access_key,
+                              aws_secret_access_key=emulator.secret_key,
+                              region_name=emulator.region)
+
+By default the server runs in this process, on its own event loop in a daemon thread;
+``subprocess=True`` runs ``python -m claude_bedrock serve`` instead (a separate
+interpreter: no GIL sharing with the code under test, as the benchmarks need).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess as _subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+from .app import EmulatorApp, EmulatorConfig, Extension
+from .auth import CredentialStore
+from .engine import DeterministicEngine, Engine
+from .errors import BedrockError
+from .server import Limits
+
+__all__ = [
+    "BedrockError",
+    "DeterministicEngine",
+    "Emulator",
+    "EmulatorApp",
+    "EmulatorConfig",
+    "Engine",
+]
+
+_READY_RE = re.compile(r"listening on (http://\S+)")
+
+
+class Emulator:
+    """A running emulator (start it with ``with Emulator() as emulator:`` or :meth:`start`).
+
+    ``credentials_file`` replaces the default credentials (see :mod:`.auth` for the INI
+    format); ``pace`` caps streamed output in tokens per second; ``extensions`` adds route
+    modules (``"module:function"`` paths or callables; in-process mode accepts callables,
+    subprocess mode only paths).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        credentials_file: str | Path | None = None,
+        engine: Engine | None = None,
+        region: str = "us-east-1",
+        pace: float | None = None,
+        extensions: Iterable[str | Extension] = (),
+        subprocess: bool = False,
+        startup_timeout: float = 20.0,
+        shutdown_timeout: float = 5.0,
+    ) -> None:
+        if subprocess and engine is not None:
+            raise ValueError("a custom engine can only run in-process (subprocess=False)")
+        self.host = host
+        self.port = port
+        self.credentials_file = Path(credentials_file) if credentials_file else None
+        self.extensions = list(extensions)
+        if subprocess and any(not isinstance(e, str) for e in self.extensions):
+            raise ValueError("subprocess mode takes extensions as 'module:function' strings")
+        store = (
+            CredentialStore.from_file(self.credentials_file)
+            if self.credentials_file
+            else CredentialStore.default()
+        )
+        self.config = EmulatorConfig(
+            region=region,
+            pace=pace,
+            credentials=store,
+            engine=engine or DeterministicEngine(),
+            limits=Limits(),
+            shutdown_timeout=shutdown_timeout,
+        )
+        self.subprocess = subprocess
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._process: _subprocess.Popen[str] | None = None
+
+    # -- credentials handy for clients -----------------------------------------------------
+
+    @property
+    def region(self) -> str:
+        return self.config.region
+
+    @property
+    def access_key(self) -> str:
+        """The first accepted access key id (the AWS example key by default)."""
+        keys = self.config.credentials.access_keys
+        if not keys:
+            raise LookupError("the credentials file defines no access key")
+        return keys[0].access_key_id
+
+    @property
+    def secret_key(self) -> str:
+        keys = self.config.credentials.access_keys
+        if not keys:
+            raise LookupError("the credentials file defines no access key")
+        return keys[0].secret_access_key
+
+    @property
+    def api_key(self) -> str:
+        """The first accepted Bedrock API key (for ``Authorization: Bearer``)."""
+        keys = self.config.credentials.api_keys
+        if not keys:
+            raise LookupError("the credentials file defines no Bedrock API key")
+        return keys[0].token
+
+    def __repr__(self) -> str:
+        mode = "subprocess" if self.subprocess else "in-process"
+        return f"Emulator(url={self.url or None!r}, {mode})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        if self.url:
+            raise RuntimeError("this emulator is already running")
+        if self.subprocess:
+            self._start_process()
+        else:
+            self._start_thread()
+        return self
+
+    def stop(self) -> None:
+        """Stop gracefully (in-flight requests get ``shutdown_timeout`` seconds)."""
+        if self._process is not None:
+            self._stop_process()
+        if self._thread is not None and self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(self.config.shutdown_timeout + 5)
+            self._thread = None
+        self.url = ""
+
+    def _start_thread(self) -> None:
+        from .runner import serve
+
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def on_ready(host: str, port: int) -> None:
+            self.url = f"http://{_url_host(host)}:{port}"
+            ready.set()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            self._stop = asyncio.Event()
+            try:
+                loop.run_until_complete(
+                    serve(
+                        self.config,
+                        self._stop,
+                        host=self.host,
+                        port=self.port,
+                        extensions=self.extensions,
+                        on_ready=on_ready,
+                    )
+                )
+            except BaseException as exc:  # reported to the starting thread
+                failure.append(exc)
+                ready.set()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="claude-bedrock-emulator", daemon=True)
+        self._thread.start()
+        if not ready.wait(self.startup_timeout):
+            raise TimeoutError("the emulator did not start in time")
+        if failure:
+            self._thread = None
+            raise RuntimeError("the emulator failed to start") from failure[0]
+
+    def _command(self) -> list[str]:
+        command = [sys.executable, "-m", "claude_bedrock", "serve"]
+        command += ["--host", self.host, "--port", str(self.port), "--region", self.region]
+        if self.credentials_file is not None:
+            command += ["--credentials-file", str(self.credentials_file)]
+        if self.config.pace:
+            command += ["--pace", str(self.config.pace)]
+        for extension in self.extensions:
+            command += ["--extension", str(extension)]
+        return command
+
+    def _start_process(self) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = _subprocess.Popen(self._command(), stdout=_subprocess.PIPE, text=True, env=env)
+        self._process = process
+        assert process.stdout is not None
+        line = _read_line(process.stdout, self.startup_timeout)
+        match = _READY_RE.search(line or "")
+        if match is None:
+            self._stop_process()
+            raise RuntimeError(f"the emulator subprocess did not start (said {line!r})")
+        self.url = match.group(1)
+        threading.Thread(target=_drain, args=(process.stdout,), daemon=True).start()
+
+    def _stop_process(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(self.config.shutdown_timeout + 5)
+            except _subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _read_line(stream: IO[str], timeout: float) -> str | None:
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return result[0] if result else None
+
+
+def _drain(stream: IO[str]) -> None:
+    for _ in stream:
+        pass

@@ -1,0 +1,185 @@
+"""The emulator application: routing, authentication, middlewares, error mapping.
+
+Extending the emulator (streaming, Converse, control plane, logging, batch, fault
+injection...) never touches this file's logic. An *extension* is a function
+``register(app: EmulatorApp) -> None`` that calls :meth:`EmulatorApp.add_route` and/or
+:meth:`EmulatorApp.add_middleware` and may keep its state in ``app.state[...]``. Built-in
+extensions are listed by import path in :data:`BUILTIN_EXTENSIONS`; more can be passed to
+:class:`EmulatorApp` (or ``Emulator(extensions=...)``).
+
+Order of a request: route lookup (unknown path: 404 ``UnknownOperationException``) ->
+``before_auth`` middlewares -> authentication (skipped for ``auth=False`` routes) ->
+middlewares -> handler. A :class:`~.errors.BedrockError` raised anywhere becomes Bedrock's
+JSON error; any other exception becomes a 500 ``InternalServerException`` that reveals
+nothing (the traceback goes to the log).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .auth import Authenticator, CredentialStore
+from .engine import DeterministicEngine, Engine
+from .errors import BedrockError, internal_error
+from .routing import Handler, Route, Router
+from .server import Limits
+from .wire import AbortConnection, AnyResponse, Request, Response
+
+__all__ = [
+    "BUILTIN_EXTENSIONS",
+    "EmulatorApp",
+    "EmulatorConfig",
+    "Extension",
+    "Middleware",
+]
+
+logger = logging.getLogger("claude_bedrock.emulator")
+
+Middleware = Callable[[Request, Handler], Awaitable[AnyResponse]]
+Extension = Callable[["EmulatorApp"], None]
+
+#: Extensions every emulator loads, as ``"module:function"`` import paths (imported lazily,
+#: in this order). Adding a feature module = adding one line here.
+BUILTIN_EXTENSIONS: tuple[str, ...] = ("claude_bedrock.emulator.runtime:register",)
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything that shapes the emulator's behaviour (shared by all extensions).
+
+    ``pace`` limits streamed output to that many tokens per second (None: as fast as
+    possible). ``region`` is used when a request does not say (Bedrock API keys).
+    """
+
+    region: str = "us-east-1"
+    pace: float | None = None
+    credentials: CredentialStore = field(default_factory=CredentialStore.default)
+    engine: Engine = field(default_factory=DeterministicEngine)
+    limits: Limits = field(default_factory=Limits)
+    shutdown_timeout: float = 10.0
+
+
+def load_extension(spec: str | Extension) -> Extension:
+    """An extension from its ``"module:function"`` path (or the callable itself)."""
+    if callable(spec):
+        return spec
+    module_name, _, attr = spec.partition(":")
+    module = importlib.import_module(module_name)
+    extension = getattr(module, attr or "register")
+    if not callable(extension):
+        raise TypeError(f"extension {spec!r} is not callable")
+    return extension  # type: ignore[no-any-return]
+
+
+class EmulatorApp:
+    """The ``Request -> Response`` callable the HTTP server runs."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        extensions: Iterable[str | Extension] = (),
+        builtin: bool = True,
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.router = Router()
+        self.state: dict[str, Any] = {}
+        self.authenticator = Authenticator(
+            self.config.credentials, default_region=self.config.region
+        )
+        self._outer: list[Middleware] = []
+        self._inner: list[Middleware] = []
+        self.add_route("GET", "/_emulator/health", self._health, auth=False)
+        for spec in [*(BUILTIN_EXTENSIONS if builtin else ()), *extensions]:
+            load_extension(spec)(self)
+
+    # -- extension API ---------------------------------------------------------------------
+
+    def add_route(
+        self,
+        method: str,
+        pattern: str,
+        handler: Handler,
+        *,
+        operation: str | None = None,
+        auth: bool = True,
+    ) -> Route:
+        """Serve ``handler`` on ``method pattern`` (``{param}`` segments, raw-path matched)."""
+        return self.router.add(method, pattern, handler, operation=operation, auth=auth)
+
+    def add_middleware(self, middleware: Middleware, *, before_auth: bool = False) -> None:
+        """Wrap every routed request: ``await middleware(request, call_next)``.
+
+        Middlewares added first run outermost. ``before_auth`` ones also see requests that
+        will fail authentication (``request.identity`` is then still None).
+        """
+        (self._outer if before_auth else self._inner).append(middleware)
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    async def __call__(self, request: Request) -> AnyResponse:
+        started = time.perf_counter()
+        try:
+            response = await self._dispatch(request)
+        except BedrockError as error:
+            response = error.to_response()
+        except AbortConnection:
+            raise
+        except Exception:
+            logger.exception(
+                "request %s failed (%s %s)", request.request_id, request.method, request.raw_path
+            )
+            response = internal_error().to_response()
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s %s %s -> %d (%.1f ms)",
+                request.request_id,
+                request.method,
+                request.raw_path,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
+        return response
+
+    async def _dispatch(self, request: Request) -> AnyResponse:
+        match = self.router.match(request.method, request.raw_path)
+        if match is None or isinstance(match, tuple):
+            raise BedrockError(
+                "UnknownOperationException",
+                "The requested operation is not recognized by the service.",
+            )
+        request.path_params = match.params
+        request.operation = match.route.operation
+        handler = _chain(self._inner, match.route.handler)
+        if match.route.auth:
+            handler = self._authenticated(handler)
+        return await _chain(self._outer, handler)(request)
+
+    def _authenticated(self, handler: Handler) -> Handler:
+        async def run(request: Request) -> AnyResponse:
+            request.identity = self.authenticator.authenticate(request)
+            return await handler(request)
+
+        return run
+
+    async def _health(self, request: Request) -> AnyResponse:
+        engine = getattr(self.config.engine, "name", type(self.config.engine).__name__)
+        return Response.json({"status": "ok", "engine": engine, "region": self.config.region})
+
+
+def _chain(middlewares: list[Middleware], handler: Handler) -> Handler:
+    for middleware in reversed(middlewares):
+        handler = _bind(middleware, handler)
+    return handler
+
+
+def _bind(middleware: Middleware, call_next: Handler) -> Handler:
+    async def run(request: Request) -> AnyResponse:
+        return await middleware(request, call_next)
+
+    return run

@@ -1,0 +1,283 @@
+"""Authentication as AWS's front door does it: SigV4 or a Bedrock API key (bearer token).
+
+The accepted identities come from a :class:`CredentialStore`: by default AWS's documented
+example key pair (account 123456789012) and one Bedrock API key, or the profiles of an
+INI file shaped like ``~/.aws/credentials``::
+
+    [default]
+    aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+    aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+    account_id = 123456789012                       ; optional (default 123456789012)
+
+    [temporary]
+    aws_access_key_id = ASIAEMULATOREXAMPLE1
+    aws_secret_access_key = ...
+    aws_session_token = ...                         ; requests must send it
+    aws_session_expiration = 2030-01-01T00:00:00Z   ; optional; later -> ExpiredTokenException
+
+    [api-key]
+    bedrock_api_key = ABSK...                       ; accepted as "Authorization: Bearer ..."
+
+Failures use AWS's error types and messages (see ``_fail``); none repeats a secret.
+The SigV4 arithmetic itself is :mod:`claude_bedrock.signing`, shared with our client.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import signing
+from .errors import BedrockError
+from .wire import Request
+
+__all__ = [
+    "DEFAULT_ACCESS_KEY",
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_API_KEY",
+    "DEFAULT_SECRET_KEY",
+    "AccessKey",
+    "ApiKey",
+    "Authenticator",
+    "CredentialStore",
+    "Identity",
+]
+
+#: AWS's documented example credentials (never valid on real AWS).
+DEFAULT_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+DEFAULT_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - public example
+DEFAULT_ACCOUNT_ID = "123456789012"
+#: The emulator's default Bedrock API key (``AWS_BEARER_TOKEN_BEDROCK``). Real long-term
+#: keys start with ``ABSK``; this one says what it is.
+DEFAULT_API_KEY = "ABSK-claude-bedrock-emulator-key"  # noqa: S105 - public, emulator only
+
+_SIGNING_SERVICE = "bedrock"
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}\Z")
+_HOST_REGION_RE = re.compile(r"bedrock(?:-runtime)?(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
+
+_BAD_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
+)
+_BAD_TOKEN = "The security token included in the request is invalid."
+_EXPIRED_TOKEN = "The security token included in the request is expired"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """One accepted AWS key pair (with its session token for temporary credentials)."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    account_id: str = DEFAULT_ACCOUNT_ID
+    profile: str = "default"
+    session_token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
+
+    @property
+    def principal(self) -> str:
+        kind = "assumed-role/emulator" if self.session_token else "user"
+        return f"arn:aws:iam::{self.account_id}:{kind}/{self.profile}"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """One accepted Bedrock API key."""
+
+    token: str = field(repr=False)
+    account_id: str = DEFAULT_ACCOUNT_ID
+    profile: str = "default"
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who made an authenticated request, and for which region."""
+
+    access_key: str
+    account_id: str
+    region: str
+    principal: str
+    method: str  # "sigv4" or "bearer"
+    profile: str = "default"
+
+
+class CredentialStore:
+    """The identities the emulator accepts."""
+
+    def __init__(self, keys: Iterable[AccessKey] = (), api_keys: Iterable[ApiKey] = ()) -> None:
+        self._keys = {key.access_key_id: key for key in keys}
+        self._api_keys = {key.token: key for key in api_keys}
+
+    @classmethod
+    def default(cls) -> CredentialStore:
+        return cls([AccessKey(DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY)], [ApiKey(DEFAULT_API_KEY)])
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> CredentialStore:
+        """Load every profile of an INI credentials file (the file replaces the defaults)."""
+        parser = configparser.ConfigParser(interpolation=None)
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+        keys: list[AccessKey] = []
+        api_keys: list[ApiKey] = []
+        for profile in parser.sections():
+            section = parser[profile]
+            account = section.get("account_id", DEFAULT_ACCOUNT_ID).strip()
+            expires = _parse_expiry(section.get("aws_session_expiration"), profile)
+            key_id = section.get("aws_access_key_id")
+            secret = section.get("aws_secret_access_key")
+            if key_id and secret:
+                token = section.get("aws_session_token") or None
+                keys.append(
+                    AccessKey(key_id.strip(), secret.strip(), account, profile, token, expires)
+                )
+            elif key_id or secret:
+                raise ValueError(
+                    f"profile [{profile}]: aws_access_key_id and aws_secret_access_key "
+                    "must be given together"
+                )
+            api_key = section.get("bedrock_api_key") or section.get("aws_bearer_token_bedrock")
+            if api_key:
+                api_keys.append(ApiKey(api_key.strip(), account, profile, expires))
+        if not keys and not api_keys:
+            raise ValueError(f"{path}: no credentials found (expected INI profiles)")
+        return cls(keys, api_keys)
+
+    def access_key(self, access_key_id: str) -> AccessKey | None:
+        return self._keys.get(access_key_id)
+
+    def api_key(self, token: str) -> ApiKey | None:
+        return self._api_keys.get(token)
+
+    @property
+    def access_keys(self) -> list[AccessKey]:
+        return list(self._keys.values())
+
+    @property
+    def api_keys(self) -> list[ApiKey]:
+        return list(self._api_keys.values())
+
+
+def _parse_expiry(value: str | None, profile: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"profile [{profile}]: aws_session_expiration is not ISO 8601") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _fail(error_type: str, message: str, *, capital: bool = False) -> BedrockError:
+    return BedrockError(error_type, message, message_key="Message" if capital else "message")
+
+
+class Authenticator:
+    """Checks a request's credentials and returns its :class:`Identity`."""
+
+    def __init__(self, store: CredentialStore, *, default_region: str = "us-east-1") -> None:
+        self.store = store
+        self.default_region = default_region
+
+    def authenticate(self, request: Request) -> Identity:
+        """Raise :class:`BedrockError` (403) unless the request is properly authenticated."""
+        header = request.headers.get("authorization")
+        if header is None:
+            # What Bedrock answers today to a request with no credentials at all.
+            raise _fail("AccessDeniedException", "Authorization header is missing", capital=True)
+        scheme, _, rest = header.strip().partition(" ")
+        if scheme.lower() == "bearer":
+            return self._bearer(request, rest.strip())
+        if scheme == signing.ALGORITHM:
+            return self._sigv4(request, header)
+        raise _fail(
+            "IncompleteSignatureException",
+            f"Authorization header requires '{signing.ALGORITHM}' or 'Bearer' scheme.",
+        )
+
+    def _bearer(self, request: Request, token: str) -> Identity:
+        key = self.store.api_key(token) if token else None
+        if key is None:
+            raise _fail(
+                "AccessDeniedException",
+                "Authentication failed: Please make sure your API Key is valid.",
+                capital=True,
+            )
+        if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+            raise _fail("ExpiredTokenException", _EXPIRED_TOKEN)
+        return Identity(
+            access_key=f"api-key:{key.profile}",
+            account_id=key.account_id,
+            region=self._region_from_host(request),
+            principal=f"arn:aws:iam::{key.account_id}:user/BedrockAPIKey-{key.profile}",
+            method="bearer",
+            profile=key.profile,
+        )
+
+    def _region_from_host(self, request: Request) -> str:
+        match = _HOST_REGION_RE.match(request.headers.get("host", "") or "")
+        return match.group(1) if match else self.default_region
+
+    def _sigv4(self, request: Request, header: str) -> Identity:
+        try:
+            parsed = signing.parse_authorization(header)
+        except signing.SignatureError as exc:
+            raise _fail("IncompleteSignatureException", f"{exc}.") from None
+        key = self.store.access_key(parsed.access_key)
+        if key is None:
+            raise _fail("UnrecognizedClientException", _BAD_TOKEN)
+        self._check_session_token(request, key)
+        if parsed.service != _SIGNING_SERVICE:
+            raise _fail(
+                "InvalidSignatureException",
+                f"Credential should be scoped to correct service: '{_SIGNING_SERVICE}'. ",
+            )
+        if not _REGION_RE.match(parsed.region):
+            raise _fail(
+                "InvalidSignatureException",
+                f"Credential should be scoped to a valid region, not '{parsed.region}'. ",
+            )
+        try:
+            signing.check_clock_skew(signing.request_timestamp(request.headers.items()))
+            valid = signing.verify(
+                request.method,
+                request.raw_path,
+                request.raw_query,
+                request.headers.items(),
+                request.body,
+                key.secret_access_key,
+                parsed,
+            )
+        except signing.RequestExpired as exc:
+            raise _fail("InvalidSignatureException", str(exc)) from None
+        except signing.SignatureError as exc:
+            raise _fail("IncompleteSignatureException", f"{exc}.") from None
+        if not valid:
+            raise _fail("InvalidSignatureException", _BAD_SIGNATURE)
+        return Identity(
+            access_key=key.access_key_id,
+            account_id=key.account_id,
+            region=parsed.region,
+            principal=key.principal,
+            method="sigv4",
+            profile=key.profile,
+        )
+
+    @staticmethod
+    def _check_session_token(request: Request, key: AccessKey) -> None:
+        sent = request.headers.get("x-amz-security-token")
+        if key.session_token is None:
+            if sent is not None:
+                raise _fail("UnrecognizedClientException", _BAD_TOKEN)
+            return
+        if sent is None or not hmac.compare_digest(sent, key.session_token):
+            raise _fail("UnrecognizedClientException", _BAD_TOKEN)
+        if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+            raise _fail("ExpiredTokenException", _EXPIRED_TOKEN)

@@ -1,0 +1,367 @@
+"""Engines produce the emulator's answers; :class:`DeterministicEngine` is the default.
+
+An engine receives a *validated* Messages API request body (Bedrock's InvokeModel body) and
+returns a Messages API response dict. Streaming is derived from that response by
+:func:`message_to_events`, so a stream always concatenates to the non-streaming answer.
+
+:class:`DeterministicEngine` is an emulator, not a model, and says so: every text it writes
+starts with ``[emulator]``. It answers from the input alone (same request, same content):
+it echoes the last user message with its token count and digest, honours ``max_tokens``,
+``stop_sequences``, ``tool_choice`` (a schema-valid ``tool_use`` input), ``thinking`` (a
+signed thinking block) and ``cache_control`` (prompt-cache usage), and reports usage from
+:mod:`.tokens`. Including ``emulator:tokens=N`` in the last user message pads the answer
+to at least N tokens, for streaming and load tests that need long outputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from . import tokens
+from .prompt_cache import PromptCache
+from .schema_values import example_for
+
+__all__ = ["DeterministicEngine", "Engine", "message_to_events", "new_message_id"]
+
+_PAD_RE = re.compile(r"\bemulator:tokens=(\d{1,7})\b")
+_MAX_PAD = 1_000_000
+_ECHO_PIECES = 200
+_DELTA_PIECES = 4
+_JSON_DELTA_CHARS = 24
+_FILLER = (
+    "The emulator keeps writing deterministic filler so that long answers can be tested "
+    "without a model. Each sentence is counted with the same rules as every input. "
+)
+_SIGNATURE_KEY = b"claude-bedrock-emulator-thinking"
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the runtime routes need from an answer generator."""
+
+    def respond(self, request: Mapping[str, Any], model: str) -> dict[str, Any]:
+        """A Messages API response for ``request``; ``model`` goes in its ``model`` field."""
+        ...
+
+    def stream_events(self, request: Mapping[str, Any], model: str) -> list[dict[str, Any]]:
+        """The Anthropic stream events of the same answer."""
+        ...
+
+
+def _base62(number: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        number, rest = divmod(number, 62)
+        chars.append(_BASE62[rest])
+    return "".join(chars)
+
+
+def new_message_id() -> str:
+    """An id shaped like Bedrock's (``msg_bdrk_01...``)."""
+    return "msg_bdrk_01" + _base62(uuid.uuid4().int, 22)
+
+
+def _new_tool_use_id() -> str:
+    return "toolu_bdrk_01" + _base62(uuid.uuid4().int, 22)
+
+
+def _text_of(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts = []
+    for block in content:
+        if isinstance(block, Mapping):
+            if block.get("type") == "text" and isinstance(block.get("text"), str):
+                parts.append(block["text"])
+            elif block.get("type") == "tool_result":
+                parts.append(_text_of(block.get("content")))
+    return "\n".join(p for p in parts if p)
+
+
+def _last_user(request: Mapping[str, Any]) -> Mapping[str, Any]:
+    for message in reversed(request.get("messages") or []):
+        if isinstance(message, Mapping) and message.get("role") == "user":
+            return message
+    return {}
+
+
+def _tool_results(message: Mapping[str, Any]) -> int:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return 0
+    return sum(1 for b in content if isinstance(b, Mapping) and b.get("type") == "tool_result")
+
+
+class DeterministicEngine:
+    """The default engine: deterministic, input-driven, clearly not Claude."""
+
+    name = "deterministic"
+
+    def __init__(self, *, min_cacheable_tokens: int = 0) -> None:
+        self.cache = PromptCache(min_tokens=min_cacheable_tokens)
+
+    def respond(self, request: Mapping[str, Any], model: str) -> dict[str, Any]:
+        user = _last_user(request)
+        user_text = _text_of(user.get("content"))
+        digest = hashlib.sha256(user_text.encode()).hexdigest()[:8]
+        segments = list(tokens.input_segments(request))
+        total_input = sum(segment.tokens for segment in segments)
+        cache = self.cache.account(segments, model)
+        planned = self._plan(request, user, user_text, digest, total_input)
+        content, stop_reason, stop_sequence = _apply_limits(request, planned)
+        return {
+            "id": new_message_id(),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": stop_sequence,
+            "usage": {
+                "input_tokens": total_input - cache.read - cache.written,
+                "cache_creation_input_tokens": cache.written,
+                "cache_read_input_tokens": cache.read,
+                "output_tokens": sum(tokens.count_block(block) for block in content),
+            },
+        }
+
+    def stream_events(self, request: Mapping[str, Any], model: str) -> list[dict[str, Any]]:
+        return message_to_events(self.respond(request, model))
+
+    # -- planning: what to say, before limits --------------------------------------------
+
+    def _plan(
+        self,
+        request: Mapping[str, Any],
+        user: Mapping[str, Any],
+        user_text: str,
+        digest: str,
+        total_input: int,
+    ) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        thinking = request.get("thinking")
+        if isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive"):
+            blocks.append(_thinking_block(user_text, digest, total_input, thinking, request))
+        tool = self._chosen_tool(request, user, user_text)
+        if tool is not None:
+            schema = tool.get("input_schema", {"type": "object"})
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": _new_tool_use_id(),
+                    "name": tool["name"],
+                    "input": example_for(schema, seed=digest),
+                }
+            )
+            return blocks
+        blocks.append({"type": "text", "text": _reply_text(user, user_text, digest)})
+        return blocks
+
+    @staticmethod
+    def _chosen_tool(
+        request: Mapping[str, Any], user: Mapping[str, Any], user_text: str
+    ) -> Mapping[str, Any] | None:
+        tools = [
+            t
+            for t in request.get("tools") or []
+            if isinstance(t, Mapping) and isinstance(t.get("name"), str) and "input_schema" in t
+        ]
+        if not tools:
+            return None
+        choice = request.get("tool_choice") or {"type": "auto"}
+        kind = choice.get("type") if isinstance(choice, Mapping) else "auto"
+        if kind == "tool":
+            return next((t for t in tools if t["name"] == choice.get("name")), None)
+        if kind == "any":
+            mentioned = _mentioned_tool(tools, user_text)
+            return mentioned if mentioned is not None else tools[0]
+        if kind == "auto" and not _tool_results(user):
+            return _mentioned_tool(tools, user_text)
+        return None
+
+
+def _mentioned_tool(tools: list[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
+    for tool in tools:
+        if re.search(rf"(?<![\w-]){re.escape(tool['name'])}(?![\w-])", text):
+            return tool
+    return None
+
+
+def _reply_text(user: Mapping[str, Any], user_text: str, digest: str) -> str:
+    count = tokens.count_text(user_text)
+    results = _tool_results(user)
+    if results:
+        lead = f"[emulator] Received {results} tool result(s)"
+    elif user_text.strip():
+        lead = "[emulator] You said"
+    else:
+        lead = "[emulator] Received a message without text"
+    echo = " ".join(user_text.split())
+    if echo:
+        cut = tokens.prefix_end(echo, _ECHO_PIECES)
+        echo = echo[:cut] + ("..." if cut < len(echo) else "")
+        lead = f'{lead}: "{echo}"'
+    text = (
+        f"{lead} ({count} tokens, digest {digest}). This is a deterministic reply from "
+        "the claude-bedrock emulator, not Claude."
+    )
+    padding = _PAD_RE.search(user_text)
+    if padding:
+        wanted = min(int(padding.group(1)), _MAX_PAD)
+        have = tokens.count_text(text)
+        per = tokens.count_text(_FILLER)
+        if have < wanted:
+            text += " " + _FILLER * (-(-(wanted - have) // per))
+            text = text[: tokens.prefix_end(text, wanted)]
+    return text
+
+
+def _thinking_block(
+    user_text: str,
+    digest: str,
+    total_input: int,
+    config: Mapping[str, Any],
+    request: Mapping[str, Any],
+) -> dict[str, Any]:
+    words = tokens.count_text(user_text)
+    text = (
+        f"[emulator] Considering a request of {total_input} input tokens; the last user "
+        f"message has {words} tokens and digest {digest}. A deterministic answer follows."
+    )
+    budget = config.get("budget_tokens")
+    if not isinstance(budget, int):
+        budget = max(1, int(request.get("max_tokens", 1)) // 2)
+    text = text[: tokens.prefix_end(text, budget)]
+    return {"type": "thinking", "thinking": text, "signature": thinking_signature(text)}
+
+
+def thinking_signature(text: str) -> str:
+    """The signature the emulator puts on (and could check for) its thinking blocks."""
+    mac = hashlib.blake2b(text.encode(), key=_SIGNATURE_KEY, digest_size=48).digest()
+    return base64.b64encode(b"EMU1" + mac).decode()
+
+
+def _apply_limits(
+    request: Mapping[str, Any], planned: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str, str | None]:
+    """Cut the planned blocks at ``max_tokens`` and at the first stop sequence."""
+    budget = int(request.get("max_tokens", 0))
+    stops = [s for s in request.get("stop_sequences") or [] if isinstance(s, str) and s]
+    content: list[dict[str, Any]] = []
+    for block in planned:
+        cost = tokens.count_block(block)
+        if block["type"] == "text":
+            text, stop = _cut_at_stop(block["text"], stops)
+            pieces = tokens.count_text(text)
+            if pieces > budget:
+                content.append({"type": "text", "text": text[: tokens.prefix_end(text, budget)]})
+                return content, "max_tokens", None
+            content.append({"type": "text", "text": text})
+            if stop is not None:
+                return content, "stop_sequence", stop
+            budget -= pieces
+        elif cost > budget:
+            if block["type"] == "thinking":
+                cut = block["thinking"][: tokens.prefix_end(block["thinking"], budget)]
+                content.append({**block, "thinking": cut, "signature": thinking_signature(cut)})
+            return content, "max_tokens", None
+        else:
+            content.append(block)
+            budget -= cost
+    stop_reason = "tool_use" if content and content[-1]["type"] == "tool_use" else "end_turn"
+    return content, stop_reason, None
+
+
+def _cut_at_stop(text: str, stops: list[str]) -> tuple[str, str | None]:
+    best: tuple[int, str] | None = None
+    for stop in stops:
+        index = text.find(stop)
+        if index >= 0 and (best is None or index < best[0]):
+            best = (index, stop)
+    return (text, None) if best is None else (text[: best[0]], best[1])
+
+
+# -- streaming -----------------------------------------------------------------------------
+
+
+def message_to_events(message: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Anthropic stream events that rebuild ``message`` exactly."""
+    usage = dict(message["usage"])
+    start_usage = {**usage, "output_tokens": min(1, usage.get("output_tokens", 0))}
+    events: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {
+                **message,
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": start_usage,
+            },
+        }
+    ]
+    for index, block in enumerate(message["content"]):
+        events.extend(_block_events(index, block))
+    events.append(
+        {
+            "type": "message_delta",
+            "delta": {
+                "stop_reason": message["stop_reason"],
+                "stop_sequence": message["stop_sequence"],
+            },
+            "usage": {"output_tokens": usage.get("output_tokens", 0)},
+        }
+    )
+    events.append({"type": "message_stop"})
+    return events
+
+
+def _block_events(index: int, block: Mapping[str, Any]) -> list[dict[str, Any]]:
+    kind = block["type"]
+    deltas: list[dict[str, Any]] = []
+    if kind == "text":
+        start: Mapping[str, Any] = {"type": "text", "text": ""}
+        deltas = [{"type": "text_delta", "text": part} for part in _text_parts(block["text"])]
+    elif kind == "thinking":
+        start = {"type": "thinking", "thinking": "", "signature": ""}
+        deltas = [
+            {"type": "thinking_delta", "thinking": part} for part in _text_parts(block["thinking"])
+        ]
+        deltas.append({"type": "signature_delta", "signature": block["signature"]})
+    elif kind == "tool_use":
+        start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+        raw = json.dumps(block["input"], ensure_ascii=False)
+        deltas = [
+            {"type": "input_json_delta", "partial_json": raw[i : i + _JSON_DELTA_CHARS]}
+            for i in range(0, len(raw), _JSON_DELTA_CHARS)
+        ]
+    else:
+        start = block
+    events: list[dict[str, Any]] = [
+        {"type": "content_block_start", "index": index, "content_block": dict(start)}
+    ]
+    events.extend({"type": "content_block_delta", "index": index, "delta": d} for d in deltas)
+    events.append({"type": "content_block_stop", "index": index})
+    return events
+
+
+def _text_parts(text: str) -> list[str]:
+    """``text`` split every few pieces; the parts concatenate back to ``text`` exactly."""
+    ends = tokens.piece_ends(text)
+    cuts = ends[_DELTA_PIECES - 1 :: _DELTA_PIECES]
+    parts, previous = [], 0
+    for cut in cuts:
+        parts.append(text[previous:cut])
+        previous = cut
+    if previous < len(text) or not parts:
+        parts.append(text[previous:])
+    return [part for part in parts if part] or [""]

@@ -1,0 +1,130 @@
+"""Bedrock's error wire format: a JSON body ``{"message": ...}`` plus ``x-amzn-ErrorType``.
+
+Status codes come from botocore's service models (``bedrock-runtime/*/service-2.json``,
+``error.httpStatusCode``); the authentication errors are the ones AWS's front door emits
+before any service code runs. Messages are fixed strings or built from request *metadata*
+(a model id, a key name): never from secrets or request bodies, so an error can be logged
+and shown anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from .wire import Response
+
+__all__ = [
+    "ERROR_STATUS",
+    "STREAM_EXCEPTION_TYPES",
+    "BedrockError",
+    "access_denied",
+    "internal_error",
+    "not_found",
+    "throttled",
+    "validation_error",
+]
+
+#: HTTP status of every error type the emulator can emit.
+ERROR_STATUS: Final[dict[str, int]] = {
+    # bedrock-runtime service model (service-2.json)
+    "AccessDeniedException": 403,
+    "ConflictException": 400,
+    "InternalServerException": 500,
+    "ModelErrorException": 424,
+    "ModelNotReadyException": 429,
+    "ModelStreamErrorException": 424,
+    "ModelTimeoutException": 408,
+    "ResourceNotFoundException": 404,
+    "ServiceQuotaExceededException": 400,
+    "ServiceUnavailableException": 503,
+    "ThrottlingException": 429,
+    "ValidationException": 400,
+    # AWS front door (authentication / routing), common to every AWS JSON service
+    "UnrecognizedClientException": 403,
+    "InvalidSignatureException": 403,
+    "IncompleteSignatureException": 403,
+    "ExpiredTokenException": 403,
+    "MissingAuthenticationTokenException": 403,
+    "UnknownOperationException": 404,
+    "RequestEntityTooLargeException": 413,
+}
+
+#: Error type -> the lower-camel member name Bedrock uses in ``:exception-type`` stream frames
+#: (the ``ResponseStream`` union of bedrock-runtime's service model).
+STREAM_EXCEPTION_TYPES: Final[dict[str, str]] = {
+    "InternalServerException": "internalServerException",
+    "ModelStreamErrorException": "modelStreamErrorException",
+    "ValidationException": "validationException",
+    "ThrottlingException": "throttlingException",
+    "ModelTimeoutException": "modelTimeoutException",
+    "ServiceUnavailableException": "serviceUnavailableException",
+}
+
+
+class BedrockError(Exception):
+    """An error Bedrock would return; raise it from any handler or middleware.
+
+    ``extra`` adds members some error shapes carry (``originalStatusCode``,
+    ``resourceName``...). ``message_key`` is ``"Message"`` for the few front-door errors
+    AWS spells with a capital M; botocore and our client read both spellings.
+    """
+
+    def __init__(
+        self,
+        error_type: str,
+        message: str,
+        *,
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+        message_key: str = "message",
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.status = status if status is not None else ERROR_STATUS.get(error_type, 400)
+        self.extra = extra or {}
+        self.message_key = message_key
+        self.headers = headers or []
+
+    def __repr__(self) -> str:
+        return f"BedrockError({self.error_type!r}, {self.message!r}, status={self.status})"
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON document of the error (also the payload of an event-stream exception)."""
+        return {self.message_key: self.message, **self.extra}
+
+    def to_response(self) -> Response:
+        """The HTTP response; the request id header is added by the dispatcher."""
+        body = json.dumps(self.payload(), separators=(",", ":")).encode()
+        headers = [("x-amzn-ErrorType", self.error_type), *self.headers]
+        return Response(status=self.status, body=body, headers=headers)
+
+
+def validation_error(message: str) -> BedrockError:
+    """A 400 ``ValidationException``."""
+    return BedrockError("ValidationException", message)
+
+
+def access_denied(message: str) -> BedrockError:
+    """A 403 ``AccessDeniedException``."""
+    return BedrockError("AccessDeniedException", message)
+
+
+def not_found(message: str) -> BedrockError:
+    """A 404 ``ResourceNotFoundException``."""
+    return BedrockError("ResourceNotFoundException", message)
+
+
+def throttled(message: str = "Too many requests, please wait before trying again.") -> BedrockError:
+    """A 429 ``ThrottlingException`` (Bedrock's wording by default)."""
+    return BedrockError("ThrottlingException", message)
+
+
+def internal_error() -> BedrockError:
+    """A 500 ``InternalServerException`` that reveals nothing about the failure."""
+    return BedrockError(
+        "InternalServerException",
+        "The server encountered an internal error while processing the request.",
+    )

@@ -1,0 +1,121 @@
+"""A small router for REST paths with ``{param}`` segments.
+
+Matching is done on the *raw* (percent-encoded) path, segment by segment, and only then are
+parameters unquoted: Bedrock model IDs contain ``:`` and ARNs contain ``/``, which clients
+send percent-encoded inside one segment (``arn%3Aaws%3A...%2Fmodel``), so decoding first
+would split an ARN across segments. Routes are bucketed by segment count, so a lookup costs
+a dict access plus a short scan, whatever the number of routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from .wire import AnyResponse, Request
+
+__all__ = ["Handler", "Match", "Route", "Router"]
+
+Handler = Callable[[Request], Awaitable[AnyResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One registered route.
+
+    ``auth=False`` skips authentication (emulator-only endpoints such as health checks);
+    ``operation`` is the AWS operation name exposed to middlewares.
+    """
+
+    method: str
+    pattern: str
+    handler: Handler
+    segments: tuple[str | None, ...]
+    params: tuple[str | None, ...]
+    operation: str | None = None
+    auth: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    route: Route
+    params: dict[str, str]
+
+
+class Router:
+    """Maps ``(method, raw path)`` to a handler.
+
+    ``{name}`` matches exactly one non-empty segment; literal segments must match exactly.
+    Literal routes win over parameterised ones at equal length (registration order otherwise).
+    """
+
+    def __init__(self) -> None:
+        self._by_length: dict[int, list[Route]] = {}
+
+    def add(
+        self,
+        method: str,
+        pattern: str,
+        handler: Handler,
+        *,
+        operation: str | None = None,
+        auth: bool = True,
+    ) -> Route:
+        """Register ``handler`` for ``method`` on ``pattern`` (e.g. ``/model/{modelId}/invoke``)."""
+        if not pattern.startswith("/"):
+            raise ValueError(f"route pattern must start with '/': {pattern!r}")
+        parts = pattern.split("/")[1:]
+        segments: list[str | None] = []
+        params: list[str | None] = []
+        for part in parts:
+            if part.startswith("{") and part.endswith("}"):
+                segments.append(None)
+                params.append(part[1:-1])
+            else:
+                segments.append(part)
+                params.append(None)
+        route = Route(
+            method.upper(), pattern, handler, tuple(segments), tuple(params), operation, auth
+        )
+        bucket = self._by_length.setdefault(len(parts), [])
+        for existing in bucket:
+            if existing.method == route.method and existing.segments == route.segments:
+                raise ValueError(f"duplicate route {route.method} {pattern}")
+        bucket.append(route)
+        # Literal routes first: fewer parameters sorts earlier (stable for equal counts).
+        bucket.sort(key=lambda r: sum(s is None for s in r.segments))
+        return route
+
+    def match(self, method: str, raw_path: str) -> Match | None | tuple[str, ...]:
+        """The match, or ``None`` if no route has this path, or the allowed methods
+        (a tuple) if the path exists for other methods only."""
+        parts = raw_path.split("/")[1:]
+        bucket = self._by_length.get(len(parts))
+        if not bucket:
+            return None
+        allowed: list[str] = []
+        for route in bucket:
+            found = _match_segments(route, parts)
+            if found is None:
+                continue
+            if route.method == method:
+                return Match(route, found)
+            allowed.append(route.method)
+        return tuple(allowed) if allowed else None
+
+    def routes(self) -> list[Route]:
+        """Every registered route (for introspection and docs)."""
+        return [route for bucket in self._by_length.values() for route in bucket]
+
+
+def _match_segments(route: Route, parts: list[str]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for expected, name, actual in zip(route.segments, route.params, parts, strict=True):
+        if expected is None:
+            if not actual:
+                return None
+            params[name or ""] = unquote(actual)
+        elif expected != actual:
+            return None
+    return params

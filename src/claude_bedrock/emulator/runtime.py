@@ -1,0 +1,199 @@
+"""Bedrock runtime routes: InvokeModel and InvokeModelWithResponseStream.
+
+``POST /model/{modelId}/invoke`` answers with the Messages API JSON and Bedrock's usage
+headers. ``POST /model/{modelId}/invoke-with-response-stream`` answers with AWS
+event-stream frames: one ``chunk`` event per Anthropic stream event, whose JSON payload is
+``{"bytes": base64(event JSON)}``; the final ``message_stop`` event carries
+``amazon-bedrock-invocationMetrics`` as Bedrock's does.
+
+Test hook (emulator only): the request header ``x-emulator-stream-fault: NAME@N`` makes a
+stream fail after ``N`` events (``@N`` optional, default 0). ``NAME`` is one of the stream
+exception members of the service model (``throttlingException``, ``modelStreamErrorException``,
+``internalServerException``, ``validationException``, ``serviceUnavailableException``,
+``modelTimeoutException``; the ``ThrottlingException`` spelling works too), sent as an
+``:exception-type`` frame; or ``reset`` (TCP reset) / ``truncate`` (connection closed
+without the end of the chunked body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .. import eventstream
+from . import tokens
+from .app import EmulatorApp
+from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
+from .models import InvocationModel, resolve_invocation_model
+from .validation import validate_invoke_body
+from .wire import AbortConnection, Request, Response, StreamingResponse
+
+__all__ = ["STREAM_FAULT_HEADER", "register"]
+
+STREAM_FAULT_HEADER: Final = "x-emulator-stream-fault"
+EVENTSTREAM_CONTENT_TYPE: Final = "application/vnd.amazon.eventstream"
+
+_STREAM_MESSAGES: Final[dict[str, str]] = {
+    "throttlingException": "Too many requests, please wait before trying again.",
+    "modelStreamErrorException": "The model stream was interrupted (injected by the emulator).",
+    "internalServerException": "The server encountered an internal error while processing "
+    "the request.",
+    "validationException": "The request failed validation (injected by the emulator).",
+    "serviceUnavailableException": "The service is temporarily unavailable. Try again later.",
+    "modelTimeoutException": "The model took too long to respond (injected by the emulator).",
+}
+_ABORTS: Final = {"reset": True, "truncate": False}
+_PADDING: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def register(app: EmulatorApp) -> None:
+    """Install the runtime routes on ``app``."""
+    routes = _RuntimeRoutes(app)
+    app.add_route("POST", "/model/{modelId}/invoke", routes.invoke, operation="InvokeModel")
+    app.add_route(
+        "POST",
+        "/model/{modelId}/invoke-with-response-stream",
+        routes.invoke_stream,
+        operation="InvokeModelWithResponseStream",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    name: str
+    after: int
+
+
+def _parse_fault(value: str | None) -> _Fault | None:
+    if value is None:
+        return None
+    name, _, count = value.strip().partition("@")
+    name = STREAM_EXCEPTION_TYPES.get(name, name)
+    if name not in _STREAM_MESSAGES and name not in _ABORTS:
+        raise validation_error(f"Unknown {STREAM_FAULT_HEADER} value: {name!r}.")
+    if count and not count.isdigit():
+        raise validation_error(f"{STREAM_FAULT_HEADER}: expected NAME@N with N an integer.")
+    return _Fault(name, int(count or 0))
+
+
+class _RuntimeRoutes:
+    def __init__(self, app: EmulatorApp) -> None:
+        self.app = app
+
+    def _prepare(self, request: Request) -> tuple[InvocationModel, dict[str, Any]]:
+        region = request.identity.region if request.identity else self.app.config.region
+        model = resolve_invocation_model(request.path_params["modelId"], region)
+        body = validate_invoke_body(request.body, max_output_tokens=model.max_output_tokens)
+        limit = model.context_limit(body.get("anthropic_beta") or [])
+        if limit is not None and tokens.count_input_tokens(body) + body["max_tokens"] > limit:
+            raise validation_error("Input is too long for requested model.")
+        return model, body
+
+    async def invoke(self, request: Request) -> Response:
+        model, body = self._prepare(request)
+        message = self.app.config.engine.respond(body, model.response_name)
+        usage = message["usage"]
+        latency = int((time.monotonic() - request.received_at) * 1000)
+        headers = [
+            ("X-Amzn-Bedrock-Input-Token-Count", str(usage["input_tokens"])),
+            ("X-Amzn-Bedrock-Output-Token-Count", str(usage["output_tokens"])),
+            ("X-Amzn-Bedrock-Invocation-Latency", str(latency)),
+        ]
+        if usage.get("cache_read_input_tokens") or usage.get("cache_creation_input_tokens"):
+            headers += [
+                (
+                    "X-Amzn-Bedrock-Cache-Read-Input-Token-Count",
+                    str(usage.get("cache_read_input_tokens", 0)),
+                ),
+                (
+                    "X-Amzn-Bedrock-Cache-Write-Input-Token-Count",
+                    str(usage.get("cache_creation_input_tokens", 0)),
+                ),
+            ]
+        return Response.json(message, headers=headers)
+
+    async def invoke_stream(self, request: Request) -> StreamingResponse:
+        fault = _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
+        model, body = self._prepare(request)
+        events = self.app.config.engine.stream_events(body, model.response_name)
+        frames = _frames(events, request.received_at, self.app.config.pace, fault)
+        return StreamingResponse(
+            body=frames,
+            content_type=EVENTSTREAM_CONTENT_TYPE,
+            headers=[("X-Amzn-Bedrock-Content-Type", "application/json")],
+        )
+
+
+def _usage(events: list[dict[str, Any]]) -> dict[str, int]:
+    usage: dict[str, int] = {}
+    for event in events:
+        if event["type"] == "message_start":
+            usage.update(event["message"].get("usage", {}))
+        elif event["type"] == "message_delta":
+            usage.update(event.get("usage", {}))
+    return usage
+
+
+def _metrics(usage: Mapping[str, int], started: float, first_byte: float) -> dict[str, int]:
+    now = time.monotonic()
+    metrics = {
+        "inputTokenCount": usage.get("input_tokens", 0),
+        "outputTokenCount": usage.get("output_tokens", 0),
+        "invocationLatency": int((now - started) * 1000),
+        "firstByteLatency": int((first_byte - started) * 1000),
+    }
+    if usage.get("cache_read_input_tokens") or usage.get("cache_creation_input_tokens"):
+        metrics["cacheReadInputTokenCount"] = usage.get("cache_read_input_tokens", 0)
+        metrics["cacheWriteInputTokenCount"] = usage.get("cache_creation_input_tokens", 0)
+    return metrics
+
+
+def _delta_tokens(event: Mapping[str, Any]) -> int:
+    if event["type"] != "content_block_delta":
+        return 0
+    delta = event["delta"]
+    text = delta.get("text") or delta.get("thinking") or delta.get("partial_json") or ""
+    return tokens.count_text(text)
+
+
+def chunk_frame(event: Mapping[str, Any], index: int) -> bytes:
+    """One Bedrock ``chunk`` frame carrying an Anthropic stream event.
+
+    ``p`` is the padding field Bedrock adds to hide payload sizes; clients must ignore it.
+    """
+    raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    payload = {"bytes": base64.b64encode(raw).decode(), "p": _PADDING[: 8 + index % 40]}
+    return eventstream.encode_event("chunk", json.dumps(payload, separators=(",", ":")).encode())
+
+
+async def _frames(
+    events: list[dict[str, Any]], started: float, pace: float | None, fault: _Fault | None
+) -> AsyncIterator[bytes]:
+    usage = _usage(events)
+    first_byte = time.monotonic()
+    deadline = time.monotonic()
+    for index, event in enumerate(events):
+        if fault is not None and index == fault.after:
+            if fault.name in _ABORTS:
+                raise AbortConnection(reset=_ABORTS[fault.name])
+            error = BedrockError(fault.name, _STREAM_MESSAGES[fault.name])
+            yield eventstream.encode_exception(fault.name, json.dumps(error.payload()).encode())
+            return
+        if pace:
+            deadline += _delta_tokens(event) / pace
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        if index == 0:
+            first_byte = time.monotonic()
+        if event["type"] == "message_stop":
+            event = {
+                **event,
+                "amazon-bedrock-invocationMetrics": _metrics(usage, started, first_byte),
+            }
+        yield chunk_frame(event, index)

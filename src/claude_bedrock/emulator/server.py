@@ -1,0 +1,380 @@
+"""An asyncio HTTP/1.1 server built on ``h11``.
+
+Why not uvicorn or another ASGI server: the emulator has to control the connection itself.
+Fault injection aborts or resets a connection in the middle of a response, AWS event-stream
+frames go out as they are produced with chunked transfer encoding, and the server enforces
+Bedrock-like caps (body size, header count and size) with AWS-style errors. ASGI hides the
+socket, so those would all be workarounds; with h11 they are a few lines. h11 does the HTTP
+parsing (keep-alive, pipelining, ``Content-Length`` and chunked bodies, ``Expect:
+100-continue``); this module only moves bytes and manages connection lifetimes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+
+import h11
+
+from .errors import BedrockError
+from .routing import Handler, Match, Route, Router
+from .wire import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse
+
+__all__ = [
+    "AbortConnection",
+    "HTTPServer",
+    "Handler",
+    "Headers",
+    "Limits",
+    "Match",
+    "Request",
+    "Response",
+    "Route",
+    "Router",
+    "StreamingResponse",
+]
+
+logger = logging.getLogger("claude_bedrock.emulator")
+
+App = Callable[[Request], Awaitable[AnyResponse]]
+
+_READ_SIZE = 65536
+_SERVER_HEADER = (b"server", b"claude-bedrock-emulator")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps applied before a request reaches the application.
+
+    ``max_body_bytes`` defaults to InvokeModel's body limit (the ``Body`` blob shape of
+    bedrock-runtime's service model: ``max: 25000000``).
+    """
+
+    max_body_bytes: int = 25_000_000
+    max_header_bytes: int = 32 * 1024
+    max_header_count: int = 100
+    idle_timeout: float = 75.0
+    read_timeout: float = 60.0
+
+
+class _DateCache:
+    """``Date`` header value, formatted at most once per second (formatdate is slow)."""
+
+    __slots__ = ("_second", "_value")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def get(self) -> bytes:
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._value = formatdate(now, usegmt=True).encode()
+        return self._value
+
+
+class _Connection:
+    """Per-connection bookkeeping used by graceful shutdown."""
+
+    __slots__ = ("busy", "writer")
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.busy = False
+
+
+class HTTPServer:
+    """Serves ``app`` (an async callable ``Request -> Response | StreamingResponse``)."""
+
+    def __init__(self, app: App, *, limits: Limits | None = None) -> None:
+        self._app = app
+        self.limits = limits or Limits()
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+        self._dates = _DateCache()
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
+        """Listen on ``host:port`` (``port=0`` picks a free port); returns the bound address."""
+        self._server = await asyncio.start_server(
+            self._on_connect, host, port, backlog=4096, limit=_READ_SIZE, reuse_address=True
+        )
+        bound = self._server.sockets[0].getsockname()
+        return str(bound[0]), int(bound[1])
+
+    async def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop accepting, close idle connections, let in-flight requests finish.
+
+        Requests still running after ``timeout`` seconds are cancelled.
+        """
+        self._closing = True
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections):
+            if not conn.busy:
+                conn.writer.close()
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    # -- connection loop -------------------------------------------------------------------
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        conn = _Connection(writer)
+        self._connections.add(conn)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            await self._serve(conn, reader, writer)
+        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            _abort(writer, reset=True)
+        finally:
+            self._connections.discard(conn)
+            if task is not None:
+                self._tasks.discard(task)
+            if not writer.is_closing():
+                writer.close()
+
+    async def _serve(
+        self, conn: _Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        h11_conn = h11.Connection(
+            h11.SERVER, max_incomplete_event_size=self.limits.max_header_bytes
+        )
+        while not self._closing or conn.busy:
+            try:
+                event = await self._next_event(h11_conn, reader, writer, self.limits.idle_timeout)
+            except h11.RemoteProtocolError as exc:
+                await self._send_protocol_error(h11_conn, writer, exc)
+                return
+            if not isinstance(event, h11.Request):
+                return  # ConnectionClosed (or a stray event on a dead connection)
+            conn.busy = True
+            try:
+                keep_alive = await self._handle(h11_conn, reader, writer, event)
+            finally:
+                conn.busy = False
+            if not keep_alive or self._closing or h11_conn.our_state is not h11.DONE:
+                return
+            try:
+                h11_conn.start_next_cycle()
+            except h11.LocalProtocolError:
+                return
+
+    async def _next_event(
+        self,
+        h11_conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        timeout: float,
+    ) -> object:
+        while True:
+            event = h11_conn.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            if h11_conn.they_are_waiting_for_100_continue:
+                writer.write(h11_conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+            async with asyncio.timeout(timeout):
+                data = await reader.read(_READ_SIZE)
+            h11_conn.receive_data(data)
+
+    async def _handle(
+        self,
+        h11_conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        event: h11.Request,
+    ) -> bool:
+        """Read the body, run the app, send the response; returns whether to keep alive."""
+        request_id = str(uuid.uuid4())
+        pairs = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
+        early = self._precheck(pairs)
+        if early is not None:
+            await self._send(h11_conn, writer, early.to_response(), request_id, close=True)
+            return False
+        body = await self._read_body(h11_conn, reader, writer)
+        if body is None:
+            response = self._too_large().to_response()
+            await self._send(h11_conn, writer, response, request_id, close=True)
+            return False
+        target = event.target.decode("latin-1")
+        raw_path, _, raw_query = target.partition("?")
+        request = Request(
+            method=event.method.decode("ascii"),
+            raw_path=raw_path,
+            raw_query=raw_query,
+            headers=Headers(pairs),
+            body=body,
+            request_id=request_id,
+            received_at=time.monotonic(),
+            client=writer.get_extra_info("peername"),
+        )
+        try:
+            response = await self._app(request)
+        except AbortConnection as abort:
+            _abort(writer, reset=abort.reset)
+            return False
+        except Exception:  # the app is expected to map errors itself; this is a last resort
+            logger.exception("unhandled error in %s %s", request.method, raw_path)
+            response = Response(status=500, body=b'{"message":"Internal server error"}')
+        return await self._send(h11_conn, writer, response, request.request_id, close=False)
+
+    def _precheck(self, pairs: list[tuple[str, str]]) -> BedrockError | None:
+        if len(pairs) > self.limits.max_header_count:
+            return BedrockError(
+                "ValidationException",
+                f"Too many request headers (maximum {self.limits.max_header_count}).",
+                status=431,
+            )
+        declared = next((v for n, v in pairs if n == "content-length"), "")
+        if declared.isdigit() and int(declared) > self.limits.max_body_bytes:
+            return self._too_large()
+        return None
+
+    def _too_large(self) -> BedrockError:
+        return BedrockError(
+            "RequestEntityTooLargeException",
+            f"Request body exceeds the maximum size of {self.limits.max_body_bytes} bytes.",
+        )
+
+    async def _read_body(
+        self, h11_conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        cap = self.limits.max_body_bytes
+        while True:
+            event = await self._next_event(h11_conn, reader, writer, self.limits.read_timeout)
+            if isinstance(event, h11.Data):
+                size += len(event.data)
+                if size > cap:
+                    return None
+                chunks.append(bytes(event.data))
+            elif isinstance(event, h11.EndOfMessage):
+                return b"".join(chunks)
+            else:
+                raise ConnectionResetError("connection closed while reading the body")
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _head(
+        self, response: AnyResponse, request_id: str, *, length: int | None, close: bool
+    ) -> h11.Response:
+        headers: list[tuple[bytes, bytes]] = [
+            (b"date", self._dates.get()),
+            _SERVER_HEADER,
+            (b"x-amzn-requestid", request_id.encode()),
+        ]
+        if response.content_type is not None:
+            headers.append((b"content-type", response.content_type.encode("latin-1")))
+        if length is not None:
+            headers.append((b"content-length", str(length).encode()))
+        for name, value in response.headers:
+            headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        if close or self._closing:
+            headers.append((b"connection", b"close"))
+        return h11.Response(status_code=response.status, headers=headers)
+
+    async def _send(
+        self,
+        h11_conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        response: AnyResponse,
+        request_id: str,
+        *,
+        close: bool,
+    ) -> bool:
+        if isinstance(response, StreamingResponse):
+            return await self._send_stream(h11_conn, writer, response, request_id, close=close)
+        head = self._head(response, request_id, length=len(response.body), close=close)
+        data = h11_conn.send(head)
+        if response.body:
+            data += h11_conn.send(h11.Data(data=response.body))
+        data += h11_conn.send(h11.EndOfMessage())
+        writer.write(data)
+        await writer.drain()
+        return not close
+
+    async def _send_stream(
+        self,
+        h11_conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        response: StreamingResponse,
+        request_id: str,
+        *,
+        close: bool,
+    ) -> bool:
+        body = response.body
+        try:
+            writer.write(h11_conn.send(self._head(response, request_id, length=None, close=close)))
+            async for chunk in body:
+                if chunk:
+                    writer.write(h11_conn.send(h11.Data(data=chunk)))
+                    await writer.drain()
+            writer.write(h11_conn.send(h11.EndOfMessage()))
+            await writer.drain()
+        except AbortConnection as abort:
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            _abort(writer, reset=abort.reset)
+            return False
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:
+            logger.exception("response stream failed; dropping the connection")
+            _abort(writer, reset=True)
+            return False
+        finally:
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
+        return not close
+
+    async def _send_protocol_error(
+        self, h11_conn: h11.Connection, writer: asyncio.StreamWriter, exc: h11.RemoteProtocolError
+    ) -> None:
+        if h11_conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        status = exc.error_status_hint
+        error_type = "ValidationException"
+        message = "Malformed HTTP request."
+        if status == 431:
+            message = "Request header section too large."
+        response = BedrockError(error_type, message, status=status).to_response()
+        with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
+            await self._send(h11_conn, writer, response, str(uuid.uuid4()), close=True)
+
+
+def _abort(writer: asyncio.StreamWriter, *, reset: bool) -> None:
+    """Close the connection now; with ``reset`` the peer gets a TCP RST instead of a FIN."""
+    if reset:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+    else:
+        writer.close()
