@@ -1,0 +1,311 @@
+"""Reading the catalogue's JSON files and turning them into typed, indexed data.
+
+The built-in files and any user files share one schema (top-level keys ``models``,
+``geographies``, ``regions``, ``limits``); user files are merged over the built-in data,
+models by ``id`` and everything else key by key, so a user file can add a model, change a
+price or map a new Region without repeating the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import AnthropicError
+from ._types import BatchLimits, ModelInfo, PdfLimits, Pricing
+
+_HERE = Path(__file__).parent
+BUILTIN_FILES = ("models.json", "regions.json", "limits.json")
+SOURCES_FILE = "sources.json"
+GLOBAL = "global"
+_REQUIRED = ("id", "name", "family", "version", "scopes", "context_window", "max_output_tokens")
+# Anthropic's prompt-caching multipliers, used when a user file gives only input/output.
+_CACHE_WRITE = Decimal("1.25")
+_CACHE_WRITE_1H = Decimal(2)
+_CACHE_READ = Decimal("0.1")
+
+
+class CatalogDataError(AnthropicError, ValueError):
+    """A catalogue file (built-in or given by the user) is missing data or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Geography:
+    """One cross-Region inference geography (the ``us.`` in ``us.anthropic....``)."""
+
+    code: str
+    name: str
+    default_region: str
+    destination_regions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogData:
+    """The merged catalogue, indexed for the look-ups done on every call."""
+
+    models: dict[str, ModelInfo]
+    aliases: dict[str, str]
+    geographies: dict[str, Geography]
+    regions: dict[str, tuple[str, ...]]
+    pdf_limits: PdfLimits
+    batch_limits: BatchLimits
+    context_1m_beta: str
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """One catalogue file; prices come back as Decimal so arithmetic stays exact."""
+    try:
+        with path.open("rb") as fh:
+            data = json.load(fh, parse_float=Decimal)
+    except OSError as exc:
+        raise CatalogDataError(f"cannot read catalogue file {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CatalogDataError(f"catalogue file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogDataError(f"catalogue file {path} must hold a JSON object at top level")
+    return data
+
+
+def deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: nested objects merge, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, Mapping):
+            out[key] = deep_merge(old, value)
+        else:
+            out[key] = value
+    return out
+
+
+def merge_files(documents: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """Merge catalogue documents in order; ``models`` merge by ``id``, later files win."""
+    merged: dict[str, Any] = {}
+    models: dict[str, dict[str, Any]] = {}
+    for origin, doc in documents:
+        for entry in doc.get("models", ()):
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), str):
+                raise CatalogDataError(f"{origin}: every entry of 'models' needs a string 'id'")
+            model_id = entry["id"]
+            models[model_id] = deep_merge(models.get(model_id, {}), entry)
+        rest = {k: v for k, v in doc.items() if k != "models"}
+        merged = deep_merge(merged, rest)
+    merged["models"] = list(models.values())
+    return merged
+
+
+def load_documents(extra: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]]]:
+    docs = [(name, read_json(_HERE / name)) for name in BUILTIN_FILES]
+    docs.extend((str(p), read_json(Path(p))) for p in extra)
+    return docs
+
+
+def build(merged: Mapping[str, Any]) -> CatalogData:
+    """Validate merged data and index it (models by ID, aliases, Regions)."""
+    limits = merged.get("limits", {})
+    beta = str(limits.get("context_1m_beta", "context-1m-2025-08-07"))
+    geographies = _geographies(merged.get("geographies", {}))
+    scope_order = (GLOBAL, *geographies)
+    regions = _regions(merged.get("regions", {}), geographies)
+    common = {
+        "regional_premium_factor": Decimal(str(merged.get("regional_premium_factor", "1.1"))),
+        "context_1m_beta": beta,
+        "context_1m_tokens": int(limits.get("context_1m_tokens", 1_000_000)),
+        "long_context_threshold": int(merged.get("long_context_threshold_tokens", 200_000)),
+        "scope_order": scope_order,
+    }
+    models: dict[str, ModelInfo] = {}
+    for entry in merged.get("models", ()):
+        info = _model(entry, common)
+        models[info.id] = info
+    return CatalogData(
+        models=models,
+        aliases=_aliases(models),
+        geographies=geographies,
+        regions=regions,
+        pdf_limits=_pdf_limits(limits.get("pdf", {})),
+        batch_limits=_batch_limits(limits.get("batch", {})),
+        context_1m_beta=beta,
+    )
+
+
+def normalize_alias(name: str) -> str:
+    """Aliases match case-insensitively, with spaces or underscores standing for hyphens."""
+    return "-".join(name.strip().lower().replace("_", " ").split())
+
+
+def _geographies(raw: Mapping[str, Any]) -> dict[str, Geography]:
+    out: dict[str, Geography] = {}
+    for code, entry in raw.items():
+        try:
+            out[code] = Geography(
+                code=code,
+                name=str(entry.get("name", code.upper())),
+                default_region=str(entry["default_region"]),
+                destination_regions=tuple(entry.get("destination_regions", ())),
+            )
+        except (KeyError, AttributeError) as exc:
+            raise CatalogDataError(f"geography {code!r} needs a 'default_region'") from exc
+    return out
+
+
+def _regions(
+    raw: Mapping[str, Any], geographies: Mapping[str, Geography]
+) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for region, entry in raw.items():
+        geos = tuple(entry.get("geographies", ())) if isinstance(entry, Mapping) else ()
+        unknown = [g for g in geos if g not in geographies]
+        if unknown:
+            raise CatalogDataError(f"region {region!r} names unknown geographies {unknown}")
+        out[region] = geos
+    return out
+
+
+def _model(entry: Mapping[str, Any], common: Mapping[str, Any]) -> ModelInfo:
+    missing = [k for k in _REQUIRED if k not in entry]
+    model_id = entry.get("id", "?")
+    if missing:
+        raise CatalogDataError(f"model {model_id!r} lacks {', '.join(missing)}")
+    scopes = frozenset(entry["scopes"])
+    scope_order = common["scope_order"]
+    unknown = sorted(scopes.difference(scope_order))
+    if unknown:
+        raise CatalogDataError(
+            f"model {model_id!r} has unknown scopes {unknown}; known: {', '.join(scope_order)}"
+        )
+    released = entry.get("release_date")
+    return ModelInfo(
+        id=model_id,
+        name=str(entry["name"]),
+        family=str(entry["family"]).lower(),
+        version=str(entry["version"]),
+        scopes=scopes,
+        context_window=int(entry["context_window"]),
+        max_output_tokens=int(entry["max_output_tokens"]),
+        context_1m=bool(entry.get("context_1m", False)),
+        deprecated=bool(entry.get("deprecated", False)),
+        successor=entry.get("successor"),
+        aliases=tuple(entry.get("aliases", ())),
+        pricing=_pricing(model_id, entry.get("pricing")),
+        regional_premium=bool(entry.get("regional_premium", False)),
+        release_date=date.fromisoformat(released) if released else None,
+        bedrock_name=str(entry.get("bedrock_name") or entry["name"]),
+        on_demand=bool(entry.get("on_demand", False)),
+        max_output_tokens_beta=tuple(
+            (str(k), int(v)) for k, v in entry.get("max_output_tokens_beta", {}).items()
+        ),
+        **common,
+    )
+
+
+def _price(block: Mapping[str, Any], key: str, default: Decimal | None) -> Decimal | None:
+    value = block.get(key)
+    return default if value is None else Decimal(str(value))
+
+
+def _pricing(model_id: str, block: Any) -> Pricing:
+    if not isinstance(block, Mapping) or "input" not in block or "output" not in block:
+        raise CatalogDataError(f"model {model_id!r} needs 'pricing' with 'input' and 'output'")
+    inp = Decimal(str(block["input"]))
+    long = block.get("long_context") or {}
+    long_in = _price(long, "input", None)
+    return Pricing(
+        input=inp,
+        output=Decimal(str(block["output"])),
+        cache_write=_price(block, "cache_write", inp * _CACHE_WRITE) or Decimal(0),
+        cache_read=_price(block, "cache_read", inp * _CACHE_READ) or Decimal(0),
+        cache_write_1h=_price(block, "cache_write_1h", inp * _CACHE_WRITE_1H),
+        long_context_input=long_in,
+        long_context_output=_price(long, "output", None),
+        long_context_cache_write=_price(long, "cache_write", _mul(long_in, _CACHE_WRITE)),
+        long_context_cache_read=_price(long, "cache_read", _mul(long_in, _CACHE_READ)),
+        long_context_cache_write_1h=_price(long, "cache_write_1h", _mul(long_in, _CACHE_WRITE_1H)),
+        source=str(block.get("source", "")),
+    )
+
+
+def _mul(value: Decimal | None, factor: Decimal) -> Decimal | None:
+    return None if value is None else value * factor
+
+
+def _aliases(models: Mapping[str, ModelInfo]) -> dict[str, str]:
+    """Every name a model answers to, plus ``opus``/``sonnet``/``haiku`` for the newest.
+
+    The family aliases are computed, not written down, so that a user file adding a newer
+    model moves them. Deprecated models never become a family's default.
+    """
+    out: dict[str, str] = {}
+    newest: dict[str, ModelInfo] = {}
+    for info in models.values():
+        short = info.id.removesuffix("-v1:0").removesuffix(":0")
+        for name in (*info.aliases, short):
+            out[normalize_alias(name)] = info.id
+        best = newest.get(info.family)
+        if not info.deprecated and (best is None or _newer(info, best)):
+            newest[info.family] = info
+    for family, info in newest.items():
+        out.setdefault(family, info.id)
+    return out
+
+
+def _newer(a: ModelInfo, b: ModelInfo) -> bool:
+    return (a.release_date or date.min, a.version) > (b.release_date or date.min, b.version)
+
+
+def _pdf_limits(raw: Mapping[str, Any]) -> PdfLimits:
+    try:
+        return PdfLimits(
+            max_pages=int(raw["max_pages"]),
+            invoke_max_body_bytes=int(raw["invoke_max_body_bytes"]),
+            converse_max_documents=int(raw["converse_max_documents"]),
+            converse_max_document_bytes=int(raw["converse_max_document_bytes"]),
+            converse_max_images=int(raw["converse_max_images"]),
+            converse_max_image_bytes=int(raw["converse_max_image_bytes"]),
+            converse_max_image_pixels=int(raw["converse_max_image_pixels"]),
+            converse_document_needs_text_block=bool(raw["converse_document_needs_text_block"]),
+            converse_visual_pdf_needs_citations=bool(raw["converse_visual_pdf_needs_citations"]),
+            document_formats=tuple(raw["document_formats"]),
+            document_name_min_length=int(raw["document_name_min_length"]),
+            document_name_max_length=int(raw["document_name_max_length"]),
+            document_name_pattern=str(raw["document_name_pattern"]),
+            document_name_rule=str(raw["document_name_rule"]),
+            sources=_sources_of(raw),
+        )
+    except KeyError as exc:
+        raise CatalogDataError(f"limits.pdf lacks {exc.args[0]!r}") from exc
+
+
+def _batch_limits(raw: Mapping[str, Any]) -> BatchLimits:
+    try:
+        return BatchLimits(
+            min_records_per_job=int(raw["min_records_per_job"]),
+            max_records_per_job=int(raw["max_records_per_job"]),
+            max_records_per_file=int(raw["max_records_per_file"]),
+            max_input_file_bytes=int(raw["max_input_file_bytes"]),
+            max_job_bytes=int(raw["max_job_bytes"]),
+            timeout_hours_min=int(raw["timeout_hours_min"]),
+            timeout_hours_max=int(raw["timeout_hours_max"]),
+            timeout_hours_default=int(raw["timeout_hours_default"]),
+            input_extension=str(raw["input_extension"]),
+            price_factor=Decimal(str(raw["price_factor"])),
+            sources=_sources_of(raw),
+        )
+    except KeyError as exc:
+        raise CatalogDataError(f"limits.batch lacks {exc.args[0]!r}") from exc
+
+
+def _sources_of(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    found = {str(v) for k, v in raw.items() if k.endswith("source")}
+    return tuple(sorted(found))
+
+
+def read_sources() -> dict[str, Any]:
+    """Where each fact comes from; read only when someone asks (not on the call path)."""
+    sources = read_json(_HERE / SOURCES_FILE).get("sources", {})
+    return dict(sources) if isinstance(sources, Mapping) else {}

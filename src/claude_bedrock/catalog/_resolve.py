@@ -1,0 +1,272 @@
+"""Turning what a user typed (alias, base ID, profile ID, ARN) into the ID a call will use.
+
+Two rule sets live here. :func:`resolve` is the client's: it accepts aliases and picks a
+profile for the caller's Region. :func:`validate_invocation` is Bedrock's own, for the
+emulator: it accepts only what Bedrock accepts and refuses what Bedrock refuses.
+Every refusal says where the model *is* offered and the exact ID to use instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+from .._exceptions import ClientValidationError, InvalidModelError, ModelNotAvailableError
+from ._load import GLOBAL, CatalogData, normalize_alias
+from ._types import EndpointType, ModelInfo, ResolvedModel
+
+Endpoint = Literal["global", "regional", "in-region"]
+IN_REGION = "in-region"
+
+
+class RegionError(ClientValidationError):
+    """The Region is unknown to the catalogue, or has no geographic inference profiles."""
+
+    def __init__(self, message: str, *, region: str, known_regions: list[str]):
+        super().__init__(message)
+        self.region = region
+        self.known_regions = known_regions
+
+
+def split_prefix(data: CatalogData, model: str) -> tuple[str | None, str]:
+    """``us.anthropic.x`` -> (``us``, ``anthropic.x``); a base ID has no prefix."""
+    head, sep, rest = model.partition(".")
+    if sep and rest and (head == GLOBAL or head in data.geographies):
+        return head, rest
+    return None, model
+
+
+def lookup(data: CatalogData, model: str) -> tuple[str | None, ModelInfo, bool]:
+    """(profile prefix, model, whether ``model`` was an alias); InvalidModelError if unknown."""
+    name = model.strip()
+    prefix, base = split_prefix(data, name)
+    info = data.models.get(base)
+    if info is not None:
+        return prefix, info, False
+    model_id = data.aliases.get(normalize_alias(name))
+    if model_id is not None:
+        return None, data.models[model_id], True
+    raise unknown_model(data, name)
+
+
+def unknown_model(data: CatalogData, model: str) -> InvalidModelError:
+    prefix, base = split_prefix(data, model.strip())
+    if prefix is not None:
+        close = difflib.get_close_matches(base, list(data.models), n=3, cutoff=0.6)
+        suggestions = [f"{prefix}.{c}" for c in close]
+    else:
+        names = [*data.models, *data.aliases]
+        close = difflib.get_close_matches(normalize_alias(model), names, n=3, cutoff=0.6)
+        suggestions = list(dict.fromkeys(close))
+    hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    known = ", ".join(sorted({f"{i.family}-{i.version}" for i in data.models.values()}))
+    message = (
+        f"Unknown model {model!r}: it is neither a Bedrock Claude model ID, an inference "
+        f"profile ID nor an alias.{hint} Known models: {known}."
+    )
+    return InvalidModelError(message, model=model, suggestions=suggestions)
+
+
+def region_geographies(data: CatalogData, region: str) -> tuple[str, ...]:
+    try:
+        return data.regions[region]
+    except KeyError:
+        known = sorted(data.regions)
+        raise RegionError(
+            f"Unknown AWS Region {region!r} for Claude on Bedrock. Known Regions: "
+            f"{', '.join(known)}. A catalogue file (CLAUDE_BEDROCK_CATALOG) can add one.",
+            region=region,
+            known_regions=known,
+        ) from None
+
+
+def endpoint_of_arn(arn: str) -> EndpointType:
+    return "global" if "/global." in arn else "regional"
+
+
+def resolve(
+    data: CatalogData, model: str, region: str, endpoint: Endpoint | None = None
+) -> ResolvedModel:
+    """The client's rules: see :meth:`Catalog.resolve`."""
+    if model.startswith("arn:"):
+        return ResolvedModel(model, None, "arn", endpoint_of_arn(model), region)
+    prefix, info, via_alias = lookup(data, model)
+    geos = region_geographies(data, region)
+    if endpoint == GLOBAL:
+        return _scoped(data, info, GLOBAL, region, geos)
+    if endpoint == "regional":
+        return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
+    if endpoint == IN_REGION:
+        return _in_region(data, info, region, geos)
+    if endpoint is not None:
+        raise ValueError(f"endpoint must be 'global', 'regional' or None, not {endpoint!r}")
+    if prefix is not None:
+        return _prefixed(data, model.strip(), prefix, info, region, geos)
+    if via_alias and GLOBAL in info.scopes:
+        return _scoped(data, info, GLOBAL, region, geos)
+    return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
+
+
+def validate_invocation(data: CatalogData, model_id: str, region: str) -> ResolvedModel:
+    """Bedrock's rules for a model ID in a runtime URL: see :meth:`Catalog.validate_invocation`."""
+    geos = region_geographies(data, region)
+    if model_id.startswith("arn:"):
+        return _validate_arn(data, model_id, region, geos)
+    prefix, base = split_prefix(data, model_id)
+    info = data.models.get(base)
+    if info is None:
+        raise unknown_model(data, model_id)
+    if prefix is not None:
+        return _prefixed(data, model_id, prefix, info, region, geos)
+    return _in_region(data, info, region, geos)
+
+
+def _validate_arn(data: CatalogData, arn: str, region: str, geos: tuple[str, ...]) -> ResolvedModel:
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "bedrock" or "/" not in parts[5]:
+        raise InvalidModelError(f"{arn!r} is not a Bedrock model ARN.", model=arn)
+    arn_region, kind, resource = parts[3], *parts[5].split("/", 1)
+    if kind in ("application-inference-profile", "custom-model", "provisioned-model"):
+        return ResolvedModel(arn, None, "arn", "regional", region)
+    if arn_region and arn_region != region:
+        raise ModelNotAvailableError(
+            f"ARN {arn!r} belongs to Region {arn_region}, but the call goes to {region}. "
+            f"Call Region {arn_region}, or use the ARN of Region {region}.",
+            model=arn,
+            region=region,
+            offered_in=[arn_region],
+            suggestion=arn.replace(f":{arn_region}:", f":{region}:", 1),
+        )
+    if kind not in ("foundation-model", "inference-profile"):
+        raise InvalidModelError(f"{arn!r} is not a Bedrock model ARN.", model=arn)
+    checked = validate_invocation(data, resource, region)
+    return ResolvedModel(arn, checked.info, "arn", checked.endpoint_type, region)
+
+
+def _scoped(
+    data: CatalogData, info: ModelInfo, scope: str, region: str, geos: tuple[str, ...]
+) -> ResolvedModel:
+    if scope not in info.scopes:
+        raise not_offered(data, info, scope, region, geos)
+    endpoint: EndpointType = "global" if scope == GLOBAL else "regional"
+    return ResolvedModel(info.profile_id(scope), info, scope, endpoint, region)
+
+
+def _regional_scope(data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]) -> str:
+    """The region's preferred geography that offers the model (Tokyo: jp, else apac)."""
+    for geo in geos:
+        if geo in info.scopes:
+            return geo
+    if not geos:
+        raise _no_geography(data, info, region)
+    return geos[0]
+
+
+def _prefixed(
+    data: CatalogData,
+    model: str,
+    prefix: str,
+    info: ModelInfo,
+    region: str,
+    geos: tuple[str, ...],
+) -> ResolvedModel:
+    if prefix not in info.scopes:
+        raise not_offered(data, info, prefix, region, geos)
+    if prefix != GLOBAL and prefix not in geos:
+        raise _wrong_geography(data, model, prefix, info, region, geos)
+    return _scoped(data, info, prefix, region, geos)
+
+
+def _in_region(
+    data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]
+) -> ResolvedModel:
+    """The base ID itself: single-Region on-demand throughput, which few models allow."""
+    if info.on_demand and any(g in info.scopes for g in geos):
+        return ResolvedModel(info.id, info, IN_REGION, "regional", region)
+    use, use_region = _suggestion(data, info, region, geos, exclude=IN_REGION)
+    where = "" if use is None else f" {_use_text(use, use_region, region)}"
+    raise ModelNotAvailableError(
+        f"Invocation of model ID {info.id} ({info.name}) with on-demand throughput isn't "
+        f"supported in {region}. Retry with the ID or ARN of an inference profile that "
+        f"contains this model: it is offered in: {', '.join(info.offered_scopes)}.{where}",
+        model=info.id,
+        region=region,
+        offered_in=list(info.offered_scopes),
+        suggestion=use,
+    )
+
+
+def not_offered(
+    data: CatalogData, info: ModelInfo, scope: str, region: str, geos: tuple[str, ...]
+) -> ModelNotAvailableError:
+    if scope == GLOBAL:
+        where = "through the global endpoint ('global.' inference profiles)"
+    else:
+        where = f"in geography '{scope}' (region {region})"
+    use, use_region = _suggestion(data, info, region, geos, exclude=scope)
+    tail = f" {_use_text(use, use_region, region)}" if use else ""
+    return ModelNotAvailableError(
+        f"{info.name} is not offered {where}. It is offered in: "
+        f"{', '.join(info.offered_scopes) or 'nowhere'}.{tail}",
+        model=info.profile_id(scope),
+        region=region,
+        offered_in=list(info.offered_scopes),
+        suggestion=use,
+    )
+
+
+def _no_geography(data: CatalogData, info: ModelInfo, region: str) -> ModelNotAvailableError:
+    use, use_region = _suggestion(data, info, region, (), exclude="")
+    tail = f" {_use_text(use, use_region, region)}" if use else ""
+    return ModelNotAvailableError(
+        f"Region {region} has no regional (geographic) inference profiles: Claude is reached "
+        f"from there through 'global.' profiles only. {info.name} is offered in: "
+        f"{', '.join(info.offered_scopes)}.{tail}",
+        model=info.id,
+        region=region,
+        offered_in=list(info.offered_scopes),
+        suggestion=use,
+    )
+
+
+def _wrong_geography(
+    data: CatalogData,
+    model: str,
+    prefix: str,
+    info: ModelInfo,
+    region: str,
+    geos: tuple[str, ...],
+) -> ModelNotAvailableError:
+    home = data.geographies[prefix].default_region
+    here = next((g for g in (*geos, GLOBAL) if g in info.scopes), None)
+    alternative = f" or use model '{info.profile_id(here)}' from {region}" if here else ""
+    region_geo = ", ".join(f"'{g}'" for g in geos) or "no geography"
+    return ModelNotAvailableError(
+        f"Model '{model}' is an inference profile of geography '{prefix}', but region "
+        f"{region} is in {region_geo}: '{prefix}.' profiles are called from Regions of "
+        f"that geography only. Use region {home} with model '{model}'{alternative}.",
+        model=model,
+        region=region,
+        offered_in=list(info.offered_scopes),
+        suggestion=info.profile_id(here) if here else model,
+    )
+
+
+def _suggestion(
+    data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...], *, exclude: str
+) -> tuple[str | None, str]:
+    """The best ID to use instead (and the Region to call it from): same Region first."""
+    same_region = (GLOBAL, *geos) if exclude != GLOBAL else (*geos, GLOBAL)
+    for scope in same_region:
+        if scope != exclude and scope in info.scopes:
+            return info.profile_id(scope), region
+    for scope in info.offered_scopes:
+        if scope != GLOBAL and scope != exclude and scope in data.geographies:
+            return info.profile_id(scope), data.geographies[scope].default_region
+    return None, region
+
+
+def _use_text(model_id: str | None, use_region: str, region: str) -> str:
+    if use_region == region:
+        return f"Use model '{model_id}' (works from {region})."
+    return f"Use region {use_region} with model '{model_id}'."

@@ -1,0 +1,211 @@
+"""The catalogue's value types: plain frozen dataclasses, cheap to build and safe to share.
+
+Prices are :class:`~decimal.Decimal` so that a regional premium (x1.1) or a batch discount
+(x0.5) never drifts: ``3.3`` USD must stay ``3.3``, not ``3.3000000000000003``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+Scope = Literal["global", "us", "eu", "jp", "apac", "in-region", "arn"]
+EndpointType = Literal["global", "regional"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    """USD per million tokens on one endpoint type.
+
+    ``long_context_*`` are None for models without the 1M-token beta: they can never
+    receive more than 200K input tokens, so the question does not arise.
+    """
+
+    input: Decimal
+    output: Decimal
+    cache_write: Decimal
+    cache_read: Decimal
+    long_context_input: Decimal | None = None
+    long_context_output: Decimal | None = None
+    cache_write_1h: Decimal | None = None
+    long_context_cache_write: Decimal | None = None
+    long_context_cache_read: Decimal | None = None
+    long_context_cache_write_1h: Decimal | None = None
+    source: str = ""
+
+    @property
+    def has_long_context(self) -> bool:
+        return self.long_context_input is not None
+
+    def scaled(self, factor: Decimal) -> Pricing:
+        """The same price list multiplied by ``factor`` (regional premium, batch discount)."""
+
+        def mul(value: Decimal | None) -> Decimal | None:
+            return None if value is None else value * factor
+
+        return Pricing(
+            input=self.input * factor,
+            output=self.output * factor,
+            cache_write=self.cache_write * factor,
+            cache_read=self.cache_read * factor,
+            long_context_input=mul(self.long_context_input),
+            long_context_output=mul(self.long_context_output),
+            cache_write_1h=mul(self.cache_write_1h),
+            long_context_cache_write=mul(self.long_context_cache_write),
+            long_context_cache_read=mul(self.long_context_cache_read),
+            long_context_cache_write_1h=mul(self.long_context_cache_write_1h),
+            source=self.source,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """Everything the client and the emulator need to know about one Bedrock Claude model."""
+
+    id: str
+    name: str
+    family: str
+    version: str
+    scopes: frozenset[str]
+    context_window: int
+    max_output_tokens: int
+    context_1m: bool
+    deprecated: bool
+    successor: str | None
+    aliases: tuple[str, ...]
+    pricing: Pricing
+    regional_premium: bool
+    regional_premium_factor: Decimal = Decimal("1.1")
+    release_date: date | None = None
+    bedrock_name: str = ""
+    on_demand: bool = False
+    context_1m_tokens: int = 1_000_000
+    context_1m_beta: str = "context-1m-2025-08-07"
+    long_context_threshold: int = 200_000
+    max_output_tokens_beta: tuple[tuple[str, int], ...] = ()
+    scope_order: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def api_name(self) -> str | None:
+        """The Anthropic API model name (``claude-sonnet-4-5-20250929``) when one is known."""
+        dated = [a for a in self.aliases if a.startswith("claude-") and a[-8:].isdigit()]
+        return dated[0] if dated else None
+
+    @property
+    def offered_scopes(self) -> tuple[str, ...]:
+        """Scopes in a stable, human order: global first, then geographies as in the data."""
+        order = self.scope_order or tuple(sorted(self.scopes))
+        return tuple(s for s in order if s in self.scopes)
+
+    def profile_id(self, scope: str) -> str:
+        """The inference-profile ID of this model in ``scope`` (``us.anthropic....``)."""
+        return f"{scope}.{self.id}"
+
+    def pricing_for(self, endpoint_type: EndpointType) -> Pricing:
+        """Prices on ``endpoint_type``: regional endpoints cost more for newer models only."""
+        if endpoint_type == "regional" and self.regional_premium:
+            return self.pricing.scaled(self.regional_premium_factor)
+        return self.pricing
+
+    def context_limit(self, betas: tuple[str, ...] | list[str] = ()) -> int:
+        """Tokens (input + max_tokens) the model accepts, given the beta flags sent."""
+        if self.context_1m and self.context_1m_beta in betas:
+            return self.context_1m_tokens
+        return self.context_window
+
+    def output_limit(self, betas: tuple[str, ...] | list[str] = ()) -> int:
+        """Largest ``max_tokens`` the model accepts, given the beta flags sent."""
+        limit = self.max_output_tokens
+        for beta, tokens in self.max_output_tokens_beta:
+            if beta in betas:
+                limit = max(limit, tokens)
+        return limit
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedModel:
+    """What a call will use: the ID that goes in the URL, and what we know about it.
+
+    ``scope`` is the routing: ``global``, a geography (``us``/``eu``/``jp``/``apac``),
+    ``in-region`` (the base ID, single-Region on-demand) or ``arn`` (passed through).
+    ``endpoint_type`` is what the price depends on: ``global`` or ``regional``.
+    """
+
+    model_id: str
+    info: ModelInfo | None
+    scope: str
+    endpoint_type: EndpointType
+    region: str
+
+    @property
+    def base_id(self) -> str | None:
+        return self.info.id if self.info is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class CostBreakdown:
+    """A priced request, line by line, in exact decimal USD."""
+
+    input: Decimal
+    output: Decimal
+    cache_write: Decimal
+    cache_read: Decimal
+    endpoint_type: EndpointType
+    long_context: bool
+    batch: bool
+
+    @property
+    def total(self) -> Decimal:
+        return self.input + self.output + self.cache_write + self.cache_read
+
+
+@dataclass(frozen=True, slots=True)
+class PdfLimits:
+    """Bedrock's limits on PDFs and other documents (InvokeModel and Converse)."""
+
+    max_pages: int
+    invoke_max_body_bytes: int
+    converse_max_documents: int
+    converse_max_document_bytes: int
+    converse_max_images: int
+    converse_max_image_bytes: int
+    converse_max_image_pixels: int
+    converse_document_needs_text_block: bool
+    converse_visual_pdf_needs_citations: bool
+    document_formats: tuple[str, ...]
+    document_name_min_length: int
+    document_name_max_length: int
+    document_name_pattern: str
+    document_name_rule: str
+    sources: tuple[str, ...] = ()
+
+    def document_name_problem(self, name: str) -> str | None:
+        """Why Converse would refuse ``name`` as a document name, or None if it is fine."""
+        if not self.document_name_min_length <= len(name) <= self.document_name_max_length:
+            return (
+                f"a document name must have {self.document_name_min_length} to "
+                f"{self.document_name_max_length} characters (this one has {len(name)})"
+            )
+        if re.fullmatch(self.document_name_pattern, name) is None:
+            return f"a document name may only contain {self.document_name_rule}: got {name!r}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    """Bedrock batch inference (CreateModelInvocationJob) limits and price factor."""
+
+    min_records_per_job: int
+    max_records_per_job: int
+    max_records_per_file: int
+    max_input_file_bytes: int
+    max_job_bytes: int
+    timeout_hours_min: int
+    timeout_hours_max: int
+    timeout_hours_default: int
+    input_extension: str
+    price_factor: Decimal
+    sources: tuple[str, ...] = ()
