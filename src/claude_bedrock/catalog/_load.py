@@ -9,12 +9,12 @@ price or map a new Region without repeating the rest.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .._exceptions import AnthropicError
 from ._types import BatchLimits, ModelInfo, PdfLimits, Pricing
@@ -23,6 +23,7 @@ _HERE = Path(__file__).parent
 BUILTIN_FILES = ("models.json", "regions.json", "limits.json")
 SOURCES_FILE = "sources.json"
 GLOBAL = "global"
+_T = TypeVar("_T")
 _REQUIRED = ("id", "name", "family", "version", "scopes", "context_window", "max_output_tokens")
 # Anthropic's prompt-caching multipliers, used when a user file gives only input/output.
 _CACHE_WRITE = Decimal("1.25")
@@ -121,17 +122,29 @@ def build(merged: Mapping[str, Any]) -> CatalogData:
     }
     models: dict[str, ModelInfo] = {}
     for entry in merged.get("models", ()):
-        info = _model(entry, common)
+        info = _checked(f"model {entry.get('id')!r}", _model, entry, common)
         models[info.id] = info
     return CatalogData(
         models=models,
         aliases=_aliases(models),
         geographies=geographies,
         regions=regions,
-        pdf_limits=_pdf_limits(limits.get("pdf", {})),
-        batch_limits=_batch_limits(limits.get("batch", {})),
+        pdf_limits=_checked("limits.pdf", _pdf_limits, limits.get("pdf", {})),
+        batch_limits=_checked("limits.batch", _batch_limits, limits.get("batch", {})),
         context_1m_beta=beta,
     )
+
+
+def _checked(what: str, func: Callable[..., _T], *args: Any) -> _T:
+    """Run a builder; a wrong type or value in the data becomes a CatalogDataError."""
+    try:
+        return func(*args)
+    except CatalogDataError:
+        raise
+    except KeyError as exc:
+        raise CatalogDataError(f"{what} lacks {exc.args[0]!r}") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise CatalogDataError(f"{what} has a malformed value: {exc}") from exc
 
 
 def normalize_alias(name: str) -> str:
@@ -196,6 +209,7 @@ def _model(entry: Mapping[str, Any], common: Mapping[str, Any]) -> ModelInfo:
         regional_premium=bool(entry.get("regional_premium", False)),
         release_date=date.fromisoformat(released) if released else None,
         bedrock_name=str(entry.get("bedrock_name") or entry["name"]),
+        api_name=entry.get("api_name"),
         on_demand=bool(entry.get("on_demand", False)),
         max_output_tokens_beta=tuple(
             (str(k), int(v)) for k, v in entry.get("max_output_tokens_beta", {}).items()
@@ -244,7 +258,7 @@ def _aliases(models: Mapping[str, ModelInfo]) -> dict[str, str]:
     newest: dict[str, ModelInfo] = {}
     for info in models.values():
         short = info.id.removesuffix("-v1:0").removesuffix(":0")
-        for name in (*info.aliases, short):
+        for name in (*info.aliases, info.api_name or short, short):
             out[normalize_alias(name)] = info.id
         best = newest.get(info.family)
         if not info.deprecated and (best is None or _newer(info, best)):
@@ -258,46 +272,53 @@ def _newer(a: ModelInfo, b: ModelInfo) -> bool:
     return (a.release_date or date.min, a.version) > (b.release_date or date.min, b.version)
 
 
-def _pdf_limits(raw: Mapping[str, Any]) -> PdfLimits:
+def _field(raw: Mapping[str, Any], key: str, kind: Callable[[Any], _T]) -> _T:
+    """``raw[key]`` converted by ``kind``; the error names the key when it cannot be."""
+    if key not in raw:
+        raise KeyError(key)
     try:
-        return PdfLimits(
-            max_pages=int(raw["max_pages"]),
-            invoke_max_body_bytes=int(raw["invoke_max_body_bytes"]),
-            converse_max_documents=int(raw["converse_max_documents"]),
-            converse_max_document_bytes=int(raw["converse_max_document_bytes"]),
-            converse_max_images=int(raw["converse_max_images"]),
-            converse_max_image_bytes=int(raw["converse_max_image_bytes"]),
-            converse_max_image_pixels=int(raw["converse_max_image_pixels"]),
-            converse_document_needs_text_block=bool(raw["converse_document_needs_text_block"]),
-            converse_visual_pdf_needs_citations=bool(raw["converse_visual_pdf_needs_citations"]),
-            document_formats=tuple(raw["document_formats"]),
-            document_name_min_length=int(raw["document_name_min_length"]),
-            document_name_max_length=int(raw["document_name_max_length"]),
-            document_name_pattern=str(raw["document_name_pattern"]),
-            document_name_rule=str(raw["document_name_rule"]),
-            sources=_sources_of(raw),
+        return kind(raw[key])
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise CatalogDataError(f"{key!r} has a malformed value {raw[key]!r}") from exc
+
+
+def _pdf_limits(raw: Mapping[str, Any]) -> PdfLimits:
+    ints = {
+        key: _field(raw, key, int)
+        for key in (
+            "max_pages", "invoke_max_body_bytes", "converse_max_documents",
+            "converse_max_document_bytes", "converse_max_images", "converse_max_image_bytes",
+            "converse_max_image_pixels", "document_name_min_length", "document_name_max_length",
         )
-    except KeyError as exc:
-        raise CatalogDataError(f"limits.pdf lacks {exc.args[0]!r}") from exc
+    }  # fmt: skip
+    return PdfLimits(
+        **ints,
+        converse_document_needs_text_block=_field(raw, "converse_document_needs_text_block", bool),
+        converse_visual_pdf_needs_citations=_field(
+            raw, "converse_visual_pdf_needs_citations", bool
+        ),
+        document_formats=_field(raw, "document_formats", tuple),
+        document_name_pattern=_field(raw, "document_name_pattern", str),
+        document_name_rule=_field(raw, "document_name_rule", str),
+        sources=_sources_of(raw),
+    )
 
 
 def _batch_limits(raw: Mapping[str, Any]) -> BatchLimits:
-    try:
-        return BatchLimits(
-            min_records_per_job=int(raw["min_records_per_job"]),
-            max_records_per_job=int(raw["max_records_per_job"]),
-            max_records_per_file=int(raw["max_records_per_file"]),
-            max_input_file_bytes=int(raw["max_input_file_bytes"]),
-            max_job_bytes=int(raw["max_job_bytes"]),
-            timeout_hours_min=int(raw["timeout_hours_min"]),
-            timeout_hours_max=int(raw["timeout_hours_max"]),
-            timeout_hours_default=int(raw["timeout_hours_default"]),
-            input_extension=str(raw["input_extension"]),
-            price_factor=Decimal(str(raw["price_factor"])),
-            sources=_sources_of(raw),
+    ints = {
+        key: _field(raw, key, int)
+        for key in (
+            "min_records_per_job", "max_records_per_job", "max_records_per_file",
+            "max_input_file_bytes", "max_job_bytes", "timeout_hours_min", "timeout_hours_max",
+            "timeout_hours_default",
         )
-    except KeyError as exc:
-        raise CatalogDataError(f"limits.batch lacks {exc.args[0]!r}") from exc
+    }  # fmt: skip
+    return BatchLimits(
+        **ints,
+        input_extension=_field(raw, "input_extension", str),
+        price_factor=_field(raw, "price_factor", lambda v: Decimal(str(v))),
+        sources=_sources_of(raw),
+    )
 
 
 def _sources_of(raw: Mapping[str, Any]) -> tuple[str, ...]:

@@ -81,18 +81,14 @@ class ModelInfo:
     regional_premium_factor: Decimal = Decimal("1.1")
     release_date: date | None = None
     bedrock_name: str = ""
+    #: The Anthropic API model name (``claude-sonnet-4-5-20250929``), also an alias.
+    api_name: str | None = None
     on_demand: bool = False
     context_1m_tokens: int = 1_000_000
     context_1m_beta: str = "context-1m-2025-08-07"
     long_context_threshold: int = 200_000
     max_output_tokens_beta: tuple[tuple[str, int], ...] = ()
     scope_order: tuple[str, ...] = field(default=(), compare=False)
-
-    @property
-    def api_name(self) -> str | None:
-        """The Anthropic API model name (``claude-sonnet-4-5-20250929``) when one is known."""
-        dated = [a for a in self.aliases if a.startswith("claude-") and a[-8:].isdigit()]
-        return dated[0] if dated else None
 
     @property
     def offered_scopes(self) -> tuple[str, ...]:

@@ -1,0 +1,302 @@
+"""The catalogue's data: SPEC.md's facts, Regions, limits, sources, user override files."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import claude_bedrock.catalog as catalog
+from claude_bedrock import ContextWindowError
+from claude_bedrock.catalog import (
+    CONTEXT_1M_BETA,
+    ENV_VAR,
+    Catalog,
+    CatalogDataError,
+    RegionError,
+    cost,
+)
+
+from ._spec import CONTEXT_1M, DEPRECATED, SPEC_TABLE
+
+CAT = Catalog.default()
+SRC = Path(catalog.__file__).parent
+
+
+def test_every_spec_model_with_its_scopes() -> None:
+    assert [m.id for m in CAT.models()] == [base for _, base, _ in SPEC_TABLE]
+    for name, base, offered in SPEC_TABLE:
+        info = CAT.get(base)
+        assert info.name == name
+        assert info.scopes == frozenset(offered)
+        assert info.context_1m == (base in CONTEXT_1M)
+        assert info.deprecated == (base in DEPRECATED)
+
+
+@pytest.mark.parametrize(
+    ("model", "max_output"),
+    [
+        ("opus-4.6", 128_000),
+        ("opus-4.5", 64_000),
+        ("sonnet-4.5", 64_000),
+        ("sonnet-4", 64_000),
+        ("sonnet-3.7", 64_000),
+        ("haiku-4.5", 64_000),
+        ("opus-4.1", 32_000),
+        ("opus-4", 32_000),
+        ("haiku-3.5", 8192),
+        ("haiku-3", 4096),
+    ],
+)
+def test_max_output_tokens(model: str, max_output: int) -> None:
+    info = CAT.get(model)
+    assert info.max_output_tokens == max_output
+    assert info.context_window == 200_000
+
+
+def test_successors_of_deprecated_models() -> None:
+    assert CAT.get("sonnet-3.7").successor == "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert CAT.get("haiku-3.5").successor == "anthropic.claude-haiku-4-5-20251001-v1:0"
+    for info in CAT.models():
+        assert info.successor is None or info.successor in {m.id for m in CAT.models()}
+
+
+def test_regional_premium_for_sonnet_45_and_later_only() -> None:
+    premium = {m.id for m in CAT.models() if m.regional_premium}
+    assert premium == {
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-opus-4-5-20251101-v1:0",
+        "anthropic.claude-opus-4-6-v1:0",
+    }
+    assert CAT.get("sonnet-4.5").pricing_for("regional").input == Decimal("3.3")
+
+
+def test_list_prices() -> None:
+    expected = {
+        "opus-4.6": (5, 25), "opus-4.5": (5, 25), "opus-4.1": (15, 75), "opus-4": (15, 75),
+        "sonnet-4.5": (3, 15), "sonnet-4": (3, 15), "sonnet-3.7": (3, 15),
+        "haiku-4.5": (1, 5), "haiku-3.5": (Decimal("0.8"), 4),
+        "haiku-3": (Decimal("0.25"), Decimal("1.25")),
+    }  # fmt: skip
+    for model, (inp, out) in expected.items():
+        p = CAT.get(model).pricing
+        assert (p.input, p.output) == (inp, out), model
+        assert p.has_long_context == (CAT.get(model).id in CONTEXT_1M), model
+
+
+@pytest.mark.parametrize(
+    ("region", "geo"),
+    [
+        ("us-east-1", "us"), ("us-east-2", "us"), ("us-west-1", "us"), ("us-west-2", "us"),
+        ("ca-central-1", "us"), ("sa-east-1", "us"),
+        ("eu-central-1", "eu"), ("eu-central-2", "eu"), ("eu-west-1", "eu"), ("eu-west-2", "eu"),
+        ("eu-west-3", "eu"), ("eu-north-1", "eu"), ("eu-south-1", "eu"), ("eu-south-2", "eu"),
+        ("ap-northeast-1", "jp"), ("ap-northeast-3", "jp"),
+        ("ap-northeast-2", "apac"), ("ap-south-1", "apac"), ("ap-south-2", "apac"),
+        ("ap-southeast-1", "apac"), ("ap-southeast-2", "apac"), ("ap-southeast-4", "apac"),
+    ],
+)  # fmt: skip
+def test_region_geography(region: str, geo: str) -> None:
+    assert CAT.geography(region) == geo
+
+
+def test_japan_also_reaches_apac() -> None:
+    assert CAT.geographies("ap-northeast-1") == ("jp", "apac")
+
+
+def test_region_errors() -> None:
+    with pytest.raises(RegionError, match="global.' profiles only"):
+        CAT.geography("af-south-1")
+    with pytest.raises(RegionError, match="Known Regions: af-south-1, ap-northeast-1"):
+        CAT.geography("us-gov-west-1")
+
+
+def test_every_region_and_geography_is_sourced() -> None:
+    raw = json.loads((SRC / "regions.json").read_text())
+    sources = CAT.sources()
+    for table in ("regions", "geographies"):
+        for name, entry in raw[table].items():
+            assert entry["source"] in sources, f"{table}.{name}"
+    for code, geo in raw["geographies"].items():
+        assert geo["default_region"] in raw["regions"], code
+        assert code in raw["regions"][geo["default_region"]]["geographies"], code
+
+
+def _source_refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k.endswith("source") and isinstance(v, str)]
+        return found + [r for v in node.values() for r in _source_refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _source_refs(v)]
+    return []
+
+
+def test_every_price_block_and_limit_names_a_known_source() -> None:
+    sources = CAT.sources()
+    models = json.loads((SRC / "models.json").read_text())
+    for entry in models["models"]:
+        assert entry["pricing"]["source"] in sources
+        assert entry["limits_source"] in sources
+        if entry["pricing"]["long_context"]:
+            assert entry["pricing"]["long_context"]["source"] in sources
+    limits = json.loads((SRC / "limits.json").read_text())
+    refs = _source_refs(models) + _source_refs(limits)
+    assert refs and set(refs) <= set(sources)
+
+
+def test_limits() -> None:
+    pdf, batch = catalog.pdf_limits, catalog.batch_limits
+    assert pdf is CAT.pdf_limits and batch is CAT.batch_limits
+    assert (pdf.max_pages, pdf.converse_max_documents) == (100, 5)
+    assert pdf.converse_max_document_bytes == int(4.5 * 1024 * 1024)
+    assert pdf.document_name_max_length == 200 and "pdf" in pdf.document_formats
+    assert (batch.min_records_per_job, batch.max_records_per_job) == (100, 50_000)
+    assert batch.max_input_file_bytes == 1024**3 and batch.max_job_bytes == 5 * 1024**3
+    assert batch.price_factor == Decimal("0.5")
+    assert CONTEXT_1M_BETA == CAT.context_1m_beta == "context-1m-2025-08-07"
+    with pytest.raises(AttributeError):
+        _ = catalog.no_such_thing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("Annual report 2024", True),
+        ("report-(draft) [v2]", True),
+        ("Résumé", True),
+        ("a", True),
+        ("x" * 200, True),
+        ("", False),
+        ("x" * 201, False),
+        ("two  spaces", False),
+        ("report.pdf", False),
+        ("under_score", False),
+        ("slash/name", False),
+    ],
+)
+def test_converse_document_names(name: str, ok: bool) -> None:
+    assert (catalog.pdf_limits.document_name_problem(name) is None) == ok
+
+
+def test_limits_agree_with_botocore() -> None:
+    import botocore.loaders
+
+    shapes = botocore.loaders.Loader().load_service_model("bedrock-runtime", "service-2")["shapes"]
+    assert shapes["Body"]["max"] == catalog.pdf_limits.invoke_max_body_bytes
+    name = shapes["DocumentBlockNameString"]
+    assert (name["min"], name["max"]) == (1, catalog.pdf_limits.document_name_max_length)
+    assert set(shapes["DocumentFormat"]["enum"]) == set(catalog.pdf_limits.document_formats)
+    assert "up to five documents" in shapes["Message"]["members"]["content"]["documentation"]
+
+
+def test_check_fits() -> None:
+    sonnet, haiku = CAT.get("sonnet-4.5"), CAT.get("haiku-4.5")
+    CAT.check_fits(sonnet, max_tokens=64_000, input_tokens=136_000)
+    with pytest.raises(ContextWindowError, match="context-1m-2025-08-07"):
+        CAT.check_fits(sonnet, max_tokens=1000, input_tokens=300_000)
+    CAT.check_fits(sonnet, max_tokens=1000, input_tokens=300_000, betas=[CONTEXT_1M_BETA])
+    with pytest.raises(ContextWindowError, match="1M-context model: Claude Opus 4.6"):
+        CAT.check_fits(haiku, max_tokens=1000, input_tokens=300_000, betas=[CONTEXT_1M_BETA])
+    with pytest.raises(ContextWindowError, match="64000 output tokens"):
+        CAT.check_fits(sonnet, max_tokens=64_001)
+    sonnet_37 = CAT.get("anthropic.claude-3-7-sonnet-20250219-v1:0")
+    CAT.check_fits(sonnet_37, max_tokens=128_000, betas=["output-128k-2025-02-19"])
+
+
+def _write(path: Path, doc: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(doc))
+    return path
+
+
+NEW_MODEL = {
+    "id": "anthropic.claude-opus-9-v1:0",
+    "name": "Claude Opus 9",
+    "family": "opus",
+    "version": "9",
+    "release_date": "2030-01-01",
+    "scopes": ["global", "eu"],
+    "context_window": 500000,
+    "max_output_tokens": 200000,
+    "aliases": ["opus-9"],
+    "pricing": {"input": 2, "output": 10},
+}
+
+
+def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
+    extra = _write(
+        tmp_path / "extra.json",
+        {
+            "models": [
+                NEW_MODEL,
+                {"id": "anthropic.claude-opus-4-1-20250805-v1:0", "scopes": ["us", "eu"]},
+                {"id": "anthropic.claude-3-haiku-20240307-v1:0", "pricing": {"output": 2}},
+            ],
+            "regions": {"me-central-1": {"geographies": ["eu"]}},
+        },
+    )
+    cat = Catalog.load(extra)
+    new = cat.get("opus-9")
+    assert cat.get("opus") is new  # the newest opus moves the family alias
+    assert new.pricing.cache_write == Decimal("2.5")  # Anthropic multipliers by default
+    assert cat.resolve("opus-4.1", "eu-west-1").model_id == (
+        "eu.anthropic.claude-opus-4-1-20250805-v1:0"
+    )
+    haiku_3 = cat.get("haiku-3").pricing
+    assert (haiku_3.input, haiku_3.output) == (Decimal("0.25"), Decimal(2))
+    assert cat.geography("me-central-1") == "eu"
+    assert cost(new, {"input_tokens": 1000}, "global") == 0.002
+    assert len(cat.models()) == len(SPEC_TABLE) + 1
+    assert CAT.get("opus").id == "anthropic.claude-opus-4-6-v1:0"  # default untouched
+
+
+def test_env_var_extends_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = _write(tmp_path / "a.json", {"models": [NEW_MODEL]})
+    second = _write(tmp_path / "b.json", {"models": [{**NEW_MODEL, "name": "Claude Opus Nine"}]})
+    monkeypatch.setenv(ENV_VAR, f"{first}{os.pathsep}{second}")
+    cat = Catalog.default()
+    assert cat.get("opus-9").name == "Claude Opus Nine"
+    assert Catalog.default() is cat
+    monkeypatch.delenv(ENV_VAR)
+    assert Catalog.default() is CAT
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"models": [{"name": "x"}]}, "needs a string 'id'"),
+        ({"models": [{"id": "anthropic.new-v1:0", "name": "New"}]}, "lacks family"),
+        ({"models": [{**NEW_MODEL, "scopes": ["mars"]}]}, "unknown scopes"),
+        ({"models": [{**NEW_MODEL, "pricing": {"input": 1}}]}, "'input' and 'output'"),
+        ({"regions": {"x-1": {"geographies": ["moon"]}}}, "unknown geographies"),
+        ({"geographies": {"au": {"name": "AU"}}}, "default_region"),
+        ({"limits": {"pdf": {"max_pages": None}}}, "max_pages"),
+    ],
+)
+def test_malformed_user_files(tmp_path: Path, doc: dict[str, Any], message: str) -> None:
+    with pytest.raises(CatalogDataError, match=re.escape(message)):
+        Catalog.load(_write(tmp_path / "bad.json", doc))
+
+
+def test_unreadable_user_files(tmp_path: Path) -> None:
+    with pytest.raises(CatalogDataError, match="cannot read"):
+        Catalog.load(tmp_path / "missing.json")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(CatalogDataError, match="not valid JSON"):
+        Catalog.load(tmp_path / "broken.json")
+    (tmp_path / "list.json").write_text("[]")
+    with pytest.raises(CatalogDataError, match="JSON object"):
+        Catalog.load(tmp_path / "list.json")
+
+
+def test_identify() -> None:
+    assert CAT.identify("nonsense") is None
+    arn = "arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-opus-4-6-v1:0"
+    assert CAT.identify(arn) is CAT.get("opus-4.6")
+    assert CAT.identify("eu.anthropic.claude-3-haiku-20240307-v1:0") is CAT.get("haiku-3")
+    assert "sonnet" in CAT.aliases() and repr(CAT).startswith("<Catalog 10 models")
