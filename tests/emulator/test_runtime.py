@@ -194,9 +194,7 @@ def test_injected_stream_exception_reaches_boto3(runtime: Any, fault: str, code:
 
     runtime.meta.events.register_first("before-sign.bedrock-runtime.*", add_header)
     try:
-        response = runtime.invoke_model_with_response_stream(
-            modelId=MODEL, body=json.dumps(body())
-        )
+        response = runtime.invoke_model_with_response_stream(modelId=MODEL, body=json.dumps(body()))
         received = []
         with pytest.raises(EventStreamError) as caught:
             for part in response["body"]:

@@ -42,6 +42,7 @@ __all__ = [
     "EmulatorApp",
     "EmulatorConfig",
     "Engine",
+    "Limits",
 ]
 
 _READY_RE = re.compile(r"listening on (http://\S+)")
@@ -66,12 +67,13 @@ class Emulator:
         region: str = "us-east-1",
         pace: float | None = None,
         extensions: Iterable[str | Extension] = (),
+        limits: Limits | None = None,
         subprocess: bool = False,
         startup_timeout: float = 20.0,
         shutdown_timeout: float = 5.0,
     ) -> None:
-        if subprocess and engine is not None:
-            raise ValueError("a custom engine can only run in-process (subprocess=False)")
+        if subprocess and (engine is not None or limits is not None):
+            raise ValueError("a custom engine or limits can only run in-process")
         self.host = host
         self.port = port
         self.credentials_file = Path(credentials_file) if credentials_file else None
@@ -88,7 +90,7 @@ class Emulator:
             pace=pace,
             credentials=store,
             engine=engine or DeterministicEngine(),
-            limits=Limits(),
+            limits=limits or Limits(),
             shutdown_timeout=shutdown_timeout,
         )
         self.subprocess = subprocess

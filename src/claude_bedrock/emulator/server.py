@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import struct
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import formatdate
+from http import HTTPStatus
 
 import h11
 
@@ -216,8 +218,8 @@ class HTTPServer:
             return False
         body = await self._read_body(h11_conn, reader, writer)
         if body is None:
-            response = self._too_large().to_response()
-            await self._send(h11_conn, writer, response, request_id, close=True)
+            too_large = self._too_large().to_response()
+            await self._send(h11_conn, writer, too_large, request_id, close=True)
             return False
         target = event.target.decode("latin-1")
         raw_path, _, raw_query = target.partition("?")
@@ -231,6 +233,7 @@ class HTTPServer:
             received_at=time.monotonic(),
             client=writer.get_extra_info("peername"),
         )
+        response: AnyResponse
         try:
             response = await self._app(request)
         except AbortConnection as abort:
@@ -247,6 +250,13 @@ class HTTPServer:
                 "ValidationException",
                 f"Too many request headers (maximum {self.limits.max_header_count}).",
                 status=431,
+            )
+        # h11 caps only a header block still incomplete in its buffer; one read can hold a
+        # complete oversized block, so the size is checked here too.
+        size = sum(len(name) + len(value) + 4 for name, value in pairs)
+        if size > self.limits.max_header_bytes:
+            return BedrockError(
+                "ValidationException", "Request header section too large.", status=431
             )
         declared = next((v for n, v in pairs if n == "content-length"), "")
         if declared.isdigit() and int(declared) > self.limits.max_body_bytes:
@@ -295,7 +305,9 @@ class HTTPServer:
             headers.append((name.encode("latin-1"), value.encode("latin-1")))
         if close or self._closing:
             headers.append((b"connection", b"close"))
-        return h11.Response(status_code=response.status, headers=headers)
+        return h11.Response(
+            status_code=response.status, headers=headers, reason=_reason(response.status)
+        )
 
     async def _send(
         self,
@@ -366,6 +378,14 @@ class HTTPServer:
         response = BedrockError(error_type, message, status=status).to_response()
         with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
             await self._send(h11_conn, writer, response, str(uuid.uuid4()), close=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _reason(status: int) -> bytes:
+    try:
+        return HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
 
 
 def _abort(writer: asyncio.StreamWriter, *, reset: bool) -> None:
