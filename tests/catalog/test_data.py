@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import claude_bedrock.catalog as catalog
-from claude_bedrock import ContextWindowError
+from claude_bedrock._exceptions import ContextWindowError
 from claude_bedrock.catalog import (
     CONTEXT_1M_BETA,
     ENV_VAR,
@@ -161,7 +161,7 @@ def test_limits() -> None:
     assert batch.price_factor == Decimal("0.5")
     assert CONTEXT_1M_BETA == CAT.context_1m_beta == "context-1m-2025-08-07"
     with pytest.raises(AttributeError):
-        _ = catalog.no_such_thing  # type: ignore[attr-defined]
+        _ = catalog.no_such_thing
 
 
 @pytest.mark.parametrize(

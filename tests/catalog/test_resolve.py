@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import warnings
+from typing import Literal
 
 import pytest
 
-from claude_bedrock import InvalidModelError, ModelNotAvailableError
+from claude_bedrock._exceptions import InvalidModelError, ModelNotAvailableError
 from claude_bedrock.catalog import Catalog, RegionError, resolve
 from claude_bedrock.catalog._catalog import _reset_deprecation_warnings
 
@@ -52,7 +53,7 @@ def test_forced_endpoint_of_every_pair(
     pair: tuple[str, str, str, bool, tuple[str, ...]],
 ) -> None:
     _, base, scope, offered, offered_in = pair
-    endpoint = "global" if scope == "global" else "regional"
+    endpoint: Literal["global", "regional"] = "global" if scope == "global" else "regional"
     # jp rows: Tokyo also reaches apac, so "regional" there means jp, else apac.
     region = HOME_REGION[scope]
     expected_scope = scope
