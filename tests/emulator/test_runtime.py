@@ -243,9 +243,10 @@ def test_sdk_stream_surfaces_injected_exception(emulator: Emulator) -> None:
         max_retries=0,
         default_headers={"x-emulator-stream-fault": "throttlingException@4"},
     )
-    with pytest.raises(anthropic.APIError) as caught:  # noqa: PT012 - the stream is lazy
-        with client.messages.stream(
-            model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "Hi"}]
-        ) as stream:
-            list(stream.text_stream)
+    messages: Any = [{"role": "user", "content": "Hi"}]
+    with (
+        pytest.raises(anthropic.APIError) as caught,
+        client.messages.stream(model=MODEL, max_tokens=64, messages=messages) as stream,
+    ):
+        list(stream.text_stream)
     assert "Too many requests" in str(caught.value)

@@ -268,13 +268,15 @@ def test_graceful_shutdown_finishes_in_flight_requests() -> None:
 def test_shutdown_deadline_cancels_stuck_requests() -> None:
     RELEASE.clear()
     emulator = Emulator(extensions=[_routes], shutdown_timeout=0.2).start()
-    with httpx.Client(base_url=emulator.url, timeout=30) as client:
-        with client.stream("GET", "/_test/stream?count=3&wait=1") as response:
-            parts = response.iter_raw()
-            next(parts)
-            emulator.stop()
-            with pytest.raises(httpx.HTTPError):
-                b"".join(parts)
+    with (
+        httpx.Client(base_url=emulator.url, timeout=30) as client,
+        client.stream("GET", "/_test/stream?count=3&wait=1") as response,
+    ):
+        parts = response.iter_raw()
+        next(parts)
+        emulator.stop()
+        with pytest.raises(httpx.HTTPError):
+            b"".join(parts)
     RELEASE.set()
 
 
