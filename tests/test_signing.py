@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from botocore.auth import SigV4Auth
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import HealthCheck, given, settings
@@ -415,6 +415,23 @@ def test_signing_steps_match_botocore_at_fixed_timestamps(r: RandomRequest, when
     assert steps.canonical_request == creq
     assert steps.string_to_sign == sts
     assert steps.headers["Authorization"] == authz
+
+
+def test_headers_botocore_never_signs_are_not_signed() -> None:
+    headers = {name.title(): "x" for name in SIGNED_HEADERS_BLACKLIST}
+    headers["Content-Type"] = "application/json"
+    url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke"
+    steps = SigV4Signer("us-east-1").signing_steps(
+        "POST", url, headers, b"{}", CREDS, now=SUITE_NOW
+    )
+    assert (
+        "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"
+        in (steps.headers["Authorization"])
+    )
+    boto = _botocore_at(
+        "POST", url, headers, b"{}", CREDS, "us-east-1", "bedrock", "20150830T123600Z"
+    )
+    assert steps.headers["Authorization"] == boto[2]
 
 
 def test_aware_datetimes_are_converted_to_utc() -> None:
