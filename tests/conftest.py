@@ -1,0 +1,22 @@
+"""Fixtures shared by the whole test suite. Keep this file a list of registrations:
+the logic lives in helper modules beside it (``s3server.py`` for the S3 server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from s3server import S3Server, iter_server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3 server (SeaweedFS) on loopback, started once per session; see s3server.py."""
+    yield from iter_server()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server) -> str:
+    """A fresh, empty bucket on ``s3_server`` for one test."""
+    return s3_server.create_bucket()
