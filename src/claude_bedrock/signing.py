@@ -41,6 +41,8 @@ _AMZ_FORMAT = "%Y%m%dT%H%M%SZ"
 _AMZ_DATE_RE = re.compile(r"\d{8}T\d{6}Z\Z")
 _SIGNATURE_RE = re.compile(r"[0-9a-f]{64}\Z")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_IPAD = bytes(b ^ 0x36 for b in range(256))  # HMAC pads as translate tables, as hmac.py does
+_OPAD = bytes(b ^ 0x5C for b in range(256))
 #: Headers botocore never signs (proxies and tracers rewrite them), plus the ones the
 #: signer itself replaces: ``botocore.auth.SIGNED_HEADERS_BLACKLIST`` plus two.
 _NEVER_SIGNED = frozenset({
@@ -201,9 +203,7 @@ def _signing_key(
     for part in (region, service, "aws4_request"):
         key = hmac.digest(key, part.encode(), "sha256")
     padded = key.ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
-    return inner, outer
+    return hashlib.sha256(padded.translate(_IPAD)), hashlib.sha256(padded.translate(_OPAD))
 
 
 def _signature(secret_key: str, date: str, region: str, service: str, to_sign: str) -> str:
