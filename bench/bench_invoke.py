@@ -40,10 +40,7 @@ def _cpu_per_call(fn: Callable[[], Any], calls: int, rounds: int = 5) -> float:
 
 
 def _import_ms(statement: str, repeat: int = 5) -> float:
-    code = (
-        "import time; t = time.perf_counter(); "
-        f"{statement}; print(time.perf_counter() - t)"
-    )
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     times = []
     for _ in range(repeat):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -125,8 +125,7 @@ class ClientCore:
             else f"credentials={self._credentials!r}"
         )
         return (
-            f"{type(self).__name__}(region={self.aws_region!r}, base_url={self.base_url!r}, "
-            f"{auth})"
+            f"{type(self).__name__}(region={self.aws_region!r}, base_url={self.base_url!r}, {auth})"
         )
 
     # -- models -------------------------------------------------------------------------
@@ -251,12 +250,23 @@ class SyncSender:
     """The blocking send-and-retry loop over an ``httpx.Client``."""
 
     def __init__(self, core: ClientCore, http_client: httpx.Client | None) -> None:
+        from ._transport import FastHTTPTransport
+
         self._core = core
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=core.timeout,
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-        )
+        self._http = http_client
+        # Our own client sends straight through the transport (see _transport.py for the
+        # measured reason); a user's httpx.Client is used as it is, proxies and all.
+        self._transport = FastHTTPTransport() if http_client is None else None
+
+    def _send_once(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        if self._transport is not None:
+            response = self._transport.handle_request(request)
+            if not stream:
+                response.read()
+            return response
+        assert self._http is not None
+        return self._http.send(request, stream=stream)
 
     def send(
         self,
@@ -276,7 +286,7 @@ class SyncSender:
                 method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept
             )
             try:
-                response = self._http.send(request, stream=stream)
+                response = self._send_once(request, stream)
             except httpx.TransportError as exc:
                 if core.should_retry(attempt, None):
                     time.sleep(core.retry_delay(attempt, None))
@@ -298,8 +308,8 @@ class SyncSender:
             raise core.error_from_response(response)
 
     def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
+        if self._transport is not None:
+            self._transport.close()
 
 
 class AsyncSender:

@@ -80,7 +80,9 @@ def resolve_endpoints(
     """
     runtime = (
         base_url
-        or _env("ANTHROPIC_BEDROCK_BASE_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
+        or _env(
+            "ANTHROPIC_BEDROCK_BASE_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL"
+        )
         or f"https://bedrock-runtime.{region}.amazonaws.com"
     )
     runtime = str(runtime).rstrip("/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import pydantic
 
@@ -59,7 +59,7 @@ class RedactedThinkingBlock(BaseModel):
 
 
 ContentBlock = Annotated[
-    Union[TextBlock, ToolUseBlock, ServerToolUseBlock, ThinkingBlock, RedactedThinkingBlock],
+    TextBlock | ToolUseBlock | ServerToolUseBlock | ThinkingBlock | RedactedThinkingBlock,
     pydantic.Field(discriminator="type"),
 ]
 
