@@ -17,7 +17,10 @@ import httpx
 from ._base_client import DEFAULT_MAX_RETRIES, AsyncSender, ClientCore, SyncSender
 
 if TYPE_CHECKING:
+    from .converse import AsyncConverse, Converse
+    from .resources.invocation_logging import AsyncInvocationLogging, InvocationLogging
     from .resources.messages import AsyncMessages, Messages
+    from .resources.models import AsyncModels, Models
 
 __all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock"]
 
@@ -116,6 +119,27 @@ class AnthropicBedrock(_ClientBase):
 
         return Messages(self)
 
+    @cached_property
+    def models(self) -> Models:
+        """The model catalogue merged with Bedrock's control plane (list, retrieve, resolve)."""
+        from .resources.models import Models
+
+        return Models(self)
+
+    @cached_property
+    def converse(self) -> Converse:
+        """Bedrock's Converse API (``converse`` / ``converse-stream``), typed."""
+        from .converse import Converse
+
+        return Converse(self)
+
+    @cached_property
+    def invocation_logging(self) -> InvocationLogging:
+        """Bedrock's model invocation logging configuration (control plane)."""
+        from .resources.invocation_logging import InvocationLogging
+
+        return InvocationLogging(self)
+
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
         self._sender.close()
@@ -160,6 +184,27 @@ class AsyncAnthropicBedrock(_ClientBase):
         from .resources.messages import AsyncMessages
 
         return AsyncMessages(self)
+
+    @cached_property
+    def models(self) -> AsyncModels:
+        """The model catalogue merged with Bedrock's control plane (list, retrieve, resolve)."""
+        from .resources.models import AsyncModels
+
+        return AsyncModels(self)
+
+    @cached_property
+    def converse(self) -> AsyncConverse:
+        """Bedrock's Converse API (``converse`` / ``converse-stream``), typed."""
+        from .converse import AsyncConverse
+
+        return AsyncConverse(self)
+
+    @cached_property
+    def invocation_logging(self) -> AsyncInvocationLogging:
+        """Bedrock's model invocation logging configuration (control plane)."""
+        from .resources.invocation_logging import AsyncInvocationLogging
+
+        return AsyncInvocationLogging(self)
 
     async def close(self) -> None:
         """Close the connection pool (only if this client created it)."""

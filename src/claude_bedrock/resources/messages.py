@@ -8,6 +8,7 @@ few Bedrock facts as keywords of our own: ``context_1m`` (the 1M-token beta) and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
@@ -18,6 +19,8 @@ from ._params import PreparedCall, model_path, prepare
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
     from ..streaming import AsyncMessageStreamManager, MessageStreamManager
+    from ..types.count_tokens import MessageTokensCount
+    from .batches import AsyncBatches, Batches
 
 __all__ = ["Messages", "AsyncMessages"]
 
@@ -82,6 +85,7 @@ class Messages:
         betas: Iterable[str] | None = None,
         context_1m: bool | None = None,
         endpoint: Endpoint | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -110,6 +114,10 @@ class Messages:
             context_1m=context_1m,
             endpoint=endpoint,
         )
+        if api == "converse":
+            from ..converse import messages_via_converse
+
+            return messages_via_converse(self._client, call, stream=stream, timeout=timeout)
         if stream:
             from ..streaming import open_stream
 
@@ -143,6 +151,7 @@ class Messages:
         betas: Iterable[str] | None = None,
         context_1m: bool | None = None,
         endpoint: Endpoint | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -176,7 +185,52 @@ class Messages:
             context_1m=context_1m,
             endpoint=endpoint,
         )
-        return MessageStreamManager(self._client, call, timeout=timeout)
+        return MessageStreamManager(self._client, call, timeout=timeout, api=api)
+
+    @cached_property
+    def batches(self) -> Batches:
+        """Message Batches over Bedrock batch inference (S3 JSONL in, S3 JSONL out)."""
+        from .batches import Batches
+
+        return Batches(self._client)
+
+    def count_tokens(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        system: str | Iterable[Mapping[str, Any]] | None = None,
+        tools: Iterable[Mapping[str, Any]] | None = None,
+        tool_choice: Mapping[str, Any] | None = None,
+        thinking: Mapping[str, Any] | None = None,
+        betas: Iterable[str] | None = None,
+        context_1m: bool | None = None,
+        endpoint: Endpoint | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> MessageTokensCount:
+        """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
+        from .count_tokens import count_tokens
+
+        call = prepare(
+            self._client._core,
+            _params(
+                model,
+                1,
+                messages,
+                system=system,
+                tools=list(tools) if tools is not None else None,
+                tool_choice=tool_choice,
+                thinking=thinking,
+            ),  # fmt: skip
+            betas=betas,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            context_1m=context_1m,
+            endpoint=endpoint,
+        )
+        return count_tokens(self._client, call, timeout=timeout)
 
 
 class AsyncMessages:
@@ -205,6 +259,7 @@ class AsyncMessages:
         betas: Iterable[str] | None = None,
         context_1m: bool | None = None,
         endpoint: Endpoint | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -233,6 +288,10 @@ class AsyncMessages:
             context_1m=context_1m,
             endpoint=endpoint,
         )
+        if api == "converse":
+            from ..converse import amessages_via_converse
+
+            return await amessages_via_converse(self._client, call, stream=stream, timeout=timeout)
         if stream:
             from ..streaming import aopen_stream
 
@@ -266,6 +325,7 @@ class AsyncMessages:
         betas: Iterable[str] | None = None,
         context_1m: bool | None = None,
         endpoint: Endpoint | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -299,4 +359,49 @@ class AsyncMessages:
             context_1m=context_1m,
             endpoint=endpoint,
         )
-        return AsyncMessageStreamManager(self._client, call, timeout=timeout)
+        return AsyncMessageStreamManager(self._client, call, timeout=timeout, api=api)
+
+    @cached_property
+    def batches(self) -> AsyncBatches:
+        """Message Batches over Bedrock batch inference (S3 JSONL in, S3 JSONL out)."""
+        from .batches import AsyncBatches
+
+        return AsyncBatches(self._client)
+
+    async def count_tokens(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        system: str | Iterable[Mapping[str, Any]] | None = None,
+        tools: Iterable[Mapping[str, Any]] | None = None,
+        tool_choice: Mapping[str, Any] | None = None,
+        thinking: Mapping[str, Any] | None = None,
+        betas: Iterable[str] | None = None,
+        context_1m: bool | None = None,
+        endpoint: Endpoint | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> MessageTokensCount:
+        """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
+        from .count_tokens import acount_tokens
+
+        call = prepare(
+            self._client._core,
+            _params(
+                model,
+                1,
+                messages,
+                system=system,
+                tools=list(tools) if tools is not None else None,
+                tool_choice=tool_choice,
+                thinking=thinking,
+            ),  # fmt: skip
+            betas=betas,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            context_1m=context_1m,
+            endpoint=endpoint,
+        )
+        return await acount_tokens(self._client, call, timeout=timeout)
