@@ -197,30 +197,33 @@ _leaf = st.one_of(
 )
 
 
+_names = st.text(alphabet="abcdefghijklmnop_", min_size=1, max_size=8)
+
+
+@st.composite
+def _object_of(draw: st.DrawFn, children: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
+    props = draw(st.dictionaries(_names, children, max_size=5))
+    required = draw(st.lists(st.sampled_from(sorted(props)), unique=True)) if props else []
+    schema: dict[str, Any] = {"type": "object", "properties": props, "required": required}
+    if draw(st.booleans()):
+        schema["additionalProperties"] = False
+    return schema
+
+
+@st.composite
+def _array_of(draw: st.DrawFn, children: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
+    low = draw(st.integers(0, 4))
+    return {
+        "type": "array",
+        "items": draw(children),
+        "minItems": low,
+        "maxItems": low + draw(st.integers(0, 3)),
+    }
+
+
 def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    names = st.text(alphabet="abcdefghijklmnop_", min_size=1, max_size=8)
-
-    @st.composite
-    def obj(draw: st.DrawFn) -> dict[str, Any]:
-        props = draw(st.dictionaries(names, children, max_size=5))
-        required = draw(st.lists(st.sampled_from(sorted(props)), unique=True)) if props else []
-        schema: dict[str, Any] = {"type": "object", "properties": props, "required": required}
-        if draw(st.booleans()):
-            schema["additionalProperties"] = False
-        return schema
-
-    @st.composite
-    def arr(draw: st.DrawFn) -> dict[str, Any]:
-        low = draw(st.integers(0, 4))
-        return {
-            "type": "array",
-            "items": draw(children),
-            "minItems": low,
-            "maxItems": low + draw(st.integers(0, 3)),
-        }
-
     nullable = st.builds(lambda s: {"anyOf": [s, {"type": "null"}]}, children)
-    return st.one_of(obj(), arr(), nullable)
+    return st.one_of(_object_of(children), _array_of(children), nullable)
 
 
 _schemas = st.recursive(_leaf, _extend, max_leaves=12)
@@ -228,7 +231,7 @@ _schemas = st.recursive(_leaf, _extend, max_leaves=12)
 
 @st.composite
 def _input_schemas(draw: st.DrawFn) -> dict[str, Any]:
-    inner = draw(_extend(_schemas).filter(lambda s: s.get("type") == "object"))
+    inner = draw(_object_of(_schemas))
     if draw(st.booleans()):
         return {"$defs": {"Args": inner}, "$ref": "#/$defs/Args"}
     return inner

@@ -59,7 +59,7 @@ def test_answers_are_deterministic(runtime: Any) -> None:
 
 def test_model_ids_in_every_accepted_form(runtime: Any) -> None:
     forms = [
-        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
         "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
         f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
         f"arn:aws:bedrock:{REGION}:123456789012:inference-profile/"
@@ -67,14 +67,33 @@ def test_model_ids_in_every_accepted_form(runtime: Any) -> None:
     ]
     names = [invoke(runtime, body(), model=form)["model"] for form in forms]
     assert names == [
-        "claude-haiku-4-5-20251001",
+        "claude-3-5-haiku-20241022",
         "claude-sonnet-4-5-20250929",
         "claude-3-haiku-20240307",
         "claude-sonnet-4-5-20250929",
     ]
 
 
-@pytest.mark.parametrize("model", ["amazon.titan-text-express-v1", "anthropic.gpt-5", "nope"])
+def test_base_id_of_a_profile_only_model_is_refused(runtime: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        invoke(runtime, body(), model="anthropic.claude-opus-4-6-v1:0")
+    assert caught.value.response["Error"]["Message"] == (
+        "Invocation of model ID anthropic.claude-opus-4-6-v1:0 with on-demand throughput "
+        "isn\u2019t supported. Retry your request with the ID or ARN of an inference profile "
+        "that contains this model."
+    )
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "amazon.titan-text-express-v1",
+        "anthropic.gpt-5",
+        "nope",
+        "jp.anthropic.claude-opus-4-6-v1:0",  # a profile of another geography
+        "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+    ],
+)
 def test_unknown_model_is_a_validation_error(runtime: Any, model: str) -> None:
     with pytest.raises(ClientError) as caught:
         invoke(runtime, body(), model=model)

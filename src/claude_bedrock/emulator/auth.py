@@ -34,6 +34,7 @@ from pathlib import Path
 
 from .. import signing
 from .errors import BedrockError
+from .models import known_region
 from .wire import Request
 
 __all__ = [
@@ -57,7 +58,6 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_API_KEY = "ABSK-claude-bedrock-emulator-key"  # noqa: S105 - public, emulator only
 
 _SIGNING_SERVICE = "bedrock"
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}\Z")
 _HOST_REGION_RE = re.compile(r"bedrock(?:-runtime)?(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
 
 _BAD_SIGNATURE = (
@@ -239,7 +239,7 @@ class Authenticator:
                 "InvalidSignatureException",
                 f"Credential should be scoped to correct service: '{_SIGNING_SERVICE}'. ",
             )
-        if not _REGION_RE.match(parsed.region):
+        if not known_region(parsed.region):
             raise _fail(
                 "InvalidSignatureException",
                 f"Credential should be scoped to a valid region, not '{parsed.region}'. ",

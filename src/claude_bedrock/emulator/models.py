@@ -1,11 +1,15 @@
-"""Which model a runtime request targets, as Bedrock decides it from the path's model ID.
+"""Which model a runtime request targets, decided by Bedrock's rules.
 
-Accepted forms: a base model ID (``anthropic.claude-...-v1:0``), an inference-profile ID
-(``global.``/``us.``/``eu.``/``jp.``/``apac.`` + base ID) and their ARNs
-(``arn:aws:bedrock:REGION::foundation-model/ID``,
-``arn:aws:bedrock:REGION:ACCOUNT:inference-profile/ID``). Anything else gets Bedrock's
-``The provided model identifier is invalid.``. The facts (limits, names) come from
-:mod:`claude_bedrock.catalog`.
+The facts and the rules (which IDs exist, which profiles belong to which Region's
+geography, which models accept a bare base ID for on-demand throughput) are the
+catalogue's (:meth:`claude_bedrock.catalog.Catalog.validate_invocation`); this module only
+turns its verdicts into what Bedrock answers:
+
+* unknown model, or a profile of another geography: ``ValidationException`` "The provided
+  model identifier is invalid.";
+* a base ID of a model only reachable through inference profiles: ``ValidationException``
+  "Invocation of model ID ... with on-demand throughput isn't supported. Retry your request
+  with the ID or ARN of an inference profile that contains this model."
 """
 
 from __future__ import annotations
@@ -13,36 +17,49 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
+from .._exceptions import ClientValidationError, InvalidModelError, ModelNotAvailableError
+from ..catalog import Catalog, ModelInfo
 from .errors import validation_error
 
-__all__ = ["InvocationModel", "resolve_invocation_model", "response_model_name"]
+__all__ = [
+    "INVALID_MODEL",
+    "InvocationModel",
+    "known_region",
+    "resolve_invocation_model",
+    "response_model_name",
+]
 
-_INVALID = "The provided model identifier is invalid."
-_ARN_RE = re.compile(
-    r"arn:aws(?:-[a-z-]+)?:bedrock:([a-z0-9-]+):(\d{12})?:"
-    r"(foundation-model|inference-profile|application-inference-profile)/(.+)\Z"
-)
-_GEO_PREFIX_RE = re.compile(r"(global|us|eu|jp|apac|au|ca|us-gov)\.")
+INVALID_MODEL = "The provided model identifier is invalid."
 _VERSION_SUFFIX_RE = re.compile(r"-v\d+(?::\d+)?\Z")
 
 
 @dataclass(frozen=True, slots=True)
 class InvocationModel:
-    """A resolved runtime model: what to call it in responses and its limits."""
+    """A resolved runtime model: its catalogue entry and the name responses carry."""
 
     requested: str
-    base_id: str
+    info: ModelInfo
     response_name: str
-    max_output_tokens: int | None
-    info: Any = None
 
-    def context_limit(self, betas: Sequence[str]) -> int | None:
-        """Input + output tokens the model accepts with these beta flags (None: unknown)."""
-        if self.info is None:
-            return None
-        return int(self.info.context_limit(list(betas)))
+    def output_limit(self, betas: Sequence[str]) -> int:
+        """The largest ``max_tokens`` accepted with these beta flags."""
+        return self.info.output_limit(list(betas))
+
+    def context_limit(self, betas: Sequence[str]) -> int:
+        """Input + output tokens the model accepts with these beta flags."""
+        return self.info.context_limit(list(betas))
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> Catalog:
+    return Catalog.default()
+
+
+def known_region(region: str) -> bool:
+    """Whether the catalogue knows ``region`` (i.e. the emulator serves it)."""
+    return region in _catalog().regions()
 
 
 def response_model_name(base_id: str) -> str:
@@ -50,30 +67,28 @@ def response_model_name(base_id: str) -> str:
 
     ``anthropic.claude-sonnet-4-5-20250929-v1:0`` -> ``claude-sonnet-4-5-20250929``.
     """
-    name = base_id.removeprefix("anthropic.")
-    return _VERSION_SUFFIX_RE.sub("", name)
+    return _VERSION_SUFFIX_RE.sub("", base_id.removeprefix("anthropic."))
 
 
-def _split(model_id: str) -> tuple[str, str | None]:
-    """``(profile-or-base id, region named by an ARN)``."""
-    match = _ARN_RE.match(model_id)
-    if match:
-        return match.group(4), match.group(1)
-    if model_id.startswith("arn:"):
-        raise validation_error(_INVALID)
-    return model_id, None
-
-
+@lru_cache(maxsize=1024)
 def resolve_invocation_model(model_id: str, region: str) -> InvocationModel:
-    """The model a request for ``model_id`` in ``region`` runs (``ValidationException`` if
-    Bedrock would not know it)."""
-    target, _arn_region = _split(model_id)
-    base_id = _GEO_PREFIX_RE.sub("", target, count=1)
-    if not base_id.startswith("anthropic.claude-"):
-        raise validation_error(_INVALID)
-    return InvocationModel(
-        requested=model_id,
-        base_id=base_id,
-        response_name=response_model_name(base_id),
-        max_output_tokens=None,
-    )
+    """The model a request for ``model_id`` arriving in ``region`` runs.
+
+    Raises a ``ValidationException`` :class:`~.errors.BedrockError` where Bedrock would.
+    Cached: clients send the same few IDs over and over.
+    """
+    try:
+        resolved = _catalog().validate_invocation(model_id, region)
+    except ModelNotAvailableError as exc:
+        if str(exc).startswith("Invocation of model ID"):
+            raise validation_error(
+                f"Invocation of model ID {exc.model} with on-demand throughput isn\u2019t "
+                "supported. Retry your request with the ID or ARN of an inference profile "
+                "that contains this model."
+            ) from None
+        raise validation_error(INVALID_MODEL) from None
+    except (InvalidModelError, ClientValidationError):
+        raise validation_error(INVALID_MODEL) from None
+    if resolved.info is None:  # application inference profiles, custom models: not emulated
+        raise validation_error(INVALID_MODEL)
+    return InvocationModel(model_id, resolved.info, response_model_name(resolved.info.id))

@@ -88,9 +88,9 @@ class _RuntimeRoutes:
     def _prepare(self, request: Request) -> tuple[InvocationModel, dict[str, Any]]:
         region = request.identity.region if request.identity else self.app.config.region
         model = resolve_invocation_model(request.path_params["modelId"], region)
-        body = validate_invoke_body(request.body, max_output_tokens=model.max_output_tokens)
+        body = validate_invoke_body(request.body, max_output_tokens=model.output_limit)
         limit = model.context_limit(body.get("anthropic_beta") or [])
-        if limit is not None and tokens.count_input_tokens(body) + body["max_tokens"] > limit:
+        if tokens.count_input_tokens(body) + body["max_tokens"] > limit:
             raise validation_error("Input is too long for requested model.")
         return model, body
 

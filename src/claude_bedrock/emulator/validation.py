@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from .errors import validation_error
@@ -293,7 +293,10 @@ def _raise_malformed(violations: list[str]) -> None:
     )
 
 
-def _semantic_stage(body: Mapping[str, Any], max_output_tokens: int | None) -> None:
+OutputLimit = int | Callable[[Sequence[str]], int] | None
+
+
+def _semantic_stage(body: Mapping[str, Any], output_limit: OutputLimit) -> None:
     messages: list[Mapping[str, Any]] = body["messages"]
     if not messages:
         raise validation_error("messages: at least one message is required")
@@ -309,6 +312,9 @@ def _semantic_stage(body: Mapping[str, Any], max_output_tokens: int | None) -> N
     _check_contents(messages)
     _check_tool_pairs(messages)
     max_tokens = body["max_tokens"]
+    max_output_tokens = (
+        output_limit(body.get("anthropic_beta") or []) if callable(output_limit) else output_limit
+    )
     if max_output_tokens is not None and max_tokens > max_output_tokens:
         raise validation_error(
             f"The maximum tokens you requested exceeds the model limit of {max_output_tokens}. "
@@ -388,10 +394,11 @@ def _check_tool_choice(body: Mapping[str, Any]) -> None:
             )
 
 
-def validate_invoke_body(raw: bytes, *, max_output_tokens: int | None = None) -> dict[str, Any]:
+def validate_invoke_body(raw: bytes, *, max_output_tokens: OutputLimit = None) -> dict[str, Any]:
     """Parse and validate an InvokeModel body; raise a ``ValidationException`` if Bedrock would.
 
-    ``max_output_tokens`` is the model's ``max_tokens`` ceiling (None: not checked).
+    ``max_output_tokens`` is the model's ``max_tokens`` ceiling, or a function of the
+    body's ``anthropic_beta`` flags giving it (None: not checked).
     """
     try:
         body = json.loads(raw)
