@@ -100,6 +100,18 @@ class S3Server:
     secret_key: str = field(repr=False)
     region: str = REGION
     log_path: Path | None = None
+    #: A second identity that may only read and list (for AccessDenied tests).
+    reader_access_key: str = field(default="", repr=False)
+    reader_secret_key: str = field(default="", repr=False)
+
+    @property
+    def credentials(self) -> tuple[str, str, None]:
+        """``(access_key, secret_key, None)``, the form ``claude_bedrock._s3.s3_client`` takes."""
+        return (self.access_key, self.secret_key, None)
+
+    @property
+    def reader_credentials(self) -> tuple[str, str, None]:
+        return (self.reader_access_key, self.reader_secret_key, None)
 
     def client(self, **config: Any) -> Any:
         """A boto3 S3 client signed with this server's identity (path-style addressing)."""
@@ -151,6 +163,7 @@ class SeaweedS3:
         self.log_path = self.base_dir / "weed.log"
         self.server: S3Server | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self.pid: int | None = None  # the last weed process started (for orphan checks)
         self._ports: dict[str, int] = {}
         self.started_in: float | None = None  # seconds from spawn to first successful probe
 
@@ -191,10 +204,12 @@ class SeaweedS3:
     def _start_once(self) -> S3Server:
         data = self.base_dir / "data"
         data.mkdir(parents=True, exist_ok=True)
-        access_key = "AKIA" + secrets.token_hex(8).upper()
-        secret_key = secrets.token_urlsafe(30)
+        access_key, reader_key = ("AKIA" + secrets.token_hex(8).upper() for _ in "12")
+        secret_key, reader_secret = (secrets.token_urlsafe(30) for _ in "12")
         config = self.base_dir / "s3.json"
-        config.write_text(json.dumps(_identity(access_key, secret_key)))
+        config.write_text(
+            json.dumps(_identities(access_key, secret_key, reader_key, reader_secret))
+        )
         config.chmod(0o600)
         (self.base_dir / "master.toml").write_text(_MASTER_TOML)
         self._ports = _free_ports(*(f"{p}.{kind}" for p in _PARTS for kind in ("http", "grpc")))
@@ -213,11 +228,14 @@ class SeaweedS3:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.pid = self._proc.pid
         server = S3Server(
             endpoint_url=f"http://127.0.0.1:{self._ports['s3.http']}",
             access_key=access_key,
             secret_key=secret_key,
             log_path=self.log_path,
+            reader_access_key=reader_key,
+            reader_secret_key=reader_secret,
         )
         self._wait_ready(server)
         self.started_in = time.monotonic() - started
@@ -302,14 +320,20 @@ class SeaweedS3:
         return f"--- last {len(text)} lines of {self.log_path} ---\n" + "\n".join(text)
 
 
-def _identity(access_key: str, secret_key: str) -> dict[str, Any]:
+def _identities(access: str, secret: str, reader: str, reader_secret: str) -> dict[str, Any]:
+    """SeaweedFS's -s3.config: an all-powerful identity and a read/list-only one."""
     return {
         "identities": [
             {
                 "name": "claude-bedrock-tests",
-                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "credentials": [{"accessKey": access, "secretKey": secret}],
                 "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-            }
+            },
+            {
+                "name": "claude-bedrock-reader",
+                "credentials": [{"accessKey": reader, "secretKey": reader_secret}],
+                "actions": ["Read", "List"],
+            },
         ]
     }
 

@@ -16,7 +16,7 @@ import pytest
 
 from claude_bedrock import _s3
 from claude_bedrock._exceptions import ClientValidationError
-from s3server import S3Server
+from s3server import S3Server, SeaweedS3, SeaweedStartError
 
 MIB = 1024 * 1024
 
@@ -27,7 +27,7 @@ def s3(s3_server: S3Server) -> Any:
     return _s3.s3_client(
         region=s3_server.region,
         endpoint_url=s3_server.endpoint_url,
-        credentials=(s3_server.access_key, s3_server.secret_key, None),
+        credentials=s3_server.credentials,
     )
 
 
@@ -66,6 +66,16 @@ def test_server_checks_signatures(s3_server: S3Server, s3_bucket: str) -> None:
     assert info.value.code == "SignatureDoesNotMatch"
     assert "not-the-secret" not in str(info.value)
     assert s3_server.secret_key not in repr(s3_server)
+
+
+def test_failed_start_reports_the_log_and_leaves_no_process() -> None:
+    weed = SeaweedS3(startup_timeout=0.0)
+    with pytest.raises(SeaweedStartError, match=r"not ready after 0 s(.|\n)*weed\.log"):
+        weed.start()
+    assert weed.pid is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(weed.pid, 0)  # killed and reaped: no orphan
+    assert not weed.base_dir.exists()
 
 
 def test_fresh_bucket_exists_and_is_empty(s3: Any, s3_bucket: str, s3_server: S3Server) -> None:
@@ -256,7 +266,7 @@ def test_dropped_connection_resumes_where_it_stopped(
         via_proxy = _s3.s3_client(
             region=s3_server.region,
             endpoint_url=f"http://127.0.0.1:{proxy.port}",
-            credentials=(s3_server.access_key, s3_server.secret_key, None),
+            credentials=s3_server.credentials,
         )
         got = list(_s3.iter_lines(via_proxy, s3_bucket, "resume.jsonl"))
     finally:
@@ -333,6 +343,24 @@ def test_missing_bucket_errors_say_what_to_do(s3: Any) -> None:
         assert e.value.bucket == missing
     with pytest.raises(_s3.S3BucketNotFoundError):  # noqa: SIM117
         with _s3.MultipartWriter(s3, missing, "k") as w:
+            w.write(b"x" * (9 * MIB))
+
+
+def test_access_denied_names_the_missing_permission(
+    s3_server: S3Server, s3: Any, s3_bucket: str
+) -> None:
+    reader = _s3.s3_client(
+        region=s3_server.region,
+        endpoint_url=s3_server.endpoint_url,
+        credentials=s3_server.reader_credentials,
+    )
+    _s3.put_object(s3, s3_bucket, "readable.txt", b"ok")
+    assert _s3.get_object(reader, s3_bucket, "readable.txt") == b"ok"
+    with pytest.raises(_s3.S3AccessDeniedError, match="needs s3:PutObject") as e:
+        _s3.put_object(reader, s3_bucket, "w.txt", b"x")
+    assert e.value.code == "AccessDenied"
+    with pytest.raises(_s3.S3AccessDeniedError, match="s3:PutObject"):  # noqa: SIM117
+        with _s3.MultipartWriter(reader, s3_bucket, "w.jsonl") as w:
             w.write(b"x" * (9 * MIB))
 
 

@@ -165,5 +165,11 @@ def _from_client_error(exc: object, operation: str, bucket: str, key: str | None
             f"{bucket}`).",
             **kwargs,
         )
+    if code == "PreconditionFailed":
+        return S3Error(
+            f"{where} changed while it was being read (its ETag no longer matches); "
+            "read it again from the start.",
+            **kwargs,
+        )
     detail = f": {s3_message}" if s3_message else ""
     return S3Error(f"S3 {operation} on {where} failed ({code}){detail}", **kwargs)
