@@ -269,3 +269,29 @@ def test_sdk_stream_surfaces_injected_exception(emulator: Emulator) -> None:
     ):
         list(stream.text_stream)
     assert "Too many requests" in str(caught.value)
+
+
+def test_pace_spreads_the_stream_over_time() -> None:
+    """Pacing sleeps until each delta's due time, so the stream lasts at least
+    tokens / pace seconds (a lower bound from the sleeps, not a speed threshold)."""
+    import boto3
+
+    from claude_bedrock.emulator.tokens import count_text
+
+    pace = 400.0
+    with Emulator(pace=pace) as paced:
+        client = boto3.client(
+            "bedrock-runtime",
+            endpoint_url=paced.url,
+            aws_access_key_id=paced.access_key,
+            aws_secret_access_key=paced.secret_key,
+            region_name=REGION,
+        )
+        payload = body(messages=[{"role": "user", "content": "go emulator:tokens=200"}])
+        events = _stream_events(client, payload)
+    streamed = sum(
+        count_text(e["delta"].get("text", "")) for e in events if e["type"] == "content_block_delta"
+    )
+    latency_ms = events[-1]["amazon-bedrock-invocationMetrics"]["invocationLatency"]
+    assert streamed == 200
+    assert latency_ms >= int(streamed / pace * 1000) - 1

@@ -291,3 +291,27 @@ def _accepts(address: tuple[str, int]) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_expect_100_continue(server: Emulator) -> None:
+    with socket.create_connection(_address(server), timeout=10) as sock:
+        sock.sendall(
+            b"POST /_test/echo/e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        interim = sock.recv(1024)
+        assert interim.startswith(b"HTTP/1.1 100 ")
+        sock.sendall(b"hello")
+        final = b""
+        while b'"length":5' not in final:
+            final += sock.recv(65536)
+    assert final.startswith(b"HTTP/1.1 200 OK")
+
+
+def test_expect_100_continue_with_a_body_over_the_cap_gets_413_at_once(server: Emulator) -> None:
+    with socket.create_connection(_address(server), timeout=10) as sock:
+        sock.sendall(
+            b"POST /_test/echo/e HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        assert sock.recv(1024).startswith(b"HTTP/1.1 413 ")
