@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import socket
-import struct
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from email.utils import formatdate
-from http import HTTPStatus
 
 import h11
 
+from ._transport import FLUSH_BYTES, Coalescer, DateCache, drop_connection, reason_phrase
 from .errors import BedrockError
 from .routing import Handler, Match, Route, Router
 from .wire import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse
@@ -49,7 +46,6 @@ logger = logging.getLogger("claude_bedrock.emulator")
 App = Callable[[Request], Awaitable[AnyResponse]]
 
 _READ_SIZE = 65536
-_FLUSH_BYTES = 65536
 _SERVER_HEADER = (b"server", b"claude-bedrock-emulator")
 
 
@@ -68,23 +64,6 @@ class Limits:
     read_timeout: float = 60.0
 
 
-class _DateCache:
-    """``Date`` header value, formatted at most once per second (formatdate is slow)."""
-
-    __slots__ = ("_second", "_value")
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._value = b""
-
-    def get(self) -> bytes:
-        now = int(time.time())
-        if now != self._second:
-            self._second = now
-            self._value = formatdate(now, usegmt=True).encode()
-        return self._value
-
-
 class _Connection:
     """Per-connection bookkeeping used by graceful shutdown."""
 
@@ -93,61 +72,6 @@ class _Connection:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
         self.busy = False
-
-
-class _Coalescer:
-    """Sends what a streaming body produces within one event-loop turn in one write.
-
-    A body that yields many small frames back to back (an unpaced event stream) would cost
-    a ``send`` syscall per frame: measured at ~75% of the server's time for 1,000 concurrent
-    streams. Data is buffered and flushed by a ``call_soon`` callback, i.e. as soon as the
-    producer really waits (a paced stream still goes out frame by frame), or when the
-    buffer passes ``_FLUSH_BYTES`` (then with back-pressure).
-    """
-
-    __slots__ = ("_conn", "_data", "_encoded", "_scheduled", "_writer")
-
-    def __init__(self, h11_conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
-        self._conn = h11_conn
-        self._writer = writer
-        self._encoded = bytearray()
-        self._data = bytearray()
-        self._scheduled = False
-
-    @property
-    def pending(self) -> int:
-        return len(self._data) + len(self._encoded)
-
-    def data(self, chunk: bytes) -> None:
-        if chunk:
-            self._data += chunk
-            self._schedule()
-
-    def send(self, event: h11.Response | h11.EndOfMessage) -> None:
-        """Queue a non-data event, after any buffered data, and flush everything now."""
-        self._frame_data()
-        self._encoded += self._conn.send(event)
-        self.flush()
-
-    def _schedule(self) -> None:
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._on_tick)
-
-    def _on_tick(self) -> None:
-        self._scheduled = False
-        self.flush()
-
-    def _frame_data(self) -> None:
-        if self._data:
-            self._encoded += self._conn.send(h11.Data(data=bytes(self._data)))
-            self._data.clear()
-
-    def flush(self) -> None:
-        self._frame_data()
-        if self._encoded and not self._writer.is_closing():
-            self._writer.write(bytes(self._encoded))
-        self._encoded.clear()
 
 
 class HTTPServer:
@@ -160,7 +84,7 @@ class HTTPServer:
         self._connections: set[_Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
-        self._dates = _DateCache()
+        self._dates = DateCache()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         """Listen on ``host:port`` (``port=0`` picks a free port); returns the bound address."""
@@ -207,7 +131,7 @@ class HTTPServer:
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass
         except asyncio.CancelledError:
-            _abort(writer, reset=True)
+            drop_connection(writer, reset=True)
         finally:
             self._connections.discard(conn)
             if task is not None:
@@ -293,7 +217,7 @@ class HTTPServer:
         try:
             response = await self._app(request)
         except AbortConnection as abort:
-            _abort(writer, reset=abort.reset)
+            drop_connection(writer, reset=abort.reset)
             return False
         except Exception:  # the app is expected to map errors itself; this is a last resort
             logger.exception("unhandled error in %s %s", request.method, raw_path)
@@ -362,7 +286,7 @@ class HTTPServer:
         if close or self._closing:
             headers.append((b"connection", b"close"))
         return h11.Response(
-            status_code=response.status, headers=headers, reason=_reason(response.status)
+            status_code=response.status, headers=headers, reason=reason_phrase(response.status)
         )
 
     async def _send(
@@ -395,12 +319,12 @@ class HTTPServer:
         close: bool,
     ) -> bool:
         body = response.body
-        out = _Coalescer(h11_conn, writer)
+        out = Coalescer(h11_conn, writer)
         try:
             out.send(self._head(response, request_id, length=None, close=close))
             async for chunk in body:
                 out.data(chunk)
-                if out.pending > _FLUSH_BYTES:
+                if out.pending > FLUSH_BYTES:
                     out.flush()
                     await writer.drain()
             out.send(h11.EndOfMessage())
@@ -409,13 +333,13 @@ class HTTPServer:
             out.flush()
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
-            _abort(writer, reset=abort.reset)
+            drop_connection(writer, reset=abort.reset)
             return False
         except (ConnectionError, asyncio.CancelledError):
             raise
         except Exception:
             logger.exception("response stream failed; dropping the connection")
-            _abort(writer, reset=True)
+            drop_connection(writer, reset=True)
             return False
         finally:
             aclose = getattr(body, "aclose", None)
@@ -437,23 +361,3 @@ class HTTPServer:
         response = BedrockError(error_type, message, status=status).to_response()
         with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
             await self._send(h11_conn, writer, response, str(uuid.uuid4()), close=True)
-
-
-@functools.lru_cache(maxsize=64)
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""
-
-
-def _abort(writer: asyncio.StreamWriter, *, reset: bool) -> None:
-    """Close the connection now; with ``reset`` the peer gets a TCP RST instead of a FIN."""
-    if reset:
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()
-    else:
-        writer.close()
