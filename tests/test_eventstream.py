@@ -54,7 +54,7 @@ from claude_bedrock.eventstream import (
 
 @pytest.fixture(autouse=True)
 def _hang_guard() -> Iterator[None]:
-    """ "Never hangs" must fail loudly: a decoder stuck in a loop dumps its stack and exits."""
+    """A hang must fail loudly, not block the suite: dump the stuck stack and exit."""
     faulthandler.dump_traceback_later(120, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
