@@ -315,3 +315,18 @@ def test_expect_100_continue_with_a_body_over_the_cap_gets_413_at_once(server: E
             b"Expect: 100-continue\r\n\r\n"
         )
         assert sock.recv(1024).startswith(b"HTTP/1.1 413 ")
+
+
+def test_head_request_gets_headers_only_and_keeps_the_connection(server: Emulator) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        head = client.head("/_emulator/health")
+        after = client.get("/_emulator/health")
+    assert head.status_code == 404 and head.content == b""
+    assert int(head.headers["content-length"]) > 0
+    assert after.json()["status"] == "ok"
+
+
+def test_absolute_form_request_target(server: Emulator) -> None:
+    request = b"GET http://localhost/_test/echo/abs?q=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    [(head, data)] = _exchange(server, request)
+    assert head.status_code == 200 and b'"name":"abs"' in data and b'"q":["1"]' in data

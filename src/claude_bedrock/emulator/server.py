@@ -130,6 +130,8 @@ class HTTPServer:
             await self._serve(conn, reader, writer)
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass
+        except h11.LocalProtocolError:  # a response the client's framing cannot take
+            drop_connection(writer, reset=True)
         except asyncio.CancelledError:
             drop_connection(writer, reset=True)
         finally:
@@ -201,8 +203,7 @@ class HTTPServer:
             too_large = self._too_large().to_response()
             await self._send(h11_conn, writer, too_large, request_id, close=True)
             return False
-        target = event.target.decode("latin-1")
-        raw_path, _, raw_query = target.partition("?")
+        raw_path, _, raw_query = _origin_form(event.target.decode("latin-1")).partition("?")
         request = Request(
             method=event.method.decode("ascii"),
             raw_path=raw_path,
@@ -222,7 +223,10 @@ class HTTPServer:
         except Exception:  # the app is expected to map errors itself; this is a last resort
             logger.exception("unhandled error in %s %s", request.method, raw_path)
             response = Response(status=500, body=b'{"message":"Internal server error"}')
-        return await self._send(h11_conn, writer, response, request.request_id, close=False)
+        head_only = request.method == "HEAD"
+        return await self._send(
+            h11_conn, writer, response, request.request_id, close=False, head_only=head_only
+        )
 
     def _precheck(self, pairs: list[tuple[str, str]]) -> BedrockError | None:
         if len(pairs) > self.limits.max_header_count:
@@ -297,12 +301,13 @@ class HTTPServer:
         request_id: str,
         *,
         close: bool,
+        head_only: bool = False,
     ) -> bool:
         if isinstance(response, StreamingResponse):
             return await self._send_stream(h11_conn, writer, response, request_id, close=close)
         head = self._head(response, request_id, length=len(response.body), close=close)
         data = h11_conn.send(head)
-        if response.body:
+        if response.body and not head_only:
             data += h11_conn.send(h11.Data(data=response.body))
         data += h11_conn.send(h11.EndOfMessage())
         writer.write(data)
@@ -361,3 +366,11 @@ class HTTPServer:
         response = BedrockError(error_type, message, status=status).to_response()
         with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
             await self._send(h11_conn, writer, response, str(uuid.uuid4()), close=True)
+
+
+def _origin_form(target: str) -> str:
+    """``/path?query`` from a request target, also in absolute form (sent to proxies)."""
+    if target.startswith(("http://", "https://")):
+        path_start = target.find("/", target.find("//") + 2)
+        return target[path_start:] if path_start >= 0 else "/"
+    return target
