@@ -204,6 +204,22 @@ def test_gzip_multipart_and_concatenated_members(s3: Any, s3_bucket: str) -> Non
     assert list(_s3.iter_lines(s3, s3_bucket, "two.gz", gzip=True)) == [b"one", b"two", b"three"]
 
 
+def test_gzip_read_memory_is_bounded_for_highly_compressible_data(s3: Any, s3_bucket: str) -> None:
+    line = json.dumps({"schemaType": "ModelInvocationLog", "pad": "a" * 2000}).encode() + b"\n"
+    with _s3.MultipartWriter(s3, s3_bucket, "zeros.json.gz", gzip=True) as w:
+        for _ in range(20_000):  # 40 MiB of text, ~100 KiB compressed
+            w.write(line)
+    assert w.bytes_uploaded < MIB < w.bytes_written
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in _s3.iter_lines(s3, s3_bucket, "zeros.json.gz", gzip=True))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert peak < 6 * MIB, f"peak {peak / MIB:.1f} MiB"
+
+
 def test_truncated_gzip_is_an_error(s3: Any, s3_bucket: str) -> None:
     _s3.put_object(s3, s3_bucket, "cut.gz", gzip.compress(b"x\n" * 10_000)[:-20])
     with pytest.raises(_s3.S3Error, match="truncated"):

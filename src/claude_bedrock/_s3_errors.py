@@ -107,10 +107,10 @@ def s3_errors(operation: str, bucket: str, key: str | None = None) -> Iterator[N
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, configure a profile "
             "(`aws configure`), or pass credentials explicitly."
         ) from None
-    except (bce.EndpointConnectionError, bce.ConnectionClosedError) as exc:
+    except (bce.EndpointConnectionError, bce.HTTPClientError) as exc:
         raise S3Error(
-            f"Could not reach S3 for {operation} on {_where(bucket, key)}: {exc}. Check the "
-            "network and, if you use a custom endpoint, AWS_ENDPOINT_URL_S3.",
+            f"The connection to S3 failed during {operation} on {_where(bucket, key)}: {exc}. "
+            "Check the network and, if you use a custom endpoint, AWS_ENDPOINT_URL_S3.",
             operation=operation,
             bucket=bucket,
             key=key,

@@ -26,6 +26,7 @@ MAX_PARTS = 10_000
 #: (2000 parts each of 8, 16, 32, 64 and 128 MiB) while small objects keep 8 MiB parts.
 _PARTS_PER_SIZE = 2_000
 _RESUME_ATTEMPTS = 5
+_GUNZIP_PIECE = MIB
 
 
 class MultipartWriter:
@@ -35,6 +36,9 @@ class MultipartWriter:
     larger ones with a multipart upload whose parts are uploaded as they fill. If the ``with``
     block raises, or completing fails, the multipart upload is aborted so no orphan parts
     stay billed, and no object is created. ``gzip=True`` compresses on the fly.
+
+    Memory: one part. Parts are 8 MiB for the first 2000 (objects up to ~16 GiB) and then
+    double every 2000 parts, so S3's 10,000-part limit is reached only near 496 GiB.
     """
 
     def __init__(
@@ -94,9 +98,13 @@ class MultipartWriter:
             raise ValueError(f"write to closed MultipartWriter for s3://{self.bucket}/{self.key}")
         size = len(data)
         self.bytes_written += size
-        if self._compressor is not None:
-            data = self._compressor.compress(data)
-        self._append(memoryview(data).cast("B"))
+        try:
+            if self._compressor is not None:
+                data = self._compressor.compress(data)
+            self._append(memoryview(data).cast("B"))
+        except BaseException:
+            self.abort()  # a part may be lost: the object can no longer be completed
+            raise
         return size
 
     def close(self) -> None:
@@ -130,8 +138,8 @@ class MultipartWriter:
                 self.client.abort_multipart_upload(
                     Bucket=self.bucket, Key=self.key, UploadId=upload_id
                 )
-        except S3Error:
-            pass  # the original error matters more; a lifecycle rule can reap the parts
+        except Exception:  # noqa: S110 - the error that made us abort matters more
+            pass  # the uploaded parts stay until a lifecycle rule (or the caller) reaps them
 
     # -- internals -------------------------------------------------------------------------
 
@@ -270,20 +278,29 @@ def iter_lines(
 
 
 def _gunzip(chunks: Iterator[bytes], where: str) -> Iterator[bytes]:
-    """Decompress a gzip stream of one or more members (``cat a.gz b.gz`` is valid gzip)."""
+    """Decompress a gzip stream of one or more members (``cat a.gz b.gz`` is valid gzip).
+
+    Output comes in pieces of at most ``_GUNZIP_PIECE`` bytes: JSONL compresses 10-50x, so
+    one unbounded ``decompress`` of a 1 MiB chunk could otherwise allocate 50 MiB at once.
+    """
     decoder, fed = zlib.decompressobj(31), False
     for chunk in chunks:
         data = chunk
-        while data:
+        while True:
             try:
-                out = decoder.decompress(data)
+                out = decoder.decompress(data, _GUNZIP_PIECE)
             except zlib.error as exc:
                 raise S3Error(f"{where} is not valid gzip ({exc}).") from None
-            fed = True
+            fed = fed or bool(data)
             if out:
                 yield out
-            data = b""
-            if decoder.eof:
+            if decoder.eof:  # another member may follow in the same object
                 data, decoder, fed = decoder.unused_data, zlib.decompressobj(31), False
+                if not data:
+                    break
+                continue
+            data = decoder.unconsumed_tail
+            if not data and len(out) < _GUNZIP_PIECE:
+                break  # input used up and no output held back: fetch the next chunk
     if fed and not decoder.eof:
         raise S3Error(f"{where} ends in the middle of its gzip stream (truncated object?).")
