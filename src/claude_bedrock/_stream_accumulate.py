@@ -69,7 +69,7 @@ def _build(cls: type[Any], values: dict[str, Any], private: dict[str, Any] | Non
         "__pydantic_fields_set__",
         set(values) if private is None else set(values) | {"snapshot"},
     )
-    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_extra__", {})  # what validation leaves on an extra="allow" model
     _set(obj, "__pydantic_private__", private)
     return obj
 

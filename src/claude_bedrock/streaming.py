@@ -21,24 +21,32 @@ so a dropped stream is closed by reference counting at once, not by a later GC p
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 
-from ._base_client import connection_error
-from ._exceptions import APIConnectionError, APIError, APIResponseValidationError
 from ._stream_accumulate import Accumulator
-from ._stream_decode import EventDecoder
-from .eventstream import EventStreamError, TruncatedFrame
+from ._stream_iter import (
+    REQUEST_ID,
+    accumulated,
+    async_accumulated,
+    async_events,
+    async_helper_events,
+    async_text_deltas,
+    final_text,
+    finisher,
+    helper_events,
+    sync_events,
+    text_deltas,
+)
 from .resources._params import PreparedCall, model_path
-from .types.message import Message, TextBlock
+from .types.message import Message
 from .types.stream_events import (
     MessageStreamEvent,
-    RawContentBlockDeltaEvent,
     RawMessageStreamEvent,
-    TextDelta,
 )
 
 if TYPE_CHECKING:
@@ -56,7 +64,6 @@ __all__ = [
 ]
 
 EVENTSTREAM = "application/vnd.amazon.eventstream"
-_REQUEST_ID = "x-amzn-requestid"
 
 
 def _stream_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: PreparedCall) -> str:
@@ -89,91 +96,6 @@ async def aopen_stream(
     return AsyncStream(response, call)
 
 
-# --------------------------------------------------------------------------- event loops
-
-
-def _end_of_body(decoder: EventDecoder, accumulator: Accumulator, response: httpx.Response) -> None:
-    """The body ended: it must have ended on a frame boundary, after ``message_stop``."""
-    try:
-        decoder.close()
-    except TruncatedFrame as exc:
-        raise APIConnectionError(
-            f"Connection error: the event stream was cut inside a frame ({exc}).",
-            response.request,
-        ) from exc
-    except EventStreamError as exc:
-        raise APIResponseValidationError(
-            f"Bedrock sent a corrupt event stream: {exc}", response
-        ) from exc
-    if not accumulator.done:
-        raise APIConnectionError(
-            "Connection error: the event stream ended before its message_stop event.",
-            response.request,
-        )
-
-
-def _sync_events(
-    response: httpx.Response, accumulator: Accumulator
-) -> Generator[RawMessageStreamEvent]:
-    """The raw events of a response, accumulated as they pass; closes the response."""
-    decoder = EventDecoder(response)
-    feed, apply = decoder.feed, accumulator.apply
-    try:
-        for chunk in response.iter_bytes():
-            for event in feed(chunk):
-                apply(event)
-                yield event
-            if decoder.error is not None:
-                raise decoder.error
-        _end_of_body(decoder, accumulator, response)
-    except httpx.TransportError as exc:
-        accumulator.error = connection_error(exc, response.request)
-        raise accumulator.error from None
-    except APIError as exc:
-        accumulator.error = exc
-        raise
-    finally:
-        response.close()
-
-
-async def _async_events(
-    response: httpx.Response, accumulator: Accumulator
-) -> AsyncGenerator[RawMessageStreamEvent]:
-    """Async twin of :func:`_sync_events`."""
-    decoder = EventDecoder(response)
-    feed, apply = decoder.feed, accumulator.apply
-    try:
-        async for chunk in response.aiter_bytes():
-            for event in feed(chunk):
-                apply(event)
-                yield event
-            if decoder.error is not None:
-                raise decoder.error
-        _end_of_body(decoder, accumulator, response)
-    except httpx.TransportError as exc:
-        accumulator.error = connection_error(exc, response.request)
-        raise accumulator.error from None
-    except APIError as exc:
-        accumulator.error = exc
-        raise
-    finally:
-        await response.aclose()
-
-
-def _finisher(response: httpx.Response, call: PreparedCall | None) -> Callable[[Message], None]:
-    """What the final message gets besides the events: request id and cost."""
-    request_id = response.headers.get(_REQUEST_ID)
-
-    def finish(message: Message) -> None:
-        message._request_id = request_id
-        if call is not None:
-            from .resources.messages import cost_of
-
-            message._cost = cost_of(message, call)
-
-    return finish
-
-
 # --------------------------------------------------------------------------- raw streams
 
 
@@ -186,7 +108,7 @@ class _StreamBase:
     @property
     def request_id(self) -> str | None:
         """Bedrock's ``x-amzn-RequestId`` for this call."""
-        request_id: str | None = self.response.headers.get(_REQUEST_ID)
+        request_id: str | None = self.response.headers.get(REQUEST_ID)
         return request_id
 
     @property
@@ -216,8 +138,22 @@ class Stream(_StreamBase):
 
     def __init__(self, response: httpx.Response, call: PreparedCall | None = None) -> None:
         self.response = response
-        self._accumulator = Accumulator(_finisher(response, call))
-        self._iterator = _sync_events(response, self._accumulator)
+        self._accumulator = Accumulator(finisher(response, call))
+        self._iterator = sync_events(response, self._accumulator)
+
+    @classmethod
+    def from_events(
+        cls,
+        response: httpx.Response,
+        events: Iterator[RawMessageStreamEvent],
+        call: PreparedCall | None = None,
+    ) -> Stream:
+        """A stream of events decoded elsewhere (the Converse translation): same helpers."""
+        stream = cls.__new__(cls)
+        stream.response = response
+        stream._accumulator = Accumulator(finisher(response, call))
+        stream._iterator = accumulated(events, response, stream._accumulator)
+        return stream
 
     def __iter__(self) -> Iterator[RawMessageStreamEvent]:
         return self._iterator
@@ -245,8 +181,22 @@ class AsyncStream(_StreamBase):
 
     def __init__(self, response: httpx.Response, call: PreparedCall | None = None) -> None:
         self.response = response
-        self._accumulator = Accumulator(_finisher(response, call))
-        self._iterator = _async_events(response, self._accumulator)
+        self._accumulator = Accumulator(finisher(response, call))
+        self._iterator = async_events(response, self._accumulator)
+
+    @classmethod
+    def from_events(
+        cls,
+        response: httpx.Response,
+        events: AsyncIterator[RawMessageStreamEvent],
+        call: PreparedCall | None = None,
+    ) -> AsyncStream:
+        """Async twin of :meth:`Stream.from_events`."""
+        stream = cls.__new__(cls)
+        stream.response = response
+        stream._accumulator = Accumulator(finisher(response, call))
+        stream._iterator = async_accumulated(events, response, stream._accumulator)
+        return stream
 
     def __aiter__(self) -> AsyncIterator[RawMessageStreamEvent]:
         return self._iterator
@@ -272,53 +222,6 @@ class AsyncStream(_StreamBase):
 # --------------------------------------------------------------------------- helper streams
 
 
-def _helper_events(
-    raw: Iterator[RawMessageStreamEvent], accumulator: Accumulator
-) -> Generator[MessageStreamEvent]:
-    expand = accumulator.expand
-    for event in raw:
-        yield from expand(event)
-
-
-async def _async_helper_events(
-    raw: AsyncIterator[RawMessageStreamEvent], accumulator: Accumulator
-) -> AsyncGenerator[MessageStreamEvent]:
-    expand = accumulator.expand
-    async for event in raw:
-        for helper in expand(event):
-            yield helper
-
-
-def _text_deltas(raw: Iterator[RawMessageStreamEvent]) -> Generator[str]:
-    for event in raw:
-        if event.__class__ is RawContentBlockDeltaEvent:
-            delta = event.delta
-            if delta.__class__ is TextDelta:
-                yield delta.text
-
-
-async def _async_text_deltas(
-    raw: AsyncIterator[RawMessageStreamEvent],
-) -> AsyncGenerator[str]:
-    async for event in raw:
-        if event.__class__ is RawContentBlockDeltaEvent:
-            delta = event.delta
-            if delta.__class__ is TextDelta:
-                yield delta.text
-
-
-def _final_text(message: Message) -> str:
-    texts = [block.text for block in message.content if isinstance(block, TextBlock)]
-    if not texts:
-        kinds = ",".join(str(getattr(block, "type", "?")) for block in message.content)
-        raise RuntimeError(
-            ".get_final_text() can only be called when the API returns a `text` content "
-            f"block.\nThe API returned {kinds} content block type(s) that you can access by "
-            "calling get_final_message().content"
-        )
-    return "".join(texts)
-
-
 class MessageStream(_StreamBase):
     """A streamed call with the Anthropic SDK's helpers (from ``messages.stream``).
 
@@ -334,8 +237,8 @@ class MessageStream(_StreamBase):
         self.response = stream.response
         self._accumulator = stream._accumulator
         self._raw = stream._iterator
-        self._iterator = _helper_events(self._raw, self._accumulator)
-        self.text_stream = _text_deltas(self._raw)
+        self._iterator = helper_events(self._raw, self._accumulator)
+        self.text_stream = text_deltas(self._raw)
 
     def __iter__(self) -> Iterator[MessageStreamEvent]:
         return self._iterator
@@ -373,7 +276,7 @@ class MessageStream(_StreamBase):
 
     def get_final_text(self) -> str:
         """All the text blocks of the final message, joined."""
-        return _final_text(self.get_final_message())
+        return final_text(self.get_final_message())
 
 
 class AsyncMessageStream(_StreamBase):
@@ -387,8 +290,8 @@ class AsyncMessageStream(_StreamBase):
         self.response = stream.response
         self._accumulator = stream._accumulator
         self._raw = stream._iterator
-        self._iterator = _async_helper_events(self._raw, self._accumulator)
-        self.text_stream = _async_text_deltas(self._raw)
+        self._iterator = async_helper_events(self._raw, self._accumulator)
+        self.text_stream = async_text_deltas(self._raw)
 
     def __aiter__(self) -> AsyncIterator[MessageStreamEvent]:
         return self._iterator
@@ -423,10 +326,22 @@ class AsyncMessageStream(_StreamBase):
 
     async def get_final_text(self) -> str:
         """All the text blocks of the final message, joined."""
-        return _final_text(await self.get_final_message())
+        return final_text(await self.get_final_message())
 
 
 # --------------------------------------------------------------------------- managers
+
+
+def _converse(client: Any, call: PreparedCall, timeout: Any, expected: type) -> Any:
+    """``api="converse"``: the Converse module sends the call and returns a (async) stream.
+
+    Imported by name: that module is optional here and may import this one.
+    """
+    converse = import_module(".converse", __package__)
+    function = (
+        converse.messages_via_converse if expected is Stream else converse.amessages_via_converse
+    )
+    return function(client, call, stream=True, timeout=timeout)
 
 
 class MessageStreamManager:
@@ -446,14 +361,19 @@ class MessageStreamManager:
         call: PreparedCall,
         *,
         timeout: float | httpx.Timeout | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
     ) -> None:
         self._client = client
         self._call = call
         self._timeout = timeout
+        self._api = api
         self._stream: MessageStream | None = None
 
     def __enter__(self) -> MessageStream:
-        raw = open_stream(self._client, self._call, timeout=self._timeout)
+        if self._api == "converse":
+            raw = _converse(self._client, self._call, self._timeout, Stream)
+        else:
+            raw = open_stream(self._client, self._call, timeout=self._timeout)
         self._stream = MessageStream(raw)
         return self._stream
 
@@ -474,14 +394,19 @@ class AsyncMessageStreamManager:
         call: PreparedCall,
         *,
         timeout: float | httpx.Timeout | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
     ) -> None:
         self._client = client
         self._call = call
         self._timeout = timeout
+        self._api = api
         self._stream: AsyncMessageStream | None = None
 
     async def __aenter__(self) -> AsyncMessageStream:
-        raw = await aopen_stream(self._client, self._call, timeout=self._timeout)
+        if self._api == "converse":
+            raw = await _converse(self._client, self._call, self._timeout, AsyncStream)
+        else:
+            raw = await aopen_stream(self._client, self._call, timeout=self._timeout)
         self._stream = AsyncMessageStream(raw)
         return self._stream
 
