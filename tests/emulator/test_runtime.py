@@ -295,3 +295,13 @@ def test_pace_spreads_the_stream_over_time() -> None:
     latency_ms = events[-1]["amazon-bedrock-invocationMetrics"]["invocationLatency"]
     assert streamed == 200
     assert latency_ms >= int(streamed / pace * 1000) - 1
+
+
+def test_context_window_and_the_1m_beta(runtime: Any) -> None:
+    long_text = "word " * 80_000  # 80k pieces + 128k max_tokens > 200k context
+    payload = body(max_tokens=128_000, messages=[{"role": "user", "content": long_text}])
+    with pytest.raises(ClientError) as caught:
+        invoke(runtime, payload)
+    assert caught.value.response["Error"]["Message"] == "Input is too long for requested model."
+    payload["anthropic_beta"] = ["context-1m-2025-08-07"]
+    assert invoke(runtime, payload)["usage"]["input_tokens"] > 80_000

@@ -237,3 +237,9 @@ def test_max_tokens_limit_of_the_catalogue_through_boto3(runtime: Any) -> None:
     with pytest.raises(ClientError) as caught:
         invoke(runtime, body(max_tokens=10_000_000))
     assert "exceeds the model limit" in caught.value.response["Error"]["Message"]
+
+
+def test_quoted_values_are_truncated_not_reflected_at_length() -> None:
+    huge = "x" * 10_000
+    message = _message(body(anthropic_version=huge, **{huge: 1}))
+    assert huge not in message and len(message) < 400

@@ -74,8 +74,13 @@ def _type_name(value: object) -> str:
     return "JSONObject"
 
 
+_MAX_ECHO = 64
+
+
 def _fmt(value: object) -> str:
-    return json.dumps(value) if not isinstance(value, str) else value
+    """A value as error messages quote it: short, so a body is never reflected at length."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 3] + "..."
 
 
 class _Checker:
@@ -103,7 +108,7 @@ class _Checker:
     def extraneous(self, pointer: str, obj: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
         for key in obj:
             if key not in allowed:
-                self.add(pointer, f"extraneous key [{key}] is not permitted")
+                self.add(pointer, f"extraneous key [{_fmt(key)}] is not permitted")
 
     def number(
         self,
@@ -136,7 +141,7 @@ def _check_top_level(c: _Checker, body: Mapping[str, Any]) -> None:
     if "anthropic_version" in body and c.type_is("#/anthropic_version", version, "String"):
         assert isinstance(version, str)
         if not _VERSION_RE.match(version):
-            c.add("#/anthropic_version", f"{version} is not a valid enum value")
+            c.add("#/anthropic_version", f"{_fmt(version)} is not a valid enum value")
     if "anthropic_beta" in body and c.type_is(
         "#/anthropic_beta", body["anthropic_beta"], "JSONArray"
     ):
@@ -230,7 +235,7 @@ def _check_tools(c: _Checker, body: Mapping[str, Any]) -> None:
             if isinstance(name, str) and not _TOOL_NAME_RE.match(name):
                 c.add(
                     f"{pointer}/name",
-                    f"string [{name}] does not match pattern ^[a-zA-Z0-9_-]{{1,64}}$",
+                    f"string [{_fmt(name)}] does not match pattern ^[a-zA-Z0-9_-]{{1,64}}$",
                 )
             schema = tool.get("input_schema")
             if "input_schema" in tool and c.type_is(
@@ -360,7 +365,7 @@ def _check_tool_pairs(messages: list[Mapping[str, Any]]) -> None:
         if unknown:
             raise validation_error(
                 f"messages.{i}.content: unexpected `tool_use_id` found in `tool_result` blocks: "
-                f"{', '.join(unknown)}. Each `tool_result` block must have a corresponding "
+                f"{_fmt(', '.join(unknown))}. Each `tool_result` block must have a corresponding "
                 "`tool_use` block in the previous message."
             )
     for i, message in enumerate(messages[:-1]):
@@ -374,7 +379,7 @@ def _check_tool_pairs(messages: list[Mapping[str, Any]]) -> None:
         if missing:
             raise validation_error(
                 f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
-                f"immediately after: {', '.join(missing)}. Each `tool_use` block must have a "
+                f"immediately after: {_fmt(', '.join(missing))}. Each `tool_use` block must have a "
                 "corresponding `tool_result` block in the next message."
             )
 
@@ -390,7 +395,7 @@ def _check_tool_choice(body: Mapping[str, Any]) -> None:
         names = [t.get("name") for t in tools]
         if choice["name"] not in names:
             raise validation_error(
-                f"tool_choice: tool `{choice['name']}` was not found in the `tools` list"
+                f"tool_choice: tool `{_fmt(choice['name'])}` was not found in the `tools` list"
             )
 
 
