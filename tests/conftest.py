@@ -17,6 +17,8 @@ def s3_server() -> Iterator[S3Server]:
 
 
 @pytest.fixture
-def s3_bucket(s3_server: S3Server) -> str:
-    """A fresh, empty bucket on ``s3_server`` for one test."""
-    return s3_server.create_bucket()
+def s3_bucket(s3_server: S3Server) -> Iterator[str]:
+    """A fresh, empty bucket on ``s3_server`` for one test; deleted with its contents after."""
+    name = s3_server.create_bucket()
+    yield name
+    s3_server.delete_bucket(name)

@@ -35,9 +35,19 @@ ListBuckets succeeds *and* a probe object can be written, read back and deleted.
 exits or the deadline passes, the error carries the tail of weed's log. A start that fails
 because a chosen port was taken in the meantime is retried with fresh ports.
 
-The pytest fixtures ``s3_server`` (session) and ``s3_bucket`` (a fresh bucket per test) are
-registered in ``tests/conftest.py``; their logic lives here so that ``bench/`` scripts can use
-:class:`SeaweedS3` as a context manager too.
+Using it
+--------
+Fixtures (registered in ``tests/conftest.py``, logic here):
+
+* ``s3_server`` (session): an :class:`S3Server` with ``endpoint_url``, ``access_key``,
+  ``secret_key``, ``region`` ("us-east-1"), ``credentials`` (a tuple for
+  ``claude_bedrock._s3.s3_client``), ``reader_credentials`` (an identity that may only read
+  and list), ``client()`` (boto3), ``create_bucket(prefix)``, ``delete_bucket(name)`` and
+  ``env()`` (``AWS_ENDPOINT_URL_S3`` and keys, for subprocesses or ``monkeypatch.setenv``);
+* ``s3_bucket``: the name of a fresh bucket, deleted with its contents after the test
+  (which also frees its volumes, so a long session does not run out of them).
+
+Outside pytest (``bench/``): ``with SeaweedS3() as server: ...``.
 """
 
 from __future__ import annotations
@@ -56,10 +66,11 @@ import time
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-__all__ = ["S3Server", "SeaweedS3", "SeaweedStartError", "weed_binary"]
+__all__ = ["S3Server", "SeaweedS3", "SeaweedStartError", "iter_server", "weed_binary"]
 
 REGION = "us-east-1"
 _PARTS = ("master", "volume", "filer", "s3")
@@ -127,11 +138,22 @@ class S3Server:
             config=Config(s3={"addressing_style": "path"}, **config),
         )
 
+    @cached_property
+    def _admin(self) -> Any:
+        return self.client()
+
     def create_bucket(self, prefix: str = "test") -> str:
         """Create a bucket with a name no other test uses, and return that name."""
         name = f"{prefix}-{next(_bucket_counter)}-{secrets.token_hex(3)}".lower()[:63]
-        self.client().create_bucket(Bucket=name)
+        self._admin.create_bucket(Bucket=name)
         return name
+
+    def delete_bucket(self, name: str) -> None:
+        """Delete a bucket *and everything in it* (SeaweedFS allows that; AWS would refuse).
+
+        Deleting also frees the bucket's volumes, so a long session does not run out of them.
+        """
+        self._admin.delete_bucket(Bucket=name)
 
     def env(self) -> dict[str, str]:
         """Environment variables that point the AWS SDKs (and our ``_s3``) at this server."""
