@@ -621,6 +621,14 @@ def test_early_close_releases_the_connection(scripted: Callable[..., AnthropicBe
     assert list(raw) == []  # closed: iteration just ends
 
 
+def test_dropped_stream_releases_the_connection(scripted: Callable[..., AnthropicBedrock]) -> None:
+    gone = threading.Event()
+    stream = scripted(endless(gone)).messages.stream(**ask("x")).__enter__()
+    assert next(stream.text_stream) == "more "
+    del stream  # never closed: reference counting must close it
+    assert gone.wait(10)
+
+
 @pytest.mark.anyio
 async def test_async_early_close_releases_the_connection(server: ScriptServer) -> None:
     gone = threading.Event()

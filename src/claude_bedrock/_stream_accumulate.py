@@ -93,7 +93,7 @@ class _Buffer(SnapshotSource):
     def __init__(self, kind: int, block: Any) -> None:
         self.kind = kind
         self.block = block
-        initial = "" if kind == _JSON else getattr(block, _ATTRIBUTE[kind])
+        initial = "" if kind == _JSON else getattr(block, _ATTRIBUTE[kind], None) or ""
         self.parts: list[str] = [initial] if initial else []
         self.size = len(initial)
         self.flushed = self.size
