@@ -33,7 +33,7 @@ from .models import InvocationModel, resolve_invocation_model
 from .validation import validate_invoke_body
 from .wire import AbortConnection, Request, Response, StreamingResponse
 
-__all__ = ["STREAM_FAULT_HEADER", "register"]
+__all__ = ["STREAM_FAULT_HEADER", "chunk_frame", "prepare_invocation", "register"]
 
 STREAM_FAULT_HEADER: Final = "x-emulator-stream-fault"
 EVENTSTREAM_CONTENT_TYPE: Final = "application/vnd.amazon.eventstream"
@@ -81,21 +81,27 @@ def _parse_fault(value: str | None) -> _Fault | None:
     return _Fault(name, int(count or 0))
 
 
+def prepare_invocation(
+    app: EmulatorApp, request: Request
+) -> tuple[InvocationModel, dict[str, Any]]:
+    """The model and the validated body of an InvokeModel-style request, checked as Bedrock
+    does (model ID for the caller's Region, body schema and rules, output and context
+    limits). Shared with the other routes that take an Anthropic body."""
+    region = request.identity.region if request.identity else app.config.region
+    model = resolve_invocation_model(request.path_params["modelId"], region)
+    body = validate_invoke_body(request.body, max_output_tokens=model.output_limit)
+    limit = model.context_limit(body.get("anthropic_beta") or [])
+    if tokens.count_input_tokens(body) + body["max_tokens"] > limit:
+        raise validation_error("Input is too long for requested model.")
+    return model, body
+
+
 class _RuntimeRoutes:
     def __init__(self, app: EmulatorApp) -> None:
         self.app = app
 
-    def _prepare(self, request: Request) -> tuple[InvocationModel, dict[str, Any]]:
-        region = request.identity.region if request.identity else self.app.config.region
-        model = resolve_invocation_model(request.path_params["modelId"], region)
-        body = validate_invoke_body(request.body, max_output_tokens=model.output_limit)
-        limit = model.context_limit(body.get("anthropic_beta") or [])
-        if tokens.count_input_tokens(body) + body["max_tokens"] > limit:
-            raise validation_error("Input is too long for requested model.")
-        return model, body
-
     async def invoke(self, request: Request) -> Response:
-        model, body = self._prepare(request)
+        model, body = prepare_invocation(self.app, request)
         message = self.app.config.engine.respond(body, model.response_name)
         usage = message["usage"]
         latency = int((time.monotonic() - request.received_at) * 1000)
@@ -119,7 +125,7 @@ class _RuntimeRoutes:
 
     async def invoke_stream(self, request: Request) -> StreamingResponse:
         fault = _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
-        model, body = self._prepare(request)
+        model, body = prepare_invocation(self.app, request)
         events = self.app.config.engine.stream_events(body, model.response_name)
         frames = _frames(events, request.received_at, self.app.config.pace, fault)
         return StreamingResponse(
