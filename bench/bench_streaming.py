@@ -7,8 +7,9 @@ replay server in its own process (pre-encoded frames, one HTTP chunk per frame a
 sends them), so the figures are the client's own cost. Each client consumes it through
 ``messages.stream(...)``: ``text_stream`` to the end, then ``get_final_message()``.
 
-Reported: median CPU time (``time.process_time`` of this process) and wall time per
-stream, and the ratio ours / SDK. Target: ours <= 1/3 of the SDK's.
+Reported, for the sync and the async clients: median CPU time (``time.process_time`` of
+this process) and wall time per stream, and the ratio ours / SDK. Target: ours <= 1/3 of
+the SDK's. (The async runs include creating the client and an event loop per run.)
 
     python bench/bench_streaming.py [--deltas 20000] [--runs 7] [--emulator]
 
@@ -195,6 +196,31 @@ def sdk(url: str) -> Callable[[], tuple[str, Any]]:
     return run
 
 
+def async_run(url: str, sdk_client: bool) -> Callable[[], tuple[str, Any]]:
+    """The same consumption through the async clients (one event loop per run)."""
+    import asyncio
+
+    if sdk_client:
+        import anthropic
+
+        make: Any = anthropic.AsyncAnthropicBedrock
+    else:
+        from claude_bedrock import AsyncAnthropicBedrock as make
+    options = {"aws_access_key": ACCESS, "aws_secret_key": SECRET, "aws_region": REGION,
+               "base_url": url}  # fmt: skip
+
+    async def once() -> tuple[str, Any]:
+        async with make(**options) as client:
+            stream_manager = client.messages.stream(
+                model=MODEL, max_tokens=64000, messages=MESSAGES
+            )
+            async with stream_manager as s:
+                text = "".join([piece async for piece in s.text_stream])
+                return text, await s.get_final_message()
+
+    return lambda: asyncio.run(once())
+
+
 def measure(fn: Callable[[], tuple[str, Any]], runs: int) -> tuple[float, float, str]:
     """Median (cpu, wall) seconds per stream after one warm-up run; and the text."""
     text, _ = fn()
@@ -228,18 +254,24 @@ def main() -> None:
         url, process = start_server(args.deltas)
         stop = process.terminate
     try:
-        results = {}
-        for name, factory in (("ours", ours), ("sdk", sdk)):
-            if args.only and name != args.only:
-                continue
-            results[name] = measure(factory(url), args.runs)
-            cpu, wall, text = results[name]
-            print(f"{name:>5}: cpu {cpu * 1000:8.1f} ms  wall {wall * 1000:8.1f} ms  "
-                  f"({len(text)} chars)")  # fmt: skip
-        if len(results) == 2:
-            (c1, w1, t1), (c2, w2, t2) = results["ours"], results["sdk"]
-            assert t1 == t2, "the two clients did not read the same text"
-            print(f"ratio ours/sdk: cpu {c1 / c2:.3f}  wall {w1 / w2:.3f}  (target <= 0.333)")
+        clients = {
+            "sync": {"ours": lambda: ours(url), "sdk": lambda: sdk(url)},
+            "async": {"ours": lambda: async_run(url, False), "sdk": lambda: async_run(url, True)},
+        }
+        for mode, pair in clients.items():
+            results = {}
+            for name, factory in pair.items():
+                if args.only and name != args.only:
+                    continue
+                results[name] = measure(factory(), args.runs)
+                cpu, wall, text = results[name]
+                print(f"{mode:>5} {name:>4}: cpu {cpu * 1000:8.1f} ms  "
+                      f"wall {wall * 1000:8.1f} ms  ({len(text)} chars)")  # fmt: skip
+            if len(results) == 2:
+                (c1, w1, t1), (c2, w2, t2) = results["ours"], results["sdk"]
+                assert t1 == t2, "the two clients did not read the same text"
+                print(f"{mode:>5} ratio ours/sdk: cpu {c1 / c2:.3f}  wall {w1 / w2:.3f}"
+                      "  (target <= 0.333)")  # fmt: skip
     finally:
         stop()
 
