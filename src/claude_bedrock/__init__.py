@@ -44,11 +44,25 @@ if TYPE_CHECKING:
         StreamError,
         UnprocessableEntityError,
     )
+    from .streaming import (
+        AsyncMessageStream,
+        AsyncMessageStreamManager,
+        AsyncStream,
+        MessageStream,
+        MessageStreamManager,
+        Stream,
+    )
 
 _LAZY: dict[str, str] = {
     "AnthropicBedrock": "._client",
     "AsyncAnthropicBedrock": "._client",
     "types": ".types",
+    "Stream": ".streaming",
+    "AsyncStream": ".streaming",
+    "MessageStream": ".streaming",
+    "AsyncMessageStream": ".streaming",
+    "MessageStreamManager": ".streaming",
+    "AsyncMessageStreamManager": ".streaming",
 }
 _EXCEPTIONS = (
     "AnthropicError", "ClaudeBedrockError", "APIError", "APIStatusError", "APIConnectionError",
@@ -61,7 +75,11 @@ _EXCEPTIONS = (
 )  # fmt: skip
 _LAZY.update(dict.fromkeys(_EXCEPTIONS, "._exceptions"))
 
-__all__ = ["__version__", "AnthropicBedrock", "AsyncAnthropicBedrock", *_EXCEPTIONS]
+__all__ = [
+    "__version__", "AnthropicBedrock", "AsyncAnthropicBedrock", "Stream", "AsyncStream",
+    "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager",
+    *_EXCEPTIONS,
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

@@ -1,15 +1,18 @@
 """``client.messages``: the Messages API over Bedrock's InvokeModel.
 
-The signatures are the Anthropic SDK's (keyword-only, same names, same defaults) plus a
-few Bedrock facts as keywords of our own: ``context_1m`` (the 1M-token beta) and
-``endpoint`` (``"global"`` or ``"regional"``, when the model ID does not say).
+The parameters are the Anthropic SDK's (keyword-only, same names, same defaults) plus a
+few Bedrock facts of our own: ``context_1m`` (the 1M-token beta), ``endpoint``
+(``"global"`` or ``"regional"``, when the model ID does not say) and ``api`` (``"invoke"``
+or ``"converse"``). They are declared once, in :class:`MessageParams`, and shared by
+``create``, ``stream`` and ``count_tokens``, sync and async; an unknown keyword is a
+``TypeError`` as it would be with the Anthropic SDK.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 import httpx
 
@@ -18,26 +21,68 @@ from ._params import PreparedCall, model_path, prepare
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
-    from ..streaming import AsyncMessageStreamManager, MessageStreamManager
+    from ..streaming import AsyncMessageStreamManager, AsyncStream, MessageStreamManager, Stream
     from ..types.count_tokens import MessageTokensCount
     from .batches import AsyncBatches, Batches
 
-__all__ = ["Messages", "AsyncMessages"]
+__all__ = ["Messages", "AsyncMessages", "MessageParams"]
 
 Endpoint = Literal["global", "regional"]
+Api = Literal["invoke", "converse"]
 
 
-def _params(
+class MessageParams(TypedDict, total=False):
+    """Optional keywords of ``messages.create`` / ``stream`` (all may be omitted)."""
+
+    system: str | Iterable[Mapping[str, Any]]
+    stop_sequences: list[str]
+    temperature: float
+    top_p: float
+    top_k: int
+    tools: Iterable[Mapping[str, Any]]
+    tool_choice: Mapping[str, Any]
+    metadata: Mapping[str, Any]
+    thinking: Mapping[str, Any]
+    service_tier: str
+    betas: Iterable[str]
+    context_1m: bool
+    endpoint: Endpoint
+    api: Api
+    extra_headers: Mapping[str, str]
+    extra_body: Mapping[str, Any]
+    timeout: float | httpx.Timeout
+
+
+_KNOWN = frozenset(MessageParams.__annotations__)
+_COUNT_TOKENS_IGNORED = frozenset({"api", "service_tier", "metadata", "timeout"})
+
+
+def _prepare_call(
+    client: AnthropicBedrock | AsyncAnthropicBedrock,
     model: str,
     max_tokens: int,
     messages: Iterable[Mapping[str, Any]],
-    **optional: Any,
-) -> dict[str, Any]:
-    params: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": messages}
-    if not isinstance(messages, list):
-        params["messages"] = list(messages)
-    params.update(optional)
-    return params
+    options: Mapping[str, Any],
+) -> PreparedCall:
+    unknown = options.keys() - _KNOWN
+    if unknown:
+        raise TypeError(f"messages: unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    params: dict[str, Any] = dict(options)
+    params["model"] = model
+    params["max_tokens"] = max_tokens
+    params["messages"] = messages if isinstance(messages, list) else list(messages)
+    tools = params.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        params["tools"] = list(tools)
+    return prepare(
+        client._core,
+        params,
+        betas=options.get("betas"),
+        extra_headers=options.get("extra_headers"),
+        extra_body=options.get("extra_body"),
+        context_1m=options.get("context_1m"),
+        endpoint=options.get("endpoint"),
+    )
 
 
 def finish_message(response: httpx.Response, call: PreparedCall) -> Message:
@@ -49,6 +94,7 @@ def finish_message(response: httpx.Response, call: PreparedCall) -> Message:
 
 
 def cost_of(message: Message, call: PreparedCall) -> Cost | None:
+    """The call's cost from the catalogue (None for ARNs and models it does not know)."""
     info = call.resolved.info
     if info is None:
         return None
@@ -59,133 +105,67 @@ def cost_of(message: Message, call: PreparedCall) -> Cost | None:
     return Cost(usd=usd, model=info.id, endpoint_type=endpoint_type)
 
 
+def _invoke_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: PreparedCall) -> str:
+    return client._core.url("runtime", model_path(call.resolved.model_id, "invoke"))
+
+
 class Messages:
     """Synchronous ``client.messages``."""
 
     def __init__(self, client: AnthropicBedrock) -> None:
         self._client = client
 
+    @overload
     def create(
-        self,
-        *,
-        model: str,
-        max_tokens: int,
-        messages: Iterable[Mapping[str, Any]],
-        system: str | Iterable[Mapping[str, Any]] | None = None,
-        stop_sequences: list[str] | None = None,
-        stream: bool = False,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        tools: Iterable[Mapping[str, Any]] | None = None,
-        tool_choice: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        thinking: Mapping[str, Any] | None = None,
-        service_tier: str | None = None,
-        betas: Iterable[str] | None = None,
-        context_1m: bool | None = None,
-        endpoint: Endpoint | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> Any:
-        """Send one Messages API call; returns a :class:`Message` (or a stream if ``stream``)."""
-        call = prepare(
-            self._client._core,
-            _params(
-                model,
-                max_tokens,
-                messages,
-                system=system,
-                stop_sequences=stop_sequences,
-                temperature=temperature,
-                top_p=top_p,
-                top_k=top_k,
-                tools=list(tools) if tools is not None else None,
-                tool_choice=tool_choice,
-                metadata=metadata,
-                thinking=thinking,
-                service_tier=service_tier,
-            ),  # fmt: skip
-            betas=betas,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
-            context_1m=context_1m,
-            endpoint=endpoint,
-        )
-        if api == "converse":
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: Literal[False] = False, **params: Unpack[MessageParams],
+    ) -> Message: ...  # fmt: skip
+    @overload
+    def create(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: Literal[True], **params: Unpack[MessageParams],
+    ) -> Stream: ...  # fmt: skip
+    @overload
+    def create(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: bool, **params: Unpack[MessageParams],
+    ) -> Message | Stream: ...  # fmt: skip
+    def create(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: bool = False, **params: Unpack[MessageParams],
+    ) -> Message | Stream:  # fmt: skip
+        """Send one Messages API call; a :class:`Message`, or a :class:`Stream` of events."""
+        call = _prepare_call(self._client, model, max_tokens, messages, params)
+        timeout = params.get("timeout")
+        if params.get("api", "invoke") == "converse":
             from ..converse import messages_via_converse
 
-            return messages_via_converse(self._client, call, stream=stream, timeout=timeout)
+            return messages_via_converse(self._client, call, stream=stream, timeout=timeout)  # type: ignore[no-any-return]
         if stream:
             from ..streaming import open_stream
 
             return open_stream(self._client, call, timeout=timeout)
-        core = self._client._core
+        body = call.encode()
         response = self._client._sender.send(
-            "POST",
-            core.url("runtime", model_path(call.resolved.model_id, "invoke")),
-            call.encode(),
-            extra_headers=call.headers,
+            "POST", _invoke_url(self._client, call), body, extra_headers=call.headers,
             timeout=timeout,
-        )
+        )  # fmt: skip
         return finish_message(response, call)
 
     def stream(
-        self,
-        *,
-        model: str,
-        max_tokens: int,
-        messages: Iterable[Mapping[str, Any]],
-        system: str | Iterable[Mapping[str, Any]] | None = None,
-        stop_sequences: list[str] | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        tools: Iterable[Mapping[str, Any]] | None = None,
-        tool_choice: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        thinking: Mapping[str, Any] | None = None,
-        service_tier: str | None = None,
-        betas: Iterable[str] | None = None,
-        context_1m: bool | None = None,
-        endpoint: Endpoint | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> MessageStreamManager:
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        **params: Unpack[MessageParams],
+    ) -> MessageStreamManager:  # fmt: skip
         """A context manager over a streamed call, with the Anthropic SDK's helpers.
 
         Nothing is sent until the ``with`` block is entered.
         """
         from ..streaming import MessageStreamManager
 
-        call = prepare(
-            self._client._core,
-            _params(
-                model,
-                max_tokens,
-                messages,
-                system=system,
-                stop_sequences=stop_sequences,
-                temperature=temperature,
-                top_p=top_p,
-                top_k=top_k,
-                tools=list(tools) if tools is not None else None,
-                tool_choice=tool_choice,
-                metadata=metadata,
-                thinking=thinking,
-                service_tier=service_tier,
-            ),  # fmt: skip
-            betas=betas,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
-            context_1m=context_1m,
-            endpoint=endpoint,
+        call = _prepare_call(self._client, model, max_tokens, messages, params)
+        return MessageStreamManager(
+            self._client, call, timeout=params.get("timeout"), api=params.get("api", "invoke")
         )
-        return MessageStreamManager(self._client, call, timeout=timeout, api=api)
 
     @cached_property
     def batches(self) -> Batches:
@@ -195,42 +175,15 @@ class Messages:
         return Batches(self._client)
 
     def count_tokens(
-        self,
-        *,
-        model: str,
-        messages: Iterable[Mapping[str, Any]],
-        system: str | Iterable[Mapping[str, Any]] | None = None,
-        tools: Iterable[Mapping[str, Any]] | None = None,
-        tool_choice: Mapping[str, Any] | None = None,
-        thinking: Mapping[str, Any] | None = None,
-        betas: Iterable[str] | None = None,
-        context_1m: bool | None = None,
-        endpoint: Endpoint | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> MessageTokensCount:
+        self, *, model: str, messages: Iterable[Mapping[str, Any]],
+        **params: Unpack[MessageParams],
+    ) -> MessageTokensCount:  # fmt: skip
         """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
         from .count_tokens import count_tokens
 
-        call = prepare(
-            self._client._core,
-            _params(
-                model,
-                1,
-                messages,
-                system=system,
-                tools=list(tools) if tools is not None else None,
-                tool_choice=tool_choice,
-                thinking=thinking,
-            ),  # fmt: skip
-            betas=betas,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
-            context_1m=context_1m,
-            endpoint=endpoint,
-        )
-        return count_tokens(self._client, call, timeout=timeout)
+        options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
+        call = _prepare_call(self._client, model, 1, messages, options)
+        return count_tokens(self._client, call, timeout=params.get("timeout"))
 
 
 class AsyncMessages:
@@ -239,127 +192,54 @@ class AsyncMessages:
     def __init__(self, client: AsyncAnthropicBedrock) -> None:
         self._client = client
 
+    @overload
     async def create(
-        self,
-        *,
-        model: str,
-        max_tokens: int,
-        messages: Iterable[Mapping[str, Any]],
-        system: str | Iterable[Mapping[str, Any]] | None = None,
-        stop_sequences: list[str] | None = None,
-        stream: bool = False,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        tools: Iterable[Mapping[str, Any]] | None = None,
-        tool_choice: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        thinking: Mapping[str, Any] | None = None,
-        service_tier: str | None = None,
-        betas: Iterable[str] | None = None,
-        context_1m: bool | None = None,
-        endpoint: Endpoint | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> Any:
-        """Send one Messages API call; returns a :class:`Message` (or a stream if ``stream``)."""
-        call = prepare(
-            self._client._core,
-            _params(
-                model,
-                max_tokens,
-                messages,
-                system=system,
-                stop_sequences=stop_sequences,
-                temperature=temperature,
-                top_p=top_p,
-                top_k=top_k,
-                tools=list(tools) if tools is not None else None,
-                tool_choice=tool_choice,
-                metadata=metadata,
-                thinking=thinking,
-                service_tier=service_tier,
-            ),  # fmt: skip
-            betas=betas,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
-            context_1m=context_1m,
-            endpoint=endpoint,
-        )
-        if api == "converse":
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: Literal[False] = False, **params: Unpack[MessageParams],
+    ) -> Message: ...  # fmt: skip
+    @overload
+    async def create(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: Literal[True], **params: Unpack[MessageParams],
+    ) -> AsyncStream: ...  # fmt: skip
+    @overload
+    async def create(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: bool, **params: Unpack[MessageParams],
+    ) -> Message | AsyncStream: ...  # fmt: skip
+    async def create(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        stream: bool = False, **params: Unpack[MessageParams],
+    ) -> Message | AsyncStream:  # fmt: skip
+        """Send one Messages API call; a :class:`Message`, or an :class:`AsyncStream`."""
+        call = _prepare_call(self._client, model, max_tokens, messages, params)
+        timeout = params.get("timeout")
+        if params.get("api", "invoke") == "converse":
             from ..converse import amessages_via_converse
 
-            return await amessages_via_converse(self._client, call, stream=stream, timeout=timeout)
+            return await amessages_via_converse(self._client, call, stream=stream, timeout=timeout)  # type: ignore[no-any-return]
         if stream:
             from ..streaming import aopen_stream
 
             return await aopen_stream(self._client, call, timeout=timeout)
-        core = self._client._core
+        body = call.encode()
         response = await self._client._sender.send(
-            "POST",
-            core.url("runtime", model_path(call.resolved.model_id, "invoke")),
-            call.encode(),
-            extra_headers=call.headers,
+            "POST", _invoke_url(self._client, call), body, extra_headers=call.headers,
             timeout=timeout,
-        )
+        )  # fmt: skip
         return finish_message(response, call)
 
     def stream(
-        self,
-        *,
-        model: str,
-        max_tokens: int,
-        messages: Iterable[Mapping[str, Any]],
-        system: str | Iterable[Mapping[str, Any]] | None = None,
-        stop_sequences: list[str] | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        top_k: int | None = None,
-        tools: Iterable[Mapping[str, Any]] | None = None,
-        tool_choice: Mapping[str, Any] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        thinking: Mapping[str, Any] | None = None,
-        service_tier: str | None = None,
-        betas: Iterable[str] | None = None,
-        context_1m: bool | None = None,
-        endpoint: Endpoint | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> AsyncMessageStreamManager:
-        """A context manager over a streamed call, with the Anthropic SDK's helpers.
-
-        Nothing is sent until the ``with`` block is entered.
-        """
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        **params: Unpack[MessageParams],
+    ) -> AsyncMessageStreamManager:  # fmt: skip
+        """An async context manager over a streamed call (``async with``)."""
         from ..streaming import AsyncMessageStreamManager
 
-        call = prepare(
-            self._client._core,
-            _params(
-                model,
-                max_tokens,
-                messages,
-                system=system,
-                stop_sequences=stop_sequences,
-                temperature=temperature,
-                top_p=top_p,
-                top_k=top_k,
-                tools=list(tools) if tools is not None else None,
-                tool_choice=tool_choice,
-                metadata=metadata,
-                thinking=thinking,
-                service_tier=service_tier,
-            ),  # fmt: skip
-            betas=betas,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
-            context_1m=context_1m,
-            endpoint=endpoint,
+        call = _prepare_call(self._client, model, max_tokens, messages, params)
+        return AsyncMessageStreamManager(
+            self._client, call, timeout=params.get("timeout"), api=params.get("api", "invoke")
         )
-        return AsyncMessageStreamManager(self._client, call, timeout=timeout, api=api)
 
     @cached_property
     def batches(self) -> AsyncBatches:
@@ -369,39 +249,12 @@ class AsyncMessages:
         return AsyncBatches(self._client)
 
     async def count_tokens(
-        self,
-        *,
-        model: str,
-        messages: Iterable[Mapping[str, Any]],
-        system: str | Iterable[Mapping[str, Any]] | None = None,
-        tools: Iterable[Mapping[str, Any]] | None = None,
-        tool_choice: Mapping[str, Any] | None = None,
-        thinking: Mapping[str, Any] | None = None,
-        betas: Iterable[str] | None = None,
-        context_1m: bool | None = None,
-        endpoint: Endpoint | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> MessageTokensCount:
+        self, *, model: str, messages: Iterable[Mapping[str, Any]],
+        **params: Unpack[MessageParams],
+    ) -> MessageTokensCount:  # fmt: skip
         """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
         from .count_tokens import acount_tokens
 
-        call = prepare(
-            self._client._core,
-            _params(
-                model,
-                1,
-                messages,
-                system=system,
-                tools=list(tools) if tools is not None else None,
-                tool_choice=tool_choice,
-                thinking=thinking,
-            ),  # fmt: skip
-            betas=betas,
-            extra_headers=extra_headers,
-            extra_body=extra_body,
-            context_1m=context_1m,
-            endpoint=endpoint,
-        )
-        return await acount_tokens(self._client, call, timeout=timeout)
+        options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
+        call = _prepare_call(self._client, model, 1, messages, options)
+        return await acount_tokens(self._client, call, timeout=params.get("timeout"))
