@@ -76,10 +76,44 @@ _EXCEPTIONS = (
 _LAZY.update(dict.fromkeys(_EXCEPTIONS, "._exceptions"))
 
 __all__ = [
-    "__version__", "AnthropicBedrock", "AsyncAnthropicBedrock", "Stream", "AsyncStream",
-    "MessageStream", "AsyncMessageStream", "MessageStreamManager", "AsyncMessageStreamManager",
-    *_EXCEPTIONS,
-]  # fmt: skip
+    "__version__",
+    "AnthropicBedrock",
+    "AsyncAnthropicBedrock",
+    "Stream",
+    "AsyncStream",
+    "MessageStream",
+    "AsyncMessageStream",
+    "MessageStreamManager",
+    "AsyncMessageStreamManager",
+    "AnthropicError",
+    "ClaudeBedrockError",
+    "APIError",
+    "APIStatusError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RequestTooLargeError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "ServiceUnavailableError",
+    "ModelTimeoutError",
+    "ModelError",
+    "ServiceQuotaExceededError",
+    "ModelNotReadyError",
+    "StreamError",
+    "ClientValidationError",
+    "InvalidModelError",
+    "ModelNotAvailableError",
+    "DocumentLimitError",
+    "ContextWindowError",
+    "CredentialsError",
+]
 
 
 def __getattr__(name: str) -> Any:
