@@ -45,7 +45,10 @@ Extension = Callable[["EmulatorApp"], None]
 
 #: Extensions every emulator loads, as ``"module:function"`` import paths (imported lazily,
 #: in this order). Adding a feature module = adding one line here.
-BUILTIN_EXTENSIONS: tuple[str, ...] = ("claude_bedrock.emulator.runtime:register",)
+BUILTIN_EXTENSIONS: tuple[str, ...] = (
+    "claude_bedrock.emulator.runtime:register",
+    "claude_bedrock.emulator.control_plane:register",
+)
 
 
 @dataclass
