@@ -48,6 +48,8 @@ Extension = Callable[["EmulatorApp"], None]
 BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.runtime:register",
     "claude_bedrock.emulator.control_plane:register",
+    "claude_bedrock.emulator.documents:register",
+    "claude_bedrock.emulator.count_tokens:register",
 )
 
 

@@ -1,0 +1,142 @@
+"""Token counting over Bedrock's CountTokens (``POST /model/{modelId}/count-tokens``).
+
+The request wraps the input in botocore's ``CountTokensInput`` union: either
+``{"invokeModel": {"body": <base64 of the InvokeModel body>}}`` (``Body`` is a blob, and
+blobs travel as base64 in JSON) or ``{"converse": {"messages": ..., "system": ...}}``.
+The answer is ``{"inputTokens": N}``: the input tokens a call with the same input is
+billed, which is what the Anthropic SDK's ``MessageTokensCount`` reports.
+
+CountTokens takes a *foundation model* ID: Bedrock refuses inference-profile IDs
+(``global.``/``us.``...) and ARNs with "The provided model doesn't support counting
+tokens." (observed live and reported by several projects, e.g. pydantic-ai #4001). So the
+call goes to the model's base ID whatever profile the caller names; a model the catalogue
+does not know is sent as given and Bedrock decides.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .._exceptions import APIResponseValidationError
+from ..types.count_tokens import MessageTokensCount
+from ._params import PreparedCall, model_path
+
+if TYPE_CHECKING:
+    from .._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from ..catalog import ResolvedModel
+
+__all__ = [
+    "acount_converse_tokens",
+    "acount_tokens",
+    "count_converse_tokens",
+    "count_tokens",
+    "count_tokens_model_id",
+    "converse_input",
+    "invoke_input",
+]
+
+_OPERATION = "count-tokens"
+#: Headers of InvokeModel that CountTokens does not define (not forwarded).
+_INVOKE_ONLY_HEADERS = frozenset({"x-amzn-bedrock-service-tier"})
+
+
+def count_tokens_model_id(resolved: ResolvedModel) -> str:
+    """The ID CountTokens accepts for this model: its base (foundation model) ID."""
+    return resolved.info.id if resolved.info is not None else resolved.model_id
+
+
+def invoke_input(raw_body: bytes) -> bytes:
+    """The CountTokens request for an encoded InvokeModel body, built in one allocation."""
+    return b"".join((b'{"input":{"invokeModel":{"body":"', base64.b64encode(raw_body), b'"}}}'))
+
+
+def _blob(value: object) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def converse_input(converse: Mapping[str, Any]) -> bytes:
+    """The CountTokens request for a Converse input (``messages``, ``system``, ``toolConfig``,
+    ``additionalModelRequestFields``); raw ``bytes`` values (boto3 style) become base64."""
+    payload = {"input": {"converse": dict(converse)}}
+    return json.dumps(payload, separators=(",", ":"), default=_blob).encode()
+
+
+def _headers(call: PreparedCall) -> dict[str, str]:
+    return {k: v for k, v in call.headers.items() if k.lower() not in _INVOKE_ONLY_HEADERS}
+
+
+def _parse(response: httpx.Response) -> MessageTokensCount:
+    try:
+        data = response.json()
+    except ValueError:
+        raise APIResponseValidationError(
+            "CountTokens answered with a body that is not JSON.", response
+        ) from None
+    tokens = data.get("inputTokens") if isinstance(data, dict) else None
+    if not isinstance(tokens, int) or isinstance(tokens, bool):
+        raise APIResponseValidationError(
+            "CountTokens answered without an integer 'inputTokens'.", response, body=data
+        )
+    return MessageTokensCount(input_tokens=tokens)
+
+
+def count_tokens(
+    client: AnthropicBedrock, call: PreparedCall, *, timeout: float | httpx.Timeout | None = None
+) -> MessageTokensCount:
+    """Count the input tokens of a prepared InvokeModel call."""
+    url = client._core.url("runtime", model_path(count_tokens_model_id(call.resolved), _OPERATION))
+    response = client._sender.send(
+        "POST", url, invoke_input(call.encode()), extra_headers=_headers(call), timeout=timeout
+    )
+    return _parse(response)
+
+
+async def acount_tokens(
+    client: AsyncAnthropicBedrock,
+    call: PreparedCall,
+    *,
+    timeout: float | httpx.Timeout | None = None,
+) -> MessageTokensCount:
+    """Count the input tokens of a prepared InvokeModel call (asyncio)."""
+    url = client._core.url("runtime", model_path(count_tokens_model_id(call.resolved), _OPERATION))
+    response = await client._sender.send(
+        "POST", url, invoke_input(call.encode()), extra_headers=_headers(call), timeout=timeout
+    )
+    return _parse(response)
+
+
+def count_converse_tokens(
+    client: AnthropicBedrock,
+    model: str,
+    converse: Mapping[str, Any],
+    *,
+    timeout: float | httpx.Timeout | None = None,
+) -> MessageTokensCount:
+    """Count the input tokens of a Converse input (for the Converse API's callers)."""
+    path = model_path(count_tokens_model_id(client._core.resolve_model(model)), _OPERATION)
+    response = client._sender.send(
+        "POST", client._core.url("runtime", path), converse_input(converse), timeout=timeout
+    )
+    return _parse(response)
+
+
+async def acount_converse_tokens(
+    client: AsyncAnthropicBedrock,
+    model: str,
+    converse: Mapping[str, Any],
+    *,
+    timeout: float | httpx.Timeout | None = None,
+) -> MessageTokensCount:
+    """Count the input tokens of a Converse input (asyncio)."""
+    path = model_path(count_tokens_model_id(client._core.resolve_model(model)), _OPERATION)
+    response = await client._sender.send(
+        "POST", client._core.url("runtime", path), converse_input(converse), timeout=timeout
+    )
+    return _parse(response)
