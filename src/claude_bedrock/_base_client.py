@@ -61,12 +61,12 @@ class ClientCore:
         aws_session_token: str | None,
         api_key: str | None,
         base_url: str | httpx.URL | None,
-        control_plane_url: str | None,
         timeout: float | httpx.Timeout | None,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
-        context_1m: bool,
-        endpoint: Literal["global", "regional"] | None,
+        control_plane_url: str | None = None,
+        context_1m: bool = False,
+        endpoint: Literal["global", "regional"] | None = None,
     ) -> None:
         import os
 

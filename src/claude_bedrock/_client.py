@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
 import httpx
 
@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from .resources.messages import AsyncMessages, Messages
     from .resources.models import AsyncModels, Models
 
-__all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock"]
+__all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock", "ClientOptions"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """Keyword-only options of ours, after the Anthropic SDK's arguments."""
+
+    control_plane_url: str | None
+    context_1m: bool
+    endpoint: Literal["global", "regional"] | None
 
 
 class _ClientBase:
@@ -40,10 +48,8 @@ class _ClientBase:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
-        *,
-        control_plane_url: str | None = None,
-        context_1m: bool = False,
-        endpoint: Literal["global", "regional"] | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
         self._core = ClientCore(
             aws_secret_key=aws_secret_key,
@@ -53,13 +59,15 @@ class _ClientBase:
             aws_session_token=aws_session_token,
             api_key=api_key,
             base_url=base_url,
-            control_plane_url=control_plane_url,
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
-            context_1m=context_1m,
-            endpoint=endpoint,
+            **options,
         )
+        self._init_sender(http_client)
+
+    def _init_sender(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
+        raise NotImplementedError
 
     @property
     def aws_region(self) -> str:
@@ -88,29 +96,11 @@ class _ClientBase:
 class AnthropicBedrock(_ClientBase):
     """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
-    def __init__(
-        self,
-        aws_secret_key: str | None = None,
-        aws_access_key: str | None = None,
-        aws_region: str | None = None,
-        aws_profile: str | None = None,
-        aws_session_token: str | None = None,
-        api_key: str | None = None,
-        base_url: str | httpx.URL | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        *,
-        control_plane_url: str | None = None,
-        context_1m: bool = False,
-        endpoint: Literal["global", "regional"] | None = None,
-    ) -> None:
-        super().__init__(
-            aws_secret_key, aws_access_key, aws_region, aws_profile, aws_session_token,
-            api_key, base_url, timeout, max_retries, default_headers,
-            control_plane_url=control_plane_url, context_1m=context_1m, endpoint=endpoint,
-        )  # fmt: skip
+    def _init_sender(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError(
+                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
+            )
         self._sender = SyncSender(self._core, http_client)
 
     @cached_property
@@ -154,29 +144,11 @@ class AnthropicBedrock(_ClientBase):
 class AsyncAnthropicBedrock(_ClientBase):
     """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
-    def __init__(
-        self,
-        aws_secret_key: str | None = None,
-        aws_access_key: str | None = None,
-        aws_region: str | None = None,
-        aws_profile: str | None = None,
-        aws_session_token: str | None = None,
-        api_key: str | None = None,
-        base_url: str | httpx.URL | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        *,
-        control_plane_url: str | None = None,
-        context_1m: bool = False,
-        endpoint: Literal["global", "regional"] | None = None,
-    ) -> None:
-        super().__init__(
-            aws_secret_key, aws_access_key, aws_region, aws_profile, aws_session_token,
-            api_key, base_url, timeout, max_retries, default_headers,
-            control_plane_url=control_plane_url, context_1m=context_1m, endpoint=endpoint,
-        )  # fmt: skip
+    def _init_sender(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
+            )
         self._sender = AsyncSender(self._core, http_client)
 
     @cached_property
