@@ -50,6 +50,7 @@ BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.control_plane:register",
     "claude_bedrock.emulator.documents:register",
     "claude_bedrock.emulator.count_tokens:register",
+    "claude_bedrock.emulator.sts:register",
 )
 
 

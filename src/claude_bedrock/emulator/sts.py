@@ -1,0 +1,194 @@
+"""``sts:GetCallerIdentity`` on the emulator, so ``aws sts get-caller-identity`` and
+``claude-bedrock doctor`` can check an identity against it offline.
+
+STS speaks AWS's *query* protocol, not Bedrock's REST-JSON: ``POST /`` with a form body
+(``Action=GetCallerIdentity&Version=2011-06-15``), SigV4 scoped to the ``sts`` service, and
+XML answers and errors (botocore's ``sts/2011-06-15/service-2.json``: ``resultWrapper``
+``GetCallerIdentityResult``, namespace ``https://sts.amazonaws.com/doc/2011-06-15/``).
+That is why this route authenticates itself (``auth=False``) instead of going through the
+emulator's Bedrock authenticator: the credentials are the same store, but failures must be
+STS's XML ``ErrorResponse`` with STS's codes (``InvalidClientTokenId``,
+``SignatureDoesNotMatch``...), which is what the AWS CLI and botocore parse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from .. import signing
+from .auth import AccessKey
+from .models import known_region
+from .wire import AnyResponse, Request, Response
+
+if TYPE_CHECKING:
+    from .app import EmulatorApp
+
+__all__ = ["STS_NAMESPACE", "StsError", "register"]
+
+STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
+_VERSION = "2011-06-15"
+_SERVICE = "sts"
+_XML = "text/xml"
+
+_BAD_TOKEN = "The security token included in the request is invalid."
+_EXPIRED = "The security token included in the request is expired"
+_BAD_SIGNATURE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
+)
+
+
+class StsError(Exception):
+    """An STS error answer (query protocol: XML ``ErrorResponse``)."""
+
+    def __init__(self, code: str, message: str, status: int, *, sender: bool = True) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.sender = sender
+
+    def to_response(self, request_id: str) -> Response:
+        kind = "Sender" if self.sender else "Receiver"
+        body = (
+            f'<ErrorResponse xmlns="{STS_NAMESPACE}">\n'
+            f"  <Error>\n"
+            f"    <Type>{kind}</Type>\n"
+            f"    <Code>{escape(self.code)}</Code>\n"
+            f"    <Message>{escape(self.message)}</Message>\n"
+            f"  </Error>\n"
+            f"  <RequestId>{request_id}</RequestId>\n"
+            f"</ErrorResponse>\n"
+        )
+        return Response(status=self.status, body=body.encode(), content_type=_XML)
+
+
+def register(app: EmulatorApp) -> None:
+    """Serve STS's query protocol on ``POST /``."""
+
+    async def handle(request: Request) -> AnyResponse:
+        try:
+            return _handle(app, request)
+        except StsError as error:
+            return error.to_response(request.request_id)
+
+    app.add_route("POST", "/", handle, operation="GetCallerIdentity", auth=False)
+
+
+def _handle(app: EmulatorApp, request: Request) -> Response:
+    params = _form(request)
+    action = params.get("Action")
+    if not action:
+        raise StsError("MissingAction", "Missing Action", 400)
+    if action != "GetCallerIdentity":
+        raise StsError(
+            "InvalidAction", f"Could not find operation {action} for version {_VERSION}", 400
+        )
+    key = _authenticate(app, request)
+    return _caller_identity(key, request.request_id)
+
+
+def _form(request: Request) -> dict[str, str]:
+    """Query-protocol parameters: the form body, else the query string (GET style)."""
+    source = request.body.decode("utf-8", "replace") if request.body else request.raw_query
+    return {name: values[0] for name, values in parse_qs(source).items() if values}
+
+
+def _authenticate(app: EmulatorApp, request: Request) -> AccessKey:
+    header = request.headers.get("authorization")
+    if header is None:
+        raise StsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+    if not header.startswith(signing.ALGORITHM + " "):
+        # A Bedrock API key ("Bearer ...") is Bedrock-only: STS wants SigV4.
+        raise StsError(
+            "IncompleteSignature",
+            f"Authorization header requires '{signing.ALGORITHM}' scheme "
+            "(Bedrock API keys are accepted by Bedrock only).",
+            400,
+        )
+    try:
+        parsed = signing.parse_authorization(header)
+    except signing.SignatureError as exc:
+        raise StsError("IncompleteSignature", f"{exc}.", 400) from None
+    key = app.config.credentials.access_key(parsed.access_key)
+    if key is None:
+        raise StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
+    _check_session_token(request, key)
+    if parsed.service != _SERVICE:
+        raise StsError(
+            "SignatureDoesNotMatch",
+            f"Credential should be scoped to correct service: '{_SERVICE}'. ",
+            403,
+        )
+    if not known_region(parsed.region):
+        raise StsError(
+            "SignatureDoesNotMatch", "Credential should be scoped to a valid region. ", 403
+        )
+    _verify(request, key, parsed)
+    return key
+
+
+def _check_session_token(request: Request, key: AccessKey) -> None:
+    sent = request.headers.get("x-amz-security-token")
+    if key.session_token is None:
+        if sent is not None:
+            raise StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
+        return
+    if sent is None or not hmac.compare_digest(sent, key.session_token):
+        raise StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
+    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+        raise StsError("ExpiredToken", _EXPIRED, 403)
+
+
+def _verify(request: Request, key: AccessKey, parsed: signing.ParsedAuthorization) -> None:
+    try:
+        signing.check_clock_skew(signing.request_timestamp(request.headers.items()))
+        valid = signing.verify(
+            request.method,
+            request.raw_path,
+            request.raw_query,
+            request.headers.items(),
+            request.body,
+            key.secret_access_key,
+            parsed,
+        )
+    except signing.RequestExpired as exc:
+        raise StsError("SignatureDoesNotMatch", str(exc), 403) from None
+    except signing.SignatureError as exc:
+        raise StsError("IncompleteSignature", f"{exc}.", 400) from None
+    if not valid:
+        raise StsError("SignatureDoesNotMatch", _BAD_SIGNATURE, 403)
+
+
+def _unique_id(prefix: str, access_key_id: str) -> str:
+    """A stable IAM-style unique id (``AIDA...`` users, ``AROA...`` roles) for a key."""
+    digest = hashlib.sha256(access_key_id.encode()).hexdigest().upper()
+    return prefix + digest[:17]
+
+
+def _caller_identity(key: AccessKey, request_id: str) -> Response:
+    if key.session_token:
+        user_id = f"{_unique_id('AROA', key.access_key_id)}:{key.profile}"
+        arn = f"arn:aws:sts::{key.account_id}:assumed-role/emulator/{key.profile}"
+    else:
+        user_id = _unique_id("AIDA", key.access_key_id)
+        arn = f"arn:aws:iam::{key.account_id}:user/{key.profile}"
+    body = (
+        f'<GetCallerIdentityResponse xmlns="{STS_NAMESPACE}">\n'
+        f"  <GetCallerIdentityResult>\n"
+        f"    <Arn>{escape(arn)}</Arn>\n"
+        f"    <UserId>{escape(user_id)}</UserId>\n"
+        f"    <Account>{escape(key.account_id)}</Account>\n"
+        f"  </GetCallerIdentityResult>\n"
+        f"  <ResponseMetadata>\n"
+        f"    <RequestId>{request_id}</RequestId>\n"
+        f"  </ResponseMetadata>\n"
+        f"</GetCallerIdentityResponse>\n"
+    )
+    return Response(body=body.encode(), content_type=_XML)
