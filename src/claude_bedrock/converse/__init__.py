@@ -1,0 +1,72 @@
+"""Bedrock's Converse API, typed, and a faithful translation to and from the Messages API.
+
+* ``client.converse.create(...)`` / ``client.converse.stream(...)`` (sync and async): the
+  ``Converse`` and ``ConverseStream`` operations with boto3's keywords and typed answers
+  (:class:`ConverseResponse`, typed stream events).
+* ``client.messages.create(..., api="converse")`` (and ``messages.stream``): a Messages API
+  call sent over Converse, answered with the same :class:`~claude_bedrock.types.Message`
+  (and the same stream events) as over InvokeModel.
+* :func:`to_converse` / :func:`from_converse_request` translate requests,
+  :func:`to_converse_response` / :func:`from_converse` answers. Messages -> Converse ->
+  Messages is the identity for every block type both formats have; a value with no
+  equivalent raises :class:`ConverseTranslationError` naming it, never dropped.
+
+The PDF rule: over Converse, Claude sees a PDF's pages (charts, scans) only when the
+document has citations enabled; otherwise it gets the extracted text. We warn
+(:class:`TextOnlyPdfWarning`) instead of switching citations on behind your back.
+"""
+
+from ._common import DOCUMENT_NAME_MESSAGE, document_name_problem
+from ._errors import ConverseTranslationError, TextOnlyPdfWarning
+from ._events import ToAnthropic, anthropic_to_converse
+from ._resource import AsyncConverse, Converse, amessages_via_converse, messages_via_converse
+from ._stream import AsyncConverseStream, ConverseStream
+from ._translate import (
+    from_converse,
+    from_converse_request,
+    to_converse,
+    to_converse_response,
+)
+from ._types import (
+    ContentBlock,
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    ConverseResponse,
+    ConverseStreamEvent,
+    MessageStartEvent,
+    MessageStopEvent,
+    MetadataEvent,
+    TokenUsage,
+    UnknownStreamEvent,
+)
+
+__all__ = [
+    "DOCUMENT_NAME_MESSAGE",
+    "AsyncConverse",
+    "AsyncConverseStream",
+    "ContentBlock",
+    "ContentBlockDeltaEvent",
+    "ContentBlockStartEvent",
+    "ContentBlockStopEvent",
+    "Converse",
+    "ConverseResponse",
+    "ConverseStream",
+    "ConverseStreamEvent",
+    "ConverseTranslationError",
+    "MessageStartEvent",
+    "MessageStopEvent",
+    "MetadataEvent",
+    "TextOnlyPdfWarning",
+    "ToAnthropic",
+    "TokenUsage",
+    "UnknownStreamEvent",
+    "amessages_via_converse",
+    "anthropic_to_converse",
+    "document_name_problem",
+    "from_converse",
+    "from_converse_request",
+    "messages_via_converse",
+    "to_converse",
+    "to_converse_response",
+]

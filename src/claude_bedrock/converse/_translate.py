@@ -1,0 +1,430 @@
+"""Whole requests and responses: Anthropic Messages API <-> Bedrock Converse.
+
+Requests: the Messages fields Converse has a slot for go there (``messages``, ``system``,
+``inferenceConfig``, ``toolConfig``, ``serviceTier``); every other body field (``top_k``,
+``thinking``, ``anthropic_beta``, ``metadata``, ...) goes in
+``additionalModelRequestFields``, which Bedrock merges into the model's own request body,
+so it reaches Claude exactly as InvokeModel would send it. ``anthropic_version`` and
+``stream`` are dropped: Bedrock sets the first, the operation decides the second.
+Values with no equivalent raise :class:`~._errors.ConverseTranslationError`.
+
+Responses: Converse has no message id nor model name; :func:`from_converse` takes them
+from ``additionalModelResponseFields`` when the request asked for the ``/id`` and
+``/model`` paths (``messages.create(api="converse")`` does, with ``/stop_sequence``),
+else makes an id and uses the ``model`` argument. Usage: ``totalTokens`` counts input,
+output and both cache figures.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Literal
+
+from ..types.message import Message
+from ._blocks import Forward, cache_point, content_to_converse
+from ._blocks_from import blocks_from_converse, cache_control, one_member
+from ._common import fail, mapping, only
+from ._errors import TextOnlyPdfWarning
+
+__all__ = [
+    "DEFAULT_RESPONSE_FIELD_PATHS",
+    "from_converse",
+    "from_converse_request",
+    "to_converse",
+    "to_converse_response",
+    "usage_from_converse",
+    "usage_to_converse",
+]
+
+#: Paths ``messages.create(api="converse")`` asks for, so its ``Message`` matches InvokeModel's.
+DEFAULT_RESPONSE_FIELD_PATHS: Final = ("/stop_sequence", "/id", "/model")
+_INFERENCE: Final = (
+    ("max_tokens", "maxTokens"), ("temperature", "temperature"), ("top_p", "topP"),
+    ("stop_sequences", "stopSequences"),
+)  # fmt: skip
+_NATIVE: Final = frozenset({"messages", "system", "tools", "tool_choice", *dict(_INFERENCE)})
+_DROPPED: Final = frozenset({"anthropic_version", "stream"})
+_SERVICE_TIERS: Final = frozenset({"priority", "default", "flex", "reserved"})
+_CONVERSE_ONLY: Final = (
+    "guardrailConfig", "performanceConfig", "promptVariables", "requestMetadata",
+    "additionalModelResponseFieldPaths", "projectIdentifier",
+)  # fmt: skip
+_STOP_TO_CONVERSE: Final = {
+    "end_turn": "end_turn", "tool_use": "tool_use", "max_tokens": "max_tokens",
+    "stop_sequence": "stop_sequence", "refusal": "content_filtered",
+    "model_context_window_exceeded": "model_context_window_exceeded",
+}  # fmt: skip
+_STOP_FROM_CONVERSE: Final[dict[str, str | None]] = {
+    **{v: k for k, v in _STOP_TO_CONVERSE.items()},
+    "guardrail_intervened": "refusal",
+    "malformed_model_output": None,
+    "malformed_tool_use": None,
+}
+_MESSAGE_BLOCKS: Final = frozenset(
+    {"text", "tool_use", "server_tool_use", "thinking", "redacted_thinking"}
+)
+
+# --------------------------------------------------------------------------- requests
+
+
+def to_converse(
+    params: Mapping[str, Any],
+    *,
+    wire: bool = False,
+    pdf_citations: Literal["warn", "enable"] = "warn",
+    stacklevel: int = 2,
+) -> dict[str, Any]:
+    """A Messages API call (``messages.create`` keywords or an InvokeModel body) as a
+    Converse request (``boto3.client("bedrock-runtime").converse(**request)`` keywords).
+
+    ``wire=True`` gives blobs as base64 text (the HTTP body) instead of ``bytes``.
+    A PDF without citations warns :class:`TextOnlyPdfWarning` (``pdf_citations="warn"``)
+    or gets citations enabled (``"enable"``); ``stacklevel`` is passed to
+    :func:`warnings.warn` (2: the caller of this function).
+    """
+    out = Forward(wire=wire, pdf_citations=pdf_citations)
+    request: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    betas: list[str] = []
+    for key, value in params.items():
+        if value is None or key in _DROPPED or key in _NATIVE:
+            continue
+        if key == "model":
+            request["modelId"] = value
+        elif key in ("betas", "anthropic_beta"):
+            betas += [b for b in value if b not in betas]
+        elif key == "service_tier":
+            if value not in _SERVICE_TIERS:
+                raise fail(
+                    f"service tier {value!r} has no Bedrock equivalent (Bedrock's tiers: "
+                    f"{', '.join(sorted(_SERVICE_TIERS))})",
+                    "service_tier",
+                )
+            request["serviceTier"] = {"type": value}
+        else:
+            extra[key] = value
+    request["messages"] = _messages_to_converse(params.get("messages"), out)
+    system = params.get("system")
+    if system:
+        request["system"] = _system_to_converse(system, out)
+    inference = {name: params[key] for key, name in _INFERENCE if params.get(key) is not None}
+    if inference:
+        request["inferenceConfig"] = inference
+    tool_config = _tools_to_converse(params.get("tools"), params.get("tool_choice"))
+    if tool_config is not None:
+        request["toolConfig"] = tool_config
+    if betas:
+        extra["anthropic_beta"] = betas
+    if extra:
+        request["additionalModelRequestFields"] = extra
+    for name in out.text_only_pdfs:
+        warnings.warn(_pdf_warning(name), TextOnlyPdfWarning, stacklevel=stacklevel)
+    return request
+
+
+def _pdf_warning(name: str) -> str:
+    return (
+        f"PDF document {name!r} goes over Converse without citations, so Claude sees only "
+        "its extracted text, not its pages as images. Set citations={'enabled': True} on "
+        "the document (or pdf_citations='enable'), or use api='invoke'."
+    )
+
+
+def _messages_to_converse(messages: object, out: Forward) -> list[dict[str, Any]]:
+    if not isinstance(messages, list | tuple):
+        raise fail("expected a list of messages", "messages")
+    converted = []
+    for index, message in enumerate(messages):
+        message = mapping(message, f"messages.{index}")
+        only(message, frozenset({"role", "content"}), f"messages.{index}")
+        content = content_to_converse(message.get("content"), f"messages.{index}.content", out)
+        converted.append({"role": message.get("role"), "content": content})
+    return converted
+
+
+def _system_to_converse(system: object, out: Forward) -> list[dict[str, Any]]:
+    if isinstance(system, str):
+        return [{"text": system}]
+    blocks = content_to_converse(system, "system", out)
+    for index, block in enumerate(blocks):
+        if not set(block) <= {"text", "cachePoint"}:
+            raise fail("only text blocks have a Converse equivalent in `system`", "system")
+        if "cachePoint" in block and index == 0:
+            raise fail("a cache point needs a block before it", "system")
+    return blocks
+
+
+def _tools_to_converse(tools: object, choice: object) -> dict[str, Any] | None:
+    converted: list[dict[str, Any]] = []
+    if tools is not None and not isinstance(tools, list | tuple):
+        raise fail("expected a list of tools", "tools")
+    for index, item in enumerate(tools or ()):
+        where = f"tools.{index}"
+        tool = mapping(item, where)
+        if tool.get("type") not in (None, "custom"):
+            raise fail(
+                f"server tools ({tool['type']!r}) have no toolConfig equivalent; send this call "
+                'with api="invoke", or pass them to converse.create in '
+                'additionalModelRequestFields={"tools": [...]}',
+                f"{where}.type",
+            )
+        only(tool, frozenset({"type", "name", "description", "input_schema", "cache_control",
+                              "strict"}), where)  # fmt: skip
+        spec: dict[str, Any] = {"name": tool.get("name")}
+        if tool.get("description") is not None:
+            spec["description"] = tool["description"]
+        spec["inputSchema"] = {"json": tool.get("input_schema")}
+        if tool.get("strict") is not None:
+            spec["strict"] = tool["strict"]
+        converted.append({"toolSpec": spec})
+        if tool.get("cache_control") is not None:
+            converted.append(
+                {"cachePoint": cache_point(tool["cache_control"], f"{where}.cache_control")}
+            )
+    tool_choice = _choice_to_converse(choice, bool(converted))
+    if not converted:
+        return None
+    config: dict[str, Any] = {"tools": converted}
+    if tool_choice is not None:
+        config["toolChoice"] = tool_choice
+    return config
+
+
+def _choice_to_converse(choice: object, has_tools: bool) -> dict[str, Any] | None:
+    if choice is None:
+        return None
+    choice = mapping(choice, "tool_choice")
+    kind = choice.get("type")
+    if choice.get("disable_parallel_tool_use"):
+        raise fail(
+            'disable_parallel_tool_use has no Converse equivalent; use api="invoke"',
+            "tool_choice.disable_parallel_tool_use",
+        )
+    if kind == "none":
+        raise fail(
+            'tool_choice "none" has no Converse equivalent (Converse has auto, any and tool); '
+            'leave the tools out of this call, or use api="invoke"',
+            "tool_choice.type",
+        )
+    if kind not in ("auto", "any", "tool"):
+        raise fail(f"unknown tool_choice type {kind!r}", "tool_choice.type")
+    if not has_tools:
+        if kind == "auto":
+            return None  # auto without tools: nothing to choose from, same as no choice
+        raise fail(f'tool_choice "{kind}" needs tools', "tool_choice")
+    allowed = {"type", "disable_parallel_tool_use"} | ({"name"} if kind == "tool" else set())
+    only(choice, frozenset(allowed), "tool_choice")
+    return {"tool": {"name": choice.get("name")}} if kind == "tool" else {kind: {}}
+
+
+def from_converse_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A Converse request (Python or wire form) as Messages API parameters.
+
+    The inverse of :func:`to_converse`: ``additionalModelRequestFields`` are merged back at
+    the top level (one that names a field the request already sets is refused, as Bedrock
+    does). Converse-only settings (guardrails, prompt variables, ...) raise.
+    """
+    for key in _CONVERSE_ONLY:
+        if request.get(key) is not None:
+            raise fail("has no Messages API equivalent", key)
+    params: dict[str, Any] = {}
+    if request.get("modelId") is not None:
+        params["model"] = request["modelId"]
+    params["messages"] = _messages_from_converse(request.get("messages"))
+    if request.get("system"):
+        params["system"] = blocks_from_converse(request["system"], "system")
+    for key, name in _INFERENCE:
+        value = (request.get("inferenceConfig") or {}).get(name)
+        if value is not None:
+            params[key] = value
+    _tools_from_converse(request.get("toolConfig"), params)
+    if request.get("serviceTier") is not None:
+        params["service_tier"] = request["serviceTier"].get("type")
+    if request.get("outputConfig") is not None:
+        params["output_config"] = _output_config_from(request["outputConfig"])
+    for key, value in (request.get("additionalModelRequestFields") or {}).items():
+        if key in params or key == "model":
+            raise fail(
+                f"The additional field {key} conflicts with an existing field.",
+                f"additionalModelRequestFields.{key}",
+            )
+        params[key] = value
+    return params
+
+
+def _messages_from_converse(messages: object) -> list[dict[str, Any]]:
+    if not isinstance(messages, list | tuple):
+        raise fail("expected a list of messages", "messages")
+    out = []
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            raise fail(f"role {role!r} has no Messages API equivalent", f"messages.{index}.role")
+        content = blocks_from_converse(message.get("content"), f"messages.{index}.content")
+        out.append({"role": role, "content": content})
+    return out
+
+
+def _tools_from_converse(config: Mapping[str, Any] | None, params: dict[str, Any]) -> None:
+    if not config:
+        return
+    tools: list[dict[str, Any]] = []
+    for index, tool in enumerate(config.get("tools") or []):
+        where = f"toolConfig.tools.{index}"
+        member, value = one_member(tool, where)
+        if member == "cachePoint" and tools:
+            tools[-1]["cache_control"] = cache_control(value, where)
+            continue
+        if member != "toolSpec":
+            raise fail(f"{member!r} has no Messages API equivalent", f"{where}.{member}")
+        converted: dict[str, Any] = {"name": value.get("name")}
+        if value.get("description") is not None:
+            converted["description"] = value["description"]
+        converted["input_schema"] = (value.get("inputSchema") or {}).get("json")
+        if value.get("strict") is not None:
+            converted["strict"] = value["strict"]
+        tools.append(converted)
+    params["tools"] = tools
+    choice = config.get("toolChoice")
+    if choice:
+        kind, value = one_member(choice, "toolConfig.toolChoice")
+        params["tool_choice"] = {
+            "type": kind,
+            **({"name": value.get("name")} if kind == "tool" else {}),
+        }
+
+
+def _output_config_from(config: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if config.get("effort") is not None:
+        out["effort"] = config["effort"]
+    text_format = config.get("textFormat")
+    if text_format is not None:
+        schema = ((text_format.get("structure") or {}).get("jsonSchema") or {}).get("schema")
+        try:
+            out["format"] = {"type": "json_schema", "schema": json.loads(schema or "null")}
+        except ValueError:
+            raise fail(
+                "not valid JSON", "outputConfig.textFormat.structure.jsonSchema.schema"
+            ) from None
+    return out
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def usage_to_converse(usage: Mapping[str, Any]) -> dict[str, int]:
+    """Messages ``usage`` as Converse ``TokenUsage`` (totalTokens includes cache tokens)."""
+    read, write = usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens")
+    out = {
+        "inputTokens": usage.get("input_tokens") or 0,
+        "outputTokens": usage.get("output_tokens") or 0,
+    }
+    out["totalTokens"] = out["inputTokens"] + out["outputTokens"] + (read or 0) + (write or 0)
+    if read is not None:
+        out["cacheReadInputTokens"] = read
+    if write is not None:
+        out["cacheWriteInputTokens"] = write
+    return out
+
+
+def usage_from_converse(usage: Mapping[str, Any]) -> dict[str, int]:
+    out = {
+        "input_tokens": usage.get("inputTokens", 0),
+        "output_tokens": usage.get("outputTokens", 0),
+    }
+    if usage.get("cacheWriteInputTokens") is not None:
+        out["cache_creation_input_tokens"] = usage["cacheWriteInputTokens"]
+    if usage.get("cacheReadInputTokens") is not None:
+        out["cache_read_input_tokens"] = usage["cacheReadInputTokens"]
+    return out
+
+
+def response_fields(message: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """``additionalModelResponseFields`` for JSON-pointer ``paths`` into a Messages answer."""
+    fields: dict[str, Any] = {}
+    for path in paths:
+        if not path.startswith("/"):
+            raise fail(f"{path!r} is not a JSON pointer (it must start with '/')",
+                       "additionalModelResponseFieldPaths")  # fmt: skip
+        keys = [k.replace("~1", "/").replace("~0", "~") for k in path[1:].split("/")]
+        value: Any = message
+        for key in keys:
+            if isinstance(value, Mapping) and key in value:
+                value = value[key]
+            elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+                value = value[int(key)]
+            else:
+                break
+        else:
+            target = fields
+            for key in keys[:-1]:
+                target = target.setdefault(key, {})
+            target[keys[-1]] = value
+    return fields
+
+
+def to_converse_response(
+    message: Message | Mapping[str, Any],
+    *,
+    wire: bool = False,
+    latency_ms: int = 0,
+    response_field_paths: Iterable[str] = (),
+) -> dict[str, Any]:
+    """A Messages API answer as a Converse response (what Bedrock's Converse returns)."""
+    data = message.model_dump() if isinstance(message, Message) else dict(message)
+    stop = data.get("stop_reason")
+    if stop not in _STOP_TO_CONVERSE:
+        raise fail(f"stop reason {stop!r} has no Converse equivalent", "stop_reason")
+    content = content_to_converse(data.get("content") or [], "content", Forward(wire=wire))
+    response: dict[str, Any] = {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": _STOP_TO_CONVERSE[stop],
+        "usage": usage_to_converse(data.get("usage") or {}),
+        "metrics": {"latencyMs": latency_ms},
+    }
+    fields = response_fields(data, response_field_paths)
+    if fields:
+        response["additionalModelResponseFields"] = fields
+    return response
+
+
+def from_converse(
+    response: Any, *, model: str | None = None, request_id: str | None = None
+) -> Message:
+    """A Converse response (typed, boto3's dict, or the wire JSON) as a Messages ``Message``.
+
+    A stop reason with no exact Messages equivalent (``guardrail_intervened`` ->
+    ``refusal``; ``malformed_model_output`` / ``malformed_tool_use`` -> None) is also kept
+    as ``message.converse_stop_reason``.
+    """
+    data = response.to_dict() if hasattr(response, "to_dict") else response
+    output = (data.get("output") or {}).get("message") or {}
+    content = blocks_from_converse(output.get("content") or [], "output.message.content")
+    for index, block in enumerate(content):
+        if block["type"] not in _MESSAGE_BLOCKS:
+            raise fail(f"{block['type']!r} blocks cannot appear in an answer",
+                       f"output.message.content.{index}")  # fmt: skip
+    fields = data.get("additionalModelResponseFields") or {}
+    stop = data.get("stopReason")
+    values: dict[str, Any] = {
+        "id": fields.get("id") or f"msg_converse_{request_id or uuid.uuid4().hex}",
+        "type": "message",
+        "role": "assistant",
+        "model": fields.get("model") or model or "",
+        "content": content,
+        "stop_reason": _STOP_FROM_CONVERSE.get(stop) if stop is not None else None,
+        "stop_sequence": fields.get("stop_sequence"),
+        "usage": usage_from_converse(data.get("usage") or {}),
+    }
+    tier = (data.get("serviceTier") or {}).get("type")
+    if tier is not None:
+        values["usage"]["service_tier"] = tier
+    if stop is not None and _STOP_TO_CONVERSE.get(str(values["stop_reason"])) != stop:
+        values["converse_stop_reason"] = stop
+    message = Message.model_validate(values)
+    message._request_id = request_id
+    return message
