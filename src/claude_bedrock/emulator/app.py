@@ -51,6 +51,7 @@ BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.documents:register",
     "claude_bedrock.emulator.count_tokens:register",
     "claude_bedrock.emulator.sts:register",
+    "claude_bedrock.emulator.invocation_logging:register",
 )
 
 
@@ -100,6 +101,7 @@ class EmulatorApp:
         )
         self._outer: list[Middleware] = []
         self._inner: list[Middleware] = []
+        self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
         self.add_route("GET", "/_emulator/health", self._health, auth=False)
         for spec in [*(BUILTIN_EXTENSIONS if builtin else ()), *extensions]:
             load_extension(spec)(self)
@@ -125,6 +127,19 @@ class EmulatorApp:
         will fail authentication (``request.identity`` is then still None).
         """
         (self._outer if before_auth else self._inner).append(middleware)
+
+    def add_shutdown_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """``await hook()`` on graceful shutdown, once in-flight requests have finished
+        (flush buffers here). Hooks run in reverse order of registration."""
+        self._shutdown_hooks.append(hook)
+
+    async def run_shutdown_hooks(self) -> None:
+        """Run every shutdown hook (a failing one is logged and does not stop the others)."""
+        for hook in reversed(self._shutdown_hooks):
+            try:
+                await hook()
+            except Exception:
+                logger.exception("shutdown hook %r failed", hook)
 
     # -- dispatch ----------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ async def serve(
         await stop.wait()
     finally:
         await server.shutdown(config.shutdown_timeout)
+        await app.run_shutdown_hooks()
 
 
 def serve_forever(
