@@ -76,11 +76,12 @@ def _words(text: str, stop_after: int) -> int:
         return len(text.split())
     count = 0
     for start in range(0, len(text), _CHUNK):
-        # A word cut by a chunk edge is counted in both chunks: take one back per edge.
-        count += len(text[start : start + _CHUNK].split()) - (1 if start else 0)
+        count += len(text[start : start + _CHUNK].split())
+        if start and not text[start - 1].isspace() and not text[start].isspace():
+            count -= 1  # a word cut by the chunk edge was counted in both chunks
         if count > stop_after:
             break
-    return max(count, 0)
+    return count
 
 
 def input_tokens_lower_bound(body: Mapping[str, Any], *, stop_after: int | None = None) -> int:

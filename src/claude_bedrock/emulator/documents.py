@@ -28,15 +28,17 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._exceptions import ClientValidationError
 from ..catalog import Catalog, ModelInfo, PdfLimits
 from ..documents import cached_page_count
-from .app import EmulatorApp
 from .errors import validation_error
-from .routing import Handler
-from .wire import AnyResponse, Request
+
+if TYPE_CHECKING:  # engines import this module: no import of the app at run time
+    from .app import EmulatorApp
+    from .routing import Handler
+    from .wire import AnyResponse, Request
 
 __all__ = ["check_invoke_documents", "check_converse_documents", "document_text", "register"]
 
