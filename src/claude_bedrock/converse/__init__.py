@@ -16,7 +16,7 @@ document has citations enabled; otherwise it gets the extracted text. We warn
 (:class:`TextOnlyPdfWarning`) instead of switching citations on behind your back.
 """
 
-from ._common import DOCUMENT_NAME_MESSAGE, document_name_problem
+from ._common import document_name_problem
 from ._errors import ConverseTranslationError, TextOnlyPdfWarning
 from ._events import ToAnthropic, anthropic_to_converse
 from ._resource import AsyncConverse, Converse, amessages_via_converse, messages_via_converse
@@ -42,7 +42,6 @@ from ._types import (
 )
 
 __all__ = [
-    "DOCUMENT_NAME_MESSAGE",
     "AsyncConverse",
     "AsyncConverseStream",
     "ContentBlock",

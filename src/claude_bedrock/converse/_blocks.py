@@ -132,7 +132,11 @@ def _document_source(
         only(source, frozenset({"type", "media_type", "data"}), where)
         if not isinstance(source.get("data"), str):
             raise fail("a text source needs a string `data`", f"{where}.data")
-        return "txt", {"text": source["data"]}
+        # As txt bytes, not Converse's `text` source: Bedrock takes that one only with
+        # citations ("DocumentSource ... must set one of the following keys: bytes,
+        # s3Location"), while bytes always work.
+        raw = source["data"].encode("utf-8")
+        return "txt", {"bytes": base64.b64encode(raw).decode("ascii") if out.wire else raw}
     if kind == "content":
         only(source, frozenset({"type", "content"}), where)
         content = source.get("content")
@@ -161,9 +165,9 @@ def _document(block: Mapping[str, Any], where: str, out: Forward) -> dict[str, A
     )
     name = block.get("title")
     if name is None:
-        name = f"document-{len(out.names) + 1}"
+        name = f"Document {len(out.names) + 1}"
         while name in out.names:
-            name += "-1"
+            name += " (1)"
     problem = document_name_problem(name)
     if problem is not None:
         raise fail(f"{problem} (Converse uses the title as the document name)", f"{where}.title")

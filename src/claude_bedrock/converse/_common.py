@@ -12,7 +12,7 @@ obvious from the two formats:
   returns (``bytes``) and the *wire* form of the HTTP body (base64 text, the same string
   as the Messages format's, so nothing is decoded). Readers accept both.
 * Converse needs a ``name`` on every document: the Messages ``title`` is used, or
-  ``document-N`` when there is none. Names must follow Converse's rule
+  ``Document N`` when there is none. Names must follow Converse's rule
   (:func:`document_name_problem`); a title that does not is an error, never renamed.
 * A text block with ``citations`` is a ``citationsContent`` block in Converse.
 """
@@ -20,14 +20,12 @@ obvious from the two formats:
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from ._errors import ConverseTranslationError
 
 __all__ = [
-    "DOCUMENT_NAME_MESSAGE",
     "b64_text",
     "citation_from_converse",
     "citation_to_converse",
@@ -53,34 +51,18 @@ OFFICE_TYPES: Final = {
 }
 OFFICE_FORMATS: Final = {media: fmt for fmt, media in OFFICE_TYPES.items()}
 
-#: Bedrock's wording when a document name breaks the rule (quoted by users of the service).
-DOCUMENT_NAME_MESSAGE: Final = (
-    "The document file name can only contain alphanumeric characters, whitespace "
-    "characters, hyphens, parentheses, and square brackets. The name can't contain more "
-    "than one consecutive whitespace character. Check that the file name conforms to these "
-    "restrictions and retry your request."
-)
-# The documented rule (botocore's DocumentBlock: 1-200 characters; alphanumerics, single
-# whitespace, hyphens, parentheses, square brackets), as the service applies it: ASCII
-# letters and digits only, the plain space only, and underscores accepted although the
-# documentation does not list them (reports of live checks: vercel/ai#20365,
-# aws-samples/generative-ai-use-cases#1671, strands-agents#3019).
-_NAME_RE: Final = re.compile(r"(?!.*  )[A-Za-z0-9 _()\[\]-]{1,200}")
-_NAME_MAX: Final = 200
-
 
 def document_name_problem(name: object) -> str | None:
-    """Why Converse would refuse ``name`` as a document name (None if it is fine)."""
-    if not isinstance(name, str) or not name:
-        return "a document name must be a non-empty string"
-    if len(name) > _NAME_MAX:
-        return f"a document name has at most {_NAME_MAX} characters (this one has {len(name)})"
-    if _NAME_RE.fullmatch(name) is None:
-        return (
-            f"document name {name!r} breaks Converse's rule: ASCII letters and digits, "
-            "single spaces, hyphens, underscores, parentheses and square brackets only"
-        )
-    return None
+    """Why Converse would refuse ``name`` as a document name (None if it is fine).
+
+    The rule is the catalogue's (``pdf_limits``), shared with :mod:`claude_bedrock.documents`
+    and the emulator, so every part of the package agrees on it.
+    """
+    if not isinstance(name, str):
+        return "a document name must be a string"
+    from ..catalog import Catalog
+
+    return Catalog.default().pdf_limits.document_name_problem(name)
 
 
 def b64_text(value: object, where: str) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from .._exceptions import ClientValidationError
 
+# One class for the whole package: the document helpers warn with it too.
+from ..documents import TextOnlyPdfWarning
+
 __all__ = ["ConverseTranslationError", "TextOnlyPdfWarning"]
 
 
@@ -18,14 +21,3 @@ class ConverseTranslationError(ClientValidationError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
-
-
-class TextOnlyPdfWarning(UserWarning):
-    """A PDF goes over Converse without citations: Claude only gets its extracted text.
-
-    Bedrock's Converse API gives Claude the page images of a PDF (charts, tables, scans)
-    only when the document has ``citations: {"enabled": true}``; otherwise it passes the
-    text layer alone. InvokeModel always sends the full PDF. We warn rather than turn
-    citations on ourselves, because citations change the shape of the answer (text split
-    into cited blocks); pass ``pdf_citations="enable"`` to ``to_converse`` to opt in.
-    """

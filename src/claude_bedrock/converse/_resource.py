@@ -10,8 +10,10 @@ same call as ``boto3.client("bedrock-runtime").converse(**kwargs)``. Ours on top
 choice resolve as in ``messages.create``), ``serviceTier="priority"`` as a short form,
 ``extra_headers`` and ``timeout``. Blobs may be ``bytes`` (boto3's form) or base64 text.
 
-Before sending, document names are checked against Converse's rule and a PDF without
-citations warns :class:`~._errors.TextOnlyPdfWarning` (Claude would only get its text).
+Before sending, documents are checked against Converse's rules
+(:func:`claude_bedrock.documents.check_converse_documents`: count, names, size, pages,
+text block) and a PDF without citations warns ``TextOnlyPdfWarning`` (Claude would only
+get its text).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import warnings
 from collections.abc import AsyncGenerator, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,8 +29,6 @@ import httpx
 
 from ..resources._params import PreparedCall, model_path
 from ..types.message import Cost, Message
-from ._common import document_name_problem, fail
-from ._errors import TextOnlyPdfWarning
 from ._events import ToAnthropic
 from ._stream import AsyncConverseStream, ConverseStream, aiter_events, iter_events
 from ._translate import DEFAULT_RESPONSE_FIELD_PATHS, from_converse, to_converse
@@ -41,7 +40,9 @@ if TYPE_CHECKING:
     from ..catalog import ResolvedModel
     from ..streaming import AsyncStream, Stream
 
-__all__ = ["AsyncConverse", "Converse", "amessages_via_converse", "messages_via_converse"]
+__all__ = [
+    "AsyncConverse", "Converse", "amessages_via_converse", "encode", "messages_via_converse",
+]  # fmt: skip
 
 Endpoint = Literal["global", "regional"]
 EVENTSTREAM = "application/vnd.amazon.eventstream"
@@ -69,35 +70,6 @@ def _cost(resolved: ResolvedModel, usage: Any) -> Cost | None:
     return Cost(usd=usd, model=resolved.info.id, endpoint_type=resolved.endpoint_type)
 
 
-def _documents(blocks: Iterable[Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    for i, block in enumerate(blocks):
-        if isinstance(block, Mapping) and isinstance(block.get("document"), Mapping):
-            yield str(i), block["document"]
-        result = block.get("toolResult") if isinstance(block, Mapping) else None
-        for j, sub in enumerate((result or {}).get("content") or []):
-            if isinstance(sub, Mapping) and isinstance(sub.get("document"), Mapping):
-                yield f"{i}.toolResult.content.{j}", sub["document"]
-
-
-def preflight(messages: Iterable[Any], *, stacklevel: int = 3) -> None:
-    """Checks Bedrock would fail (document names), and the text-only PDF warning."""
-    for m, message in enumerate(messages):
-        content = message.get("content") if isinstance(message, Mapping) else None
-        for where, document in _documents(content or []):
-            problem = document_name_problem(document.get("name"))
-            if problem is not None:
-                raise fail(problem, f"messages.{m}.content.{where}.document.name")
-            enabled = (document.get("citations") or {}).get("enabled")
-            if document.get("format") == "pdf" and not enabled:
-                warnings.warn(
-                    f"PDF document {document.get('name')!r} goes over Converse without "
-                    "citations, so Claude sees only its extracted text, not its pages as "
-                    "images. Add citations={'enabled': True} to the document block.",
-                    TextOnlyPdfWarning,
-                    stacklevel=stacklevel,
-                )
-
-
 @dataclass(slots=True)
 class _Call:
     resolved: ResolvedModel
@@ -108,7 +80,7 @@ class _Call:
         return core.url("runtime", model_path(self.resolved.model_id, operation))
 
 
-def _prepare(core: ClientCore, kwargs: dict[str, Any], stacklevel: int) -> _Call:
+def _prepare(core: ClientCore, kwargs: dict[str, Any]) -> _Call:
     model, model_id = kwargs.pop("model"), kwargs.pop("modelId")
     endpoint, extra_headers = kwargs.pop("endpoint"), kwargs.pop("extra_headers")
     if (model is None) == (model_id is None):
@@ -120,7 +92,10 @@ def _prepare(core: ClientCore, kwargs: dict[str, Any], stacklevel: int) -> _Call
     for key in ("messages", "system", "additionalModelResponseFieldPaths"):
         if key in request and not isinstance(request[key], list):
             request[key] = list(request[key])
-    preflight(request.get("messages") or [], stacklevel=stacklevel)
+    if request.get("messages"):
+        from ..documents import check_converse_documents
+
+        check_converse_documents(request["messages"], model=resolved.info)
     return _Call(resolved, encode(request), dict(extra_headers or {}))
 
 
@@ -157,7 +132,7 @@ class Converse:
         """Bedrock's ``Converse``: one answer, typed (see the module doc for the keywords)."""
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs, stacklevel=4)
+        call = _prepare(self._client._core, kwargs)
         response = self._client._sender.send(
             "POST", call.url(self._client._core, "converse"), call.body,
             extra_headers=call.headers, timeout=timeout,
@@ -186,7 +161,7 @@ class Converse:
         """
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs, stacklevel=4)
+        call = _prepare(self._client._core, kwargs)
         response = self._client._sender.send(
             "POST", call.url(self._client._core, "converse-stream"), call.body, stream=True,
             extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
@@ -220,7 +195,7 @@ class AsyncConverse:
         """Bedrock's ``Converse``: one answer, typed."""
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs, stacklevel=4)
+        call = _prepare(self._client._core, kwargs)
         response = await self._client._sender.send(
             "POST", call.url(self._client._core, "converse"), call.body,
             extra_headers=call.headers, timeout=timeout,
@@ -247,7 +222,7 @@ class AsyncConverse:
         """Bedrock's ``ConverseStream``: ``stream = await client.converse.stream(...)``."""
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs, stacklevel=4)
+        call = _prepare(self._client._core, kwargs)
         response = await self._client._sender.send(
             "POST", call.url(self._client._core, "converse-stream"), call.body, stream=True,
             extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,

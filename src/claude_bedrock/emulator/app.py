@@ -47,6 +47,7 @@ Extension = Callable[["EmulatorApp"], None]
 #: in this order). Adding a feature module = adding one line here.
 BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.runtime:register",
+    "claude_bedrock.emulator.converse:register",
     "claude_bedrock.emulator.control_plane:register",
     "claude_bedrock.emulator.documents:register",
     "claude_bedrock.emulator.count_tokens:register",

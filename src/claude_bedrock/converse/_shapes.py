@@ -1,0 +1,181 @@
+"""A Converse request body checked against botocore's service model, as Bedrock's front end.
+
+The shapes (required members, unions, enums, lengths, ranges, types) are read from
+botocore's ``bedrock-runtime`` model, the ground truth for the wire format, so a new
+member or enum value arrives with botocore. Unknown members are refused too: a misspelt
+field (``inferenceConfig.max_tokens``) would otherwise be ignored and the call would run
+with a default the caller did not choose.
+
+Paths are Bedrock's (``messages.0.content.1.document.source``, zero-based). Union
+messages quote Bedrock ("DocumentSource object at messages.0.content.1.document.source
+must set one of the following keys: bytes, s3Location."); the others follow that style.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["first_violation", "violations"]
+
+_MAX_REPORTED = 10
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> dict[str, Any]:
+    from botocore.loaders import Loader
+
+    model: dict[str, Any] = Loader().load_service_model("bedrock-runtime", "service-2")
+    return model["shapes"]  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def violations(body: object, shape: str = "ConverseRequest") -> list[str]:
+    """Every way ``body`` (wire JSON, parsed) breaks ``shape`` (at most ten)."""
+    out: list[str] = []
+    _check(body, shape, "", out)
+    return out[:_MAX_REPORTED]
+
+
+def first_violation(body: object, shape: str = "ConverseRequest") -> str | None:
+    found = violations(body, shape)
+    return found[0] if found else None
+
+
+def _at(path: str) -> str:
+    return path or "the request body"
+
+
+def _check(value: object, name: str, path: str, out: list[str]) -> None:
+    if len(out) >= _MAX_REPORTED:
+        return
+    shape = _shapes()[name]
+    kind = shape["type"]
+    checker = _CHECKERS.get(kind)
+    if checker is not None:
+        checker(value, name, shape, path, out)
+
+
+def _structure(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if shape.get("document"):
+        return  # any JSON value
+    if not isinstance(value, Mapping):
+        out.append(f"The {name} object at {_at(path)} must be a JSON object.")
+        return
+    members: dict[str, Any] = {
+        k: v for k, v in shape.get("members", {}).items() if not v.get("location")
+    }
+    for key in value:
+        if key not in members:
+            out.append(
+                f"The {name} object at {_at(path)} has an unknown field {key!r}. Valid "
+                f"fields: {', '.join(members)}."
+            )
+    present = [k for k in members if value.get(k) is not None]
+    if shape.get("union") and len(present) != 1:
+        verb = "must set one" if not present else "can set only one"
+        out.append(
+            f"{name} object at {_at(path)} {verb} of the following keys: {', '.join(members)}."
+        )
+    for key in shape.get("required", []):
+        if key in members and value.get(key) is None:
+            out.append(
+                f"The {key} field in the {name} object at {_at(path)} is missing. Add it and "
+                "try again."
+            )
+    for key in present:
+        _check(value[key], members[key]["shape"], f"{path}.{key}" if path else key, out)
+
+
+def _length(value: object, size: int, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if "min" in shape and size < shape["min"]:
+        out.append(f"The value at {_at(path)} must have a length of at least {shape['min']}.")
+    elif "max" in shape and size > shape["max"]:
+        out.append(f"The value at {_at(path)} must have a length of at most {shape['max']}.")
+
+
+def _list(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if not isinstance(value, list):
+        out.append(f"The value at {_at(path)} must be a list.")
+        return
+    _length(value, len(value), shape, path, out)
+    for index, item in enumerate(value):
+        _check(item, shape["member"]["shape"], f"{path}.{index}", out)
+
+
+def _map(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if not isinstance(value, Mapping):
+        out.append(f"The value at {_at(path)} must be a JSON object.")
+        return
+    _length(value, len(value), shape, path, out)
+    for key, item in value.items():
+        _check(key, shape["key"]["shape"], f"{path}.{key}", out)
+        _check(item, shape["value"]["shape"], f"{path}.{key}", out)
+
+
+def _string(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if not isinstance(value, str):
+        out.append(f"The value at {_at(path)} must be a string.")
+        return
+    enum = shape.get("enum")
+    if enum and value not in enum:
+        out.append(
+            f"The value {value!r} at {_at(path)} is not valid. Valid values: {', '.join(enum)}."
+        )
+        return
+    _length(value, len(value), shape, path, out)
+    pattern = shape.get("pattern")
+    if pattern and _pattern(pattern).search(value) is None:
+        out.append(f"The value at {_at(path)} must match the pattern {pattern}.")
+
+
+def _number(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    integral = shape["type"] in ("integer", "long")
+    ok = isinstance(value, int) if integral else isinstance(value, int | float)
+    if not ok or isinstance(value, bool):
+        kind = "an integer" if integral else "a number"
+        out.append(f"The value at {_at(path)} must be {kind}.")
+        return
+    assert isinstance(value, int | float)
+    if "min" in shape and value < shape["min"]:
+        out.append(f"The value {value} at {_at(path)} must be at least {shape['min']}.")
+    elif "max" in shape and value > shape["max"]:
+        out.append(f"The value {value} at {_at(path)} must be at most {shape['max']}.")
+
+
+def _boolean(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if not isinstance(value, bool):
+        out.append(f"The value at {_at(path)} must be true or false.")
+
+
+def _blob(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if not isinstance(value, str):
+        out.append(f"The value at {_at(path)} must be base64 text.")
+        return
+    try:
+        size = len(binascii.a2b_base64(value, strict_mode=True))
+    except (binascii.Error, ValueError):
+        out.append(f"The value at {_at(path)} is not valid base64.")
+        return
+    _length(value, size, shape, path, out)
+
+
+_CHECKERS = {
+    "structure": _structure,
+    "list": _list,
+    "map": _map,
+    "string": _string,
+    "integer": _number,
+    "long": _number,
+    "float": _number,
+    "double": _number,
+    "boolean": _boolean,
+    "blob": _blob,
+}

@@ -1,0 +1,233 @@
+"""Bedrock runtime routes: Converse and ConverseStream, answered by the InvokeModel engine.
+
+``POST /model/{modelId}/converse`` and ``/converse-stream`` translate the Converse request
+into the Messages body InvokeModel takes (:func:`claude_bedrock.converse.from_converse_request`),
+check it with the very checks InvokeModel runs (:func:`.runtime.prepare_invocation`),
+ask the same engine, and translate the answer back. So a prompt gets the same text and
+usage through either API, and the two translations are tested against each other.
+
+Checks, in Bedrock's order: documents (count, names, size, pages, text block: the
+:mod:`.documents` middleware, before this handler); the model ID; the request against
+botocore's shapes (:mod:`claude_bedrock.converse._shapes`, unknown fields refused);
+Converse's own rules (roles, blank text, tool results, image limits:
+:mod:`claude_bedrock.converse._rules`); then the model's checks, whose messages carry
+Bedrock's "The model returned the following errors: " prefix.
+
+Not emulated, and refused with the error Bedrock gives when it cannot find one: guardrails
+(``guardrailConfig``) and prompt management (``promptVariables``). Without
+``inferenceConfig.maxTokens``, Claude gets 4096 (what Bedrock applies in practice) or the
+model's ceiling if lower. ``performanceConfig`` and ``serviceTier`` are echoed back.
+
+The ``x-emulator-stream-fault: NAME@N`` request header makes ConverseStream fail after
+``N`` events, as for InvokeModelWithResponseStream (``NAME``: a ConverseStream exception
+member such as ``throttlingException``, or ``reset`` / ``truncate``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Final
+
+from .. import eventstream
+from ..catalog import Catalog
+from ..converse._errors import ConverseTranslationError
+from ..converse._events import anthropic_to_converse
+from ..converse._rules import conversation_problem
+from ..converse._shapes import first_violation
+from ..converse._translate import from_converse_request, to_converse_response
+from . import tokens
+from .app import EmulatorApp
+from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
+from .models import INVALID_MODEL, InvocationModel, resolve_invocation_model
+from .runtime import STREAM_FAULT_HEADER, prepare_invocation
+from .wire import AbortConnection, Request, Response, StreamingResponse
+
+__all__ = ["DEFAULT_MAX_TOKENS", "register"]
+
+#: ``max_tokens`` when the request has no ``inferenceConfig.maxTokens``.
+DEFAULT_MAX_TOKENS: Final = 4096
+_EVENTSTREAM: Final = "application/vnd.amazon.eventstream"
+_MODEL_PREFIX: Final = "The model returned the following errors: "
+# Bedrock's own messages from the InvokeModel checks, passed on without the model prefix.
+_BEDROCK_MESSAGES: Final = (
+    INVALID_MODEL, "Invocation of model ID", "The maximum tokens you requested",
+    "Input is too long",
+)  # fmt: skip
+#: The exception members of botocore's ``ConverseStreamOutput`` (no modelTimeoutException).
+_STREAM_EXCEPTIONS: Final = {
+    "internalServerException": "The server encountered an internal error while processing "
+    "the request.",
+    "modelStreamErrorException": "The model stream was interrupted (injected by the emulator).",
+    "validationException": "The request failed validation (injected by the emulator).",
+    "throttlingException": "Too many requests, please wait before trying again.",
+    "serviceUnavailableException": "The service is temporarily unavailable. Try again later.",
+}
+_ABORTS: Final = {"reset": True, "truncate": False}
+_PADDING: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def register(app: EmulatorApp) -> None:
+    """Install the Converse routes on ``app``."""
+    routes = _ConverseRoutes(app)
+    app.add_route("POST", "/model/{modelId}/converse", routes.converse, operation="Converse")
+    app.add_route(
+        "POST", "/model/{modelId}/converse-stream", routes.converse_stream,
+        operation="ConverseStream",
+    )  # fmt: skip
+
+
+@dataclasses.dataclass(slots=True)
+class _Prepared:
+    model: InvocationModel
+    body: dict[str, Any]
+    paths: list[str]
+    echo: dict[str, Any]
+
+
+def _parse(raw: bytes, shape: str) -> dict[str, Any]:
+    try:
+        request = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise validation_error("The request body is not valid JSON.") from None
+    problem = first_violation(request, shape)
+    if problem is not None:
+        raise validation_error(problem)
+    assert isinstance(request, dict)
+    return request
+
+
+def _not_emulated(request: dict[str, Any]) -> None:
+    if request.get("guardrailConfig") is not None:
+        raise validation_error(
+            "The guardrail identifier or version provided in the request does not exist."
+        )
+    if request.get("promptVariables") is not None:
+        raise validation_error(
+            "promptVariables can only be used with a prompt from Prompt management as modelId."
+        )
+
+
+def _model_error(error: BedrockError) -> BedrockError:
+    if error.error_type != "ValidationException" or error.message.startswith(_BEDROCK_MESSAGES):
+        return error
+    return validation_error(_MODEL_PREFIX + error.message)
+
+
+class _ConverseRoutes:
+    def __init__(self, app: EmulatorApp) -> None:
+        self.app = app
+
+    def _prepare(self, request: Request, shape: str) -> _Prepared:
+        region = request.identity.region if request.identity else self.app.config.region
+        model = resolve_invocation_model(request.path_params["modelId"], region)
+        converse = _parse(request.body, shape)
+        _not_emulated(converse)
+        limits = Catalog.default().pdf_limits
+        problem = conversation_problem(converse.get("messages") or [], limits)
+        if problem is not None:
+            raise validation_error(problem)
+        paths = converse.pop("additionalModelResponseFieldPaths", None) or []
+        echo: dict[str, Any] = {
+            k: converse.pop(k) for k in ("performanceConfig", "serviceTier") if k in converse
+        }
+        for key in ("requestMetadata", "projectIdentifier"):
+            converse.pop(key, None)  # logging and project tags: nothing to emulate
+        try:
+            params = from_converse_request(converse)
+        except ConverseTranslationError as exc:
+            raise validation_error(str(exc)) from None
+        params.pop("service_tier", None)
+        body = {"anthropic_version": "bedrock-2023-05-31", **params}
+        body.setdefault("max_tokens", min(DEFAULT_MAX_TOKENS, model.output_limit([])))
+        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            model, body = prepare_invocation(self.app, dataclasses.replace(request, body=raw))
+        except BedrockError as error:
+            raise _model_error(error) from None
+        return _Prepared(model, body, paths, echo)
+
+    async def converse(self, request: Request) -> Response:
+        prepared = self._prepare(request, "ConverseRequest")
+        message = self.app.config.engine.respond(prepared.body, prepared.model.response_name)
+        latency = int((time.monotonic() - request.received_at) * 1000)
+        try:
+            answer = to_converse_response(
+                message, wire=True, latency_ms=latency, response_field_paths=prepared.paths
+            )
+        except ConverseTranslationError as exc:
+            raise validation_error(str(exc)) from None
+        answer.update(prepared.echo)
+        return Response.json(answer)
+
+    async def converse_stream(self, request: Request) -> StreamingResponse:
+        fault = _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
+        prepared = self._prepare(request, "ConverseStreamRequest")
+        events = self.app.config.engine.stream_events(prepared.body, prepared.model.response_name)
+        pairs = list(anthropic_to_converse(events, response_field_paths=prepared.paths))
+        frames = _frames(pairs, prepared.echo, request.received_at, self.app.config.pace, fault)
+        return StreamingResponse(body=frames, content_type=_EVENTSTREAM)
+
+
+def _parse_fault(value: str | None) -> tuple[str, int] | None:
+    if value is None:
+        return None
+    name, _, count = value.strip().partition("@")
+    name = STREAM_EXCEPTION_TYPES.get(name, name)
+    if name not in _STREAM_EXCEPTIONS and name not in _ABORTS:
+        raise validation_error(f"Unknown {STREAM_FAULT_HEADER} value for ConverseStream: {name!r}.")
+    if count and not count.isdigit():
+        raise validation_error(f"{STREAM_FAULT_HEADER}: expected NAME@N with N an integer.")
+    return name, int(count or 0)
+
+
+def frame(event_type: str, payload: dict[str, Any], index: int) -> bytes:
+    """One ConverseStream event frame: the member shape's JSON, plus Bedrock's ``p`` padding."""
+    data = {**payload, "p": _PADDING[: 8 + index % 40]}
+    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return eventstream.encode_event(event_type, raw)
+
+
+def _delta_tokens(event_type: str, payload: dict[str, Any]) -> int:
+    if event_type != "contentBlockDelta":
+        return 0
+    delta = payload["delta"]
+    text = delta.get("text") or (delta.get("reasoningContent") or {}).get("text")
+    return tokens.count_text(text or (delta.get("toolUse") or {}).get("input") or "")
+
+
+def _with_metadata(
+    pairs: list[tuple[str, dict[str, Any]]], echo: dict[str, Any], started: float
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    for event_type, payload in pairs:
+        if event_type == "metadata":
+            latency = int((time.monotonic() - started) * 1000)
+            payload = {**payload, "metrics": {"latencyMs": latency}, **echo}
+        yield event_type, payload
+
+
+async def _frames(
+    pairs: list[tuple[str, dict[str, Any]]],
+    echo: dict[str, Any],
+    started: float,
+    pace: float | None,
+    fault: tuple[str, int] | None,
+) -> AsyncIterator[bytes]:
+    deadline = time.monotonic()
+    for index, (event_type, payload) in enumerate(_with_metadata(pairs, echo, started)):
+        if fault is not None and index == fault[1]:
+            name = fault[0]
+            if name in _ABORTS:
+                raise AbortConnection(reset=_ABORTS[name])
+            body = json.dumps({"message": _STREAM_EXCEPTIONS[name]}).encode()
+            yield eventstream.encode_exception(name, body)
+            return
+        if pace:
+            deadline += _delta_tokens(event_type, payload) / pace
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        yield frame(event_type, payload, index)
