@@ -60,6 +60,9 @@ PDF_MEDIA_TYPE: Final = "application/pdf"
 #: ``aws-api-restrictions``). Not in the catalogue data yet: the lead is told.
 _PDF_SIZE_EXEMPT_FROM_MAJOR: Final = 4
 _PAGE_CACHE_SIZE: Final = 256
+#: Bodies whose strings add up to less than this are not compared with the catalogue's
+#: size limit (25 MB, botocore's ``Body`` max): it saves a lookup on every small call.
+_SIZE_FLOOR: Final = 1_000_000
 
 PdfSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
@@ -281,14 +284,22 @@ def _size_lower_bound(value: object) -> int:
 
     A str of n characters encodes to at least n bytes; the punctuation is not counted, so
     the bound never exceeds the real size and the check never refuses what Bedrock takes.
+    Exact-type tests first: this runs on every call and ABC checks cost more than the walk.
     """
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, Mapping):
-        return sum(len(k) + _size_lower_bound(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return sum(_size_lower_bound(v) for v in value)
-    return 1
+    kind = type(value)
+    if kind is str:
+        return len(value)  # type: ignore[arg-type]
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        total = 0
+        for key, item in value.items():  # type: ignore[attr-defined]
+            total += len(key) + _size_lower_bound(item)
+        return total
+    if kind is list or kind is tuple:
+        total = 0
+        for item in value:  # type: ignore[attr-defined]
+            total += _size_lower_bound(item)
+        return total
+    return len(value) if isinstance(value, str) else 1
 
 
 def _size_error(size: int, limits: PdfLimits, *, exact: bool) -> DocumentLimitError:
@@ -316,12 +327,15 @@ def check_invoke_documents(body: Mapping[str, Any]) -> None:
     and the pages of all PDFs together. Costs one walk of the body; PDFs already built by
     :func:`pdf` (or seen before) are not parsed again. Meant to be called by ``prepare()``.
     """
-    limits = _limits()
     size = _size_lower_bound(body)
+    pdfs = list(_invoke_pdfs(body))
+    if size <= _SIZE_FLOOR and not pdfs:
+        return  # the common call: nothing to check, no catalogue lookup
+    limits = _limits()
     if size > limits.invoke_max_body_bytes:
         raise _size_error(size, limits, exact=False)
     total = 0
-    for number, encoded in enumerate(_invoke_pdfs(body), start=1):
+    for number, encoded in enumerate(pdfs, start=1):
         pages = cached_page_count(encoded)
         _check_pages(pages, limits, where=f"PDF document {number}")
         total += pages
