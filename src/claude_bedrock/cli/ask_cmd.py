@@ -1,0 +1,143 @@
+"""``claude-bedrock ask "prompt"``: one call, the answer streamed to the terminal.
+
+stdout gets the answer only (so ``ask ... > answer.txt`` keeps just the text); usage and
+cost go to stderr at the end (``--quiet`` hides them). ``--output json`` prints one JSON
+document instead: the text, the message, usage, cost and request id.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._output import ExitCode, Failure, OutputFormat, OutputOption, classify, fail, print_json
+from ._session import (
+    DEFAULT_MODEL,
+    Api,
+    ApiOption,
+    ClientOptions,
+    Context1mOption,
+    EndpointOption,
+    EndpointUrlOption,
+    FailureError,
+    MaxTokensOption,
+    ModelOption,
+    ProfileOption,
+    RegionOption,
+    SystemOption,
+    Turn,
+    build_client,
+    describe_usage,
+    show_warnings,
+    stream_turn,
+    user_content,
+)
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ask)
+
+
+def ask(
+    prompt: Annotated[str, typer.Argument(help="The question; '-' reads it from stdin.")],
+    model: ModelOption = DEFAULT_MODEL,
+    system: SystemOption = None,
+    max_tokens: MaxTokensOption = 1024,
+    pdf: Annotated[
+        list[Path] | None,
+        typer.Option("--pdf", exists=True, dir_okay=False, help="Attach a PDF (repeatable)."),
+    ] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--image",
+            exists=True,
+            dir_okay=False,
+            help="Attach a PNG/JPEG/GIF/WebP image (repeatable).",
+        ),
+    ] = None,
+    context_1m: Context1mOption = False,
+    api: ApiOption = Api.invoke,
+    endpoint: EndpointOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointUrlOption = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print usage and cost on stderr.")
+    ] = False,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Ask Claude one question; the answer streams to stdout as it arrives.
+
+    Examples:
+
+      claude-bedrock ask "Explain SigV4 in two sentences"
+
+      claude-bedrock ask --pdf report.pdf --model opus "Summarise this report"
+
+      git diff | claude-bedrock ask - --system "Review this diff"
+    """
+    text = _prompt_text(prompt, output)
+    options = ClientOptions(region, profile, endpoint_url, endpoint, context_1m, api)
+    try:
+        with show_warnings():
+            content = user_content(text, pdf or [], image or [])
+            client = build_client(options)
+            turn = Turn(model, max_tokens, [{"role": "user", "content": content}], system)
+            message = stream_turn(client, turn, api, echo=output is OutputFormat.text)
+    except FailureError as exc:
+        fail(exc.failure, output)
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")
+        fail(Failure(ExitCode.INTERRUPTED, "Interrupted", "interrupted: the answer was "
+                     "cancelled"), output)  # fmt: skip
+    except Exception as exc:
+        if not _ours(exc):
+            raise
+        fail(classify(exc), output)
+    if output is OutputFormat.json:
+        print_json(_as_json(message))
+    elif not quiet:
+        from ._output import err_console
+
+        err_console().print(f"[dim]{describe_usage(message)}[/]")
+
+
+def _ours(exc: Exception) -> bool:
+    from .._exceptions import AnthropicError
+
+    return isinstance(exc, AnthropicError)
+
+
+def _prompt_text(prompt: str, output: OutputFormat) -> str:
+    text = sys.stdin.read() if prompt == "-" else prompt
+    if not text.strip():
+        where = "stdin was empty" if prompt == "-" else "the prompt is empty"
+        fail(Failure(ExitCode.USAGE, "UsageError", f"nothing to ask: {where}",
+                     'Pass the question as an argument, or pipe it with `ask -`.'),
+             output)  # fmt: skip
+    return text
+
+
+def _as_json(message: Any) -> dict[str, Any]:
+    from .._stream_iter import final_text
+
+    cost = message.cost
+    try:
+        text = final_text(message)
+    except RuntimeError:
+        text = ""
+    return {
+        "text": text,
+        "model": message.model,
+        "stop_reason": message.stop_reason,
+        "usage": message.usage.model_dump(exclude_none=True),
+        "cost": cost.model_dump() if cost is not None else None,
+        "request_id": message.request_id,
+        "message": message.model_dump(mode="json", exclude_none=True),
+    }

@@ -1,0 +1,159 @@
+"""``claude-bedrock serve``: run the local Bedrock emulator, or print how to point tools at it.
+
+``serve --env`` prints the ``export`` lines and exits *without* starting a server, so that
+``eval "$(claude-bedrock serve --env)"`` sets up the current shell while
+``claude-bedrock serve`` runs in another terminal (same ``--port``). A server run from a
+terminal also prints the lines (on stderr) once it listens, with the real port even for
+``--port 0``; its stdout stays a single ``listening on`` line for programs to read.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from ..emulator.auth import CredentialStore
+
+__all__ = ["DEFAULT_PORT", "env_lines", "register"]
+
+DEFAULT_PORT = 8765
+#: Variables that would override the emulator's keys if left over from a real AWS set-up.
+_STALE = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK")
+
+
+def env_lines(url: str, access_key: str, secret_key: str, region: str) -> list[str]:
+    """POSIX shell lines pointing boto3, the AWS CLI and this client at ``url``.
+
+    ``AWS_ENDPOINT_URL`` is read by botocore (>= 1.31), the AWS CLI (>= 2.13) and our
+    client; boto3 and the AWS CLI read ``AWS_DEFAULT_REGION``, our client and the
+    Anthropic SDK ``AWS_REGION``, so both are set.
+    """
+    values = {
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+    lines.append("unset " + " ".join(_STALE))
+    return lines
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (keep it on loopback).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = (
+        DEFAULT_PORT
+    ),
+    credentials_file: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="INI file of accepted credentials (format of ~/.aws/credentials).",
+        ),
+    ] = None,
+    pace: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="Stream at most this many tokens per second."),
+    ] = None,
+    region: Annotated[str, typer.Option(help="Region assumed when a request names none.")] = (
+        "us-east-1"
+    ),
+    extension: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra route module as 'module:function' (repeatable)."),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option(help="Logging level (info logs one line per request).")
+    ] = "warning",
+    env: Annotated[
+        bool,
+        typer.Option(
+            "--env",
+            help="Print the export lines for this emulator's address and keys, then exit "
+            'without serving: eval "$(claude-bedrock serve --env)".',
+        ),
+    ] = False,
+) -> None:
+    """Run the local Bedrock emulator until interrupted (SIGINT/SIGTERM stop it gracefully).
+
+    The first line printed is "claude-bedrock emulator listening on http://HOST:PORT".
+    """
+    store = _store(credentials_file)
+    if env:
+        if port == 0:
+            typer.echo("error: --env needs a fixed --port (0 is only known once listening)",
+                       err=True)  # fmt: skip
+            raise typer.Exit(2)
+        key = _first_key(store)
+        for line in env_lines(f"http://{_url_host(host)}:{port}", *key, region):
+            typer.echo(line)
+        return
+    _serve(store, host, port, pace, region, extension or [], log_level)
+
+
+def _serve(
+    store: CredentialStore,
+    host: str,
+    port: int,
+    pace: float | None,
+    region: str,
+    extensions: list[str],
+    log_level: str,
+) -> None:
+    import logging
+
+    from ..emulator import EmulatorConfig
+    from ..emulator.runner import serve_forever
+
+    logging.basicConfig(
+        level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+    )
+    config = EmulatorConfig(region=region, pace=pace, credentials=store)
+
+    def ready(bound_host: str, bound_port: int) -> None:
+        url = f"http://{_url_host(bound_host)}:{bound_port}"
+        print(f"claude-bedrock emulator listening on {url}", flush=True)
+        keys = store.access_keys
+        if keys and sys.stdout.isatty():  # a person, not a program reading the first line
+            lines = env_lines(url, keys[0].access_key_id, keys[0].secret_access_key, region)
+            print("# point boto3, the AWS CLI and claude-bedrock at this emulator:",
+                  *lines, sep="\n", file=sys.stderr, flush=True)  # fmt: skip
+
+    serve_forever(config, host=host, port=port, extensions=extensions, on_ready=ready)
+
+
+def _store(credentials_file: Path | None) -> CredentialStore:
+    from ..emulator.auth import CredentialStore
+
+    try:
+        if credentials_file:
+            return CredentialStore.from_file(credentials_file)
+        return CredentialStore.default()
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _first_key(store: CredentialStore) -> tuple[str, str]:
+    keys = store.access_keys
+    if not keys:
+        typer.echo("error: the credentials file defines no access key pair", err=True)
+        raise typer.Exit(2)
+    return keys[0].access_key_id, keys[0].secret_access_key
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
