@@ -53,6 +53,7 @@ BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.count_tokens:register",
     "claude_bedrock.emulator.sts:register",
     "claude_bedrock.emulator.invocation_logging:register",
+    "claude_bedrock.emulator.batch:register",
 )
 
 

@@ -1,0 +1,347 @@
+"""Bedrock batch inference in the emulator: the four model-invocation-job operations.
+
+Routes (bedrock control plane; shapes, patterns and errors from botocore's ``bedrock``
+model): ``POST /model-invocation-job`` (CreateModelInvocationJob), ``GET
+/model-invocation-job/{jobIdentifier}`` (Get), ``GET /model-invocation-jobs`` (List, with
+its filters, sorting and ``nextToken`` pages) and ``POST
+/model-invocation-job/{jobIdentifier}/stop`` (Stop). Jobs belong to the caller's account.
+
+A created job is ``Submitted`` and runs in a worker thread (see :mod:`._batch_worker`):
+``Validating`` (input found, records counted against the catalogue's batch quotas) ->
+``Scheduled`` -> ``InProgress`` -> ``Completed``, ``PartiallyCompleted`` (some records
+failed), ``Failed`` (job-level problem, see ``message``), ``Stopped`` (after a Stop:
+``Stopping`` until the records in flight are written) or ``Expired`` (past
+``timeoutDurationInHours``). Output follows Bedrock: ``{output s3Uri}/{jobId}/{input
+name}.out`` (one line per input line, in input order: ``recordId``, ``modelInput``, and
+``modelOutput`` or ``error``) and ``{jobId}/manifest.json.out`` (record and token counts).
+The role is not assumed: the emulator reads and writes S3 with its own identity.
+
+Where the emulator reaches S3 (the conventions of the invocation-logging extension):
+:func:`options` (``Emulator(extensions=[batch.options(...)])``), else
+``CLAUDE_BEDROCK_EMULATOR_S3_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` and
+``CLAUDE_BEDROCK_EMULATOR_S3_ACCESS_KEY_ID`` / ``..._SECRET_ACCESS_KEY`` / ``..._SESSION_TOKEN``,
+else botocore's default chain; read when a job starts.
+
+Test hook (emulator only): the job tag ``emulator:records-per-second`` (``tags=[{"key":
+..., "value": "50"}]``) paces processing, so a test can stop a job in the middle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import string
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Final
+
+from .._s3 import s3_client
+from ..catalog import Catalog
+from ._batch_worker import ACTIVE, BatchJob, JobLimits, run_job
+from .app import EmulatorApp, Extension
+from .auth import DEFAULT_ACCOUNT_ID
+from .errors import BedrockError, not_found, validation_error
+from .models import resolve_invocation_model
+from .wire import Request, Response
+
+__all__ = ["PACE_TAG", "STATE_KEY", "BatchOptions", "BatchService", "options", "register"]
+
+STATE_KEY: Final = "batch"
+PACE_TAG: Final = "emulator:records-per-second"
+_ENV_PREFIX = "CLAUDE_BEDROCK_EMULATOR_S3_"
+_JOB_NAME_RE = re.compile(r"[a-zA-Z0-9]{1,63}(-*[a-zA-Z0-9\+\-\.]){0,63}\Z")
+_ROLE_ARN_RE = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+\Z")
+_S3_URI_RE = re.compile(
+    r"s3://[a-z0-9][-.a-z0-9]{1,61}[a-z0-9](?:/[-!_*'().a-z0-9A-Z]+(?:/[-!_*'().a-z0-9A-Z]+)*)?/?\Z"
+)
+_TOKEN_RE = re.compile(r"[a-zA-Z0-9]{1,256}(-*[a-zA-Z0-9]){0,256}\Z")
+_ID_RE = re.compile(
+    r"((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-invocation-job/)?[a-z0-9]{12})\Z"
+)
+_STATUSES = ("Submitted", "InProgress", "Completed", "Failed", "Stopping", "Stopped",
+             "PartiallyCompleted", "Expired", "Validating", "Scheduled")  # fmt: skip
+
+
+@dataclass
+class BatchOptions:
+    """How the batch service reaches S3 and how much it runs at once."""
+
+    endpoint_url: str | None = None
+    credentials: tuple[str, str, str | None] | None = field(default=None, repr=False)
+    region: str | None = None
+    workers: int = 4
+    concurrent_jobs: int = 4
+    min_records: int | None = None
+
+
+def options(
+    *,
+    endpoint_url: str | None = None,
+    credentials: tuple[str, str, str | None] | None = None,
+    region: str | None = None,
+    workers: int | None = None,
+    concurrent_jobs: int | None = None,
+    min_records: int | None = None,
+) -> Extension:
+    """An extension setting the batch service's options (in-process emulators only)."""
+
+    def configure(app: EmulatorApp) -> None:
+        service: BatchService = app.state[STATE_KEY]
+        given = {"endpoint_url": endpoint_url, "credentials": credentials, "region": region,
+                 "workers": workers, "concurrent_jobs": concurrent_jobs,
+                 "min_records": min_records}  # fmt: skip
+        for name, value in given.items():
+            if value is not None:
+                setattr(service.options, name, value)
+
+    return configure
+
+
+def register(app: EmulatorApp) -> None:
+    """Install the batch routes and the stop-on-shutdown hook."""
+    service = BatchService(app, BatchOptions())
+    app.state[STATE_KEY] = service
+    add = app.add_route
+    add("POST", "/model-invocation-job", service.create, operation="CreateModelInvocationJob")
+    add("GET", "/model-invocation-job/{jobIdentifier}", service.get,
+        operation="GetModelInvocationJob")  # fmt: skip
+    add("GET", "/model-invocation-jobs", service.list, operation="ListModelInvocationJobs")
+    add("POST", "/model-invocation-job/{jobIdentifier}/stop", service.stop,
+        operation="StopModelInvocationJob")  # fmt: skip
+    app.add_shutdown_hook(service.close)
+
+
+def _invalid(field_name: str, value: object, constraint: str) -> BedrockError:
+    shown = "null" if value is None else f"'{str(value)[:64]}'"
+    return validation_error(
+        f"1 validation error detected: Value {shown} at '{field_name}' failed to satisfy "
+        f"constraint: {constraint}"
+    )
+
+
+def _text(body: dict[str, Any], name: str, pattern: re.Pattern[str], maximum: int) -> str:
+    value = body.get(name)
+    if value is None:
+        raise _invalid(name, None, "Member must not be null")
+    if not isinstance(value, str) or len(value) > maximum or not pattern.match(value):
+        raise _invalid(name, value, f"Member must satisfy regular expression pattern: "
+                       f"{pattern.pattern.removesuffix(chr(92) + 'Z')}")  # fmt: skip
+    return value
+
+
+def _s3_uri(body: dict[str, Any], config: str, member: str) -> str:
+    inner = (body.get(config) or {}).get(member)
+    if not isinstance(inner, dict):
+        raise _invalid(f"{config}.{member}", None, "Member must not be null")
+    return _text(inner, "s3Uri", _S3_URI_RE, 1024)
+
+
+def _pace(tags: object) -> float | None:
+    for tag in tags if isinstance(tags, list) else []:
+        if isinstance(tag, dict) and tag.get("key") == PACE_TAG:
+            try:
+                return max(float(tag.get("value", "")), 0.1)
+            except ValueError:
+                raise validation_error(f"Tag {PACE_TAG} must be a number.") from None
+    return None
+
+
+class BatchService:
+    """The job store and the workers of one emulator app."""
+
+    def __init__(self, app: EmulatorApp, options: BatchOptions) -> None:
+        self.app = app
+        self.options = options
+        self.jobs: dict[str, BatchJob] = {}  # by ARN, in creation order
+        self._jobs_pool: ThreadPoolExecutor | None = None
+        self._record_pool: ThreadPoolExecutor | None = None
+        self._s3_clients: dict[tuple[Any, ...], Any] = {}
+
+    # -- S3 and workers -------------------------------------------------------------------
+
+    def _s3(self) -> Any:
+        env = os.environ
+        endpoint = (self.options.endpoint_url or env.get(_ENV_PREFIX + "ENDPOINT_URL")
+                    or env.get("AWS_ENDPOINT_URL_S3") or None)  # fmt: skip
+        credentials = self.options.credentials
+        access, secret = (
+            env.get(_ENV_PREFIX + "ACCESS_KEY_ID"),
+            env.get(_ENV_PREFIX + "SECRET_ACCESS_KEY"),
+        )
+        if credentials is None and access and secret:
+            credentials = (access, secret, env.get(_ENV_PREFIX + "SESSION_TOKEN") or None)
+        region = self.options.region or self.app.config.region
+        key = (endpoint, credentials, region)
+        if key not in self._s3_clients:
+            self._s3_clients[key] = s3_client(region=region, endpoint_url=endpoint,
+                                              credentials=credentials,
+                                              max_pool_connections=16)  # fmt: skip
+        return self._s3_clients[key]
+
+    def _limits(self) -> JobLimits:
+        batch = Catalog.default().batch_limits
+        least = self.options.min_records
+        return JobLimits(
+            min_records=batch.min_records_per_job if least is None else least,
+            max_records=batch.max_records_per_job,
+            max_records_per_file=batch.max_records_per_file,
+            max_file_bytes=batch.max_input_file_bytes,
+            max_job_bytes=batch.max_job_bytes,
+        )
+
+    def _start(self, job: BatchJob) -> None:
+        if self._jobs_pool is None:
+            self._jobs_pool = ThreadPoolExecutor(self.options.concurrent_jobs, "emulator-batch-job")
+            self._record_pool = ThreadPoolExecutor(self.options.workers, "emulator-batch-record")
+        assert self._record_pool is not None
+        self._jobs_pool.submit(run_job, job, self._s3, self.app.config.engine, self._record_pool,
+                               self._limits(), 2 * self.options.workers)  # fmt: skip
+
+    async def close(self) -> None:
+        """On shutdown: stop running jobs and wait for their threads (outputs are written)."""
+        for job in self.jobs.values():
+            if job.status in ACTIVE:
+                job.stop.set()
+        for pool in (self._jobs_pool, self._record_pool):
+            if pool is not None:
+                await asyncio.to_thread(partial(pool.shutdown, wait=True, cancel_futures=True))
+
+    # -- routes ---------------------------------------------------------------------------
+
+    def _caller(self, request: Request) -> tuple[str, str]:
+        identity = request.identity
+        if identity is None:
+            return DEFAULT_ACCOUNT_ID, self.app.config.region
+        return identity.account_id, identity.region
+
+    def _find(self, request: Request) -> BatchJob:
+        identifier = request.path_params["jobIdentifier"]
+        if not _ID_RE.match(identifier):
+            raise _invalid("jobIdentifier", identifier, "Member must satisfy regular "
+                           "expression pattern: " + _ID_RE.pattern.removesuffix("\\Z"))  # fmt: skip
+        account, _ = self._caller(request)
+        for job in self.jobs.values():
+            if job.account == account and identifier in (job.arn, job.job_id):
+                return job
+        raise not_found(f"The specified model invocation job {identifier} was not found.")
+
+    async def create(self, request: Request) -> Response:
+        try:
+            body = request.json()
+        except ValueError:
+            raise validation_error("The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise validation_error("The request body must be a JSON object.")
+        account, region = self._caller(request)
+        token = body.get("clientRequestToken")
+        if token is not None:
+            _text(body, "clientRequestToken", _TOKEN_RE, 256)
+            for job in self.jobs.values():
+                if job.account == account and job.client_token == token:
+                    return Response.json({"jobArn": job.arn})  # an idempotent retry
+        job = self._new_job(body, account, region)
+        self.jobs[job.arn] = job
+        self._start(job)
+        return Response.json({"jobArn": job.arn})
+
+    def _new_job(self, body: dict[str, Any], account: str, region: str) -> BatchJob:
+        name = _text(body, "jobName", _JOB_NAME_RE, 63)
+        role = _text(body, "roleArn", _ROLE_ARN_RE, 2048)
+        model_id = body.get("modelId")
+        if not isinstance(model_id, str) or not model_id:
+            raise _invalid("modelId", model_id, "Member must not be null")
+        input_uri = _s3_uri(body, "inputDataConfig", "s3InputDataConfig")
+        output_uri = _s3_uri(body, "outputDataConfig", "s3OutputDataConfig")
+        hours = body.get("timeoutDurationInHours", 24)
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 24 <= hours <= 168:
+            raise _invalid("timeoutDurationInHours", hours,
+                           "Member must have value between 24 and 168")  # fmt: skip
+        kind = body.get("modelInvocationType")
+        if kind not in (None, "InvokeModel"):
+            raise validation_error(f"modelInvocationType {kind!r} is not supported by the "
+                                   "emulator (only InvokeModel).")  # fmt: skip
+        if any(j.account == account and j.name == name for j in self.jobs.values()):
+            raise BedrockError("ConflictException", f"A job named {name} already exists.")
+        model = resolve_invocation_model(model_id, region)
+        job_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(12))
+        now = datetime.now(UTC)
+        return BatchJob(
+            arn=f"arn:aws:bedrock:{region}:{account}:model-invocation-job/{job_id}",
+            name=name, account=account, model_id=model_id, model=model, role_arn=role,
+            input_uri=input_uri, output_uri=output_uri, submit_time=now,
+            expiration_time=now + timedelta(hours=hours), timeout_hours=hours,
+            client_token=body.get("clientRequestToken"), invocation_type=kind,
+            pace=_pace(body.get("tags")),
+        )  # fmt: skip
+
+    async def get(self, request: Request) -> Response:
+        return Response.json(self._find(request).to_wire())
+
+    async def stop(self, request: Request) -> Response:
+        job = self._find(request)
+        if job.status not in ACTIVE:
+            raise BedrockError(
+                "ConflictException", f"The job cannot be stopped: its status is {job.status}."
+            )
+        job.stop.set()
+        job.set_status("Stopping")
+        return Response(body=b"")
+
+    async def list(self, request: Request) -> Response:
+        account, _ = self._caller(request)
+        jobs = [job for job in self.jobs.values() if job.account == account]
+        jobs = _filter(jobs, request)
+        if (request.query_value("sortOrder") or "Descending") == "Descending":
+            jobs.reverse()
+        maximum = _int_query(request, "maxResults", 1, 1000, 1000)
+        start = _int_query(request, "nextToken", 0, len(jobs), 0)
+        page = jobs[start : start + maximum]
+        answer: dict[str, Any] = {"invocationJobSummaries": [job.to_wire() for job in page]}
+        if start + maximum < len(jobs):
+            answer["nextToken"] = str(start + maximum)
+        return Response.json(answer)
+
+
+def _filter(jobs: list[BatchJob], request: Request) -> list[BatchJob]:
+    status = request.query_value("statusEquals")
+    if status is not None and status not in _STATUSES:
+        raise _invalid("statusEquals", status, f"Member must satisfy enum value set: {_STATUSES}")
+    name = request.query_value("nameContains")
+    after = _time_query(request, "submitTimeAfter")
+    before = _time_query(request, "submitTimeBefore")
+    return [
+        job
+        for job in jobs
+        if (status is None or job.status == status)
+        and (name is None or name in job.name)
+        and (after is None or job.submit_time > after)
+        and (before is None or job.submit_time < before)
+    ]
+
+
+def _time_query(request: Request, name: str) -> datetime | None:
+    value = request.query_value(name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _invalid(name, value, "Member must be an ISO 8601 timestamp") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _int_query(request: Request, name: str, low: int, high: int, default: int) -> int:
+    value = request.query_value(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise _invalid(name, value, "Member must be an integer") from None
+    if not low <= number <= high:
+        raise _invalid(name, value, f"Member must have value between {low} and {high}")
+    return number
