@@ -269,6 +269,8 @@ def test_retrieve_unknown_models(
     with pytest.raises(InvalidModelError):
         dead_client.models.retrieve("opus-9", offline=True)
     assert dead_client.models.retrieve("haiku-3", offline=True).id == HAIKU_3
+    arn = f"arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.{HAIKU_3}"
+    assert dead_client.models.retrieve(arn, offline=True).id == HAIKU_3
 
 
 # -- async ----------------------------------------------------------------------------------

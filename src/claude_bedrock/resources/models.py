@@ -187,9 +187,11 @@ def _context(client: AnthropicBedrock | AsyncAnthropicBedrock) -> tuple[str, End
 def _identify(model: str, *, need_catalog: bool) -> tuple[ModelInfo | None, str]:
     """The catalogue's entry (if any) and the base model ID behind ``model``."""
     catalog = Catalog.default()
-    info = catalog.get(model) if need_catalog else catalog.identify(model)
+    info = catalog.identify(model)
     if info is not None:
         return info, info.id
+    if need_catalog:
+        catalog.get(model)  # raises InvalidModelError, with close matches
     resource = model.rsplit("/", 1)[-1] if model.startswith("arn:") else model.strip()
     head, _, rest = resource.partition(".")
     # A profile ID is "{scope}.{provider}.{model}": the base ID has exactly one dot less.
