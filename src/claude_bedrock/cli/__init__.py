@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     ".ask_cmd",
     ".chat_cmd",
     ".doctor_cmd",
+    ".logging_cmd",
     ".models_cmd",
     ".serve_cmd",
 )
