@@ -157,11 +157,14 @@ def test_converse_input_counts_like_the_equivalent_invoke_body(
         tools=[TOOL],
         messages=[{"role": "user", "content": [
             {"type": "document", "source": {"type": "base64", "media_type": "application/pdf",
-                                            "data": base64.b64encode(pdf).decode()}},
+                                            "data": base64.b64encode(pdf).decode()},
+             "title": "Birds", "citations": {"enabled": True}},
             {"type": "text", "text": "What bird is this about?"},
         ]}],
     ).input_tokens  # fmt: skip
     assert ours == boto == invoke_equivalent
+    answer = runtime.converse(modelId=MODEL, inferenceConfig={"maxTokens": 32}, **converse)
+    assert answer["usage"]["inputTokens"] == ours
 
 
 def test_wire_form_is_botocores() -> None:

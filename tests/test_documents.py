@@ -328,3 +328,27 @@ def test_converse_pdf_builder() -> None:
         documents.converse_pdf(make_pdf(1), name="annual_report.pdf")
     with pytest.raises(DocumentLimitError, match="pages_per_document|101 pages"):
         documents.converse_pdf(make_pdf(MAX_PAGES + 1), name="Too long")
+
+
+# -- the client runs the checks before sending ----------------------------------------------
+
+
+def test_client_checks_documents_before_sending() -> None:
+    from claude_bedrock import AnthropicBedrock
+
+    raw = base64.b64encode(make_pdf(MAX_PAGES + 1)).decode()
+    block = {"type": "document", "source": {"type": "base64",
+             "media_type": "application/pdf", "data": raw}}  # fmt: skip
+    messages = [{"role": "user", "content": [block, {"type": "text", "text": "Summarise."}]}]
+    with AnthropicBedrock(
+        aws_region="us-west-2",
+        base_url="http://127.0.0.1:9",
+        max_retries=0,
+        aws_access_key="AKIDEXAMPLE",
+        aws_secret_key="not-a-real-secret",
+    ) as offline:  # fmt: skip  (nothing listens there: an error from it was raised early)
+        model = "global.anthropic.claude-opus-4-6-v1:0"
+        with pytest.raises(DocumentLimitError, match="101 pages"):
+            offline.messages.create(model=model, max_tokens=64, messages=messages)
+        with pytest.raises(DocumentLimitError, match="101 pages"):
+            offline.messages.count_tokens(model=model, messages=messages)

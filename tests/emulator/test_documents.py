@@ -134,6 +134,62 @@ def test_request_size_limit_each_side(raw: RawClient) -> None:
     assert error_of(response)[1] == "RequestEntityTooLargeException"
 
 
+# -- Converse, end to end -------------------------------------------------------------------
+
+
+def converse_content(*docs: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": [*docs, {"text": "Quote the document."}]}]
+
+
+def test_pdf_through_converse_with_our_client(client: AnthropicBedrock) -> None:
+    block = documents.converse_pdf(make_pdf(3, "walrus"), name="Sea animals")
+    answer = client.converse.create(
+        modelId=MODEL, messages=converse_content(block), inferenceConfig={"maxTokens": 300}
+    )
+    text = answer.output.message.content[0].text
+    assert text is not None and all(f"walrus-{n}" in text for n in (1, 2, 3))
+
+
+def test_pdf_through_converse_with_boto3(runtime: Any) -> None:
+    document = {"format": "pdf", "name": "Birds", "source": {"bytes": make_pdf(2, "puffin")},
+                "citations": {"enabled": True}}  # fmt: skip
+    answer = runtime.converse(
+        modelId=MODEL, messages=converse_content({"document": document}),
+        inferenceConfig={"maxTokens": 300},
+    )  # fmt: skip
+    text = answer["output"]["message"]["content"][0]["text"]
+    assert "puffin-1" in text and "puffin-2" in text
+
+
+def _converse_refusal(runtime: Any, *docs: dict[str, Any]) -> str:
+    with pytest.raises(ClientError) as caught:
+        runtime.converse(modelId=MODEL, messages=converse_content(*docs))
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    return str(caught.value.response["Error"]["Message"])
+
+
+def _boto_doc(name: str, pages: int = 1) -> dict[str, Any]:
+    data = make_pdf(pages, name.replace(" ", ""))
+    return {"document": {"format": "pdf", "name": name, "source": {"bytes": data},
+                         "citations": {"enabled": True}}}  # fmt: skip
+
+
+def test_converse_limits_through_boto3(runtime: Any) -> None:
+    most = LIMITS.converse_max_documents
+    runtime.converse(modelId=MODEL, messages=converse_content(
+        *[_boto_doc(f"d {i}") for i in range(most)]))  # fmt: skip
+    too_many = _converse_refusal(runtime, *[_boto_doc(f"d {i}") for i in range(most + 1)])
+    assert too_many == f"You can't include more than {most} documents in a request."
+    assert _converse_refusal(runtime, _boto_doc("twin"), _boto_doc("twin")) == (
+        "Messages can't contain duplicate document names."
+    )
+    assert "file name can only contain" in _converse_refusal(runtime, _boto_doc("notes.pdf"))
+    pages = _converse_refusal(runtime, _boto_doc("one", 60), _boto_doc("two", 41))
+    assert pages.endswith(f"A maximum of {LIMITS.max_pages} PDF pages may be provided.")
+    runtime.converse(modelId=MODEL, messages=converse_content(
+        _boto_doc("one", 60), _boto_doc("two", 40)))  # fmt: skip
+
+
 # -- Converse document rules (the checks the Converse routes run) --------------------------
 
 

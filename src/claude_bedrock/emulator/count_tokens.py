@@ -6,7 +6,8 @@ same input ``inputTokens`` here equals ``usage.input_tokens`` of an InvokeModel 
 
 Input, as botocore's ``CountTokensInput`` union: ``{"invokeModel": {"body": base64}}`` (the
 InvokeModel body, validated as InvokeModel validates it, documents included) or
-``{"converse": {...}}`` (converted to the equivalent Messages body first).
+``{"converse": {...}}`` (translated to the Messages body exactly as the Converse routes
+translate it, so the count equals a Converse call's ``usage.inputTokens`` too).
 
 Model IDs: Bedrock counts tokens for foundation models only; inference-profile IDs and
 ARNs of profiles get "The provided model doesn't support counting tokens." (the answer
@@ -22,6 +23,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..catalog import Catalog, ModelInfo
+from ..converse._errors import ConverseTranslationError
+from ..converse._translate import from_converse_request
 from . import tokens
 from .app import EmulatorApp
 from .documents import check_converse_documents, check_invoke_documents
@@ -30,7 +33,7 @@ from .models import INVALID_MODEL
 from .validation import validate_invoke_body
 from .wire import Request, Response
 
-__all__ = ["NOT_SUPPORTED", "converse_to_invoke_body", "register"]
+__all__ = ["NOT_SUPPORTED", "register"]
 
 NOT_SUPPORTED: Final = "The provided model doesn't support counting tokens."
 _FOUNDATION_ARN_MARK: Final = ":foundation-model/"
@@ -95,6 +98,14 @@ def _invoke_body(member: Mapping[str, Any], info: ModelInfo) -> dict[str, Any]:
     return body
 
 
+def _converse_body(member: Mapping[str, Any]) -> dict[str, Any]:
+    """The Messages body the Converse routes would run (same translation, same count)."""
+    try:
+        return from_converse_request(member)
+    except ConverseTranslationError as exc:
+        raise validation_error(str(exc)) from None
+
+
 async def _count_tokens(request: Request) -> Response:
     info = _model(request.path_params["modelId"])
     try:
@@ -108,96 +119,5 @@ async def _count_tokens(request: Request) -> Response:
         body = _invoke_body(member, info)
     else:
         check_converse_documents(member, info)
-        body = converse_to_invoke_body(member)
+        body = _converse_body(member)
     return Response.json({"inputTokens": tokens.count_input_tokens(body)})
-
-
-# -- Converse -> Messages body (for counting) ---------------------------------------------
-
-_IMAGE_TYPES: Final = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif",
-                       "webp": "image/webp"}  # fmt: skip
-
-
-def _converse_block(item: Mapping[str, Any]) -> dict[str, Any] | None:
-    if "text" in item:
-        return {"type": "text", "text": item["text"]}
-    if isinstance(item.get("image"), Mapping):
-        image = item["image"]
-        data = (image.get("source") or {}).get("bytes", "")
-        media = _IMAGE_TYPES.get(str(image.get("format")), "image/png")
-        return {"type": "image", "source": {"type": "base64", "media_type": media, "data": data}}
-    if isinstance(item.get("document"), Mapping):
-        return _converse_document(item["document"])
-    if isinstance(item.get("toolUse"), Mapping):
-        use = item["toolUse"]
-        return {"type": "tool_use", "id": use.get("toolUseId", ""), "name": use.get("name", ""),
-                "input": use.get("input", {})}  # fmt: skip
-    if isinstance(item.get("toolResult"), Mapping):
-        result = item["toolResult"]
-        parts = [_converse_result_part(p) for p in result.get("content") or []]
-        return {"type": "tool_result", "tool_use_id": result.get("toolUseId", ""),
-                "content": [p for p in parts if p is not None]}  # fmt: skip
-    if isinstance(item.get("reasoningContent"), Mapping):
-        text = (item["reasoningContent"].get("reasoningText") or {}).get("text", "")
-        return {"type": "thinking", "thinking": text, "signature": ""}
-    return None  # cachePoint, guardContent...: no input tokens of their own
-
-
-def _converse_result_part(part: object) -> dict[str, Any] | None:
-    if not isinstance(part, Mapping):
-        return None
-    if "json" in part:
-        return {"type": "text", "text": json.dumps(part["json"], ensure_ascii=False)}
-    return _converse_block(part)
-
-
-def _converse_document(document: Mapping[str, Any]) -> dict[str, Any]:
-    source = document.get("source") or {}
-    block: dict[str, Any] = {"type": "document"}
-    if isinstance(source.get("text"), str):
-        block["source"] = {"type": "text", "media_type": "text/plain", "data": source["text"]}
-    elif isinstance(source.get("content"), list):
-        block["source"] = {"type": "content", "content": [
-            {"type": "text", "text": c.get("text", "")} for c in source["content"]
-            if isinstance(c, Mapping)
-        ]}  # fmt: skip
-    else:
-        block["source"] = {"type": "base64", "media_type": "application/pdf",
-                           "data": source.get("bytes", "")}  # fmt: skip
-    if isinstance(document.get("context"), str):
-        block["context"] = document["context"]
-    return block
-
-
-def converse_to_invoke_body(converse: Mapping[str, Any]) -> dict[str, Any]:
-    """The Messages API body equivalent to a Converse input, for token counting.
-
-    A Converse emulator that converts requests the same way reports the same usage; the
-    Converse route should reuse this function (or share its converter with it).
-    """
-    body: dict[str, Any] = {"messages": []}
-    system = [{"type": "text", "text": s["text"]} for s in converse.get("system") or []
-              if isinstance(s, Mapping) and isinstance(s.get("text"), str)]  # fmt: skip
-    if system:
-        body["system"] = system
-    for message in converse.get("messages") or []:
-        if not isinstance(message, Mapping):
-            continue
-        blocks = [
-            _converse_block(i) for i in message.get("content") or [] if isinstance(i, Mapping)
-        ]
-        body["messages"].append(
-            {"role": message.get("role"), "content": [b for b in blocks if b is not None]}
-        )
-    tools = []
-    for tool in (converse.get("toolConfig") or {}).get("tools") or []:
-        spec = tool.get("toolSpec") if isinstance(tool, Mapping) else None
-        if isinstance(spec, Mapping):
-            schema = (spec.get("inputSchema") or {}).get("json", {"type": "object"})
-            entry = {"name": spec.get("name", ""), "input_schema": schema}
-            if isinstance(spec.get("description"), str):
-                entry["description"] = spec["description"]
-            tools.append(entry)
-    if tools:
-        body["tools"] = tools
-    return body
