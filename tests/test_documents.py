@@ -17,7 +17,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
-from claude_bedrock import ClientValidationError, DocumentLimitError, documents
+from claude_bedrock import AnthropicBedrock, ClientValidationError, DocumentLimitError, documents
 from claude_bedrock.catalog import Catalog
 
 LIMITS = Catalog.default().pdf_limits
@@ -334,8 +334,6 @@ def test_converse_pdf_builder() -> None:
 
 
 def test_client_checks_documents_before_sending() -> None:
-    from claude_bedrock import AnthropicBedrock
-
     raw = base64.b64encode(make_pdf(MAX_PAGES + 1)).decode()
     block = {"type": "document", "source": {"type": "base64",
              "media_type": "application/pdf", "data": raw}}  # fmt: skip
@@ -346,7 +344,7 @@ def test_client_checks_documents_before_sending() -> None:
         max_retries=0,
         aws_access_key="AKIDEXAMPLE",
         aws_secret_key="not-a-real-secret",
-    ) as offline:  # fmt: skip  (nothing listens there: an error from it was raised early)
+    ) as offline:  # nothing listens there: an error from it was raised before sending
         model = "global.anthropic.claude-opus-4-6-v1:0"
         with pytest.raises(DocumentLimitError, match="101 pages"):
             offline.messages.create(model=model, max_tokens=64, messages=messages)
