@@ -38,12 +38,14 @@ def bar(value: float, largest: float, width: int = 30) -> str:
 
 
 def format_usd(amount: Decimal) -> str:
-    """Dollars with cents, or more digits for the sub-cent amounts of small tests."""
+    """Dollars with cents; under a dollar, enough digits to tell small amounts apart."""
     if amount == 0:
         return "$0.00"
-    if abs(amount) >= Decimal("0.01"):
+    if abs(amount) >= 1:
         return f"${amount:,.2f}"
-    return f"${amount:.6f}".rstrip("0")
+    if abs(amount) >= Decimal("0.0001"):
+        return f"${amount:.4f}"
+    return f"${amount:.8f}".rstrip("0")
 
 
 def _measure(report: UsageReport) -> tuple[str, Any]:
@@ -53,32 +55,51 @@ def _measure(report: UsageReport) -> tuple[str, Any]:
     return "tokens", lambda t: float(t.total_tokens)
 
 
-def _table(title: str, first: str, rows: list[tuple[str, Totals]], measure: Any) -> Any:
+def _table(title: str, first: str, rows: list[tuple[str, Totals]]) -> Any:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", expand=False)
-    table.add_column(first)
-    for name in ("calls", "errors", "input", "output", "cache write", "cache read", "cost"):
-        table.add_column(name, justify="right")
-    table.add_column("", style="cyan", no_wrap=True)
+    errors = any(t.errors for _, t in rows)
+    cache = any(t.cache_write_tokens or t.cache_read_tokens for _, t in rows)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column(first)  # the one column allowed to wrap when the terminal is narrow
+    names = ["calls", *(["errors"] if errors else []), "input", "output"]
+    for name in [*names, *(["cache write", "cache read"] if cache else []), "cost"]:
+        table.add_column(name, justify="right", no_wrap=True)
+    for label, t in rows:
+        counts = [t.invocations, *([t.errors] if errors else []), t.input_tokens, t.output_tokens]
+        if cache:
+            counts += [t.cache_write_tokens, t.cache_read_tokens]
+        cost = format_usd(t.cost) + ("*" if t.unpriced else "")
+        table.add_row(label, *(f"{n:,}" for n in counts), cost)
+    return table
+
+
+def _chart(
+    title: str, rows: list[tuple[str, Totals]], what: str, measure: Any, columns: int
+) -> Any:
+    """A horizontal bar chart: label, bar, value (bars fill what the terminal has left)."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE, show_header=False,
+                  pad_edge=False)  # fmt: skip
+    table.add_column(no_wrap=True)
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
     largest = max((measure(t) for _, t in rows), default=0.0)
+    labels = max((len(label) for label, _ in rows), default=0)
+    width = max(10, min(50, columns - labels - 18))
     for label, totals in rows:
-        table.add_row(
-            label,
-            f"{totals.invocations:,}",
-            f"{totals.errors:,}" if totals.errors else "",
-            f"{totals.input_tokens:,}",
-            f"{totals.output_tokens:,}",
-            f"{totals.cache_write_tokens:,}",
-            f"{totals.cache_read_tokens:,}",
-            format_usd(totals.cost) + ("*" if totals.unpriced else ""),
-            bar(measure(totals), largest, 24),
-        )
+        value = measure(totals)
+        shown = format_usd(totals.cost) if what == "cost" else f"{int(value):,}"
+        table.add_row(label, bar(value, largest, width), shown)
     return table
 
 
 def render_report(report: UsageReport, console: Console, *, source: str) -> None:
-    """Three tables (per model, per day, per endpoint type) with bars, and the totals."""
+    """Tables per model, per day and per endpoint type, bar charts of cost (or tokens when
+    nothing is priced) per day and per model, and the totals."""
     what, measure = _measure(report)
     total = report.total
     console.print(f"[bold]Invocation logs[/] {source}")
@@ -87,9 +108,11 @@ def render_report(report: UsageReport, console: Console, *, source: str) -> None
     models = [(report.model_names.get(m, m), report.by_model[m]) for m in report.sorted_models()]
     days = [(d, report.by_day[d]) for d in report.sorted_days()]
     kinds = sorted(report.by_endpoint.items())
-    console.print(_table(f"Per model ({what} bars)", "model", models, measure))
-    console.print(_table(f"Per day ({what} bars)", "day (UTC)", days, measure))
-    console.print(_table("Per endpoint type", "endpoint", kinds, measure))
+    console.print(_table("Per model", "model", models))
+    console.print(_table("Per day", "day (UTC)", days))
+    console.print(_table("Per endpoint type", "endpoint", kinds))
+    console.print(_chart(f"{what.capitalize()} per day", days, what, measure, console.width))
+    console.print(_chart(f"{what.capitalize()} per model", models, what, measure, console.width))
     console.print(
         f"[bold]Total[/]: {total.invocations:,} invocations ({total.errors:,} failed), "
         f"{total.input_tokens:,} input + {total.output_tokens:,} output tokens, "
