@@ -17,7 +17,7 @@ document has citations enabled; otherwise it gets the extracted text. We warn
 """
 
 from ._common import document_name_problem
-from ._errors import ConverseTranslationError, TextOnlyPdfWarning
+from ._errors import ConverseRequestError, ConverseTranslationError, TextOnlyPdfWarning
 from ._events import ToAnthropic, anthropic_to_converse
 from ._resource import AsyncConverse, Converse, amessages_via_converse, messages_via_converse
 from ._stream import AsyncConverseStream, ConverseStream
@@ -51,6 +51,7 @@ __all__ = [
     "Converse",
     "ConverseResponse",
     "ConverseStream",
+    "ConverseRequestError",
     "ConverseStreamEvent",
     "ConverseTranslationError",
     "MessageStartEvent",

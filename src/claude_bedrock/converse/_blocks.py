@@ -211,16 +211,20 @@ def _tool_result(block: Mapping[str, Any], where: str, out: Forward) -> dict[str
     if isinstance(content, str):
         parts = [{"text": content}]
     elif content is not None:
-        for index, sub in enumerate(content_to_converse(content, f"{where}.content", out)):
-            if "cachePoint" in sub:
+        if not isinstance(content, list | tuple):
+            raise fail("expected a string or a list of content blocks", f"{where}.content")
+        for index, item in enumerate(content):
+            here = f"{where}.content.{index}"
+            converted = block_to_converse(item, here, out)
+            if len(converted) > 1:
                 raise fail(
                     "cache_control inside a tool result has no Converse equivalent; put it on "
                     "the tool_result block itself",
-                    f"{where}.content.{index}.cache_control",
+                    f"{here}.cache_control",
                 )
-            if not set(sub) <= {"text", "image", "document", "searchResult"}:
-                raise fail("no Converse equivalent inside a tool result", f"{where}.content")
-            parts.append(sub)
+            if not set(converted[0]) <= {"text", "image", "document", "searchResult"}:
+                raise fail("no Converse equivalent inside a tool result", f"{here}.type")
+            parts.append(converted[0])
     result: dict[str, Any] = {"toolUseId": block.get("tool_use_id"), "content": parts}
     if block.get("is_error") is not None:
         result["status"] = "error" if block["is_error"] else "success"

@@ -7,7 +7,7 @@ from .._exceptions import ClientValidationError
 # One class for the whole package: the document helpers warn with it too.
 from ..documents import TextOnlyPdfWarning
 
-__all__ = ["ConverseTranslationError", "TextOnlyPdfWarning"]
+__all__ = ["ConverseRequestError", "ConverseTranslationError", "TextOnlyPdfWarning"]
 
 
 class ConverseTranslationError(ClientValidationError):
@@ -21,3 +21,16 @@ class ConverseTranslationError(ClientValidationError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class ConverseRequestError(ClientValidationError):
+    """A Converse request does not fit botocore's shapes for it (unknown or missing field,
+    bad value), so Bedrock would refuse it, or worse, ignore a misspelt field.
+
+    ``problems`` lists every problem found (up to ten), in Bedrock's wording.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}")
+        self.problems = problems

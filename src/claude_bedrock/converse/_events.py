@@ -24,6 +24,7 @@ the usage in ``message_delta``. :func:`anthropic_to_converse` is the emulator's 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -211,6 +212,9 @@ def _start_to_converse(
         if kind == "server_tool_use":
             start["type"] = "server_tool_use"
         yield "contentBlockStart", {"start": {"toolUse": start}, "contentBlockIndex": index}
+        if block.get("input"):  # a start that carries the whole input (no deltas follow)
+            delta = {"toolUse": {"input": json.dumps(block["input"], ensure_ascii=False)}}
+            yield "contentBlockDelta", {"delta": delta, "contentBlockIndex": index}
     elif kind == "redacted_thinking":
         delta = {"reasoningContent": {"redactedContent": block["data"]}}
         yield "contentBlockDelta", {"delta": delta, "contentBlockIndex": index}

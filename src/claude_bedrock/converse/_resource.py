@@ -10,7 +10,9 @@ same call as ``boto3.client("bedrock-runtime").converse(**kwargs)``. Ours on top
 choice resolve as in ``messages.create``), ``serviceTier="priority"`` as a short form,
 ``extra_headers`` and ``timeout``. Blobs may be ``bytes`` (boto3's form) or base64 text.
 
-Before sending, documents are checked against Converse's rules
+Before sending, the request is checked against botocore's shapes for it (as boto3 does:
+a misspelt field would otherwise be ignored by Bedrock; :class:`ConverseRequestError`),
+documents are checked against Converse's rules
 (:func:`claude_bedrock.documents.check_converse_documents`: count, names, size, pages,
 text block) and a PDF without citations warns ``TextOnlyPdfWarning`` (Claude would only
 get its text).
@@ -29,7 +31,9 @@ import httpx
 
 from ..resources._params import PreparedCall, model_path
 from ..types.message import Cost, Message
+from ._errors import ConverseRequestError
 from ._events import ToAnthropic
+from ._shapes import violations
 from ._stream import AsyncConverseStream, ConverseStream, aiter_events, iter_events
 from ._translate import DEFAULT_RESPONSE_FIELD_PATHS, from_converse, to_converse
 from ._types import ConverseResponse
@@ -80,7 +84,7 @@ class _Call:
         return core.url("runtime", model_path(self.resolved.model_id, operation))
 
 
-def _prepare(core: ClientCore, kwargs: dict[str, Any]) -> _Call:
+def _prepare(core: ClientCore, kwargs: dict[str, Any], shape: str) -> _Call:
     model, model_id = kwargs.pop("model"), kwargs.pop("modelId")
     endpoint, extra_headers = kwargs.pop("endpoint"), kwargs.pop("extra_headers")
     if (model is None) == (model_id is None):
@@ -92,6 +96,9 @@ def _prepare(core: ClientCore, kwargs: dict[str, Any]) -> _Call:
     for key in ("messages", "system", "additionalModelResponseFieldPaths"):
         if key in request and not isinstance(request[key], list):
             request[key] = list(request[key])
+    problems = violations(request, shape)
+    if problems:
+        raise ConverseRequestError(problems)
     if request.get("messages"):
         from ..documents import check_converse_documents
 
@@ -132,7 +139,7 @@ class Converse:
         """Bedrock's ``Converse``: one answer, typed (see the module doc for the keywords)."""
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs)
+        call = _prepare(self._client._core, kwargs, "ConverseRequest")
         response = self._client._sender.send(
             "POST", call.url(self._client._core, "converse"), call.body,
             extra_headers=call.headers, timeout=timeout,
@@ -161,7 +168,7 @@ class Converse:
         """
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs)
+        call = _prepare(self._client._core, kwargs, "ConverseStreamRequest")
         response = self._client._sender.send(
             "POST", call.url(self._client._core, "converse-stream"), call.body, stream=True,
             extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
@@ -195,7 +202,7 @@ class AsyncConverse:
         """Bedrock's ``Converse``: one answer, typed."""
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs)
+        call = _prepare(self._client._core, kwargs, "ConverseRequest")
         response = await self._client._sender.send(
             "POST", call.url(self._client._core, "converse"), call.body,
             extra_headers=call.headers, timeout=timeout,
@@ -222,7 +229,7 @@ class AsyncConverse:
         """Bedrock's ``ConverseStream``: ``stream = await client.converse.stream(...)``."""
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
-        call = _prepare(self._client._core, kwargs)
+        call = _prepare(self._client._core, kwargs, "ConverseStreamRequest")
         response = await self._client._sender.send(
             "POST", call.url(self._client._core, "converse-stream"), call.body, stream=True,
             extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,

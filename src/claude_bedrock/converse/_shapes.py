@@ -38,7 +38,8 @@ def _pattern(pattern: str) -> re.Pattern[str]:
 
 
 def violations(body: object, shape: str = "ConverseRequest") -> list[str]:
-    """Every way ``body`` (wire JSON, parsed) breaks ``shape`` (at most ten)."""
+    """Every way ``body`` breaks ``shape`` (at most ten). Blobs may be base64 text (the
+    wire JSON, parsed) or ``bytes`` (boto3's form, before it is encoded)."""
     out: list[str] = []
     _check(body, shape, "", out)
     return out[:_MAX_REPORTED]
@@ -156,6 +157,9 @@ def _boolean(value: object, name: str, shape: dict[str, Any], path: str, out: li
 
 
 def _blob(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if isinstance(value, bytes | bytearray | memoryview):  # boto3's form, before encoding
+        _length(value, len(value), shape, path, out)
+        return
     if not isinstance(value, str):
         out.append(f"The value at {_at(path)} must be base64 text.")
         return
