@@ -33,6 +33,7 @@ app = typer.Typer(
 #: Command modules, each with ``register(app: typer.Typer) -> None`` (one line per module).
 COMMAND_MODULES: tuple[str, ...] = (
     ".ask_cmd",
+    ".batch_cmd",
     ".chat_cmd",
     ".doctor_cmd",
     ".logging_cmd",

@@ -287,6 +287,7 @@ def batch_from_jobs(manifest: BatchManifest, jobs: list[BedrockBatchJob]) -> Mes
     processed = counts.succeeded + counts.errored
     return MessageBatch(
         id=manifest.ref.id,
+        type="message_batch",
         processing_status="ended" if not active else "canceling" if stopping else "in_progress",
         request_counts=counts,
         created_at=created,

@@ -63,9 +63,12 @@ def error_type_for(code: int | None) -> str:
 def _errored(
     custom_id: str, kind: str, message: str, code: int | None = None
 ) -> MessageBatchIndividualResponse:
-    error = ErrorResponse(error=ErrorObject(type=kind, message=message, bedrock_error_code=code))
+    detail = ErrorObject(type=kind, message=message)
+    if code is not None:
+        detail.bedrock_error_code = code
+    error = ErrorResponse(type="error", error=detail)
     return MessageBatchIndividualResponse(
-        custom_id=custom_id, result=MessageBatchErroredResult(error=error)
+        custom_id=custom_id, result=MessageBatchErroredResult(type="errored", error=error)
     )
 
 
@@ -197,7 +200,9 @@ def _parse(line: bytes, custom_id: str, job: _Job) -> MessageBatchIndividualResp
             message = Message.model_validate(output)
             if job.cost is not None:
                 message._cost = _cost(message, *job.cost)
-            result: MessageBatchResult = MessageBatchSucceededResult(message=message)
+            result: MessageBatchResult = MessageBatchSucceededResult(
+                type="succeeded", message=message
+            )
             return MessageBatchIndividualResponse(custom_id=custom_id, result=result)
         error = record.get("error") or {}
         code = _int(error.get("errorCode"))
@@ -229,11 +234,11 @@ def _cost(message: Message, info: Any, endpoint_type: str) -> Cost | None:
 def _missing(custom_id: str, state: BedrockBatchJob) -> MessageBatchIndividualResponse:
     if state.status in ("Stopped", "Stopping"):
         return MessageBatchIndividualResponse(
-            custom_id=custom_id, result=MessageBatchCanceledResult()
+            custom_id=custom_id, result=MessageBatchCanceledResult(type="canceled")
         )
     if state.status == "Expired":
         return MessageBatchIndividualResponse(
-            custom_id=custom_id, result=MessageBatchExpiredResult()
+            custom_id=custom_id, result=MessageBatchExpiredResult(type="expired")
         )
     reason = f": {state.message}" if state.message else ""
     return _errored(

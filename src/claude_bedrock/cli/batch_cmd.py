@@ -1,0 +1,357 @@
+"""``claude-bedrock batch``: submit a JSONL file of prompts as Bedrock batch inference.
+
+Input file: one request per line, in one of three forms::
+
+    {"custom_id": "q1", "params": {"max_tokens": 512, "messages": [...]}}   # Message Batches
+    {"custom_id": "q2", "prompt": "Summarise ...", "system": "...", "max_tokens": 256}
+    Summarise the following text: ...                                       # a bare prompt
+
+A ``prompt`` object may also set ``temperature`` and ``model``; a bare line (one that does
+not start with ``{`` or ``"``; a JSON string also works) is the user message itself.
+Missing ``custom_id`` become ``line-N`` (N = line number) and missing ``max_tokens`` the
+``--max-tokens`` value; ``--model`` is the model of requests that name none. Blank lines
+are skipped.
+
+Before anything is uploaded, the file is read once to check every line and to estimate
+the cost at batch prices (input estimated from the text, output counted at
+``max_tokens``); above ``--confirm-above`` dollars the command asks, unless ``--yes``.
+S3 is reached as the AWS SDKs do (``AWS_ENDPOINT_URL_S3`` for a local server).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from ._output import (
+    ExitCode,
+    Failure,
+    OutputFormat,
+    OutputOption,
+    classify,
+    err_console,
+    fail,
+    out_console,
+    print_json,
+)
+from ._session import ClientOptions, EndpointUrlOption, ProfileOption, RegionOption, build_client
+
+if TYPE_CHECKING:
+    from ..resources.batches import Batches
+    from ..types.batches import MessageBatch
+
+__all__ = ["batch_app", "read_requests", "register"]
+
+batch_app = typer.Typer(
+    name="batch",
+    help="Bedrock batch inference behind the Message Batches interface: submit, status, "
+    "results, list, cancel.",
+    no_args_is_help=True,
+)
+
+S3Endpoint = Annotated[
+    str | None,
+    typer.Option("--s3-endpoint-url", help="S3 endpoint (default: AWS_ENDPOINT_URL_S3)."),
+]
+BatchId = Annotated[str, typer.Argument(help="The batch ID printed by submit.")]
+_PROMPT_KEYS = frozenset({"custom_id", "prompt", "system", "max_tokens", "temperature", "model"})
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``batch`` command group to the main CLI."""
+    app.add_typer(batch_app, name="batch")
+
+
+class InputError(ValueError):
+    """A line of the input file is not a request; the message names the line."""
+
+
+def _batches(
+    region: str | None, profile: str | None, endpoint_url: str | None, s3_endpoint: str | None
+) -> Batches:
+    client = build_client(ClientOptions(region, profile, endpoint_url))
+    batches = client.messages.batches
+    return batches.with_s3(endpoint_url=s3_endpoint) if s3_endpoint else batches
+
+
+def _fail(exc: Exception, output: OutputFormat = OutputFormat.text) -> NoReturn:
+    from .._s3_errors import S3AccessDeniedError, S3BucketNotFoundError, S3Error
+
+    kind = type(exc).__name__
+    if isinstance(exc, InputError | OSError):
+        fail(Failure(ExitCode.USAGE, kind, str(exc)), output)
+    if isinstance(exc, S3AccessDeniedError):
+        fail(Failure(ExitCode.CREDENTIALS, kind, str(exc)), output)
+    if isinstance(exc, S3BucketNotFoundError):
+        fail(Failure(ExitCode.USAGE, kind, str(exc)), output)
+    if isinstance(exc, S3Error):
+        code = ExitCode.NETWORK if exc.code is None else ExitCode.API_ERROR
+        fail(Failure(code, kind, str(exc)), output)
+    fail(classify(exc), output)
+
+
+# -- input ---------------------------------------------------------------------------------
+
+
+def _from_line(text: str, number: int, max_tokens: int, system: str | None) -> dict[str, Any]:
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"line {number}: not valid JSON ({exc})") from None
+    elif text.startswith('"'):
+        try:
+            data = {"prompt": json.loads(text)}
+        except ValueError as exc:
+            raise InputError(f"line {number}: not a valid JSON string ({exc})") from None
+    else:
+        data = {"prompt": text}
+    custom_id = data.get("custom_id") or f"line-{number}"
+    if isinstance(data.get("params"), dict):
+        params = dict(data["params"])
+        params.setdefault("max_tokens", max_tokens)
+        return {"custom_id": custom_id, "params": params}
+    if not isinstance(data.get("prompt"), str) or set(data) - _PROMPT_KEYS:
+        raise InputError(
+            f"line {number}: expected {{'custom_id', 'params'}}, {{'prompt', ...}} (keys "
+            f"{', '.join(sorted(_PROMPT_KEYS))}) or a bare prompt"
+        )
+    params = {
+        "max_tokens": data.get("max_tokens", max_tokens),
+        "messages": [{"role": "user", "content": data["prompt"]}],
+    }
+    for key in ("system", "temperature", "model"):
+        if data.get(key) is not None:
+            params[key] = data[key]
+    if system is not None:
+        params.setdefault("system", system)
+    return {"custom_id": custom_id, "params": params}
+
+
+def read_requests(
+    path: Path, *, max_tokens: int = 1024, system: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """The file's requests, one line at a time (the file is never loaded whole)."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            text = line.strip()
+            if text:
+                yield _from_line(text, number, max_tokens, system)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+@batch_app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL prompts.")],
+    bucket: Annotated[str, typer.Option(help="Where the batch lives: s3://bucket/prefix.")],
+    role_arn: Annotated[str, typer.Option(help="IAM role Bedrock assumes to use the bucket.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model of requests naming none.")
+    ] = None,
+    max_tokens: Annotated[int, typer.Option(min=1, help="max_tokens if a line has none.")] = 1024,
+    system: Annotated[str | None, typer.Option(help="System prompt for bare prompts.")] = None,
+    name: Annotated[str | None, typer.Option(help="Prefix of the Bedrock job names.")] = None,
+    records_per_job: Annotated[
+        int | None, typer.Option(help="Split into jobs of at most this many records.")
+    ] = None,
+    confirm_above: Annotated[
+        float, typer.Option(help="Ask before submitting above this many dollars.")
+    ] = 1.0,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointUrlOption = None,
+    s3_endpoint_url: S3Endpoint = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Estimate the cost, then upload FILE to S3 and start the Bedrock batch job(s).
+
+    Examples:
+
+      claude-bedrock batch submit prompts.jsonl -m haiku --bucket s3://my-bucket/batches
+      --role-arn arn:aws:iam::123456789012:role/BedrockBatch
+    """
+    from .._exceptions import AnthropicError
+
+    def requests() -> Iterator[dict[str, Any]]:
+        return read_requests(file, max_tokens=max_tokens, system=system)
+
+    try:
+        batches = _batches(region, profile, endpoint_url, s3_endpoint_url)
+        estimate = batches.estimate(requests(), model=model)
+    except (InputError, OSError, AnthropicError) as exc:
+        _fail(exc, output)
+    if output is OutputFormat.text:
+        err_console().print(
+            f"{estimate.requests} requests, ~{estimate.input_tokens:,} input tokens, at most "
+            f"{estimate.output_tokens:,} output tokens: [bold]at most ${estimate.usd:,.2f}[/] "
+            "at batch prices (50% of on-demand)."
+        )
+        if estimate.unpriced:
+            err_console().print(f"{estimate.unpriced} requests will fail (see their results).")
+    if estimate.usd > confirm_above and not yes:
+        if not sys.stdin.isatty():
+            message = f"The estimate (${estimate.usd:,.2f}) is above ${confirm_above:,.2f}."
+            fix = "Pass --yes to submit anyway, or raise --confirm-above."
+            fail(Failure(ExitCode.USAGE, "ConfirmationRequired", message, fix), output)
+        typer.confirm("Submit this batch?", abort=True, err=True)
+    try:
+        batch = batches.create(requests=requests(), bucket=bucket, role_arn=role_arn, model=model,
+                               job_name=name, records_per_job=records_per_job)  # fmt: skip
+    except (InputError, OSError, AnthropicError) as exc:
+        _fail(exc, output)
+    if output is OutputFormat.json:
+        print_json({"estimate": estimate.to_dict(), "batch": batch.to_dict(mode="json")})
+        return
+    err_console().print(f"Submitted {batch.total} requests as {len(batch.jobs)} Bedrock job(s).")
+    out_console().print(batch.id)
+
+
+def _summary(batch: MessageBatch) -> str:
+    counts = batch.request_counts
+    return (
+        f"{batch.processing_status} ({batch.bedrock_status}): {batch.processed}/{batch.total} "
+        f"processed, {counts.succeeded} succeeded, {counts.errored} errored, "
+        f"{counts.canceled} canceled, {counts.expired} expired"
+    )
+
+
+def _show(batch: MessageBatch, output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        print_json(batch.to_dict(mode="json"))
+        return
+    console = out_console()
+    console.print(batch.id, markup=False)
+    console.print(_summary(batch), markup=False)
+    for job in batch.jobs:
+        done = job.processed_record_count or 0
+        total = job.total_record_count or job.records or 0
+        note = f" - {job.message}" if job.message else ""
+        console.print(f"  {job.job_id} {job.status:<18} {done}/{total} {job.model_id}{note}",
+                      markup=False)  # fmt: skip
+
+
+@batch_app.command()
+def status(
+    batch_id: BatchId,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Live progress bar until the batch ends.")
+    ] = False,
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls.")] = 5.0,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointUrlOption = None,
+    s3_endpoint_url: S3Endpoint = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """A batch's state: records processed out of the total, per job; --watch follows it."""
+    from .._exceptions import AnthropicError
+
+    try:
+        batches = _batches(region, profile, endpoint_url, s3_endpoint_url)
+        batch = batches.retrieve(batch_id)
+        if watch and batch.processing_status != "ended":
+            batch = _watch(batches, batch, interval)
+    except AnthropicError as exc:
+        _fail(exc, output)
+    _show(batch, output)
+
+
+def _watch(batches: Batches, batch: MessageBatch, interval: float) -> MessageBatch:
+    """A rich progress bar (processed / total, from the jobs' counts) until the end."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err_console()) as progress:
+        task = progress.add_task(batch.bedrock_status, total=batch.total or None)
+        while True:
+            progress.update(task, completed=batch.processed, total=batch.total or None,
+                            description=batch.bedrock_status)  # fmt: skip
+            if batch.processing_status == "ended":
+                return batch
+            time.sleep(interval)
+            batch = batches.retrieve(batch.id)
+
+
+@batch_app.command()
+def results(
+    batch_id: BatchId,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="JSONL file to write (default: stdout).")
+    ] = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointUrlOption = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
+    """One result per request, in input order, as Message Batches result JSONL lines."""
+    from .._exceptions import AnthropicError
+
+    counts: dict[str, int] = {}
+    try:
+        items = _batches(region, profile, endpoint_url, s3_endpoint_url).results(batch_id)
+        sink = output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)
+        with sink as handle:
+            for item in items:
+                counts[item.result.type] = counts.get(item.result.type, 0) + 1
+                handle.write(item.to_json(indent=None) + "\n")
+    except (OSError, AnthropicError) as exc:
+        _fail(exc)
+    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none"
+    where = f" written to {output}" if output else ""
+    err_console().print(f"{sum(counts.values())} results ({detail}){where}", markup=False)
+
+
+@batch_app.command("list")
+def list_batches(
+    limit: Annotated[int, typer.Option(min=1, help="At most this many batches.")] = 20,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointUrlOption = None,
+    s3_endpoint_url: S3Endpoint = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """The most recent batches (newest first)."""
+    from .._exceptions import AnthropicError
+
+    try:
+        found = _batches(region, profile, endpoint_url, s3_endpoint_url).list(limit=limit)
+    except AnthropicError as exc:
+        _fail(exc, output)
+    if output is OutputFormat.json:
+        print_json([batch.to_dict(mode="json") for batch in found])
+        return
+    for batch in found:
+        out_console().print(f"{batch.id}  {batch.created_at:%Y-%m-%d %H:%M}  {_summary(batch)}",
+                            markup=False)  # fmt: skip
+    if not found:
+        err_console().print("No batches.")
+
+
+@batch_app.command()
+def cancel(
+    batch_id: BatchId,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointUrlOption = None,
+    s3_endpoint_url: S3Endpoint = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Stop the batch's running jobs (records already processed keep their results)."""
+    from .._exceptions import AnthropicError
+
+    try:
+        batch = _batches(region, profile, endpoint_url, s3_endpoint_url).cancel(batch_id)
+    except AnthropicError as exc:
+        _fail(exc, output)
+    _show(batch, output)
