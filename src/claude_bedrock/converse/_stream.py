@@ -38,21 +38,33 @@ _PADDING_KEY = "p"
 
 
 class FrameReader:
-    """Incremental: HTTP body chunks in, typed Converse events out (errors raised)."""
+    """Incremental: HTTP body chunks in, typed Converse events out.
 
-    __slots__ = ("_frames", "_response", "finished")
+    A failure found in a chunk does not discard the events before it: ``feed`` returns
+    them and leaves the error in :attr:`error`, for the caller to raise after them.
+    """
+
+    __slots__ = ("_frames", "_response", "finished", "error")
 
     def __init__(self, response: httpx.Response) -> None:
         self._frames = Decoder()
         self._response = response
         self.finished = False
+        self.error: APIError | None = None
 
     def feed(self, chunk: bytes) -> list[Any]:
         try:
             frames = self._frames.feed(chunk)
         except EventStreamError as exc:
             raise self._corrupt(exc) from exc
-        return [self._event(frame) for frame in frames]
+        events = []
+        for frame in frames:
+            try:
+                events.append(self._event(frame))
+            except APIError as exc:
+                self.error = exc
+                break
+        return events
 
     def close(self) -> None:
         """The body ended: it must end on a frame boundary, after the ``metadata`` event."""
@@ -125,6 +137,8 @@ def iter_events(response: httpx.Response) -> Generator[Any]:
     try:
         for chunk in response.iter_bytes():
             yield from reader.feed(chunk)
+            if reader.error is not None:
+                raise reader.error
         reader.close()
     except httpx.TransportError as exc:
         raise connection_error(exc, response.request) from None
@@ -139,6 +153,8 @@ async def aiter_events(response: httpx.Response) -> AsyncGenerator[Any]:
         async for chunk in response.aiter_bytes():
             for event in reader.feed(chunk):
                 yield event
+            if reader.error is not None:
+                raise reader.error
         reader.close()
     except httpx.TransportError as exc:
         raise connection_error(exc, response.request) from None
