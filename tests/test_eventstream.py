@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import faulthandler
 import json
+import signal
 import struct
 import tracemalloc
 import uuid
@@ -52,12 +52,27 @@ from claude_bedrock.eventstream import (
 )
 
 
+class _Hang(BaseException):
+    """BaseException so hypothesis does not catch it and replay (and re-hang) the example."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _Hang(f"no progress for {HANG_SECONDS} s: the decoder is stuck in a loop")
+
+
+HANG_SECONDS = 120
+
+
 @pytest.fixture(autouse=True)
 def _hang_guard() -> Iterator[None]:
-    """A hang must fail loudly, not block the suite: dump the stuck stack and exit."""
-    faulthandler.dump_traceback_later(120, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+    """A hang must fail loudly (with the stuck stack), not block the suite forever."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(HANG_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
