@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from .._exceptions import ContextWindowError
+from ..documents import check_invoke_documents
 
 if TYPE_CHECKING:
     from .._base_client import ClientCore
@@ -114,4 +115,5 @@ def prepare(
         for key, value in extra_headers.items():
             if key.lower() != "anthropic-beta":
                 headers[key] = value
+    check_invoke_documents(body)
     return PreparedCall(resolved=resolved, body=body, headers=headers)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 import httpx
 
+from .._context import check_context_window
 from ..types.message import Cost, Message
 from ._params import PreparedCall, model_path, prepare
 
@@ -63,7 +64,11 @@ def _prepare_call(
     max_tokens: int,
     messages: Iterable[Mapping[str, Any]],
     options: Mapping[str, Any],
+    *,
+    generate: bool = True,
 ) -> PreparedCall:
+    """Check the keywords, resolve the model and build the body (and, for a call that
+    generates, refuse early an input that clearly cannot fit the context window)."""
     unknown = options.keys() - _KNOWN
     if unknown:
         raise TypeError(f"messages: unexpected keyword argument(s): {', '.join(sorted(unknown))}")
@@ -74,7 +79,7 @@ def _prepare_call(
     tools = params.get("tools")
     if tools is not None and not isinstance(tools, list):
         params["tools"] = list(tools)
-    return prepare(
+    call = prepare(
         client._core,
         params,
         betas=options.get("betas"),
@@ -83,6 +88,9 @@ def _prepare_call(
         context_1m=options.get("context_1m"),
         endpoint=options.get("endpoint"),
     )
+    if generate:
+        check_context_window(call)
+    return call
 
 
 def finish_message(response: httpx.Response, call: PreparedCall) -> Message:
@@ -182,7 +190,7 @@ class Messages:
         from .count_tokens import count_tokens
 
         options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
-        call = _prepare_call(self._client, model, 1, messages, options)
+        call = _prepare_call(self._client, model, 1, messages, options, generate=False)
         return count_tokens(self._client, call, timeout=params.get("timeout"))
 
 
@@ -256,5 +264,5 @@ class AsyncMessages:
         from .count_tokens import acount_tokens
 
         options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
-        call = _prepare_call(self._client, model, 1, messages, options)
+        call = _prepare_call(self._client, model, 1, messages, options, generate=False)
         return await acount_tokens(self._client, call, timeout=params.get("timeout"))
