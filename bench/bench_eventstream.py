@@ -38,10 +38,9 @@ _WORDS = [
 ]
 
 
-def build_stream(frames: int) -> tuple[bytes, int]:
-    """Return (body, payload bytes total) for ``frames`` Bedrock chunk events."""
-    parts: list[bytes] = []
-    payload_total = 0
+def build_payloads(frames: int) -> list[bytes]:
+    """Bedrock chunk payloads: ``{"bytes": base64(content_block_delta JSON)}``."""
+    payloads: list[bytes] = []
     for i in range(frames):
         text = " ".join(_WORDS[(i + k) % len(_WORDS)] for k in range(1 + i % 8))
         event = {
@@ -50,10 +49,12 @@ def build_stream(frames: int) -> tuple[bytes, int]:
             "delta": {"type": "text_delta", "text": text},
         }
         raw = json.dumps(event, separators=(",", ":")).encode()
-        payload = json.dumps({"bytes": base64.b64encode(raw).decode("ascii")}).encode()
-        payload_total += len(payload)
-        parts.append(encode_event("chunk", payload))
-    return b"".join(parts), payload_total
+        payloads.append(json.dumps({"bytes": base64.b64encode(raw).decode("ascii")}).encode())
+    return payloads
+
+
+def encode_stream(payloads: list[bytes]) -> bytes:
+    return b"".join([encode_event("chunk", payload) for payload in payloads])
 
 
 def _chunks(body: bytes, size: int) -> list[bytes]:
@@ -98,16 +99,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
+    payloads = build_payloads(args.frames)
     start = time.perf_counter()
-    body, payload_total = build_stream(args.frames)
+    body = encode_stream(payloads)
     encode_s = time.perf_counter() - start
     chunks = _chunks(body, args.chunk)
     print(
         f"{args.frames} frames, {len(body)} bytes ({len(body) / args.frames:.0f} B/frame, "
-        f"payload {payload_total / args.frames:.0f} B), "
+        f"payload {sum(map(len, payloads)) / args.frames:.0f} B), "
         f"{len(chunks)} reads of {args.chunk} B"
     )
-    print(f"encode (incl. JSON+base64): {encode_s / args.frames * 1e6:8.2f} us/frame")
+    print(f"encode ours (frame only):   {encode_s / args.frames * 1e6:8.2f} us/frame")
     ours = best_time(decode_ours, chunks, args.frames, args.repeat)
     theirs = best_time(decode_botocore, chunks, args.frames, args.repeat)
     print(f"decode ours:                {ours / args.frames * 1e6:8.2f} us/frame")

@@ -64,7 +64,6 @@ MAX_HEADERS_LENGTH = 128 * 1024
 MAX_PAYLOAD_LENGTH = 24 * 1024 * 1024
 _PRELUDE_LENGTH = 12
 _OVERHEAD = _PRELUDE_LENGTH + 4  # prelude + trailing message CRC
-_MAX_TOTAL_LENGTH = _OVERHEAD + MAX_HEADERS_LENGTH + MAX_PAYLOAD_LENGTH
 _MAX_SHORT_BYTES = 0xFFFF  # string / byte-array values carry a u16 length
 _MAX_NAME_BYTES = 0xFF
 
@@ -276,10 +275,9 @@ def encode_exception(exception_type: str, payload: bytes) -> bytes:
 
 # --------------------------------------------------------------------------- decoding
 
-_FIXED = {2: struct.Struct(">b"), 3: struct.Struct(">h"), 4: struct.Struct(">i")}
-_FIXED_TYPES: dict[int, type[_SizedInt]] = {2: Byte, 3: Short, 4: Integer, 5: Long}
 _I64 = struct.Struct(">q")
-_FIXED[5] = _FIXED[8] = _I64
+_FIXED = {2: struct.Struct(">b"), 3: struct.Struct(">h"), 4: struct.Struct(">i"), 5: _I64, 8: _I64}
+_FIXED_TYPES: dict[int, type[_SizedInt]] = {2: Byte, 3: Short, 4: Integer, 5: Long}
 
 
 def _fixed_value(code: int, block: bytes, at: int, name: str) -> tuple[HeaderValue, int]:
