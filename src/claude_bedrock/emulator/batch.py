@@ -269,6 +269,7 @@ class BatchService:
         model = resolve_invocation_model(model_id, region)
         job_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(12))
         now = datetime.now(UTC)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as reported: in ms
         return BatchJob(
             arn=f"arn:aws:bedrock:{region}:{account}:model-invocation-job/{job_id}",
             name=name, account=account, model_id=model_id, model=model, role_arn=role,

@@ -75,7 +75,8 @@ def _errored(
 class _Parked:
     """Output lines that arrived before their turn, by recordId; spills to disk when big."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
         self._lines: dict[str, deque[bytes | tuple[int, int]]] = {}
         self._bytes = 0
         self._file: IO[bytes] | None = None
@@ -85,7 +86,7 @@ class _Parked:
 
     def put(self, record_id: str, line: bytes) -> None:
         item: bytes | tuple[int, int] = line
-        if self._bytes + len(line) > _PARK_BYTES:
+        if self._bytes + len(line) > self._limit:
             if self._file is None:
                 self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
             self._file.seek(0, 2)
@@ -125,13 +126,14 @@ class _Job:
 class _GroupReader:
     """The output lines of one model group's jobs, one job after the other."""
 
-    def __init__(self, s3: Any, manifest: BatchManifest, jobs: list[_Job]) -> None:
+    def __init__(self, s3: Any, manifest: BatchManifest, jobs: list[_Job], park: int) -> None:
         self._s3 = s3
+        self._park = park
         self._manifest = manifest
         self._jobs = deque(jobs)
         self._lines: Iterator[bytes] | None = None
         self._taken = 0
-        self._parked = _Parked()
+        self._parked = _Parked(park)
 
     def next(self, custom_id: str) -> MessageBatchIndividualResponse:
         job = self._jobs[0]
@@ -161,7 +163,7 @@ class _GroupReader:
         self._jobs.popleft()
         self._close_lines()
         self._parked.close()
-        self._parked = _Parked()
+        self._parked = _Parked(self._park)
         self._taken = 0
 
     def _open(self, job: _Job) -> Iterator[bytes]:
@@ -249,13 +251,21 @@ def _missing(custom_id: str, state: BedrockBatchJob) -> MessageBatchIndividualRe
 
 
 def iter_results(
-    core: ClientCore, s3: Any, manifest: BatchManifest, states: list[BedrockBatchJob]
+    core: ClientCore,
+    s3: Any,
+    manifest: BatchManifest,
+    states: list[BedrockBatchJob],
+    *,
+    park_bytes: int = _PARK_BYTES,
 ) -> Iterator[MessageBatchIndividualResponse]:
-    """Every request's result, in input order (``states`` aligned with ``manifest.jobs``)."""
+    """Every request's result, in input order (``states`` aligned with ``manifest.jobs``).
+
+    ``park_bytes``: how much out-of-order output is kept in memory before spilling to disk.
+    """
     by_group: dict[int, list[_Job]] = {}
     for entry, state in zip(manifest.jobs, states, strict=True):
         by_group.setdefault(entry.group, []).append(_Job(entry, state, _pricing(core, entry)))
-    readers = {g: _GroupReader(s3, manifest, jobs) for g, jobs in by_group.items()}
+    readers = {g: _GroupReader(s3, manifest, jobs, park_bytes) for g, jobs in by_group.items()}
     try:
         ref = manifest.ref
         for line in iter_lines(s3, ref.bucket, ref.order_key, gzip=True, chunk_size=_CHUNK):

@@ -7,10 +7,12 @@ Requests are consumed one at a time and never all held: each one becomes a JSONL
 (resolved ID), and a group's file is closed and a new one (a new job) started when it
 reaches the catalogue's records-per-job or file-size limit.
 
-Bedrock also refuses jobs of fewer than ``min_records_per_job`` records. The last
-``min_records`` requests of each group are therefore held back: when a file fills up,
-at least that many requests are known to follow, so the next job cannot end up too small;
-at the end they join the current file if it has room, else they make a job of their own.
+Bedrock also refuses jobs of fewer than ``min_records_per_job`` records (``m``), and a
+stream's length is unknown until it ends, so the last ``2m`` requests of each group are
+held back. At the end, they go to the current file if they fit; if not, the current file
+takes as many as it can while leaving ``m`` of them for one last job. Every job then has
+between ``m`` and the per-job maximum (which must be at least ``2m``), whatever the count.
+(A file closed early by the byte limit, with requests of megabytes each, can be smaller.)
 
 The order file records which group each request went to, in input order, so that
 ``results`` can give results back in input order even though Bedrock only promises one
@@ -70,15 +72,16 @@ class Limits:
     ) -> Limits:
         most = min(batch.max_records_per_job, batch.max_records_per_file)
         least = batch.min_records_per_job if min_records_per_job is None else min_records_per_job
-        if records_per_job is not None:
-            if not least < records_per_job <= most:
-                raise ClientValidationError(
-                    f"records_per_job must be between {least + 1} and {most} (Bedrock's "
-                    f"per-job limits), got {records_per_job}."
-                )
-            most = records_per_job
         if least < 1:
             raise ClientValidationError(f"min_records_per_job must be >= 1, got {least}.")
+        if records_per_job is not None:
+            if not 2 * least <= records_per_job <= most:
+                raise ClientValidationError(
+                    f"records_per_job must be between {2 * least} (twice the minimum, so that "
+                    f"no job falls under it) and {most} (Bedrock's limit), got "
+                    f"{records_per_job}."
+                )
+            most = records_per_job
         return cls(max_records=most, min_records=least, max_file_bytes=batch.max_input_file_bytes)
 
 
@@ -188,7 +191,7 @@ class BatchWriter:
         self._note(f"{group.index}\t{custom_id}\n")
         self.total += 1
         group.held.append(line)
-        if len(group.held) > self.limits.min_records:
+        if len(group.held) > 2 * self.limits.min_records:
             self._place(group, group.held.popleft())
 
     def _note(self, text: str) -> None:
@@ -249,13 +252,7 @@ class BatchWriter:
                 "fewer models, or call messages.create for small sets."
             )
         for group in self._groups.values():
-            spare = group.job is not None and (
-                group.job.records + len(group.held) <= self.limits.max_records
-            )
-            if not spare:
-                self._roll(group)
-            while group.held:
-                self._place(group, group.held.popleft())
+            self._flush_held(group)
             self._close_file(group)
         if self._order_lines:
             self._order.write("".join(self._order_lines).encode())
@@ -263,6 +260,19 @@ class BatchWriter:
         self._order.close()
         self._closed_keys.append(self._order.key)
         return self.jobs
+
+    def _flush_held(self, group: _Group) -> None:
+        """Place the held-back requests so that no job ends under the minimum."""
+        job, held, limits = group.job, group.held, self.limits
+        if job is None:
+            self._roll(group)
+        elif job.records + len(held) > limits.max_records:
+            fill = min(limits.max_records - job.records, len(held) - limits.min_records)
+            for _ in range(fill):
+                self._place(group, held.popleft())
+            self._roll(group)
+        while held:
+            self._place(group, held.popleft())
 
     def abort(self) -> None:
         """Drop everything written: open uploads are aborted, finished objects deleted."""

@@ -98,7 +98,9 @@ def _job_path(arn: str, suffix: str = "") -> str:
     return f"/model-invocation-job/{quote(arn, safe='')}{suffix}"
 
 
-def _create_body(manifest: BatchManifest, entry: JobEntry, token: str) -> bytes:
+def _create_body(
+    manifest: BatchManifest, entry: JobEntry, token: str, tags: Mapping[str, str] | None
+) -> bytes:
     ref = manifest.ref
     body: dict[str, Any] = {
         "jobName": job_name(manifest.name, token, entry.index),
@@ -112,6 +114,8 @@ def _create_body(manifest: BatchManifest, entry: JobEntry, token: str) -> bytes:
     }
     if manifest.timeout_hours is not None:
         body["timeoutDurationInHours"] = manifest.timeout_hours
+    if tags:
+        body["tags"] = [{"key": key, "value": value} for key, value in tags.items()]
     return json.dumps(body).encode()
 
 
@@ -233,6 +237,7 @@ class Batches:
         timeout_hours: int | None = None,
         records_per_job: int | None = None,
         min_records_per_job: int | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> MessageBatch:
         """Write ``requests`` to S3 as Bedrock batch input and start the job(s).
 
@@ -241,7 +246,8 @@ class Batches:
         given). ``bucket`` is ``"s3://bucket/prefix"`` (or a bucket name and ``prefix=``);
         the batch gets its own folder under it. ``role_arn`` is the service role Bedrock
         assumes to read and write there. ``records_per_job`` lowers the per-job record
-        limit; ``min_records_per_job`` matches an adjusted Bedrock quota.
+        limit; ``min_records_per_job`` matches an adjusted Bedrock quota; ``tags`` are
+        put on every job.
         """
         s3 = self._s3.client()
         limits = _limits(records_per_job, min_records_per_job)
@@ -253,16 +259,16 @@ class Batches:
         except BaseException:
             writer.abort()
             raise
-        self._submit(manifest, token)
+        self._submit(manifest, token, tags)
         return self.retrieve(manifest.ref.id)
 
-    def _submit(self, manifest: BatchManifest, token: str) -> None:
+    def _submit(self, manifest: BatchManifest, token: str, tags: Mapping[str, str] | None) -> None:
         from .._s3 import put_object
 
         try:
             for entry in manifest.jobs:
                 answer = self._call("POST", "/model-invocation-job",
-                                    _create_body(manifest, entry, token))  # fmt: skip
+                                    _create_body(manifest, entry, token, tags))  # fmt: skip
                 entry.arn = str(answer["jobArn"])
             ref = manifest.ref
             s3 = self._s3.client()
@@ -384,6 +390,7 @@ class AsyncBatches:
         timeout_hours: int | None = None,
         records_per_job: int | None = None,
         min_records_per_job: int | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> MessageBatch:
         """See :meth:`Batches.create`; ``requests`` may also be an async iterable."""
         import asyncio
@@ -398,10 +405,12 @@ class AsyncBatches:
         except BaseException:
             await asyncio.to_thread(writer.abort)
             raise
-        await self._submit(manifest, token, s3)
+        await self._submit(manifest, token, s3, tags)
         return await self.retrieve(manifest.ref.id)
 
-    async def _submit(self, manifest: BatchManifest, token: str, s3: Any) -> None:
+    async def _submit(
+        self, manifest: BatchManifest, token: str, s3: Any, tags: Mapping[str, str] | None
+    ) -> None:
         import asyncio
 
         from .._s3 import put_object
@@ -409,7 +418,7 @@ class AsyncBatches:
         try:
             for entry in manifest.jobs:
                 answer = await self._call("POST", "/model-invocation-job",
-                                          _create_body(manifest, entry, token))  # fmt: skip
+                                          _create_body(manifest, entry, token, tags))  # fmt: skip
                 entry.arn = str(answer["jobArn"])
             ref = manifest.ref
             body = manifest.to_json()
