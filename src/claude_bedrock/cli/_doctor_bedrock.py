@@ -81,7 +81,21 @@ def models(setup: Setup) -> list[Check]:
     rows = [_model_row(setup, client, entry, availability) for entry in entries]
     if not any(row.status == "ok" for row in rows):
         setup.failed.add("models")
-    return rows
+    return [_method_row(setup, availability), *rows]
+
+
+def _method_row(setup: Setup, availability: _Availability) -> Check:
+    """How access was judged, said once rather than on every model row."""
+    if setup.probe:
+        how = "a 1-token call to each model (--probe)"
+    elif availability.answered:
+        how = "GetFoundationModelAvailability (authorization, entitlement, agreement)"
+    else:
+        how = (
+            "the control plane's listings only (ListFoundationModels, "
+            "ListInferenceProfiles); --probe proves access with a 1-token call each"
+        )
+    return Check("model access", "ok", f"{setup.region}: judged by {how}", group="models")
 
 
 def _model_row(
@@ -104,8 +118,7 @@ def _model_row(
         return _probe(client, entry, where)
     state = availability.check(entry.id)
     if state is None:
-        return Check(name, "ok", f"{where} · listed (access not verified: --probe sends a "
-                     "1-token call)", group="models")  # fmt: skip
+        return Check(name, "ok", f"{where} · listed", group="models")
     if state:
         return Check(name, "ok", f"{where} · access granted", group="models")
     status: Status = "warn" if entry.deprecated else "fail"
@@ -134,11 +147,12 @@ class _Availability:
 
     def __init__(self, client: AnthropicBedrock) -> None:
         self._client = client
-        self._supported = True
+        self.supported = True
+        self.answered = False
 
     def check(self, model_id: str) -> bool | None:
         """True/False: authorized or not; None: could not tell."""
-        if not self._supported:
+        if not self.supported:
             return None
         from .._exceptions import APIStatusError
 
@@ -147,8 +161,9 @@ class _Availability:
         try:
             data: Any = client._sender.send("GET", url, None).json()
         except APIStatusError:  # unknown operation, or no IAM permission for it
-            self._supported = False
+            self.supported = False
             return None
+        self.answered = True
         return bool(
             data.get("authorizationStatus") == "AUTHORIZED"
             and data.get("entitlementAvailability") == "AVAILABLE"

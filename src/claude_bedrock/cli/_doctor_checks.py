@@ -33,6 +33,10 @@ _SET_CREDENTIALS = (
     "`aws sso login --profile NAME`), or set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key. "
     'For the local emulator: eval "$(claude-bedrock serve --env)".'
 )
+_UNREACHABLE = (
+    "Check the network or proxy, and AWS_ENDPOINT_URL / --endpoint-url if set; for the local "
+    "emulator, start it with `claude-bedrock serve`."
+)
 _SOURCES = {
     "env": "environment variables (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)",
     "shared-credentials-file": "shared credentials file (~/.aws/credentials)",
@@ -196,8 +200,7 @@ def identity(setup: Setup) -> list[Check]:
     except Exception as exc:
         setup.failed.add("identity")
         return [Check(name, "fail", f"could not reach STS at {url}: {type(exc).__name__}",
-                      "Check your network / proxy, or AWS_ENDPOINT_URL_STS.",
-                      ExitCode.NETWORK)]  # fmt: skip
+                      _UNREACHABLE, ExitCode.NETWORK)]  # fmt: skip
     if status == 200 and "Arn" in fields:
         return [Check(name, "ok", f"{fields['Arn']} (account {fields.get('Account', '?')})")]
     setup.failed.add("identity")
@@ -241,17 +244,18 @@ def _xml_fields(content: bytes) -> dict[str, str]:
 
 
 def _region_source(setup: Setup) -> tuple[str, str]:
+    """The Region the client will use, and where that comes from (as the client reads it)."""
     from .._config import DEFAULT_REGION, resolve_region
 
     if setup.region_option:
-        return setup.region_option, "--region"
+        return setup.region_option, "from --region"
     for env in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if os.environ.get(env):
-            return os.environ[env], env
+            return os.environ[env], f"from {env}"
     region = resolve_region(None, setup.profile)
     if region != DEFAULT_REGION:
-        return region, "the profile's region in ~/.aws/config"
-    return region, "default (nothing set)"
+        return region, "from the profile's region in ~/.aws/config"
+    return region, "the default: no --region, AWS_REGION or profile region"
 
 
 def region(setup: Setup) -> list[Check]:
@@ -262,16 +266,16 @@ def region(setup: Setup) -> list[Check]:
     catalog = Catalog.default()
     if value not in catalog.regions():
         setup.failed.add("region")
-        return [Check(name, "fail", f"{value} (from {source}) is not a Region where Bedrock "
+        return [Check(name, "fail", f"{value} ({source}) is not a Region where Bedrock "
                       "serves Claude", "Set AWS_REGION or pass --region to one of: "
                       + ", ".join(catalog.regions()), ExitCode.CREDENTIALS)]  # fmt: skip
     setup.region = value
     geographies = catalog.geographies(value)
     if not geographies:
-        return [Check(name, "warn", f"{value} (from {source}): no geography, Claude only "
+        return [Check(name, "warn", f"{value} ({source}): no geography, Claude only "
                       "through global. profiles", "Pick a Region in us, eu, jp or apac for "
                       "regional endpoints.")]  # fmt: skip
-    return [Check(name, "ok", f"{value} (from {source}) · geography {geographies[0]}")]
+    return [Check(name, "ok", f"{value} ({source}) · geography {geographies[0]}")]
 
 
 # -- 4. endpoint ----------------------------------------------------------------------------
@@ -301,9 +305,8 @@ def _reach(name: str, url: str) -> Check:
     try:
         response = httpx.get(url + "/", timeout=_TIMEOUT)
     except httpx.HTTPError as exc:
-        return Check(name, "fail", f"{url}: {type(exc).__name__}", "Check the network, a "
-                     "proxy, or AWS_ENDPOINT_URL / --endpoint-url; for the local emulator, "
-                     "start it with `claude-bedrock serve`.", ExitCode.NETWORK)  # fmt: skip
+        return Check(name, "fail", f"{url}: {type(exc).__name__}", _UNREACHABLE,
+                     ExitCode.NETWORK)  # fmt: skip
     elapsed = (time.perf_counter() - started) * 1000
     what = _emulator_note(url)
     return Check(name, "ok", f"{url} answers (HTTP {response.status_code}, {elapsed:.0f} ms)"

@@ -174,7 +174,7 @@ class ChatSession:
         except KeyboardInterrupt:
             self.messages.pop()
             sys.stdout.write("\n")
-            err_console().print("[yellow][answer cancelled][/] [dim](not kept in history)[/]")
+            err_console().print("[yellow]\\[answer cancelled][/] [dim](not kept in history)[/]")
             return
         except Exception as exc:
             self.messages.pop()
