@@ -54,7 +54,8 @@ class Emulator:
     ``credentials_file`` replaces the default credentials (see :mod:`.auth` for the INI
     format); ``pace`` caps streamed output in tokens per second; ``extensions`` adds route
     modules (``"module:function"`` paths or callables; in-process mode accepts callables,
-    subprocess mode only paths).
+    subprocess mode only paths). ``faults`` enables fault injection (``True`` for the
+    ``x-emulator-fault`` header only, or ``"rate=0.05,seed=7"``; see :mod:`.faults`).
     """
 
     def __init__(
@@ -71,6 +72,7 @@ class Emulator:
         subprocess: bool = False,
         startup_timeout: float = 20.0,
         shutdown_timeout: float = 5.0,
+        faults: str | bool | None = None,
     ) -> None:
         if subprocess and (engine is not None or limits is not None):
             raise ValueError("a custom engine or limits can only run in-process")
@@ -92,6 +94,7 @@ class Emulator:
             engine=engine or DeterministicEngine(),
             limits=limits or Limits(),
             shutdown_timeout=shutdown_timeout,
+            faults=_faults_spec(faults),
         )
         self.subprocess = subprocess
         self.startup_timeout = startup_timeout
@@ -214,6 +217,8 @@ class Emulator:
             command += ["--pace", str(self.config.pace)]
         for extension in self.extensions:
             command += ["--extension", str(extension)]
+        if self.config.faults:
+            command += ["--faults", self.config.faults]
         return command
 
     def _start_process(self) -> None:
@@ -240,6 +245,17 @@ class Emulator:
             except _subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _faults_spec(faults: str | bool | None) -> str | None:
+    """``faults=True`` enables the per-request header; a spec string is checked here, early."""
+    if not faults:
+        return None
+    spec = "on" if faults is True else str(faults)
+    from .faults import parse_config
+
+    parse_config(spec)  # ValueError now rather than in the server thread
+    return spec
 
 
 def _url_host(host: str) -> str:

@@ -46,6 +46,7 @@ Extension = Callable[["EmulatorApp"], None]
 #: Extensions every emulator loads, as ``"module:function"`` import paths (imported lazily,
 #: in this order). Adding a feature module = adding one line here.
 BUILTIN_EXTENSIONS: tuple[str, ...] = (
+    "claude_bedrock.emulator.faults:register",  # first: faults precede the other middlewares
     "claude_bedrock.emulator.runtime:register",
     "claude_bedrock.emulator.converse:register",
     "claude_bedrock.emulator.control_plane:register",
@@ -71,6 +72,8 @@ class EmulatorConfig:
     engine: Engine = field(default_factory=DeterministicEngine)
     limits: Limits = field(default_factory=Limits)
     shutdown_timeout: float = 10.0
+    #: Fault injection (see :mod:`.faults`): None (off), ``"on"`` or ``"rate=0.05,seed=7"``.
+    faults: str | None = None
 
 
 def load_extension(spec: str | Extension) -> Extension:
