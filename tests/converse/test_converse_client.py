@@ -232,7 +232,7 @@ def test_converse_text_stream(client: AnthropicBedrock) -> None:
     stream = client.converse.stream(
         modelId=MODEL, messages=[{"role": "user", "content": [{"text": "Hi"}]}]
     )
-    assert "".join(stream.text_stream()) == created.text
+    assert "".join(stream.text_stream) == created.text
     assert stream.get_final_response().text == created.text
 
 

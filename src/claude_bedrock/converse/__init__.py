@@ -16,17 +16,13 @@ document has citations enabled; otherwise it gets the extracted text. We warn
 (:class:`TextOnlyPdfWarning`) instead of switching citations on behind your back.
 """
 
+from ._answers import from_converse, to_converse_response
 from ._common import document_name_problem
 from ._errors import ConverseRequestError, ConverseTranslationError, TextOnlyPdfWarning
 from ._events import ToAnthropic, anthropic_to_converse
 from ._resource import AsyncConverse, Converse, amessages_via_converse, messages_via_converse
 from ._stream import AsyncConverseStream, ConverseStream
-from ._translate import (
-    from_converse,
-    from_converse_request,
-    to_converse,
-    to_converse_response,
-)
+from ._translate import from_converse_request, to_converse
 from ._types import (
     ContentBlock,
     ContentBlockDeltaEvent,
@@ -37,6 +33,7 @@ from ._types import (
     MessageStartEvent,
     MessageStopEvent,
     MetadataEvent,
+    StreamEvent,
     TokenUsage,
     UnknownStreamEvent,
 )
@@ -57,6 +54,7 @@ __all__ = [
     "MessageStartEvent",
     "MessageStopEvent",
     "MetadataEvent",
+    "StreamEvent",
     "TextOnlyPdfWarning",
     "ToAnthropic",
     "TokenUsage",

@@ -54,8 +54,8 @@ from ..types.stream_events import (
     ThinkingDelta,
 )
 from . import _types as c
+from ._answers import STOP_FROM_CONVERSE, STOP_TO_CONVERSE, response_fields, usage_to_converse
 from ._common import citation_from_converse, citation_to_converse
-from ._translate import _STOP_FROM_CONVERSE, _STOP_TO_CONVERSE, response_fields, usage_to_converse
 
 __all__ = ["ToAnthropic", "anthropic_to_converse", "invocation_metrics"]
 
@@ -147,7 +147,7 @@ class ToAnthropic:
     def _finish(self, metadata: c.MetadataEvent) -> Iterator[RawMessageStreamEvent]:
         stop = self._stop
         fields = (stop.additionalModelResponseFields if stop is not None else None) or {}
-        reason = _STOP_FROM_CONVERSE.get(stop.stopReason) if stop is not None else None
+        reason = STOP_FROM_CONVERSE.get(stop.stopReason) if stop is not None else None
         usage = metadata.usage
         yield RawMessageDeltaEvent(
             delta=Delta(stop_reason=reason, stop_sequence=fields.get("stop_sequence")),
@@ -195,7 +195,7 @@ def anthropic_to_converse(
             usage.update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
         elif kind == "message_stop":
             message["usage"] = usage
-            stop: dict[str, Any] = {"stopReason": _STOP_TO_CONVERSE[message["stop_reason"]]}
+            stop: dict[str, Any] = {"stopReason": STOP_TO_CONVERSE[message["stop_reason"]]}
             fields = response_fields(message, response_field_paths)
             if fields:
                 stop["additionalModelResponseFields"] = fields

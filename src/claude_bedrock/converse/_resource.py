@@ -31,11 +31,12 @@ import httpx
 
 from ..resources._params import PreparedCall, model_path
 from ..types.message import Cost, Message
+from ._answers import DEFAULT_RESPONSE_FIELD_PATHS, from_converse
 from ._errors import ConverseRequestError
 from ._events import ToAnthropic
 from ._shapes import violations
 from ._stream import AsyncConverseStream, ConverseStream, aiter_events, iter_events
-from ._translate import DEFAULT_RESPONSE_FIELD_PATHS, from_converse, to_converse
+from ._translate import to_converse
 from ._types import ConverseResponse
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -52,12 +52,12 @@ class FrameReader:
         self.finished = False
         self.error: APIError | None = None
 
-    def feed(self, chunk: bytes) -> list[Any]:
+    def feed(self, chunk: bytes) -> list[c.StreamEvent]:
         try:
             frames = self._frames.feed(chunk)
         except EventStreamError as exc:
             raise self._corrupt(exc) from exc
-        events = []
+        events: list[c.StreamEvent] = []
         for frame in frames:
             try:
                 events.append(self._event(frame))
@@ -85,7 +85,7 @@ class FrameReader:
             f"Bedrock sent a corrupt event stream: {exc}", self._response
         )
 
-    def _event(self, frame: Frame) -> Any:
+    def _event(self, frame: Frame) -> c.StreamEvent:
         kind = frame.message_type
         if kind != "event":
             raise self._failure(frame)
@@ -131,7 +131,7 @@ class FrameReader:
         )
 
 
-def iter_events(response: httpx.Response) -> Generator[Any]:
+def iter_events(response: httpx.Response) -> Generator[c.StreamEvent]:
     """The typed events of a ``converse-stream`` response; closes it at the end."""
     reader = FrameReader(response)
     try:
@@ -146,7 +146,7 @@ def iter_events(response: httpx.Response) -> Generator[Any]:
         response.close()
 
 
-async def aiter_events(response: httpx.Response) -> AsyncGenerator[Any]:
+async def aiter_events(response: httpx.Response) -> AsyncGenerator[c.StreamEvent]:
     """Async twin of :func:`iter_events`."""
     reader = FrameReader(response)
     try:
@@ -228,6 +228,18 @@ class _Accumulator:
         })  # fmt: skip
 
 
+def _texts(events: Iterator[c.StreamEvent]) -> Generator[str]:
+    for event in events:
+        if isinstance(event, c.ContentBlockDeltaEvent) and event.delta.text is not None:
+            yield event.delta.text
+
+
+async def _atexts(events: AsyncIterator[c.StreamEvent]) -> AsyncGenerator[str]:
+    async for event in events:
+        if isinstance(event, c.ContentBlockDeltaEvent) and event.delta.text is not None:
+            yield event.delta.text
+
+
 class _StreamBase:
     response: httpx.Response
     _acc: _Accumulator
@@ -257,8 +269,10 @@ class ConverseStream(_StreamBase):
         self._acc = _Accumulator()
         self._cost = cost
         self._iterator = self._run(iter_events(response))
+        #: The text deltas only (the other events still count for the final response).
+        self.text_stream: Generator[str] = _texts(self._iterator)
 
-    def _run(self, events: Generator[Any]) -> Generator[Any]:
+    def _run(self, events: Generator[c.StreamEvent]) -> Generator[c.StreamEvent]:
         try:
             for event in events:
                 self._acc.apply(event)
@@ -266,10 +280,10 @@ class ConverseStream(_StreamBase):
         finally:
             events.close()
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[c.StreamEvent]:
         return self._iterator
 
-    def __next__(self) -> Any:
+    def __next__(self) -> c.StreamEvent:
         return next(self._iterator)
 
     def __enter__(self) -> Self:
@@ -283,22 +297,18 @@ class ConverseStream(_StreamBase):
 
     def close(self) -> None:
         """Stop reading and release the connection."""
+        self.text_stream.close()
         self._iterator.close()
         self.response.close()
 
     def until_done(self) -> None:
+        """Read the stream to its end (every event still counts for the final response)."""
         deque(self._iterator, maxlen=0)
 
     def get_final_response(self) -> c.ConverseResponse:
         """Read to the end; the whole answer, shaped as ``converse.create`` returns it."""
         self.until_done()
         return self._final()
-
-    def text_stream(self) -> Iterator[str]:
-        """The text deltas only (the other events still count for the final response)."""
-        for event in self._iterator:
-            if event.type == "contentBlockDelta" and event.delta.text is not None:
-                yield event.delta.text
 
 
 class AsyncConverseStream(_StreamBase):
@@ -311,8 +321,10 @@ class AsyncConverseStream(_StreamBase):
         self._acc = _Accumulator()
         self._cost = cost
         self._iterator = self._run(aiter_events(response))
+        #: The text deltas only (the other events still count for the final response).
+        self.text_stream: AsyncGenerator[str] = _atexts(self._iterator)
 
-    async def _run(self, events: AsyncGenerator[Any]) -> AsyncGenerator[Any]:
+    async def _run(self, events: AsyncGenerator[c.StreamEvent]) -> AsyncGenerator[c.StreamEvent]:
         try:
             async for event in events:
                 self._acc.apply(event)
@@ -320,10 +332,10 @@ class AsyncConverseStream(_StreamBase):
         finally:
             await events.aclose()
 
-    def __aiter__(self) -> AsyncGenerator[Any]:
+    def __aiter__(self) -> AsyncGenerator[c.StreamEvent]:
         return self._iterator
 
-    async def __anext__(self) -> Any:
+    async def __anext__(self) -> c.StreamEvent:
         return await self._iterator.__anext__()
 
     async def __aenter__(self) -> Self:
@@ -336,18 +348,17 @@ class AsyncConverseStream(_StreamBase):
         await self.close()
 
     async def close(self) -> None:
+        """Stop reading and release the connection."""
+        await self.text_stream.aclose()
         await self._iterator.aclose()
         await self.response.aclose()
 
     async def until_done(self) -> None:
+        """Read the stream to its end (every event still counts for the final response)."""
         async for _ in self._iterator:
             pass
 
     async def get_final_response(self) -> c.ConverseResponse:
+        """Read to the end; the whole answer, shaped as ``converse.create`` returns it."""
         await self.until_done()
         return self._final()
-
-    async def text_stream(self) -> AsyncGenerator[str]:
-        async for event in self._iterator:
-            if event.type == "contentBlockDelta" and event.delta.text is not None:
-                yield event.delta.text

@@ -26,9 +26,9 @@ __all__ = [
     "ContentBlockStartEvent", "ContentBlockStopEvent", "ConverseMetrics", "ConverseOutput",
     "ConverseResponse", "ConverseStreamEvent", "DocumentBlock", "DocumentSource", "ImageBlock",
     "ImageSource", "Message", "MessageStartEvent", "MessageStopEvent", "MetadataEvent",
-    "ReasoningContentBlock", "ReasoningContentBlockDelta", "ReasoningTextBlock", "TokenUsage",
-    "ToolResultBlock", "ToolResultContentBlock", "ToolUseBlock", "ToolUseBlockDelta",
-    "ToolUseBlockStart", "UnknownStreamEvent",
+    "ReasoningContentBlock", "ReasoningContentBlockDelta", "ReasoningTextBlock", "StreamEvent",
+    "TokenUsage", "ToolResultBlock", "ToolResultContentBlock", "ToolUseBlock",
+    "ToolUseBlockDelta", "ToolUseBlockStart", "UnknownStreamEvent",
 ]  # fmt: skip
 
 
@@ -283,8 +283,19 @@ ConverseStreamEvent = Annotated[
     pydantic.Field(discriminator="type"),
 ]
 
+#: What a stream yields: a known event, or one this version does not know yet.
+StreamEvent = (
+    MessageStartEvent
+    | ContentBlockStartEvent
+    | ContentBlockDeltaEvent
+    | ContentBlockStopEvent
+    | MessageStopEvent
+    | MetadataEvent
+    | UnknownStreamEvent
+)
+
 #: Event classes by ``:event-type`` header (the member names of ``ConverseStreamOutput``).
-EVENT_CLASSES: dict[str, type[_Shape]] = {
+EVENT_CLASSES: dict[str, type[StreamEvent]] = {
     "messageStart": MessageStartEvent,
     "contentBlockStart": ContentBlockStartEvent,
     "contentBlockDelta": ContentBlockDeltaEvent,

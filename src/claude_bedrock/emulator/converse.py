@@ -34,11 +34,12 @@ from typing import Any, Final
 
 from .. import eventstream
 from ..catalog import Catalog
+from ..converse._answers import to_converse_response
 from ..converse._errors import ConverseTranslationError
 from ..converse._events import anthropic_to_converse
 from ..converse._rules import conversation_problem
 from ..converse._shapes import first_violation
-from ..converse._translate import from_converse_request, to_converse_response
+from ..converse._translate import from_converse_request
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
