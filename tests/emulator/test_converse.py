@@ -14,7 +14,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
+from claude_bedrock.converse import from_converse, to_converse
 from claude_bedrock.emulator import DeterministicEngine, Emulator
+from claude_bedrock.types import Message
 from converse.files import make_pdf, make_png
 
 from .conftest import MODEL, REGION, RawClient, body, error_of, invoke
@@ -489,4 +491,39 @@ def test_too_many_images(runtime: Any) -> None:
     assert (
         refusal(runtime, messages=user(*images, {"text": "x"}))
         == "You can't include more than 20 images in a request."
+    )
+
+
+# -- interop: our translation with boto3's calls ---------------------------------------------
+
+
+def test_to_converse_output_is_boto3_converse_input(runtime: Any) -> None:
+    params = {
+        "model": MODEL,
+        "max_tokens": 200,
+        "system": "Be brief.",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "image",
+                        "source": {
+                            "type": "base64",
+                            "media_type": "image/png",
+                            "data": base64.b64encode(PNG).decode(),
+                        },
+                    },
+                    {"type": "text", "text": "Colour?"},
+                ],
+            }
+        ],
+        "top_k": 20,
+    }
+    request = to_converse(params)
+    answer = from_converse(runtime.converse(**request), model="claude-opus-4-6")
+    params.pop("model")
+    invoked = invoke(runtime, body(**params))
+    assert answer.model_dump(exclude={"id"}) == Message.model_validate(invoked).model_dump(
+        exclude={"id"}
     )
