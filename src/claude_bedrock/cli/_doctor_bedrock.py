@@ -26,9 +26,9 @@ _ACCESS_FIX = (
     "Region); it can take a few minutes to be granted."
 )
 _LOGGING_FIX = (
-    "Turn it on, keeping at least 30 days (the source document's advice): "
-    "`claude-bedrock logging --help`, or the Bedrock console, Settings > Model invocation "
-    "logging."
+    "Turn it on, keeping at least a rolling 30 days (the source document's advice): "
+    "`claude-bedrock logging enable --s3-bucket BUCKET` (or --cloudwatch-log-group GROUP "
+    "--role-arn ROLE)."
 )
 _MIN_DAYS = 30
 
@@ -223,6 +223,7 @@ def _retention(client: AnthropicBedrock, config: Any) -> Check:
             kept.append(f"{item.target}: {days}")
     if problems:
         return Check(name, "warn", "; ".join(problems + kept), f"Keep at least {_MIN_DAYS} "
-                     "days: an S3 lifecycle expiration / a CloudWatch Logs retention policy "
-                     "(`claude-bedrock logging --help`).")  # fmt: skip
+                     "days: `claude-bedrock logging enable ... --retention-days 30` sets the S3 "
+                     "lifecycle rule / CloudWatch Logs retention; `claude-bedrock logging "
+                     "status` shows them.")  # fmt: skip
     return Check(name, "ok", "; ".join(kept) or "no destination to check")

@@ -115,14 +115,16 @@ def _render(checks: list[Any], code: ExitCode) -> None:
 
     from ._output import out_console
 
-    table = Table(title="claude-bedrock doctor", title_justify="left", show_lines=False)
+    table = Table(title="claude-bedrock doctor", title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("check", style="bold", overflow="fold")
-    table.add_column("result", overflow="fold")
-    table.add_column("what to do", overflow="fold")
+    table.add_column("result (→ what to do)", overflow="fold")
     for check in checks:
-        fix = escape(check.fix) if check.fix and check.status in ("fail", "warn") else ""
-        table.add_row(_MARKS[check.status], escape(check.name), escape(check.detail), fix)
+        result = escape(check.detail)
+        if check.fix and check.status in ("fail", "warn"):
+            colour = "red" if check.status == "fail" else "yellow"
+            result += f"\n[{colour}]→ {escape(check.fix)}[/]"
+        table.add_row(_MARKS[check.status], escape(check.name), result)
     console = out_console()
     console.print(table)
     failed = [c for c in checks if c.status == "fail"]

@@ -1,0 +1,47 @@
+"""`make demo` (examples/demo.py): the seed example, then models, ask with a PDF, doctor."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+from cli_support import bare_env
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+
+
+def test_hand_written_pdf_is_a_valid_one_page_pdf() -> None:
+    sys.path.insert(0, str(DEMO.parent))
+    try:
+        from demo import one_page_pdf
+    finally:
+        sys.path.remove(str(DEMO.parent))
+    reader = pypdf.PdfReader(io.BytesIO(one_page_pdf(["Revenue (Q3) grew 12%", "line \\ two"])))
+    assert len(reader.pages) == 1
+    assert reader.pages[0].extract_text().splitlines() == ["Revenue (Q3) grew 12%", "line \\ two"]
+
+
+def test_demo_runs_the_tour(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(DEMO)], env=bare_env(tmp_path),
+                          capture_output=True, text=True, timeout=180, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    steps = [
+        "The source document's example (examples/hello.py)",
+        "[TextBlock(type='text', text='[emulator] You said: \"Hello, world\"",
+        "$ claude-bedrock models",
+        "global.anthropic.claude-opus-4-6-v1:0",
+        "$ claude-bedrock ask --pdf q3-report.pdf --model sonnet",
+        '[emulator] You said: "Q3 report: revenue grew 12% to 4.2M EUR.',
+        "$ claude-bedrock doctor",
+        "arn:aws:iam::123456789012:user/default",
+        "✓ no problem found",
+        "✓ emulator stopped",
+    ]
+    positions = [out.find(step) for step in steps]
+    assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
+    assert positions == sorted(positions)
+    assert "(global endpoint)" in done.stderr  # ask's usage line
