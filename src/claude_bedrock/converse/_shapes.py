@@ -55,13 +55,23 @@ def _at(path: str) -> str:
 
 
 def _check(value: object, name: str, path: str, out: list[str]) -> None:
-    if len(out) >= _MAX_REPORTED:
-        return
+    if len(out) < _MAX_REPORTED:
+        checker, shape = _compiled(name)
+        if checker is not None:
+            checker(value, name, shape, path, out)
+
+
+@lru_cache(maxsize=512)
+def _compiled(name: str) -> tuple[Any, dict[str, Any]]:
     shape = _shapes()[name]
-    kind = shape["type"]
-    checker = _CHECKERS.get(kind)
-    if checker is not None:
-        checker(value, name, shape, path, out)
+    return _CHECKERS.get(shape["type"]), shape
+
+
+@lru_cache(maxsize=512)
+def _members(name: str) -> dict[str, str]:
+    """Body members of a structure (URI/header members left out) -> their shape names."""
+    members = _shapes()[name].get("members", {})
+    return {k: v["shape"] for k, v in members.items() if not v.get("location")}
 
 
 def _structure(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
@@ -70,29 +80,29 @@ def _structure(value: object, name: str, shape: dict[str, Any], path: str, out: 
     if not isinstance(value, Mapping):
         out.append(f"The {name} object at {_at(path)} must be a JSON object.")
         return
-    members: dict[str, Any] = {
-        k: v for k, v in shape.get("members", {}).items() if not v.get("location")
-    }
-    for key in value:
+    members = _members(name)
+    present = []
+    for key, item in value.items():
         if key not in members:
             out.append(
                 f"The {name} object at {_at(path)} has an unknown field {key!r}. Valid "
                 f"fields: {', '.join(members)}."
             )
-    present = [k for k in members if value.get(k) is not None]
+        elif item is not None:
+            present.append(key)
     if shape.get("union") and len(present) != 1:
         verb = "must set one" if not present else "can set only one"
         out.append(
             f"{name} object at {_at(path)} {verb} of the following keys: {', '.join(members)}."
         )
-    for key in shape.get("required", []):
+    for key in shape.get("required", ()):
         if key in members and value.get(key) is None:
             out.append(
                 f"The {key} field in the {name} object at {_at(path)} is missing. Add it and "
                 "try again."
             )
     for key in present:
-        _check(value[key], members[key]["shape"], f"{path}.{key}" if path else key, out)
+        _check(value[key], members[key], f"{path}.{key}" if path else key, out)
 
 
 def _length(value: object, size: int, shape: dict[str, Any], path: str, out: list[str]) -> None:
