@@ -15,6 +15,7 @@ from claude_bedrock import (
     APIConnectionError,
     BadRequestError,
     ClientValidationError,
+    DocumentLimitError,
     InternalServerError,
     RateLimitError,
     ServiceUnavailableError,
@@ -405,3 +406,41 @@ def test_invalid_document_names_are_refused_before_sending(client: AnthropicBedr
     content[0]["document"]["name"] = "notes.pdf"
     with pytest.raises(ClientValidationError, match="notes.pdf"):
         client.converse.create(modelId=MODEL, messages=[{"role": "user", "content": content}])
+
+
+def test_converse_document_limits_apply_before_sending_over_messages_api(
+    client: AnthropicBedrock,
+) -> None:
+    data = base64.b64encode(make_pdf(1, "ibis")).decode()
+    documents = [
+        {
+            "type": "document",
+            "title": f"Part {n}",
+            "citations": {"enabled": True},
+            "source": {"type": "base64", "media_type": "application/pdf", "data": data},
+        }
+        for n in range(6)
+    ]
+    kwargs = _kwargs(
+        {"messages": [{"role": "user", "content": [*documents, {"type": "text", "text": "Read"}]}]}
+    )
+    with pytest.raises(DocumentLimitError) as caught:
+        client.messages.create(**kwargs, api="converse")
+    assert caught.value.limit == "documents_per_request"
+    assert (
+        client.messages.create(**kwargs).stop_reason == "end_turn"
+    )  # InvokeModel has no such limit
+
+
+def test_pdf_without_citations_warns_over_messages_api(client: AnthropicBedrock) -> None:
+    data = base64.b64encode(make_pdf(1, "ibis")).decode()
+    document = {
+        "type": "document",
+        "source": {"type": "base64", "media_type": "application/pdf", "data": data},
+    }
+    kwargs = _kwargs(
+        {"messages": [{"role": "user", "content": [document, {"type": "text", "text": "Read"}]}]}
+    )
+    with pytest.warns(TextOnlyPdfWarning) as record:
+        client.messages.create(**kwargs, api="converse")
+    assert len(record) == 1

@@ -26,7 +26,7 @@ class Forward:
     """State of one Messages -> Converse translation.
 
     ``wire``: blobs as base64 text (HTTP body) instead of ``bytes`` (boto3's form).
-    ``pdf_citations``: ``"warn"`` or ``"enable"`` for PDFs without citations (see
+    ``pdf_citations``: ``"warn"``, ``"enable"`` or ``"ignore"`` for PDFs without citations (see
     :class:`~._errors.TextOnlyPdfWarning`); the warnings to emit are collected in
     ``text_only_pdfs`` (document names).
     """

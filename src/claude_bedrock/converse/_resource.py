@@ -250,6 +250,8 @@ def _model_name(call: PreparedCall) -> str:
 
 
 def _converse_call(call: PreparedCall, stream: bool) -> tuple[bytes, dict[str, str]]:
+    from ..documents import check_converse_documents
+
     headers: dict[str, str] = {}
     tier = None
     for key, value in call.headers.items():
@@ -257,7 +259,10 @@ def _converse_call(call: PreparedCall, stream: bool) -> tuple[bytes, dict[str, s
             tier = value
         else:
             headers[key] = value
-    request = to_converse(call.body, wire=True, stacklevel=5)
+    request = to_converse(call.body, wire=True, pdf_citations="ignore")
+    # Converse's own document limits (count, size, pages, text block), before sending; it
+    # also warns about PDFs without citations (TextOnlyPdfWarning).
+    check_converse_documents(request["messages"], model=call.resolved.info)
     paths = ["/stop_sequence"] if stream else list(DEFAULT_RESPONSE_FIELD_PATHS)
     request["additionalModelResponseFieldPaths"] = paths
     if tier is not None:

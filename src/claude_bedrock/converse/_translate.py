@@ -43,16 +43,16 @@ def to_converse(
     params: Mapping[str, Any],
     *,
     wire: bool = False,
-    pdf_citations: Literal["warn", "enable"] = "warn",
+    pdf_citations: Literal["warn", "enable", "ignore"] = "warn",
     stacklevel: int = 2,
 ) -> dict[str, Any]:
     """A Messages API call (``messages.create`` keywords or an InvokeModel body) as a
     Converse request (``boto3.client("bedrock-runtime").converse(**request)`` keywords).
 
     ``wire=True`` gives blobs as base64 text (the HTTP body) instead of ``bytes``.
-    A PDF without citations warns :class:`TextOnlyPdfWarning` (``pdf_citations="warn"``)
-    or gets citations enabled (``"enable"``); ``stacklevel`` is passed to
-    :func:`warnings.warn` (2: the caller of this function).
+    A PDF without citations warns :class:`TextOnlyPdfWarning` (``pdf_citations="warn"``),
+    gets citations enabled (``"enable"``) or goes as it is, silently (``"ignore"``).
+    ``stacklevel`` is passed to :func:`warnings.warn` (2: the caller of this function).
     """
     out = Forward(wire=wire, pdf_citations=pdf_citations)
     request: dict[str, Any] = {}
@@ -89,7 +89,7 @@ def to_converse(
         extra["anthropic_beta"] = betas
     if extra:
         request["additionalModelRequestFields"] = extra
-    for name in out.text_only_pdfs:
+    for name in out.text_only_pdfs if pdf_citations == "warn" else ():
         warnings.warn(_pdf_warning(name), TextOnlyPdfWarning, stacklevel=stacklevel)
     return request
 
