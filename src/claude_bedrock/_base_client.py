@@ -5,47 +5,68 @@ Everything that does not wait on the network is a plain function or a method of
 ``send`` loops at the bottom. The hot path (one ``messages.create``) does no work that
 could be done once per client: endpoints, signers, the user agent and resolved model IDs
 are computed at construction or cached on first use.
+
+Timeouts (``timeout=``, a number of seconds or an ``httpx.Timeout``; default 600 s, 5 s to
+connect), all per attempt and all raising :class:`APITimeoutError` (a subclass of
+:class:`APIConnectionError`, so ``except APIConnectionError`` still catches both, while
+``except APITimeoutError`` tells a slow server from an unreachable one):
+
+* ``connect``: opening the TCP (and TLS) connection;
+* ``read``: the longest silence allowed while waiting for the response head or any later
+  byte of the body, so a stream that stalls mid-answer fails after ``read`` seconds;
+* ``write``: sending the request; ``pool``: waiting for a free connection (async client).
+
+The total: retries stop ``retry_deadline`` seconds (default 60) after the call began, so a
+call ends at the latest ``retry_deadline`` plus one attempt's timeout after it started (see
+:mod:`._retry` for what is retried).
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from ._config import Endpoints, resolve_endpoints, resolve_region
-from ._credentials import CredentialSource, mask
+from ._credentials import CredentialSource
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     CredentialsError,
     status_error_for,
 )
+from ._logging import log, log_exchange, log_failure, log_retry, mask, scrub, setup_from_env
+from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy, retryable_error
 from ._version import __version__
 from .signing import SigV4Signer
 
 if TYPE_CHECKING:
     from .catalog import ResolvedModel
 
-log = logging.getLogger("claude_bedrock")
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RETRY_DEADLINE",
+    "DEFAULT_TIMEOUT",
+    "AsyncSender",
+    "ClientCore",
+    "SyncSender",
+    "connection_error",
+]
+
+setup_from_env()
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
-DEFAULT_MAX_RETRIES = 2
-INITIAL_RETRY_DELAY = 0.5
-MAX_RETRY_DELAY = 8.0
-#: A ``Retry-After`` longer than this is not waited for: the error goes to the caller.
-MAX_RETRY_AFTER = 60.0
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 USER_AGENT = f"claude-bedrock/{__version__} (python)"
 _JSON = "application/json"
+_DEBUG = logging.DEBUG
 
 Service = Literal["runtime", "control"]
+P = TypeVar("P")
 
 
 class ClientCore:
@@ -67,6 +88,7 @@ class ClientCore:
         control_plane_url: str | None = None,
         context_1m: bool = False,
         endpoint: Literal["global", "regional"] | None = None,
+        retry_deadline: float | None = None,
     ) -> None:
         import os
 
@@ -102,11 +124,20 @@ class ClientCore:
             timeout = DEFAULT_TIMEOUT
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._timeout_ext = self.timeout.as_dict()
-        self.max_retries = max_retries
+        self.retry = RetryPolicy(max_retries, retry_deadline)
         self._default_headers = {k.lower(): v for k, v in (default_headers or {}).items()}
         self.context_1m = context_1m
         self.endpoint = endpoint
         self._resolved: dict[tuple[str, str | None], ResolvedModel] = {}
+
+    @property
+    def max_retries(self) -> int:
+        return self.retry.max_retries
+
+    @property
+    def retry_deadline(self) -> float:
+        """Seconds after the start of a call past which no retry is started."""
+        return self.retry.deadline
 
     # -- identity -----------------------------------------------------------------------
 
@@ -184,20 +215,6 @@ class ClientCore:
         base = self.endpoints.runtime if service == "runtime" else self.endpoints.control
         return base + path
 
-    def should_retry(self, attempt: int, response: httpx.Response | None) -> bool:
-        if attempt >= self.max_retries:
-            return False
-        return response is None or response.status_code in RETRYABLE_STATUS
-
-    def retry_delay(self, attempt: int, response: httpx.Response | None) -> float:
-        """Honour ``Retry-After`` when Bedrock sends it; else exponential back-off, full jitter."""
-        if response is not None:
-            after = _retry_after_seconds(response.headers)
-            if after is not None and 0 <= after <= MAX_RETRY_AFTER:
-                return after
-        ceiling = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * (2**attempt))
-        return random.uniform(0, ceiling)
-
     def error_from_response(self, response: httpx.Response) -> APIStatusError:
         """Map a Bedrock error answer (JSON ``message`` + ``x-amzn-ErrorType``) to a class."""
         body: Any = None
@@ -220,34 +237,21 @@ class ClientCore:
         )
 
 
-def _retry_after_seconds(headers: httpx.Headers) -> float | None:
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
-
-
 def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnectionError:
     """httpx's timeouts become :class:`APITimeoutError`, everything else a connection error."""
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"Request timed out ({type(exc).__name__}).", request)
-    return APIConnectionError(f"Connection error: {type(exc).__name__}: {exc}", request)
+    return APIConnectionError(scrub(f"Connection error: {type(exc).__name__}: {exc}"), request)
+
+
+def _reason(error: APIError) -> str:
+    if isinstance(error, APIStatusError):
+        return f"HTTP {error.status_code} {error.error_type or type(error).__name__}"
+    return type(error).__name__
 
 
 class SyncSender:
-    """The blocking send-and-retry loop over an ``httpx.Client``."""
+    """The blocking send-and-retry loop."""
 
     def __init__(self, core: ClientCore, http_client: httpx.Client | None) -> None:
         from ._transport import FastHTTPTransport
@@ -279,41 +283,102 @@ class SyncSender:
         timeout: float | httpx.Timeout | None = None,
         accept: str = _JSON,
     ) -> httpx.Response:
+        """Send with retries; a response with a status under 400, else the mapped error."""
+        request_args = (method, url, body, extra_headers, timeout, accept)
+        response, _ = self._send(request_args, stream, None)
+        return response
+
+    def send_stream(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        prime: Callable[[httpx.Response], P],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        accept: str = _JSON,
+    ) -> tuple[httpx.Response, P]:
+        """Open a stream and read it up to its first event with ``prime``; a failure there
+        (an :class:`APIError` that :func:`~._retry.retryable_error` accepts) is retried."""
+        request_args = (method, url, body, extra_headers, timeout, accept)
+        response, primed = self._send(request_args, True, prime)
+        return response, primed
+
+    def _send(
+        self, args: tuple[Any, ...], stream: bool, prime: Callable[[httpx.Response], Any] | None
+    ) -> tuple[httpx.Response, Any]:
+        method, url, body, extra_headers, timeout, accept = args
         core = self._core
+        started = time.monotonic()
         attempt = 0
         while True:
             request = core.build_request(
                 method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept
             )
+            sent = time.monotonic()
             try:
                 response = self._send_once(request, stream)
             except httpx.TransportError as exc:
-                if core.should_retry(attempt, None):
-                    time.sleep(core.retry_delay(attempt, None))
-                    attempt += 1
-                    continue
-                raise connection_error(exc, request) from None
-            if response.status_code < 400:
-                return response
-            if stream:
-                response.read()
-                response.close()
-            if core.should_retry(attempt, response):
-                delay = core.retry_delay(attempt, response)
-                log.debug("retrying %s %s after %.2fs (HTTP %s)", method, url, delay,
-                          response.status_code)  # fmt: skip
-                time.sleep(delay)
-                attempt += 1
-                continue
-            raise core.error_from_response(response)
+                error: APIError = connection_error(exc, request)
+                delay = core.retry.delay(attempt, started)
+            else:
+                if log.isEnabledFor(_DEBUG):
+                    log_exchange(request, response, sent, attempt)
+                if response.status_code < 400:
+                    if prime is None:
+                        return response, None
+                    try:
+                        return response, prime(response)
+                    except APIError as exc:  # the stream failed before its first event
+                        response.close()
+                        error = exc
+                        retry = retryable_error(exc)
+                        delay = core.retry.delay(attempt, started) if retry else None
+                    except BaseException:
+                        response.close()
+                        raise
+                else:
+                    error = _sync_error(core, response, stream)
+                    delay = core.retry.delay(attempt, started, response)
+            if delay is None:
+                if log.isEnabledFor(_DEBUG):
+                    log_failure(request, error, started, attempt)
+                raise error
+            log_retry(request, _reason(error), delay, attempt)
+            time.sleep(delay)
+            attempt += 1
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
 
 
+def _sync_error(core: ClientCore, response: httpx.Response, stream: bool) -> APIError:
+    """The error an error answer maps to (a streamed one is read, small, and closed)."""
+    if stream:
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            return connection_error(exc, response.request)
+        finally:
+            response.close()
+    return core.error_from_response(response)
+
+
+async def _async_error(core: ClientCore, response: httpx.Response, stream: bool) -> APIError:
+    if stream:
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            return connection_error(exc, response.request)
+        finally:
+            await response.aclose()
+    return core.error_from_response(response)
+
+
 class AsyncSender:
-    """The asyncio send-and-retry loop over an ``httpx.AsyncClient``."""
+    """The asyncio send-and-retry loop (twin of :class:`SyncSender`)."""
 
     def __init__(self, core: ClientCore, http_client: httpx.AsyncClient | None) -> None:
         self._core = core
@@ -322,6 +387,9 @@ class AsyncSender:
             timeout=core.timeout,
             limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
         )
+
+    async def _send_once(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        return await self._http.send(request, stream=stream)
 
     async def send(
         self,
@@ -334,32 +402,75 @@ class AsyncSender:
         timeout: float | httpx.Timeout | None = None,
         accept: str = _JSON,
     ) -> httpx.Response:
+        """Async twin of :meth:`SyncSender.send`."""
+        request_args = (method, url, body, extra_headers, timeout, accept)
+        response, _ = await self._send(request_args, stream, None)
+        return response
+
+    async def send_stream(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        prime: Callable[[httpx.Response], Awaitable[P]],
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        accept: str = _JSON,
+    ) -> tuple[httpx.Response, P]:
+        """Async twin of :meth:`SyncSender.send_stream`."""
+        request_args = (method, url, body, extra_headers, timeout, accept)
+        response, primed = await self._send(request_args, True, prime)
+        return response, primed
+
+    async def _send(
+        self,
+        args: tuple[Any, ...],
+        stream: bool,
+        prime: Callable[[httpx.Response], Awaitable[Any]] | None,
+    ) -> tuple[httpx.Response, Any]:
         import asyncio
 
+        method, url, body, extra_headers, timeout, accept = args
         core = self._core
+        started = time.monotonic()
         attempt = 0
         while True:
             request = core.build_request(
                 method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept
             )
+            sent = time.monotonic()
             try:
-                response = await self._http.send(request, stream=stream)
+                response = await self._send_once(request, stream)
             except httpx.TransportError as exc:
-                if core.should_retry(attempt, None):
-                    await asyncio.sleep(core.retry_delay(attempt, None))
-                    attempt += 1
-                    continue
-                raise connection_error(exc, request) from None
-            if response.status_code < 400:
-                return response
-            if stream:
-                await response.aread()
-                await response.aclose()
-            if core.should_retry(attempt, response):
-                await asyncio.sleep(core.retry_delay(attempt, response))
-                attempt += 1
-                continue
-            raise core.error_from_response(response)
+                error: APIError = connection_error(exc, request)
+                delay = core.retry.delay(attempt, started)
+            else:
+                if log.isEnabledFor(_DEBUG):
+                    log_exchange(request, response, sent, attempt)
+                if response.status_code < 400:
+                    if prime is None:
+                        return response, None
+                    try:
+                        return response, await prime(response)
+                    except APIError as exc:  # the stream failed before its first event
+                        await response.aclose()
+                        error = exc
+                        retry = retryable_error(exc)
+                        delay = core.retry.delay(attempt, started) if retry else None
+                    except BaseException:
+                        await response.aclose()
+                        raise
+                else:
+                    error = await _async_error(core, response, stream)
+                    delay = core.retry.delay(attempt, started, response)
+            if delay is None:
+                if log.isEnabledFor(_DEBUG):
+                    log_failure(request, error, started, attempt)
+                raise error
+            log_retry(request, _reason(error), delay, attempt)
+            await asyncio.sleep(delay)
+            attempt += 1
 
     async def close(self) -> None:
         if self._owns_http:

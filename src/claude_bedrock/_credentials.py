@@ -12,18 +12,10 @@ import threading
 from typing import Any
 
 from ._exceptions import CredentialsError
+from ._logging import mask
 from .signing import Credentials
 
 __all__ = ["CredentialSource", "mask"]
-
-
-def mask(value: str | None) -> str:
-    """Show enough of an identifier to recognise it, never enough to use it."""
-    if not value:
-        return "<none>"
-    if len(value) <= 8:
-        return "****"
-    return f"{value[:4]}…{value[-4:]}"
 
 
 class CredentialSource:

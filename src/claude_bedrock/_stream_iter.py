@@ -8,6 +8,8 @@ closes it (and its HTTP response) at once.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import httpx
 
@@ -26,6 +28,69 @@ from .types.stream_events import (
 )
 
 REQUEST_ID = "x-amzn-requestid"
+_Chunks = TypeVar("_Chunks", Iterator[bytes], AsyncIterator[bytes])
+
+
+@dataclass(slots=True)
+class Primed(Generic[_Chunks]):
+    """A stream read up to its first event: the decoder, the rest of the body, the events.
+
+    Reading that far before handing the stream over is what makes a retry safe: a stream
+    that fails before its first event (reset, timeout, ``throttlingException`` frame) has
+    shown the caller nothing, so the client sends it again (see :mod:`._retry`).
+    """
+
+    decoder: EventDecoder
+    chunks: _Chunks
+    events: list[RawMessageStreamEvent]
+
+
+def _nothing_yet(decoder: EventDecoder, response: httpx.Response) -> APIError:
+    """The error of a body that ended before its first event."""
+    try:
+        decoder.close()
+    except TruncatedFrame as exc:
+        return APIConnectionError(
+            f"Connection error: the event stream was cut inside a frame ({exc}).",
+            response.request,
+        )
+    except EventStreamError as exc:
+        return APIResponseValidationError(f"Bedrock sent a corrupt event stream: {exc}", response)
+    return APIConnectionError(
+        "Connection error: the event stream ended before its first event.", response.request
+    )
+
+
+def prime(response: httpx.Response) -> Primed[Iterator[bytes]]:
+    """Read ``response`` up to its first event; raise what failed before it."""
+    decoder = EventDecoder(response)
+    chunks = response.iter_bytes()
+    try:
+        for chunk in chunks:
+            events = decoder.feed(chunk)
+            if events:
+                return Primed(decoder, chunks, events)
+            if decoder.error is not None:
+                raise decoder.error
+    except httpx.TransportError as exc:
+        raise connection_error(exc, response.request) from None
+    raise _nothing_yet(decoder, response)
+
+
+async def aprime(response: httpx.Response) -> Primed[AsyncIterator[bytes]]:
+    """Async twin of :func:`prime`."""
+    decoder = EventDecoder(response)
+    chunks = response.aiter_bytes()
+    try:
+        async for chunk in chunks:
+            events = decoder.feed(chunk)
+            if events:
+                return Primed(decoder, chunks, events)
+            if decoder.error is not None:
+                raise decoder.error
+    except httpx.TransportError as exc:
+        raise connection_error(exc, response.request) from None
+    raise _nothing_yet(decoder, response)
 
 
 def end_of_body(decoder: EventDecoder, accumulator: Accumulator, response: httpx.Response) -> None:
@@ -49,13 +114,23 @@ def end_of_body(decoder: EventDecoder, accumulator: Accumulator, response: httpx
 
 
 def sync_events(
-    response: httpx.Response, accumulator: Accumulator
+    response: httpx.Response,
+    accumulator: Accumulator,
+    primed: Primed[Iterator[bytes]] | None = None,
 ) -> Generator[RawMessageStreamEvent]:
     """The raw events of a response, accumulated as they pass; closes the response."""
-    decoder = EventDecoder(response)
+    if primed is None:
+        decoder, chunks, first = EventDecoder(response), response.iter_bytes(), []
+    else:
+        decoder, chunks, first = primed.decoder, primed.chunks, primed.events
     feed, apply = decoder.feed, accumulator.apply
     try:
-        for chunk in response.iter_bytes():
+        for event in first:
+            apply(event)
+            yield event
+        if decoder.error is not None:
+            raise decoder.error
+        for chunk in chunks:
             for event in feed(chunk):
                 apply(event)
                 yield event
@@ -73,13 +148,23 @@ def sync_events(
 
 
 async def async_events(
-    response: httpx.Response, accumulator: Accumulator
+    response: httpx.Response,
+    accumulator: Accumulator,
+    primed: Primed[AsyncIterator[bytes]] | None = None,
 ) -> AsyncGenerator[RawMessageStreamEvent]:
     """Async twin of :func:`sync_events`."""
-    decoder = EventDecoder(response)
+    if primed is None:
+        decoder, chunks, first = EventDecoder(response), response.aiter_bytes(), []
+    else:
+        decoder, chunks, first = primed.decoder, primed.chunks, primed.events
     feed, apply = decoder.feed, accumulator.apply
     try:
-        async for chunk in response.aiter_bytes():
+        for event in first:
+            apply(event)
+            yield event
+        if decoder.error is not None:
+            raise decoder.error
+        async for chunk in chunks:
             for event in feed(chunk):
                 apply(event)
                 yield event

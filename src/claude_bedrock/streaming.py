@@ -6,6 +6,11 @@ whose ``with`` block sends the request and gives a :class:`MessageStream` with t
 Anthropic SDK's helpers (``text_stream``, ``get_final_message()``, ``get_final_text()``,
 ``until_done()``, ``current_message_snapshot``, helper events such as ``text``).
 
+Opening a stream reads it up to its first event: a failure before it (an error status, a
+reset, a timeout, a ``throttlingException`` frame) is raised by ``create`` / the ``with``
+statement, after the retries it allows (:mod:`._retry`). After the first event a stream is
+never sent again: its errors are raised while iterating.
+
 Both accumulate the message as events arrive, so what was received before a failure stays
 readable (``current_message_snapshot``) after the error is raised: an exception frame in
 the stream (``throttlingException``...) raises its error class, a corrupt frame
@@ -31,7 +36,9 @@ import httpx
 from ._stream_accumulate import Accumulator
 from ._stream_iter import (
     REQUEST_ID,
+    Primed,
     accumulated,
+    aprime,
     async_accumulated,
     async_events,
     async_helper_events,
@@ -39,6 +46,7 @@ from ._stream_iter import (
     final_text,
     finisher,
     helper_events,
+    prime,
     sync_events,
     text_deltas,
 )
@@ -74,12 +82,16 @@ def _stream_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: Prepared
 def open_stream(
     client: AnthropicBedrock, call: PreparedCall, *, timeout: float | httpx.Timeout | None = None
 ) -> Stream:
-    """Send an InvokeModelWithResponseStream call; errors before the stream are raised here."""
-    response = client._sender.send(
-        "POST", _stream_url(client, call), call.encode(), stream=True,
+    """Send an InvokeModelWithResponseStream call and read it up to its first event.
+
+    Errors before that event (an error status, a reset, a timeout, an exception frame) are
+    raised here, after the retries they allow: nothing has reached the caller yet.
+    """
+    response, primed = client._sender.send_stream(
+        "POST", _stream_url(client, call), call.encode(), prime,
         extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
     )  # fmt: skip
-    return Stream(response, call)
+    return Stream(response, call, primed)
 
 
 async def aopen_stream(
@@ -89,11 +101,11 @@ async def aopen_stream(
     timeout: float | httpx.Timeout | None = None,
 ) -> AsyncStream:
     """Async twin of :func:`open_stream`."""
-    response = await client._sender.send(
-        "POST", _stream_url(client, call), call.encode(), stream=True,
+    response, primed = await client._sender.send_stream(
+        "POST", _stream_url(client, call), call.encode(), aprime,
         extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
     )  # fmt: skip
-    return AsyncStream(response, call)
+    return AsyncStream(response, call, primed)
 
 
 # --------------------------------------------------------------------------- raw streams
@@ -136,10 +148,15 @@ class _StreamBase:
 class Stream(_StreamBase):
     """The raw events of a streamed call (``messages.create(stream=True)``)."""
 
-    def __init__(self, response: httpx.Response, call: PreparedCall | None = None) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        call: PreparedCall | None = None,
+        primed: Primed[Iterator[bytes]] | None = None,
+    ) -> None:
         self.response = response
         self._accumulator = Accumulator(finisher(response, call))
-        self._iterator = sync_events(response, self._accumulator)
+        self._iterator = sync_events(response, self._accumulator, primed)
 
     @classmethod
     def from_events(
@@ -179,10 +196,15 @@ class Stream(_StreamBase):
 class AsyncStream(_StreamBase):
     """The raw events of a streamed call, for ``async for``."""
 
-    def __init__(self, response: httpx.Response, call: PreparedCall | None = None) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        call: PreparedCall | None = None,
+        primed: Primed[AsyncIterator[bytes]] | None = None,
+    ) -> None:
         self.response = response
         self._accumulator = Accumulator(finisher(response, call))
-        self._iterator = async_events(response, self._accumulator)
+        self._iterator = async_events(response, self._accumulator, primed)
 
     @classmethod
     def from_events(

@@ -4,7 +4,9 @@ Off unless the emulator is started with faults enabled (``Emulator(faults=...)``
 ``claude-bedrock serve --faults ...``): without that, the header below is ignored, so a
 client can never make a normal emulator misbehave. Two ways to ask for a fault:
 
-* per request, the header ``x-emulator-fault: FAULT`` (any authenticated route);
+* per request, the header ``x-emulator-fault: FAULT`` (any authenticated route), or
+  ``FAULT*N`` to fail only the first ``N`` requests that send it with the same
+  ``x-emulator-fault-key`` (so a retried call fails ``N`` times, then succeeds);
 * globally, ``faults="rate=0.05,seed=7"``: each runtime call (InvokeModel, Converse, their
   streaming forms, CountTokens) draws a fault with that probability from a seeded RNG, so a
   run is reproducible. ``kinds=throttle|503|reset-mid-stream`` narrows the draw (default:
@@ -41,9 +43,18 @@ from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
 from .routing import Handler
 from .wire import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 
-__all__ = ["FAULT_HEADER", "Fault", "FaultConfig", "parse_config", "parse_fault", "register"]
+__all__ = [
+    "FAULT_HEADER",
+    "FAULT_KEY_HEADER",
+    "Fault",
+    "FaultConfig",
+    "parse_config",
+    "parse_fault",
+    "register",
+]
 
 FAULT_HEADER: Final = "x-emulator-fault"
+FAULT_KEY_HEADER: Final = "x-emulator-fault-key"
 #: Operations the global rate applies to (the header works on every authenticated route).
 RUNTIME_OPERATIONS: Final = frozenset(
     {"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream", "CountTokens"}
@@ -173,6 +184,7 @@ class _Injector:
         self.config = config
         self.rng = random.Random(config.seed)
         self.injected: Counter[str] = Counter()
+        self.seen: Counter[tuple[str, str]] = Counter()  # (key, header) -> requests so far
         self.requests = 0
 
     async def report(self, request: Request) -> Response:
@@ -206,10 +218,7 @@ class _Injector:
     def _choose(self, request: Request) -> Fault | None:
         header = request.headers.get(FAULT_HEADER)
         if header is not None:
-            try:
-                return parse_fault(header)
-            except ValueError as exc:
-                raise validation_error(f"{FAULT_HEADER}: {exc}.") from None
+            return self._from_header(header, request.headers.get(FAULT_KEY_HEADER) or "")
         if not self.config.rate or request.operation not in RUNTIME_OPERATIONS:
             return None
         self.requests += 1
@@ -222,6 +231,22 @@ class _Injector:
         fault = self.rng.choice(kinds)
         if fault.streaming_only:  # anywhere from before the first event to mid-answer
             fault = replace(fault, after=self.rng.randrange(0, 2 * _DEFAULT_AFTER))
+        return fault
+
+    def _from_header(self, header: str, key: str) -> Fault | None:
+        spec, star, times = header.rpartition("*") if "*" in header else (header, "", "")
+        try:
+            if star and not times.strip().isdigit():
+                raise ValueError(f"expected FAULT*N with N an integer, got {header!r}")
+            fault = parse_fault(spec)
+        except ValueError as exc:
+            raise validation_error(f"{FAULT_HEADER}: {exc}.") from None
+        if star:
+            if len(self.seen) > 100_000:  # keys are per test call: forget old ones
+                self.seen.clear()
+            self.seen[key, header] += 1
+            if self.seen[key, header] > int(times):
+                return None
         return fault
 
     async def _faulty(self, frames: AsyncIterator[bytes], fault: Fault) -> AsyncIterator[bytes]:

@@ -1,0 +1,117 @@
+"""When to try a request again, and how long to wait first.
+
+The rules, shared by the sync and async clients:
+
+* Retried: no HTTP answer at all (refused, reset, timed out), statuses 408, 429, 500, 502,
+  503, 504 and 529, and a stream that failed *before its first event* (a reset, a timeout
+  or a retryable exception frame such as ``throttlingException``): nothing has reached the
+  caller yet, so sending again cannot duplicate or reorder anything they saw. A stream that
+  already delivered an event is never replayed; its error goes to the caller with the
+  partial message kept (``current_message_snapshot``).
+* ``max_retries`` retries at most (default 2, as the Anthropic SDK).
+* The wait: ``Retry-After`` / ``retry-after-ms`` when Bedrock sends one (a wait longer than
+  :data:`MAX_RETRY_AFTER` is not worth holding the caller for: the error is raised);
+  otherwise exponential back-off with *full jitter*, ``uniform(0, min(8, 0.5 * 2**n))``
+  seconds, so that many clients throttled together do not come back together.
+* ``retry_deadline`` (default :data:`DEFAULT_RETRY_DEADLINE` seconds) bounds the time spent
+  retrying: counted from the start of the call, no back-off may end after it, so a call
+  gives up at the latest ``retry_deadline`` seconds plus one attempt's ``timeout`` after it
+  began.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from typing import TYPE_CHECKING
+
+from ._exceptions import APIConnectionError, APIError, APIStatusError
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RETRY_DEADLINE",
+    "RETRYABLE_STATUS",
+    "RetryPolicy",
+    "retry_after_seconds",
+    "retryable_error",
+]
+
+DEFAULT_MAX_RETRIES = 2
+#: Seconds after the start of a call past which no retry is started.
+DEFAULT_RETRY_DEADLINE = 60.0
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+#: A ``Retry-After`` longer than this is not waited for: the error goes to the caller.
+MAX_RETRY_AFTER = 60.0
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
+
+
+class RetryPolicy:
+    """``max_retries`` and ``retry_deadline`` of one client, and the decisions they imply."""
+
+    __slots__ = ("deadline", "max_retries")
+
+    def __init__(self, max_retries: int, deadline: float | None) -> None:
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        deadline = DEFAULT_RETRY_DEADLINE if deadline is None else float(deadline)
+        if deadline < 0:
+            raise ValueError(f"retry_deadline must be 0 or more seconds, got {deadline}")
+        self.max_retries = max_retries
+        self.deadline = deadline
+
+    def delay(
+        self, attempt: int, started: float, response: httpx.Response | None = None
+    ) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None to give up.
+
+        ``response`` is the error answer, if there was one (None: no answer, or a stream
+        that failed before its first event, which the caller has already judged retryable).
+        """
+        if attempt >= self.max_retries:
+            return None
+        if response is not None and response.status_code not in RETRYABLE_STATUS:
+            return None
+        after = retry_after_seconds(response.headers) if response is not None else None
+        if after is None:
+            wait = random.uniform(0.0, min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2**attempt))
+        elif after <= MAX_RETRY_AFTER:
+            wait = after
+        else:
+            return None
+        if time.monotonic() - started + wait > self.deadline:
+            return None
+        return wait
+
+
+def retryable_error(error: APIError) -> bool:
+    """Whether a stream that failed with ``error`` before its first event may be sent again."""
+    if isinstance(error, APIConnectionError):
+        return True
+    return isinstance(error, APIStatusError) and error.status_code in RETRYABLE_STATUS
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """``retry-after-ms`` (milliseconds), or ``Retry-After`` as seconds or an HTTP date."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
