@@ -444,3 +444,26 @@ def test_pdf_without_citations_warns_over_messages_api(client: AnthropicBedrock)
     with pytest.warns(TextOnlyPdfWarning) as record:
         client.messages.create(**kwargs, api="converse")
     assert len(record) == 1
+
+
+def test_typed_answers_can_be_sent_back_as_history(client: AnthropicBedrock) -> None:
+    question = {"role": "user", "content": [{"text": "Use get_weather"}]}
+    tools = {
+        "tools": [
+            {"toolSpec": {"name": "get_weather", "inputSchema": {"json": TOOL["input_schema"]}}}
+        ]
+    }
+    first = client.converse.create(
+        modelId=MODEL, messages=[question], toolConfig={**tools, "toolChoice": {"any": {}}}
+    )
+    assert first.output.message is not None
+    use = first.output.message.content[0].toolUse
+    assert use is not None
+    result = {
+        "role": "user",
+        "content": [{"toolResult": {"toolUseId": use.toolUseId, "content": [{"text": "9 C"}]}}],
+    }
+    second = client.converse.create(
+        modelId=MODEL, messages=[question, first.output.message, result], toolConfig=tools
+    )
+    assert second.stopReason == "end_turn" and "Received 1 tool result(s)" in second.text

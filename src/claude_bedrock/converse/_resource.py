@@ -97,6 +97,11 @@ def _prepare(core: ClientCore, kwargs: dict[str, Any], shape: str) -> _Call:
     for key in ("messages", "system", "additionalModelResponseFieldPaths"):
         if key in request and not isinstance(request[key], list):
             request[key] = list(request[key])
+    if any(hasattr(m, "to_dict") for m in request.get("messages") or ()):
+        # A typed message from an earlier answer (``response.output.message``), as boto3's dict.
+        request["messages"] = [
+            m.to_dict() if hasattr(m, "to_dict") else m for m in request["messages"]
+        ]
     problems = violations(request, shape)
     if problems:
         raise ConverseRequestError(problems)
