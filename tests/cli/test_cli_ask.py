@@ -106,7 +106,10 @@ def test_pdf_and_image_attachments(env: dict[str, str], tmp_path: Path, api: str
     with_pdf = ask_json(env, "Summarise", "--api", api, "--pdf", str(report))
     both = ask_json(env, "Summarise", "--api", api, "--pdf", str(report), "--pdf", str(report),
                     "--image", str(picture))  # fmt: skip
-    assert ECHO.format("Summarise") in with_pdf["text"]
+    # the PDF reaches the model (the emulator reads its text layer, then the question)
+    assert "Quarterly revenue grew by twelve percent" in with_pdf["text"]
+    assert "Summarise" in with_pdf["text"]
+    assert with_pdf["cost"]["usd"] > bare["cost"]["usd"] > 0
     assert bare["usage"]["input_tokens"] < with_pdf["usage"]["input_tokens"]
     assert with_pdf["usage"]["input_tokens"] < both["usage"]["input_tokens"]
 
@@ -124,6 +127,9 @@ def test_context_1m(env: dict[str, str]) -> None:
     refused = run(["ask", "long", "--model", "haiku", "--context-1m"], env)
     assert refused.returncode == 2
     assert "does not support the 1M-token context window" in refused.stderr
+    assert "fix: Shorten the input or --max-tokens; for up to 1M tokens use --context-1m" in (
+        refused.stderr
+    )
 
 
 def test_model_not_offered_in_region_exits_4_with_the_fix(env: dict[str, str]) -> None:
@@ -154,6 +160,17 @@ def test_credentials_problems_exit_3(bedrock_emulator: Emulator, tmp_path: Path)
     assert nothing.returncode == 3
     assert "No AWS credentials found" in nothing.stderr
     assert "claude-bedrock doctor" in nothing.stderr
+
+
+def test_bedrock_api_keys(bedrock_emulator: Emulator, tmp_path: Path) -> None:
+    env = bare_env(tmp_path, AWS_ENDPOINT_URL=bedrock_emulator.url, AWS_REGION="us-east-1",
+                   AWS_BEARER_TOKEN_BEDROCK=bedrock_emulator.api_key)  # fmt: skip
+    assert ECHO.format("with a key") in ask_json(env, "with a key")["text"]
+    env["AWS_BEARER_TOKEN_BEDROCK"] = "ABSK-not-a-real-key"
+    refused = run(["ask", "with a bad key"], env)
+    assert refused.returncode == 3
+    assert "Please make sure your API Key is valid" in refused.stderr
+    assert "ABSK-not-a-real-key" not in refused.stderr
 
 
 def test_unreachable_endpoint_exits_5(env: dict[str, str]) -> None:

@@ -179,6 +179,14 @@ def classify(exc: BaseException) -> Failure:
         )
     if isinstance(exc, errors.InvalidModelError | errors.ModelNotAvailableError):
         return _model_failure(exc)
+    if isinstance(exc, errors.ContextWindowError):
+        return Failure(
+            ExitCode.USAGE,
+            "ContextWindowError",
+            str(exc),
+            "Shorten the input or --max-tokens; for up to 1M tokens use --context-1m with "
+            "Opus 4.6, Sonnet 4.5 or Sonnet 4.",
+        )
     if isinstance(exc, errors.ClientValidationError):
         return Failure(ExitCode.USAGE, type(exc).__name__, str(exc))
     if isinstance(exc, errors.APIConnectionError):
