@@ -167,6 +167,9 @@ def submit(
         float, typer.Option(help="Ask before submitting above this many dollars.")
     ] = 1.0,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE tag for the Bedrock jobs (repeatable).")
+    ] = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointUrlOption = None,
@@ -184,6 +187,10 @@ def submit(
 
     def requests() -> Iterator[dict[str, Any]]:
         return read_requests(file, max_tokens=max_tokens, system=system)
+
+    tags = dict(item.partition("=")[::2] for item in tag or ())
+    if any(not key for key in tags):
+        fail(Failure(ExitCode.USAGE, "UsageError", "--tag takes KEY=VALUE."), output)
 
     try:
         batches = _batches(region, profile, endpoint_url, s3_endpoint_url)
@@ -206,7 +213,8 @@ def submit(
         typer.confirm("Submit this batch?", abort=True, err=True)
     try:
         batch = batches.create(requests=requests(), bucket=bucket, role_arn=role_arn, model=model,
-                               job_name=name, records_per_job=records_per_job)  # fmt: skip
+                               job_name=name, records_per_job=records_per_job,
+                               tags=tags)  # fmt: skip
     except (InputError, OSError, AnthropicError) as exc:
         _fail(exc, output)
     if output is OutputFormat.json:

@@ -3,8 +3,11 @@
 A batch is a folder ``s3://{bucket}/{prefix}/{token}/``::
 
     batch.json              the manifest: jobs (ARN, model, input key, records), totals
-    order.tsv.gz            one line per request, in input order: "{job}\\t{custom_id}", or
-                            "!\\t{custom_id}\\t{error JSON}" for a request refused before sending
+    order.tsv               one line per request, in input order: "{group}\\t{custom_id}" (the
+                            request's model group), or "!\\t{custom_id}\\t{error JSON}" for a
+                            request refused before sending. Not gzipped: read back in 64 KiB
+                            chunks it costs the same small memory at any size, which gzip's
+                            1 MiB decompression pieces would not
     input/00001.jsonl       one Bedrock input file per job (recordId = custom_id)
     output/{jobId}/...      where Bedrock writes ``00001.jsonl.out`` and ``manifest.json.out``
 
@@ -47,7 +50,7 @@ __all__ = [
 
 ID_PREFIX = "msgbatch_"
 MANIFEST_NAME = "batch.json"
-ORDER_NAME = "order.tsv.gz"
+ORDER_NAME = "order.tsv"
 FORMAT = "claude-bedrock-batch/1"
 # botocore's S3Uri pattern: keys may only use these characters in batch job URIs.
 _KEY_RE = re.compile(r"[-!_*'().a-zA-Z0-9/]*\Z")

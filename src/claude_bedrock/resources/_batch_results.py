@@ -43,6 +43,7 @@ __all__ = ["iter_results", "error_type_for"]
 
 _PARK_BYTES = 16 * 1024 * 1024
 _CHUNK = 256 * 1024  # per open output stream
+_ORDER_CHUNK = 64 * 1024  # ~5,000 order lines, split into a list at once
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -268,7 +269,7 @@ def iter_results(
     readers = {g: _GroupReader(s3, manifest, jobs, park_bytes) for g, jobs in by_group.items()}
     try:
         ref = manifest.ref
-        for line in iter_lines(s3, ref.bucket, ref.order_key, gzip=True, chunk_size=_CHUNK):
+        for line in iter_lines(s3, ref.bucket, ref.order_key, chunk_size=_ORDER_CHUNK):
             head, _, rest = line.decode("utf-8").partition("\t")
             if head == "!":
                 custom_id, _, message = rest.partition("\t")

@@ -30,6 +30,7 @@ from urllib.parse import quote, urlencode
 
 from .._exceptions import APIStatusError, ClientValidationError
 from .._s3 import get_object, s3_client
+from .._s3_errors import S3BucketNotFoundError, S3ObjectNotFoundError
 from ..types.batches import (
     BATCH_ACTIVE_STATUSES,
     BatchCostEstimate,
@@ -130,6 +131,13 @@ def _check_role(role_arn: str) -> None:
 def _read_manifest(s3: Any, ref: BatchRef) -> BatchManifest:
     raw = get_object(s3, ref.bucket, ref.manifest_key)
     return BatchManifest.from_json(raw, ref.uri(ref.manifest_key))
+
+
+def _list_path(token: str | None) -> str:
+    query = {"maxResults": str(_LIST_PAGE), "sortOrder": "Descending"}
+    if token:
+        query["nextToken"] = token
+    return f"/model-invocation-jobs?{urlencode(query)}"
 
 
 def _folders(summaries: Iterable[Mapping[str, Any]]) -> list[BatchRef]:
@@ -290,21 +298,30 @@ class Batches:
         return batch_from_jobs(manifest, [self._job(entry) for entry in manifest.jobs])
 
     def list(self, *, limit: int = 20) -> list[MessageBatch]:
-        """The most recent batches of this library (newest first), at most ``limit``."""
-        refs: list[BatchRef] = []
+        """The most recent batches of this library (newest first), at most ``limit``.
+
+        Batches whose folder was deleted from S3 are skipped.
+        """
+        found: list[MessageBatch] = []
+        for ref in self._refs():
+            if len(found) >= limit:
+                break
+            with contextlib.suppress(S3ObjectNotFoundError, S3BucketNotFoundError):
+                found.append(self.retrieve(ref.id))
+        return found
+
+    def _refs(self) -> Iterator[BatchRef]:
+        seen: set[BatchRef] = set()
         token: str | None = None
-        while len(refs) < limit:
-            query = {"maxResults": _LIST_PAGE, "sortOrder": "Descending"}
-            if token:
-                query["nextToken"] = token
-            page = self._call("GET", f"/model-invocation-jobs?{urlencode(query)}")
+        while True:
+            page = self._call("GET", _list_path(token))
             for ref in _folders(page.get("invocationJobSummaries") or []):
-                if ref not in refs:
-                    refs.append(ref)
+                if ref not in seen:
+                    seen.add(ref)
+                    yield ref
             token = page.get("nextToken")
             if not token:
-                break
-        return [self.retrieve(ref.id) for ref in refs[:limit]]
+                return
 
     def cancel(self, batch_id: str) -> MessageBatch:
         """Stop every job of the batch that is still running (StopModelInvocationJob)."""
@@ -441,20 +458,26 @@ class AsyncBatches:
 
     async def list(self, *, limit: int = 20) -> list[MessageBatch]:
         """See :meth:`Batches.list`."""
-        refs: list[BatchRef] = []
+        found: list[MessageBatch] = []
+        async for ref in self._refs():
+            if len(found) >= limit:
+                break
+            with contextlib.suppress(S3ObjectNotFoundError, S3BucketNotFoundError):
+                found.append(await self.retrieve(ref.id))
+        return found
+
+    async def _refs(self) -> AsyncIterator[BatchRef]:
+        seen: set[BatchRef] = set()
         token: str | None = None
-        while len(refs) < limit:
-            query = {"maxResults": _LIST_PAGE, "sortOrder": "Descending"}
-            if token:
-                query["nextToken"] = token
-            page = await self._call("GET", f"/model-invocation-jobs?{urlencode(query)}")
+        while True:
+            page = await self._call("GET", _list_path(token))
             for ref in _folders(page.get("invocationJobSummaries") or []):
-                if ref not in refs:
-                    refs.append(ref)
+                if ref not in seen:
+                    seen.add(ref)
+                    yield ref
             token = page.get("nextToken")
             if not token:
-                break
-        return [await self.retrieve(ref.id) for ref in refs[:limit]]
+                return
 
     async def cancel(self, batch_id: str) -> MessageBatch:
         """See :meth:`Batches.cancel`."""
