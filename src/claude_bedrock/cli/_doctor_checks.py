@@ -31,7 +31,8 @@ _TIMEOUT = 10.0
 _SET_CREDENTIALS = (
     "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure` (or "
     "`aws sso login --profile NAME`), or set AWS_BEARER_TOKEN_BEDROCK to a Bedrock API key. "
-    'For the local emulator: eval "$(claude-bedrock serve --env)".'
+    "For the local emulator: run `claude-bedrock serve` in another terminal, then "
+    'eval "$(claude-bedrock serve --env)".'
 )
 _UNREACHABLE = (
     "Check the network or proxy, and AWS_ENDPOINT_URL / --endpoint-url if set; for the local "

@@ -57,7 +57,8 @@ ModelOption = Annotated[
         "--model",
         "-m",
         envvar="CLAUDE_BEDROCK_MODEL",
-        help="Model ID, inference profile, ARN or alias (opus, sonnet, haiku, sonnet-4.5...).",
+        help="Model ID, inference profile, ARN or alias (opus, sonnet, haiku, sonnet-4.5...). "
+        "The default, sonnet, is the newest Claude Sonnet.",
     ),
 ]
 SystemOption = Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")]
