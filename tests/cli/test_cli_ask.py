@@ -149,6 +149,16 @@ def test_unknown_model_exits_4_with_suggestions(env: dict[str, str]) -> None:
     assert "Did you mean: sonnet-4.5" in result.stderr
 
 
+def test_deprecated_model_warns_on_stderr(env: dict[str, str]) -> None:
+    result = run(["ask", "hi", "--model", "sonnet-3.7"], env)
+    assert result.returncode == 0
+    assert result.stdout.startswith("[emulator]")
+    assert "warning: Claude Sonnet 3.7 (anthropic.claude-3-7-sonnet-20250219-v1:0) is " in (
+        result.stderr
+    )
+    assert "use Claude Sonnet 4.5" in result.stderr
+
+
 def test_credentials_problems_exit_3(bedrock_emulator: Emulator, tmp_path: Path) -> None:
     wrong = emulator_env(bedrock_emulator, tmp_path, AWS_SECRET_ACCESS_KEY="not-the-secret")
     result = run(["ask", "hi"], wrong)
