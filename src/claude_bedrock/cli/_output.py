@@ -44,6 +44,7 @@ __all__ = [
     "classify",
     "err_console",
     "fail",
+    "is_library_error",
     "out_console",
     "print_json",
 ]
@@ -140,6 +141,14 @@ def _escape(text: str) -> str:
 
 
 # -- exception -> Failure -------------------------------------------------------------------
+
+
+def is_library_error(exc: BaseException) -> bool:
+    """Errors this package raises on purpose (anything else is a bug: let it surface)."""
+    from .._exceptions import AnthropicError
+
+    return isinstance(exc, AnthropicError)
+
 
 _DOCTOR = "Run `claude-bedrock doctor` to check the whole set-up."
 _BAD_KEY_TYPES = {

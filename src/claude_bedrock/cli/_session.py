@@ -131,6 +131,14 @@ def build_client(options: ClientOptions) -> AnthropicBedrock:
     )
 
 
+class FailureError(Exception):
+    """Carries a :class:`Failure` out of helpers to the command, which reports it."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
 # -- attachments ----------------------------------------------------------------------------
 
 _IMAGE_MAGIC = (
@@ -193,14 +201,6 @@ def user_content(text: str, pdfs: list[Path], images: list[Path]) -> str | list[
         blocks.append({"type": "image", "source": source})
     blocks.append({"type": "text", "text": text})
     return blocks
-
-
-class FailureError(Exception):
-    """Carries a :class:`Failure` out of helpers to the command, which reports it."""
-
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.message)
-        self.failure = failure
 
 
 # -- one streamed turn ----------------------------------------------------------------------

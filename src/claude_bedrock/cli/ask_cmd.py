@@ -13,7 +13,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ._output import ExitCode, Failure, OutputFormat, OutputOption, classify, fail, print_json
+from ._output import (
+    ExitCode,
+    Failure,
+    OutputFormat,
+    OutputOption,
+    classify,
+    fail,
+    is_library_error,
+    print_json,
+)
 from ._session import (
     DEFAULT_MODEL,
     Api,
@@ -97,7 +106,7 @@ def ask(
         fail(Failure(ExitCode.INTERRUPTED, "Interrupted", "interrupted: the answer was "
                      "cancelled"), output)  # fmt: skip
     except Exception as exc:
-        if not _ours(exc):
+        if not is_library_error(exc):
             raise
         fail(classify(exc), output)
     if output is OutputFormat.json:
@@ -106,12 +115,6 @@ def ask(
         from ._output import err_console
 
         err_console().print(f"[dim]{describe_usage(message)}[/]")
-
-
-def _ours(exc: Exception) -> bool:
-    from .._exceptions import AnthropicError
-
-    return isinstance(exc, AnthropicError)
 
 
 def _prompt_text(prompt: str, output: OutputFormat) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ._output import classify, err_console, fail
+from ._output import classify, err_console, fail, is_library_error
 from ._session import (
     DEFAULT_MODEL,
     Api,
@@ -82,7 +82,7 @@ def chat(
             session = ChatSession(client, model, system, max_tokens, options)
             model_id = session.resolve(model)
         except Exception as exc:
-            if not _ours(exc):
+            if not is_library_error(exc):
                 raise
             fail(classify(exc))
         err_console().print(
@@ -90,12 +90,6 @@ def chat(
             "[dim]/help for commands · Ctrl-C cancels an answer · /quit or Ctrl-D leaves[/]"
         )
         session.run()
-
-
-def _ours(exc: BaseException) -> bool:
-    from .._exceptions import AnthropicError
-
-    return isinstance(exc, AnthropicError)
 
 
 @dataclass
@@ -178,7 +172,7 @@ class ChatSession:
             return
         except Exception as exc:
             self.messages.pop()
-            if not _ours(exc):
+            if not is_library_error(exc):
                 raise
             _tell(classify(exc))
             return
@@ -221,7 +215,7 @@ class ChatSession:
         try:
             model_id = self.resolve(name)
         except Exception as exc:
-            if not _ours(exc):
+            if not is_library_error(exc):
                 raise
             _tell(classify(exc))
             return

@@ -17,11 +17,14 @@ The STS call honours ``AWS_ENDPOINT_URL_STS``, then ``--endpoint-url``, then
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ._output import ExitCode, OutputFormat, OutputOption, print_json
+
+if TYPE_CHECKING:
+    from ._doctor_checks import Check, Setup
 
 __all__ = ["register", "run_checks"]
 
@@ -78,12 +81,12 @@ def doctor(
     raise typer.Exit(int(code))
 
 
-def run_checks(setup: Any) -> list[Any]:
+def run_checks(setup: Setup) -> list[Check]:
     """Every check, in order (each may read what the previous ones found)."""
     from . import _doctor_bedrock as bedrock
     from . import _doctor_checks as basic
 
-    steps: list[Callable[[Any], list[Any]]] = [
+    steps: list[Callable[[Setup], list[Check]]] = [
         basic.credentials,
         basic.region,  # before identity: STS is signed for the Region
         basic.identity,
@@ -92,7 +95,7 @@ def run_checks(setup: Any) -> list[Any]:
         bedrock.invocation_logging,
         basic.aws_cli,
     ]
-    checks: list[Any] = []
+    checks: list[Check] = []
     for step in steps:
         checks.extend(step(setup))
     # Shown in the documented order: the identity right after the credentials it proves.
@@ -101,15 +104,14 @@ def run_checks(setup: Any) -> list[Any]:
     return checks
 
 
-def _exit_code(checks: list[Any]) -> ExitCode:
+def _exit_code(checks: list[Check]) -> ExitCode:
     for check in checks:
         if check.status == "fail":
-            code: ExitCode = check.code
-            return code
+            return check.code
     return ExitCode.OK
 
 
-def _render(checks: list[Any], code: ExitCode) -> None:
+def _render(checks: list[Check], code: ExitCode) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -139,6 +141,6 @@ def _render(checks: list[Any], code: ExitCode) -> None:
     )
 
 
-def _warned(checks: list[Any]) -> str:
+def _warned(checks: list[Check]) -> str:
     count = sum(1 for c in checks if c.status == "warn")
     return f" ({count} warning{'s' if count > 1 else ''} above)" if count else ""
