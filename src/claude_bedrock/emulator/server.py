@@ -328,6 +328,8 @@ class HTTPServer:
         try:
             out.send(self._head(response, request_id, length=None, close=close))
             async for chunk in body:
+                if writer.is_closing():  # the client hung up: stop generating for nobody
+                    raise ConnectionResetError("client closed the connection mid-stream")
                 out.data(chunk)
                 if out.pending > FLUSH_BYTES:
                     out.flush()

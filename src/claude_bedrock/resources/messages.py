@@ -148,7 +148,7 @@ class Messages:
         if params.get("api", "invoke") == "converse":
             from ..converse import messages_via_converse
 
-            return messages_via_converse(self._client, call, stream=stream, timeout=timeout)  # type: ignore[no-any-return]
+            return messages_via_converse(self._client, call, stream=stream, timeout=timeout)
         if stream:
             from ..streaming import open_stream
 
@@ -225,7 +225,7 @@ class AsyncMessages:
         if params.get("api", "invoke") == "converse":
             from ..converse import amessages_via_converse
 
-            return await amessages_via_converse(self._client, call, stream=stream, timeout=timeout)  # type: ignore[no-any-return]
+            return await amessages_via_converse(self._client, call, stream=stream, timeout=timeout)
         if stream:
             from ..streaming import aopen_stream
 
