@@ -14,6 +14,7 @@ Only runtime dependencies are used: the PDF is written by hand, not with reportl
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,6 +100,10 @@ def main() -> None:
             "AWS_SECRET_ACCESS_KEY": emu.secret_key,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
+            # Under make the output is no terminal and rich would assume 80 columns, which
+            # folds the models table into a column of fragments: give it room.
+            "COLUMNS": os.environ.get("COLUMNS")
+            or str(max(shutil.get_terminal_size().columns, 150)),
         }
         for name in ("AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK", "AWS_PROFILE"):
             env.pop(name, None)

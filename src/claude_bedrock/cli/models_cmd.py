@@ -101,7 +101,7 @@ def _table(entries: list[ModelEntry], region: str, *, online: bool) -> Table:
     source = "catalogue + Bedrock control plane" if online else "catalogue only (--offline)"
     table = Table(title=f"Claude on Bedrock from {region} \u2014 {source}", title_justify="left")
     table.add_column("Model", no_wrap=True)
-    table.add_column("ID to use", overflow="fold")
+    table.add_column("ID to use", no_wrap=True, min_width=44)
     for scope in SCOPE_COLUMNS:
         table.add_column(scope, justify="center")
     table.add_column("Context", justify="right")
