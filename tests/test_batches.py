@@ -29,6 +29,7 @@ from claude_bedrock._exceptions import ClientValidationError
 from claude_bedrock.catalog import Catalog, cost
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.emulator.batch import PACE_TAG
+from claude_bedrock.resources._batch_common import read_manifest
 from claude_bedrock.resources._batch_layout import BatchRef, decode_batch_id, encode_batch_id
 from claude_bedrock.resources._batch_results import iter_results
 from claude_bedrock.resources._batch_write import BatchWriter, Limits
@@ -36,7 +37,6 @@ from claude_bedrock.resources.batches import (
     Batches,
     BatchNotEndedError,
     BatchTooSmallError,
-    _read_manifest,
 )
 from claude_bedrock.types.batches import MessageBatch
 
@@ -248,7 +248,7 @@ def test_shuffled_output_comes_back_in_input_order(stack: Stack, s3_bucket: str)
                    if o["Key"].endswith(".jsonl.out"))  # fmt: skip
         lines = s3.get_object(Bucket=s3_bucket, Key=key)["Body"].read().splitlines()
         s3.put_object(Bucket=s3_bucket, Key=key, Body=b"\n".join(lines[::-1]) + b"\n")
-    manifest = _read_manifest(s3, decode_batch_id(batch.id))
+    manifest = read_manifest(s3, decode_batch_id(batch.id))
     client = stack.client()
     items = list(iter_results(client._core, s3, manifest, batch.jobs, park_bytes=2_000))
     assert [item.custom_id for item in items] == [f"req-{i}" for i in range(300)]
