@@ -244,6 +244,14 @@ def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnec
     return APIConnectionError(scrub(f"Connection error: {type(exc).__name__}: {exc}"), request)
 
 
+def _env_proxies() -> bool:
+    """Whether the environment names a proxy (then httpx, which honours it, sends)."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies_environment()
+    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
+
+
 def _reason(error: APIError) -> str:
     if isinstance(error, APIStatusError):
         return f"HTTP {error.status_code} {error.error_type or type(error).__name__}"
@@ -262,6 +270,8 @@ class SyncSender:
         # Our own client sends straight through the transport (see _transport.py for the
         # measured reason); a user's httpx.Client is used as it is, proxies and all.
         self._transport = FastHTTPTransport() if http_client is None else None
+        if self._transport is not None and _env_proxies():
+            self._transport, self._http = None, httpx.Client(timeout=core.timeout)
 
     def _send_once(self, request: httpx.Request, stream: bool) -> httpx.Response:
         if self._transport is not None:
@@ -352,6 +362,8 @@ class SyncSender:
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+        elif self._owns_http and self._http is not None:
+            self._http.close()
 
 
 def _sync_error(core: ClientCore, response: httpx.Response, stream: bool) -> APIError:
@@ -381,14 +393,27 @@ class AsyncSender:
     """The asyncio send-and-retry loop (twin of :class:`SyncSender`)."""
 
     def __init__(self, core: ClientCore, http_client: httpx.AsyncClient | None) -> None:
+        from ._async_transport import FastAsyncTransport
+
         self._core = core
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=core.timeout,
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-        )
+        self._http = http_client
+        # As for the sync client, our own pool (see _async_transport.py for the measured
+        # reason); a user's httpx.AsyncClient, or proxies from the environment, use httpx.
+        self._transport: FastAsyncTransport | None = None
+        if http_client is None:
+            if _env_proxies():
+                self._http = httpx.AsyncClient(timeout=core.timeout)
+            else:
+                self._transport = FastAsyncTransport()
 
     async def _send_once(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        if self._transport is not None:
+            response = await self._transport.handle_async_request(request)
+            if not stream:
+                await response.aread()
+            return response
+        assert self._http is not None
         return await self._http.send(request, stream=stream)
 
     async def send(
@@ -473,5 +498,7 @@ class AsyncSender:
             attempt += 1
 
     async def close(self) -> None:
-        if self._owns_http:
+        if self._transport is not None:
+            await self._transport.aclose()
+        elif self._owns_http and self._http is not None:
             await self._http.aclose()
