@@ -287,7 +287,14 @@ def batch_from_jobs(manifest: BatchManifest, jobs: list[BedrockBatchJob]) -> Mes
     ended_at = None if active else max((e for e in ends if e is not None), default=created)
     expiries = [j.job_expiration_time for j in jobs if j.job_expiration_time]
     hours = manifest.timeout_hours or 24
-    processed = counts.succeeded + counts.errored
+    # Bedrock's processedRecordCount may run ahead of its success and error counts.
+    processed = manifest.local_errors + sum(
+        max(
+            j.processed_record_count or 0,
+            (j.success_record_count or 0) + (j.error_record_count or 0),
+        )
+        for j in jobs
+    )
     return MessageBatch(
         id=manifest.ref.id,
         type="message_batch",
