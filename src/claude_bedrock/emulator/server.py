@@ -155,6 +155,8 @@ class HTTPServer:
                 return
             if not isinstance(event, h11.Request):
                 return  # ConnectionClosed (or a stray event on a dead connection)
+            if writer.is_closing():  # shutdown closed it as the request came in: no one
+                return  # can get the answer, so the request must not run (nor be logged)
             conn.busy = True
             try:
                 keep_alive = await self._handle(h11_conn, reader, writer, event)
