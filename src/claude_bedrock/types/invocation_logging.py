@@ -154,8 +154,20 @@ class InvocationLogRecord(_Wire):
             "cache_creation_input_tokens": self.input.cache_write_input_token_count or 0,
             "cache_read_input_tokens": self.input.cache_read_input_token_count or 0,
         }
-        body = self.output.output_body_json if self.output else None
-        detail = body.get("usage", {}).get("cache_creation") if isinstance(body, dict) else None
-        if isinstance(detail, dict):
+        detail = _cache_creation(self.output.output_body_json if self.output else None)
+        if detail is not None:
             usage["cache_creation"] = detail
         return usage
+
+
+def _cache_creation(body: Any) -> dict[str, Any] | None:
+    """``usage.cache_creation`` of a response body: the message's (InvokeModel), or the
+    ``message_start`` event's (a list of stream events)."""
+    if isinstance(body, list):
+        start = next(
+            (e for e in body if isinstance(e, dict) and e.get("type") == "message_start"), None
+        )
+        body = start.get("message") if start else None
+    usage = body.get("usage") if isinstance(body, dict) else None
+    detail = usage.get("cache_creation") if isinstance(usage, dict) else None
+    return detail if isinstance(detail, dict) else None
