@@ -24,7 +24,8 @@ client can never make a normal emulator misbehave. Two ways to ask for a fault:
     stall-stream=S@N          N frames, then S seconds of silence, then a reset
 
 ``GET /_emulator/faults`` reports what was injected (``injected``, ``by_kind``), so a load
-test can print how many faults its client went through.
+test can print how many faults its client went through; ``?key=K`` adds how many requests
+arrived with ``x-emulator-fault-key: K`` (how many attempts one call made).
 """
 
 from __future__ import annotations
@@ -185,14 +186,19 @@ class _Injector:
         self.rng = random.Random(config.seed)
         self.injected: Counter[str] = Counter()
         self.seen: Counter[tuple[str, str]] = Counter()  # (key, header) -> requests so far
+        self.keys: Counter[str] = Counter()  # key -> requests that carried it
         self.requests = 0
 
     async def report(self, request: Request) -> Response:
-        return Response.json({
+        report: dict[str, object] = {
             "enabled": True, "rate": self.config.rate, "seed": self.config.seed,
             "requests": self.requests, "injected": sum(self.injected.values()),
             "by_kind": dict(sorted(self.injected.items())),
-        })  # fmt: skip
+        }  # fmt: skip
+        key = request.query_value("key")
+        if key is not None:
+            report["key"] = {"name": key, "requests": self.keys[key]}
+        return Response.json(report)
 
     async def middleware(self, request: Request, call_next: Handler) -> AnyResponse:
         if request.raw_path.startswith("/_emulator/"):
@@ -216,9 +222,14 @@ class _Injector:
         return response
 
     def _choose(self, request: Request) -> Fault | None:
+        key = request.headers.get(FAULT_KEY_HEADER) or ""
+        if key:
+            if len(self.keys) > 100_000:  # keys are per test call: forget old ones
+                self.keys.clear()
+            self.keys[key] += 1
         header = request.headers.get(FAULT_HEADER)
         if header is not None:
-            return self._from_header(header, request.headers.get(FAULT_KEY_HEADER) or "")
+            return self._from_header(header, key)
         if not self.config.rate or request.operation not in RUNTIME_OPERATIONS:
             return None
         self.requests += 1

@@ -1,0 +1,152 @@
+"""Helpers of the reliability tests: clients on a fault-injecting emulator, attempt counts,
+open file descriptors. (A plain module beside the tests, imported by name.)"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from typing import Any
+
+import httpx
+
+from claude_bedrock import AnthropicBedrock, APIError, AsyncAnthropicBedrock
+from claude_bedrock.emulator import Emulator
+
+MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+REGION = "us-west-2"
+HELLO = [{"role": "user", "content": "Hello, world emulator:tokens=30"}]
+FAULT = "x-emulator-fault"
+KEY = "x-emulator-fault-key"
+
+
+def ask(text: str = "Hello, world emulator:tokens=30", **extra: Any) -> dict[str, Any]:
+    return {"model": MODEL, "max_tokens": 256,
+            "messages": [{"role": "user", "content": text}], **extra}  # fmt: skip
+
+
+def fault(spec: str) -> tuple[dict[str, str], str]:
+    """Headers asking for ``spec`` with a fresh key, and the key (to count attempts by)."""
+    key = uuid.uuid4().hex
+    return {FAULT: spec, KEY: key}, key
+
+
+def attempts(emulator: Emulator, key: str) -> int:
+    """How many requests reached the emulator with this fault key (one per attempt)."""
+    report = httpx.get(f"{emulator.url}/_emulator/faults", params={"key": key}).json()
+    return int(report["key"]["requests"])
+
+
+def fault_report(url: str) -> dict[str, Any]:
+    report: dict[str, Any] = httpx.get(f"{url}/_emulator/faults").json()
+    return report
+
+
+def sync_client(emulator: Emulator, **options: Any) -> AnthropicBedrock:
+    return AnthropicBedrock(
+        aws_access_key=emulator.access_key, aws_secret_key=emulator.secret_key,
+        aws_region=REGION, base_url=emulator.url, **options,
+    )  # fmt: skip
+
+
+def async_client(emulator: Emulator, **options: Any) -> AsyncAnthropicBedrock:
+    return AsyncAnthropicBedrock(
+        aws_access_key=emulator.access_key, aws_secret_key=emulator.secret_key,
+        aws_region=REGION, base_url=emulator.url, **options,
+    )  # fmt: skip
+
+
+def open_fds() -> int:
+    """File descriptors open in this process now (Linux: /proc/self/fd)."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def sockets() -> int:
+    """Open sockets of this process (the fds that a leaked connection would hold)."""
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                count += 1
+        except OSError:  # closed between listdir and readlink
+            pass
+    return count
+
+
+# -- one call, sync or async, and how it ended ------------------------------------------------
+
+MODES = ["sync", "async"]
+
+
+class Outcome:
+    """How one streamed call ended: the final text, or the error and the text before it."""
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+        self.error: APIError | None = None
+        self.received: list[str] = []
+        self.snapshot: str | None = None
+        self.opened = False
+
+
+def stream(mode: str, emulator: Emulator, headers: dict[str, str], **options: Any) -> Outcome:
+    """``messages.stream`` through the chosen client, reading ``text_stream`` to the end."""
+    if mode == "async":
+        return asyncio.run(_astream(emulator, headers, **options))
+    outcome = Outcome()
+    with sync_client(emulator, **options) as client:
+        try:
+            with client.messages.stream(**ask(extra_headers=headers)) as s:
+                outcome.opened = True
+                try:
+                    for text in s.text_stream:
+                        outcome.received.append(text)
+                finally:
+                    outcome.snapshot = _snapshot_text(s)
+                outcome.text = s.get_final_text()
+        except APIError as exc:
+            outcome.error = exc
+    return outcome
+
+
+async def _astream(emulator: Emulator, headers: dict[str, str], **options: Any) -> Outcome:
+    outcome = Outcome()
+    async with async_client(emulator, **options) as client:
+        try:
+            async with client.messages.stream(**ask(extra_headers=headers)) as s:
+                outcome.opened = True
+                try:
+                    async for text in s.text_stream:
+                        outcome.received.append(text)
+                finally:
+                    outcome.snapshot = _snapshot_text(s)
+                outcome.text = await s.get_final_text()
+        except APIError as exc:
+            outcome.error = exc
+    return outcome
+
+
+def _snapshot_text(s: Any) -> str | None:
+    try:
+        return "".join(b.text for b in s.current_message_snapshot.content)
+    except (APIError, RuntimeError):
+        return None
+
+
+def create(mode: str, emulator: Emulator, headers: dict[str, str], **options: Any) -> Any:
+    """A plain ``messages.create``: the message, or the error it raised."""
+
+    async def run() -> Any:
+        async with async_client(emulator, **options) as client:
+            return await client.messages.create(**ask(extra_headers=headers))
+
+    try:
+        if mode == "async":
+            return asyncio.run(run())
+        with sync_client(emulator, **options) as client:
+            return client.messages.create(**ask(extra_headers=headers))
+    except APIError as exc:
+        return exc
+
+
+FULL = '[emulator] You said: "Hello, world emulator:tokens=30"'
