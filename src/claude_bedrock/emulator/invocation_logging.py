@@ -287,12 +287,16 @@ class InvocationLoggingService:
         self, target: _Target, request: Request, when: datetime, body: AsyncIterator[bytes]
     ) -> AsyncIterator[bytes]:
         capture = StreamCapture(request.operation or "")
-        decoder = eventstream.Decoder()
+        decoder: eventstream.Decoder | None = eventstream.Decoder()
         completed = False
         try:
             async for chunk in body:
-                for message in decoder.feed(chunk):
-                    capture.feed(message)
+                if decoder is not None:
+                    try:
+                        for message in decoder.feed(chunk):
+                            capture.feed(message)
+                    except (eventstream.EventStreamError, ValueError):
+                        decoder = None  # not ours to judge: pass the bytes on, log what we had
                 yield chunk
             completed = True
         finally:

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import gzip
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -156,8 +157,6 @@ class LogWriter:
         attachments: tuple[tuple[str, bytes], ...] = (),
     ) -> None:
         """Queue one record (a JSON object); it is uploaded within ``flush_interval``."""
-        import json
-
         line = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
         hour = when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         group = self._groups.setdefault((destination, hour), _Group())

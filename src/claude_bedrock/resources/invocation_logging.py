@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ClientValidationError
 from .._s3 import S3Client, parse_s3_uri, s3_client
-from ..logs import _retention as retention
+from ..logs import _retention as keep
 from ..types.invocation_logging import (
     CloudWatchConfig,
     EnableReport,
@@ -105,12 +105,14 @@ def build_config(
 
 
 def _s3_destinations(config: LoggingConfig) -> list[S3Config]:
-    found = [config.s3_config] if config.s3_config else []
-    large = config.cloud_watch_config and config.cloud_watch_config.large_data_delivery_s3_config
-    if large and all((large.bucket_name, large.key_prefix) != (s.bucket_name, s.key_prefix)
-                     for s in found):  # fmt: skip
-        found.append(large)
-    return found
+    """Every S3 place logs land in: the S3 destination and CloudWatch's large-body bucket."""
+    cloudwatch = config.cloud_watch_config
+    found = [config.s3_config, cloudwatch.large_data_delivery_s3_config if cloudwatch else None]
+    unique: dict[tuple[str, str | None], S3Config] = {}
+    for dest in found:
+        if dest is not None:
+            unique.setdefault((dest.bucket_name, dest.key_prefix), dest)
+    return list(unique.values())
 
 
 def _credentials(core: ClientCore) -> tuple[str, str, str | None] | None:
@@ -146,7 +148,7 @@ class _Plan:
 
     def apply(self, config: LoggingConfig, days: int) -> list[RetentionSetting]:
         settings = [
-            retention.set_s3_retention(self.s3(), dest.bucket_name, dest.key_prefix, days)
+            keep.set_s3_retention(self.s3(), dest.bucket_name, dest.key_prefix, days)
             for dest in _s3_destinations(config)
         ]
         if config.cloud_watch_config is not None:
@@ -155,7 +157,7 @@ class _Plan:
 
     def current(self, config: LoggingConfig) -> list[RetentionSetting]:
         settings = [
-            retention.current_s3_retention(self.s3(), dest.bucket_name, dest.key_prefix)
+            keep.current_s3_retention(self.s3(), dest.bucket_name, dest.key_prefix)
             for dest in _s3_destinations(config)
         ]
         if config.cloud_watch_config is not None:
@@ -164,7 +166,7 @@ class _Plan:
                 RetentionSetting(
                     destination="cloudwatch",
                     target=f"log group {group}",
-                    days=retention.MIN_RETENTION_DAYS,
+                    days=keep.MIN_RETENTION_DAYS,
                     status="not_set",
                     detail="not read back (see `aws logs describe-log-groups`)",
                 )  # fmt: skip
@@ -172,7 +174,7 @@ class _Plan:
         return settings
 
     def _cloudwatch(self, group: str, days: int) -> RetentionSetting:
-        exists, endpoint = retention.cloudwatch_endpoint(
+        exists, endpoint = keep.cloudwatch_endpoint(
             self.cloudwatch_endpoint_url, self.core.endpoints.control
         )
         if not exists:
@@ -182,10 +184,10 @@ class _Plan:
                 detail=f"no CloudWatch Logs service behind {self.core.endpoints.control} "
                 "(not emulated); pass cloudwatch_endpoint_url=... to set it elsewhere",
             )  # fmt: skip
-        client = retention.logs_client(
+        client = keep.logs_client(
             self.core.aws_region, endpoint, _credentials(self.core), self.core.aws_profile
         )
-        return retention.set_cloudwatch_retention(client, group, days)
+        return keep.set_cloudwatch_retention(client, group, days)
 
 
 def _parse_get(content: bytes) -> LoggingConfig | None:
@@ -218,7 +220,7 @@ class InvocationLogging:
         embedding: bool = False,
         video: bool = False,
         audio: bool = False,
-        retention_days: int = retention.MIN_RETENTION_DAYS,
+        retention_days: int = keep.MIN_RETENTION_DAYS,
         allow_short_retention: bool = False,
         s3_endpoint_url: str | None = None,
         cloudwatch_endpoint_url: str | None = None,
@@ -228,7 +230,7 @@ class InvocationLogging:
         The configuration is put first (it is what Bedrock acts on); the retention is set
         after, and its outcome per destination is in the report (``report.ok``).
         """
-        retention.check_retention_days(retention_days, allow_short=allow_short_retention)
+        keep.check_retention_days(retention_days, allow_short=allow_short_retention)
         config = build_config(
             s3_bucket=s3_bucket, s3_prefix=s3_prefix, cloudwatch_log_group=cloudwatch_log_group,
             role_arn=role_arn, large_data_s3_bucket=large_data_s3_bucket,
@@ -281,13 +283,13 @@ class AsyncInvocationLogging:
         embedding: bool = False,
         video: bool = False,
         audio: bool = False,
-        retention_days: int = retention.MIN_RETENTION_DAYS,
+        retention_days: int = keep.MIN_RETENTION_DAYS,
         allow_short_retention: bool = False,
         s3_endpoint_url: str | None = None,
         cloudwatch_endpoint_url: str | None = None,
     ) -> EnableReport:
         """See :meth:`InvocationLogging.enable`."""
-        retention.check_retention_days(retention_days, allow_short=allow_short_retention)
+        keep.check_retention_days(retention_days, allow_short=allow_short_retention)
         config = build_config(
             s3_bucket=s3_bucket, s3_prefix=s3_prefix, cloudwatch_log_group=cloudwatch_log_group,
             role_arn=role_arn, large_data_s3_bucket=large_data_s3_bucket,
