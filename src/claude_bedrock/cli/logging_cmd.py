@@ -95,6 +95,7 @@ def enable(
     image: Annotated[bool, _opt("--image", "Log image data.")] = False,
     embedding: Annotated[bool, _opt("--embedding", "Log embeddings.")] = False,
     video: Annotated[bool, _opt("--video", "Log video data.")] = False,
+    audio: Annotated[bool, _opt("--audio", "Log audio data.")] = False,
     retention_days: Annotated[
         int, _opt("--retention-days", "Keep logs this many days (30 at least, advised).")
     ] = 30,
@@ -130,7 +131,7 @@ def enable(
                 s3_bucket=s3_bucket, s3_prefix=s3_prefix,
                 cloudwatch_log_group=cloudwatch_log_group, role_arn=role_arn,
                 large_data_s3_bucket=large_data_s3_bucket, text=text, image=image,
-                embedding=embedding, video=video, retention_days=retention_days,
+                embedding=embedding, video=video, audio=audio, retention_days=retention_days,
                 allow_short_retention=allow_short_retention, s3_endpoint_url=s3_endpoint_url,
                 cloudwatch_endpoint_url=cloudwatch_endpoint_url,
             )  # fmt: skip
@@ -143,7 +144,10 @@ def enable(
                     "retention": retention})  # fmt: skip
     else:
         console = out_console()
-        console.print("[bold green]Invocation logging is on.[/]")
+        console.print(
+            "[bold green]Invocation logging is on.[/] The logs stay in your account: enabling "
+            "it gives neither AWS nor Anthropic access to their content."
+        )
         render_config(report.config, console)
         render_retention(report.retention, console)
     if not report.ok:
