@@ -192,7 +192,8 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
         while True:
             conn, reused = await self._acquire(key, timeout)
             try:
-                head = await _exchange(conn, message, timeout)
+                status, reason, headers, will_close = await _exchange(conn, message, timeout)
+                framing, length = _framing(request.method, status, headers)
                 break
             except _Unsent:
                 self._discard(conn)
@@ -202,8 +203,6 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
             except BaseException:
                 self._discard(conn)
                 raise
-        status, reason, headers, will_close = head
-        framing, length = _framing(request.method, status, headers)
         body = _Body(self, conn, framing, length, timeout.get("read"), will_close or framing < 0)
         return httpx.Response(
             status, headers=headers, stream=body, request=request,

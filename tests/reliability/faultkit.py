@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from claude_bedrock import AnthropicBedrock, APIError, AsyncAnthropicBedrock
 from claude_bedrock.emulator import Emulator
+from claude_bedrock.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_API_KEY, DEFAULT_SECRET_KEY
 
 MODEL = "global.anthropic.claude-opus-4-6-v1:0"
 REGION = "us-west-2"
@@ -31,7 +39,7 @@ def fault(spec: str) -> tuple[dict[str, str], str]:
     return {FAULT: spec, KEY: key}, key
 
 
-def attempts(emulator: Emulator, key: str) -> int:
+def attempts(emulator: Emulator | Remote, key: str) -> int:
     """How many requests reached the emulator with this fault key (one per attempt)."""
     report = httpx.get(f"{emulator.url}/_emulator/faults", params={"key": key}).json()
     return int(report["key"]["requests"])
@@ -42,18 +50,46 @@ def fault_report(url: str) -> dict[str, Any]:
     return report
 
 
-def sync_client(emulator: Emulator, **options: Any) -> AnthropicBedrock:
+def sync_client(emulator: Emulator | Remote, **options: Any) -> AnthropicBedrock:
     return AnthropicBedrock(
         aws_access_key=emulator.access_key, aws_secret_key=emulator.secret_key,
         aws_region=REGION, base_url=emulator.url, **options,
     )  # fmt: skip
 
 
-def async_client(emulator: Emulator, **options: Any) -> AsyncAnthropicBedrock:
+def async_client(emulator: Emulator | Remote, **options: Any) -> AsyncAnthropicBedrock:
     return AsyncAnthropicBedrock(
         aws_access_key=emulator.access_key, aws_secret_key=emulator.secret_key,
         aws_region=REGION, base_url=emulator.url, **options,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Remote:
+    """An emulator running elsewhere, with the default credentials (an Emulator look-alike)."""
+
+    url: str
+    access_key: str = DEFAULT_ACCESS_KEY
+    secret_key: str = DEFAULT_SECRET_KEY
+    api_key: str = DEFAULT_API_KEY
+
+
+@contextmanager
+def faulty_process(spec: str, pace: float | None = None) -> Iterator[Remote]:
+    """An emulator with ``faults=spec`` in a subprocess (its sockets are not ours to count)."""
+    script = Path(__file__).with_name("serve_faults.py")
+    command = [sys.executable, str(script), spec] + ([str(pace)] if pace else [])
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        match = re.search(r"listening on (http://\S+)", process.stdout.readline())
+        assert match, "the emulator subprocess did not start"
+        yield Remote(match.group(1))
+    finally:
+        process.terminate()
+        process.wait(30)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def open_fds() -> int:
@@ -89,7 +125,9 @@ class Outcome:
         self.opened = False
 
 
-def stream(mode: str, emulator: Emulator, headers: dict[str, str], **options: Any) -> Outcome:
+def stream(
+    mode: str, emulator: Emulator | Remote, headers: dict[str, str], **options: Any
+) -> Outcome:
     """``messages.stream`` through the chosen client, reading ``text_stream`` to the end."""
     if mode == "async":
         return asyncio.run(_astream(emulator, headers, **options))
@@ -109,7 +147,7 @@ def stream(mode: str, emulator: Emulator, headers: dict[str, str], **options: An
     return outcome
 
 
-async def _astream(emulator: Emulator, headers: dict[str, str], **options: Any) -> Outcome:
+async def _astream(emulator: Emulator | Remote, headers: dict[str, str], **options: Any) -> Outcome:
     outcome = Outcome()
     async with async_client(emulator, **options) as client:
         try:
@@ -133,7 +171,7 @@ def _snapshot_text(s: Any) -> str | None:
         return None
 
 
-def create(mode: str, emulator: Emulator, headers: dict[str, str], **options: Any) -> Any:
+def create(mode: str, emulator: Emulator | Remote, headers: dict[str, str], **options: Any) -> Any:
     """A plain ``messages.create``: the message, or the error it raised."""
 
     async def run() -> Any:
