@@ -65,17 +65,18 @@ class LoggingConfig(_Wire):
     audio_data_delivery_enabled: bool | None = None
 
 
-RetentionStatus = Literal["set", "kept", "shorter", "not_set", "failed"]
+RetentionStatus = Literal["set", "shorter", "not_set", "failed"]
 
 
 class RetentionSetting(BaseModel):
-    """What ``enable`` did (or found) about how long one destination keeps logs.
+    """How long one destination keeps logs: what ``enable`` set, or what ``retention()``
+    found.
 
-    ``status``: ``set`` (we wrote the rule), ``kept`` (an existing rule already keeps the
-    logs at least that long... and no longer than asked: nothing to change),
-    ``shorter`` (another rule deletes them sooner than ``days``: they will not last that
-    long), ``not_set`` (nothing could be done, see ``detail``), ``failed`` (the call failed).
-    ``effective_days`` is how long logs actually live there, when known (None: forever).
+    ``status``: ``set`` (logs expire after ``effective_days``, at least ``days``),
+    ``shorter`` (a rule deletes them sooner than ``days``: they will not last that long),
+    ``not_set`` (nothing expires them, or nothing could be done: see ``detail``), ``failed``
+    (the call failed, ``detail`` says why). ``effective_days`` is how long logs actually
+    live there, when known.
     """
 
     destination: Literal["s3", "cloudwatch"]
@@ -87,7 +88,7 @@ class RetentionSetting(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.status in ("set", "kept")
+        return self.status == "set"
 
 
 class EnableReport(BaseModel):
