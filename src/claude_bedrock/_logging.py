@@ -137,12 +137,13 @@ def log_failure(request: httpx.Request, error: BaseException, started: float,
                 attempt: int) -> None:  # fmt: skip
     """A request that got no usable answer (connection error, timeout, broken stream)."""
     log.debug(
-        "%s %s failed after %.1f ms (attempt %d): %s",
+        "%s %s failed after %.1f ms (attempt %d): %s; request headers %s",
         request.method,
         redact_url(str(request.url)),
         (time.monotonic() - started) * 1000,
         attempt + 1,
         scrub(f"{type(error).__name__}: {error}"),
+        redact_headers(request.headers.items()),
     )
 
 
