@@ -16,6 +16,7 @@ custom TLS: pass ``http_client=httpx.AsyncClient(...)`` and it is used unchanged
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
 from collections import deque
@@ -73,6 +74,7 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
         self._expiry = keepalive_expiry
         self._ssl = verify
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- pool ------------------------------------------------------------------------------
 
@@ -84,6 +86,9 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
         return self._idle_count
 
     async def _acquire(self, key: _Key, timeout: dict[str, Any]) -> tuple[_Conn, bool]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._rebind(loop)
         while True:
             conn = self._pop_idle(key)
             if conn is not None:
@@ -101,6 +106,16 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
             if self._evict_other():
                 continue
             await self._wait(timeout.get("pool"))
+
+    def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A new event loop (a client reused across ``asyncio.run`` calls): the pooled
+        connections belong to the old one and cannot be used from this one."""
+        idle, self._idle, self._idle_count = self._idle, {}, 0
+        self._waiters.clear()  # futures of the old loop: nobody waits on them any more
+        for conns in idle.values():
+            for conn in conns:
+                self._discard(conn)
+        self._loop = loop
 
     def _pop_idle(self, key: _Key) -> _Conn | None:
         idle = self._idle.get(key)
@@ -155,7 +170,8 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
         self._wake()
 
     def _discard(self, conn: _Conn) -> None:
-        conn.writer.close()
+        with contextlib.suppress(RuntimeError):  # its event loop is closed: nothing to tell it
+            conn.writer.close()
         self._open -= 1
         self._wake()
 
@@ -211,6 +227,9 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._closed = True
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._rebind(loop)
         idle, self._idle = self._idle, {}
         for conns in idle.values():
             for conn in conns:

@@ -162,3 +162,16 @@ def test_a_users_httpx_client_gets_the_same_retries(faulty: Emulator) -> None:
         client.messages.stream(**ask(extra_headers=fault("reset-before*1")[0])) as s,
     ):
         assert s.get_final_text().startswith(FULL)
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # the first loop's socket, abandoned
+def test_an_async_client_reused_across_event_loops(faulty: Emulator) -> None:
+    client = async_client(faulty, max_retries=0)
+
+    async def one() -> str:
+        message = await client.messages.create(**ask())
+        return str(message.content[0].text)
+
+    assert asyncio.run(one()).startswith(FULL)
+    assert asyncio.run(one()).startswith(FULL)  # the pooled connection of the closed loop
+    asyncio.run(client.close())  # is not reused: it would fail with "Event loop is closed"
