@@ -7,7 +7,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from claude_bedrock.emulator import Emulator
 from s3server import S3Server, iter_server
+
+# Every log record, report and captured output of the session is scanned for test secrets.
+pytest_plugins = ["_secret_scan"]
+
+
+@pytest.fixture(scope="session")
+def bedrock_emulator() -> Iterator[Emulator]:
+    """The package's fixture, with fault injection allowed (header-driven only: no random
+    faults), so tests can ask for a stream fault; users' emulators have it off."""
+    with Emulator(faults=True) as emulator:
+        yield emulator
 
 
 @pytest.fixture(scope="session")

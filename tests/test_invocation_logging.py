@@ -109,6 +109,7 @@ def logged_emulator(s3: S3Server, directory: Path, **options: Any) -> Iterator[L
     writer = writer_options(
         endpoint_url=s3.endpoint_url, credentials=s3.credentials, flush_interval=0.05
     )
+    options.setdefault("faults", True)  # the stream-fault header is used by some tests
     emulator = Emulator(
         credentials_file=credentials_file(directory, s3), extensions=[writer], **options
     )

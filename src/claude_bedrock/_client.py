@@ -31,6 +31,8 @@ class ClientOptions(TypedDict, total=False):
     control_plane_url: str | None
     context_1m: bool
     endpoint: Literal["global", "regional"] | None
+    #: No retry starts after this many seconds from the call's start (default 60).
+    retry_deadline: float
 
 
 class _ClientBase:
@@ -88,6 +90,10 @@ class _ClientBase:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._core.timeout
+
+    @property
+    def retry_deadline(self) -> float:
+        return self._core.retry_deadline
 
     def __repr__(self) -> str:
         return repr(self._core).replace("ClientCore", type(self).__name__, 1)

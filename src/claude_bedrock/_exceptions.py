@@ -127,9 +127,7 @@ class APIStatusError(APIError):
         request = response.request if response is not None else None
         if request_id is None and response is not None:
             request_id = response.headers.get("x-amzn-requestid")
-        super().__init__(
-            message, request, body=body, error_type=error_type, request_id=request_id
-        )
+        super().__init__(message, request, body=body, error_type=error_type, request_id=request_id)
         self.response = response
         if status_code is None:
             status_code = response.status_code if response is not None else 0

@@ -54,10 +54,10 @@ def _service_status() -> dict[str, int]:
 # -- off unless enabled ---------------------------------------------------------------------
 
 
-def test_the_header_is_ignored_without_the_flag(bedrock_emulator: Emulator) -> None:
-    with httpx.Client(base_url=bedrock_emulator.url, timeout=10) as client:
+def test_the_header_is_ignored_without_the_flag() -> None:
+    with Emulator() as plain, httpx.Client(base_url=plain.url, timeout=10) as client:
         for spec in ("throttle", "503", "reset-before", "exception-frame@0"):
-            headers = _headers(bedrock_emulator, **{FAULT: spec})
+            headers = _headers(plain, **{FAULT: spec})
             assert client.post(INVOKE, content=BODY, headers=headers).status_code == 200
             with client.stream("POST", STREAM, content=BODY, headers=headers) as response:
                 kinds = [f.headers[":message-type"] for f in _frames(response)]

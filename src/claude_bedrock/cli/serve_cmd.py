@@ -78,6 +78,13 @@ def serve(
     log_level: Annotated[
         str, typer.Option(help="Logging level (info logs one line per request).")
     ] = "warning",
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help="Enable fault injection (tests only): 'on' (per-request x-emulator-fault "
+            "header) or 'rate=0.05,seed=7[,kinds=throttle|503]'. Off by default.",
+        ),
+    ] = None,
     env: Annotated[
         bool,
         typer.Option(
@@ -101,7 +108,15 @@ def serve(
         for line in env_lines(f"http://{_url_host(host)}:{port}", *key, region):
             typer.echo(line)
         return
-    _serve(store, host, port, pace, region, extension or [], log_level)
+    if faults is not None:
+        from ..emulator.faults import parse_config
+
+        try:
+            parse_config(faults)
+        except ValueError as exc:
+            typer.echo(f"error: --faults: {exc}", err=True)
+            raise typer.Exit(2) from None
+    _serve(store, host, port, pace, region, extension or [], log_level, faults)
 
 
 def _serve(
@@ -112,6 +127,7 @@ def _serve(
     region: str,
     extensions: list[str],
     log_level: str,
+    faults: str | None = None,
 ) -> None:
     import logging
 
@@ -121,7 +137,7 @@ def _serve(
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
-    config = EmulatorConfig(region=region, pace=pace, credentials=store)
+    config = EmulatorConfig(region=region, pace=pace, credentials=store, faults=faults)
 
     def ready(bound_host: str, bound_port: int) -> None:
         url = f"http://{_url_host(bound_host)}:{bound_port}"

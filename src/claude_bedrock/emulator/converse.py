@@ -165,7 +165,13 @@ class _ConverseRoutes:
         return Response.json(answer)
 
     async def converse_stream(self, request: Request) -> StreamingResponse:
-        fault = _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
+        # Fault injection only when the emulator was started with it (issue: never by a
+        # stray header against an emulator meant to behave).
+        fault = (
+            _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
+            if self.app.config.faults
+            else None
+        )
         prepared = self._prepare(request, "ConverseStreamRequest")
         events = self.app.config.engine.stream_events(prepared.body, prepared.model.response_name)
         pairs = list(anthropic_to_converse(events, response_field_paths=prepared.paths))

@@ -6,7 +6,7 @@ event-stream frames: one ``chunk`` event per Anthropic stream event, whose JSON 
 ``{"bytes": base64(event JSON)}``; the final ``message_stop`` event carries
 ``amazon-bedrock-invocationMetrics`` as Bedrock's does.
 
-Test hook (emulator only): the request header ``x-emulator-stream-fault: NAME@N`` makes a
+Test hook (emulator started with ``faults``): the header ``x-emulator-stream-fault: NAME@N`` makes a
 stream fail after ``N`` events (``@N`` optional, default 0). ``NAME`` is one of the stream
 exception members of the service model (``throttlingException``, ``modelStreamErrorException``,
 ``internalServerException``, ``validationException``, ``serviceUnavailableException``,
@@ -124,7 +124,13 @@ class _RuntimeRoutes:
         return Response.json(message, headers=headers)
 
     async def invoke_stream(self, request: Request) -> StreamingResponse:
-        fault = _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
+        # Fault injection only when the emulator was started with it (issue: never by a
+        # stray header against an emulator meant to behave).
+        fault = (
+            _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
+            if self.app.config.faults
+            else None
+        )
         model, body = prepare_invocation(self.app, request)
         events = self.app.config.engine.stream_events(body, model.response_name)
         frames = _frames(events, request.received_at, self.app.config.pace, fault)
