@@ -319,11 +319,14 @@ def messages_via_converse(
         return _message(response, call)
     from ..streaming import Stream
 
-    response = client._sender.send(
-        "POST", url, body, stream=True, extra_headers=headers, timeout=timeout, accept=EVENTSTREAM
+    # Read up to the first event before handing the stream over, so that a failure there
+    # (an exception frame, a reset) is retried like a Messages stream's: nothing reached
+    # the caller yet.
+    response, events = client._sender.send_stream(
+        "POST", url, body, _primed, extra_headers=headers, timeout=timeout, accept=EVENTSTREAM
     )
     adapter = ToAnthropic(_stream_id(response), _model_name(call))
-    return Stream.from_events(response, _adapt(iter_events(response), adapter), call)
+    return Stream.from_events(response, _adapt(events, adapter), call)
 
 
 async def amessages_via_converse(
@@ -345,11 +348,55 @@ async def amessages_via_converse(
         return _message(response, call)
     from ..streaming import AsyncStream
 
-    response = await client._sender.send(
-        "POST", url, body, stream=True, extra_headers=headers, timeout=timeout, accept=EVENTSTREAM
+    response, events = await client._sender.send_stream(
+        "POST", url, body, _aprimed, extra_headers=headers, timeout=timeout, accept=EVENTSTREAM
     )
     adapter = ToAnthropic(_stream_id(response), _model_name(call))
-    return AsyncStream.from_events(response, _aadapt(aiter_events(response), adapter), call)
+    return AsyncStream.from_events(response, _aadapt(events, adapter), call)
+
+
+def _primed(response: httpx.Response) -> Generator[Any]:
+    """The response's events with the first one already read (errors before it raise here)."""
+    events = iter_events(response)
+    try:
+        head = [next(events)]
+    except StopIteration:
+        head = []
+    except BaseException:
+        events.close()
+        raise
+    return _resume(head, events)
+
+
+def _resume(head: list[Any], events: Generator[Any]) -> Generator[Any]:
+    try:
+        yield from head
+        yield from events
+    finally:
+        events.close()
+
+
+async def _aprimed(response: httpx.Response) -> AsyncGenerator[Any]:
+    """Async twin of :func:`_primed`."""
+    events = aiter_events(response)
+    try:
+        head = [await anext(events)]
+    except StopAsyncIteration:
+        head = []
+    except BaseException:
+        await events.aclose()
+        raise
+    return _aresume(head, events)
+
+
+async def _aresume(head: list[Any], events: AsyncGenerator[Any]) -> AsyncGenerator[Any]:
+    try:
+        for event in head:
+            yield event
+        async for event in events:
+            yield event
+    finally:
+        await events.aclose()
 
 
 def _stream_id(response: httpx.Response) -> str:
