@@ -60,3 +60,38 @@ def test_converse_stream_that_delivered_events_is_not_replayed(faulty: Emulator)
             for _ in stream:
                 pass
     assert attempts(faulty, key) == 1
+
+
+CONVERSE = {"modelId": MODEL, "messages": [{"role": "user", "content": [{"text": "Hi there"}]}],
+            "inferenceConfig": {"maxTokens": 64}}  # fmt: skip
+
+
+def _converse_text(events: list[object]) -> str:
+    out = []
+    for event in events:
+        delta = getattr(event, "delta", None)
+        if delta is not None and getattr(delta, "text", None):
+            out.append(delta.text)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("spec", ["503", "exception-frame@0"])
+def test_typed_converse_stream_failing_before_first_event_is_retried(
+    faulty: Emulator, spec: str
+) -> None:
+    headers, key = fault(f"{spec}*1")
+    with sync_client(faulty, max_retries=2) as client:
+        with client.converse.stream(**CONVERSE, extra_headers=headers) as stream:
+            sync_events = list(stream)
+    assert "Hi there" in _converse_text(sync_events)
+    assert attempts(faulty, key) == 2
+
+    headers, key = fault(f"{spec}*1")
+
+    async def main() -> list[object]:
+        async with async_client(faulty, max_retries=2) as client:
+            stream = await client.converse.stream(**CONVERSE, extra_headers=headers)
+            return [event async for event in stream]
+
+    assert "Hi there" in _converse_text(asyncio.run(main()))
+    assert attempts(faulty, key) == 2

@@ -175,11 +175,13 @@ class Converse:
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
         call = _prepare(self._client._core, kwargs, "ConverseStreamRequest")
-        response = self._client._sender.send(
-            "POST", call.url(self._client._core, "converse-stream"), call.body, stream=True,
+        response, events = self._client._sender.send_stream(
+            "POST", call.url(self._client._core, "converse-stream"), call.body, _primed,
             extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
         )  # fmt: skip
-        return ConverseStream(response, cost=lambda usage: _cost(call.resolved, usage))
+        return ConverseStream(
+            response, events=events, cost=lambda usage: _cost(call.resolved, usage)
+        )
 
 
 class AsyncConverse:
@@ -236,11 +238,13 @@ class AsyncConverse:
         kwargs = dict(locals())
         del kwargs["self"], kwargs["timeout"]
         call = _prepare(self._client._core, kwargs, "ConverseStreamRequest")
-        response = await self._client._sender.send(
-            "POST", call.url(self._client._core, "converse-stream"), call.body, stream=True,
+        response, events = await self._client._sender.send_stream(
+            "POST", call.url(self._client._core, "converse-stream"), call.body, _aprimed,
             extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
         )  # fmt: skip
-        return AsyncConverseStream(response, cost=lambda usage: _cost(call.resolved, usage))
+        return AsyncConverseStream(
+            response, events=events, cost=lambda usage: _cost(call.resolved, usage)
+        )
 
 
 # --------------------------------------------------------------------------- api="converse"

@@ -263,12 +263,18 @@ class ConverseStream(_StreamBase):
     """What ``client.converse.stream(...)`` returns: iterate it, or use it in ``with``."""
 
     def __init__(
-        self, response: httpx.Response, *, cost: Callable[[Any], Cost | None] | None = None
+        self,
+        response: httpx.Response,
+        *,
+        cost: Callable[[Any], Cost | None] | None = None,
+        events: Generator[c.StreamEvent] | None = None,
     ) -> None:
         self.response = response
         self._acc = _Accumulator()
         self._cost = cost
-        self._iterator = self._run(iter_events(response))
+        # ``events``: the response's events already read up to the first (see the sender's
+        # send_stream), so that a failure before it was retried; else read them here.
+        self._iterator = self._run(events if events is not None else iter_events(response))
         #: The text deltas only (the other events still count for the final response).
         self.text_stream: Generator[str] = _texts(self._iterator)
 
@@ -315,12 +321,18 @@ class AsyncConverseStream(_StreamBase):
     """Async twin of :class:`ConverseStream` (``async for`` / ``async with``)."""
 
     def __init__(
-        self, response: httpx.Response, *, cost: Callable[[Any], Cost | None] | None = None
+        self,
+        response: httpx.Response,
+        *,
+        cost: Callable[[Any], Cost | None] | None = None,
+        events: AsyncGenerator[c.StreamEvent] | None = None,
     ) -> None:
         self.response = response
         self._acc = _Accumulator()
         self._cost = cost
-        self._iterator = self._run(aiter_events(response))
+        # ``events``: the response's events already read up to the first (see the sender's
+        # send_stream), so that a failure before it was retried; else read them here.
+        self._iterator = self._run(events if events is not None else aiter_events(response))
         #: The text deltas only (the other events still count for the final response).
         self.text_stream: AsyncGenerator[str] = _atexts(self._iterator)
 
