@@ -80,9 +80,11 @@ def test_typed_converse_stream_failing_before_first_event_is_retried(
     faulty: Emulator, spec: str
 ) -> None:
     headers, key = fault(f"{spec}*1")
-    with sync_client(faulty, max_retries=2) as client:
-        with client.converse.stream(**CONVERSE, extra_headers=headers) as stream:
-            sync_events = list(stream)
+    with (
+        sync_client(faulty, max_retries=2) as client,
+        client.converse.stream(**CONVERSE, extra_headers=headers) as stream,
+    ):
+        sync_events = list(stream)
     assert "Hi there" in _converse_text(sync_events)
     assert attempts(faulty, key) == 2
 
