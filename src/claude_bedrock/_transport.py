@@ -26,6 +26,7 @@ __all__ = ["FastHTTPTransport", "socket_readable"]
 
 _Key = tuple[str, str, int]
 _READ_SIZE = 65536
+_JOIN_LIMIT = 65536
 
 
 def socket_readable(fd: int) -> bool:
@@ -58,11 +59,13 @@ class _OneWrite:
         self._buffer.extend((b"", b""))
         msg = b"\r\n".join(self._buffer)
         del self._buffer[:]
-        if isinstance(message_body, bytes):
+        # Small bodies ride with the head; a large one (a long-context prompt) is sent on its
+        # own rather than copied once more into a joined buffer.
+        if isinstance(message_body, bytes) and len(message_body) <= _JOIN_LIMIT:
             msg += message_body
             message_body = None
         self.send(msg)  # type: ignore[attr-defined]
-        if message_body is not None:  # pragma: no cover - we only ever send bytes
+        if message_body is not None:
             self.send(message_body)  # type: ignore[attr-defined]
 
 
