@@ -35,7 +35,6 @@ BODY_FIELDS = (
 )  # fmt: skip
 
 
-
 @dataclass(slots=True)
 class PreparedCall:
     """Everything needed to send (and retry) one call, computed once."""
