@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from .._logging import mask
 from ._output import ExitCode, classify
 
 if TYPE_CHECKING:
@@ -93,10 +94,6 @@ class Setup:
         return self.api_key is not None or self.credentials is not None
 
 
-def _mask(value: str) -> str:
-    return f"{value[:4]}…{value[-4:]}" if len(value) > 8 else "****"
-
-
 # -- 1. credentials -------------------------------------------------------------------------
 
 
@@ -108,7 +105,7 @@ def credentials(setup: Setup) -> list[Check]:
         note = ""
         if os.environ.get("AWS_ACCESS_KEY_ID"):
             note = " (it takes precedence over AWS_ACCESS_KEY_ID)"
-        return [Check(name, "ok", f"Bedrock API key {_mask(api_key)} from "
+        return [Check(name, "ok", f"Bedrock API key {mask(api_key)} from "
                       f"AWS_BEARER_TOKEN_BEDROCK{note}")]  # fmt: skip
     import botocore.exceptions
     import botocore.session
@@ -151,7 +148,7 @@ def credentials(setup: Setup) -> list[Check]:
     if profile and method not in ("env", "explicit"):
         source += f", profile {profile}"
     kind = "temporary (session token)" if frozen.token else "long-term"
-    return [Check(name, "ok", f"{kind} key {_mask(frozen.access_key)} from {source}")]
+    return [Check(name, "ok", f"{kind} key {mask(frozen.access_key)} from {source}")]
 
 
 def _no_credentials(setup: Setup, detail: str, fix: str) -> Check:
