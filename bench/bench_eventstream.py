@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from botocore.eventstream import EventStreamBuffer
 
-from claude_bedrock.eventstream import Decoder, encode_event
+from claude_bedrock.wire.eventstream import Decoder, encode_event
 
 _WORDS = [
     "the",

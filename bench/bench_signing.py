@@ -1,4 +1,4 @@
-"""CPU per SigV4 signature: ours (claude_bedrock.signing) vs botocore's SigV4Auth.add_auth.
+"""CPU per SigV4 signature: ours (claude_bedrock.wire.signing) vs botocore's SigV4Auth.add_auth.
 
 Run: ``python bench/bench_signing.py``. The request is a typical Bedrock InvokeModel call:
 percent-encoded model ID in the path, ~200-byte JSON body, four headers, a session token.
@@ -19,7 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from claude_bedrock.signing import Credentials, SigV4Signer
+from claude_bedrock.wire.signing import Credentials, SigV4Signer
 
 REGION = "us-east-1"
 URL = (
@@ -109,7 +109,7 @@ def main() -> None:
         f"ratio  ours / botocore add_auth         {ours_us / boto_us:7.3f}  "
         f"(botocore is {boto_us / ours_us:.1f}x slower)"
     )
-    here = Path(__file__).resolve().parents[1] / "src" / "claude_bedrock" / "signing.py"
+    here = Path(__file__).resolve().parents[1] / "src" / "claude_bedrock" / "wire" / "signing.py"
     own = (
         "import importlib.util as u; s=u.spec_from_file_location('signing', "
         f"{str(here)!r}); m=u.module_from_spec(s); import sys; sys.modules['signing']=m; "

@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from claude_bedrock.eventstream import encode_event
+from claude_bedrock.wire.eventstream import encode_event
 
 MODEL = "global.anthropic.claude-opus-4-6-v1:0"
 REGION = "us-west-2"

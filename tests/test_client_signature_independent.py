@@ -1,6 +1,6 @@
 """Our client against a server that checks SigV4 with botocore, not with our own code.
 
-The emulator verifies signatures with ``claude_bedrock.signing``; if that module and the
+The emulator verifies signatures with ``claude_bedrock.wire.signing``; if that module and the
 client's signer shared a mistake, emulator tests could not see it. This server recomputes
 every signature with botocore's ``SigV4Auth`` from the request exactly as received.
 """

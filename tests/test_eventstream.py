@@ -30,7 +30,7 @@ from botocore.parsers import EventStreamJSONParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_bedrock.eventstream import (
+from claude_bedrock.wire.eventstream import (
     MAX_HEADERS_LENGTH,
     MAX_PAYLOAD_LENGTH,
     Byte,

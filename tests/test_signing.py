@@ -23,7 +23,7 @@ from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_bedrock.signing import (
+from claude_bedrock.wire.signing import (
     EMPTY_SHA256,
     UNSIGNED_PAYLOAD,
     Credentials,

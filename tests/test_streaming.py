@@ -39,8 +39,6 @@ from claude_bedrock import (
 )
 from claude_bedrock._stream_decode import EXCEPTION_STATUS
 from claude_bedrock.emulator import Emulator
-from claude_bedrock.eventstream import ChecksumMismatch, TruncatedFrame, encode_event
-from claude_bedrock.eventstream import encode_exception as exception_frame
 from claude_bedrock.types.message import Message, TextBlock, ThinkingBlock, ToolUseBlock
 from claude_bedrock.types.stream_events import (
     ContentBlockStopEvent,
@@ -54,6 +52,8 @@ from claude_bedrock.types.stream_events import (
     TextEvent,
     ThinkingEvent,
 )
+from claude_bedrock.wire.eventstream import ChecksumMismatch, TruncatedFrame, encode_event
+from claude_bedrock.wire.eventstream import encode_exception as exception_frame
 
 MODEL = "global.anthropic.claude-opus-4-6-v1:0"
 REGION = "us-west-2"
@@ -505,7 +505,7 @@ def test_model_stream_error_keeps_the_original_status(
 def test_error_frames_and_anthropic_error_events(
     scripted: Callable[..., AnthropicBedrock],
 ) -> None:
-    from claude_bedrock.eventstream import encode_message
+    from claude_bedrock.wire.eventstream import encode_message
 
     error = encode_message({":message-type": "error", ":error-code": "InternalFailure",
                             ":error-message": "It broke"}, b"")  # fmt: skip

@@ -35,7 +35,7 @@ from ._logging import mask, setup_from_env
 from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy
 from ._senders import AsyncSender, SyncSender, connection_error
 from ._version import __version__
-from .signing import SigV4Signer
+from .wire.signing import SigV4Signer
 
 if TYPE_CHECKING:
     from .catalog import ResolvedModel

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._exceptions import CredentialsError
 from ._logging import mask
-from .signing import Credentials
+from .wire.signing import Credentials
 
 __all__ = ["CredentialSource", "mask"]
 

@@ -36,7 +36,7 @@ from ._s3_errors import (
 from ._s3_stream import MAX_PARTS, MIN_PART_SIZE, MultipartWriter, iter_chunks, iter_lines
 
 if TYPE_CHECKING:
-    from .signing import Credentials
+    from .wire.signing import Credentials
 
 __all__ = [
     "S3Object",
@@ -117,7 +117,7 @@ def s3_client(
     """A botocore S3 client; thread-safe, so one per process (or per pool) is enough.
 
     ``credentials`` is ``(access_key, secret_key, session_token)`` or a
-    :class:`~claude_bedrock.signing.Credentials`; without it botocore's default chain (or
+    :class:`~claude_bedrock.wire.signing.Credentials`; without it botocore's default chain (or
     ``profile``) supplies them and refreshes temporary ones.
     """
     from botocore.config import Config

@@ -30,8 +30,6 @@ import pydantic
 import pydantic_core
 
 from ._exceptions import APIError, APIResponseValidationError, APIStatusError, status_error_for
-from .eventstream import Decoder, EventStreamError
-from .eventstream import Message as Frame
 from .types._base import BaseModel
 from .types.message import Message, Usage
 from .types.stream_events import (
@@ -45,6 +43,8 @@ from .types.stream_events import (
     RawMessageStopEvent,
     RawMessageStreamEvent,
 )
+from .wire.eventstream import Decoder, EventStreamError
+from .wire.eventstream import Message as Frame
 
 if TYPE_CHECKING:
     import httpx

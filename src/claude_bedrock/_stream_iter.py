@@ -17,7 +17,6 @@ from ._base_client import connection_error
 from ._exceptions import APIConnectionError, APIError, APIResponseValidationError
 from ._stream_accumulate import Accumulator
 from ._stream_decode import EventDecoder
-from .eventstream import EventStreamError, TruncatedFrame
 from .resources._params import PreparedCall
 from .types.message import Message, TextBlock
 from .types.stream_events import (
@@ -26,6 +25,7 @@ from .types.stream_events import (
     RawMessageStreamEvent,
     TextDelta,
 )
+from .wire.eventstream import EventStreamError, TruncatedFrame
 
 REQUEST_ID = "x-amzn-requestid"
 _Chunks = TypeVar("_Chunks", Iterator[bytes], AsyncIterator[bytes])

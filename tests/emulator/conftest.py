@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 
 from claude_bedrock.emulator import Emulator
-from claude_bedrock.signing import Credentials, SigV4Signer
+from claude_bedrock.wire.signing import Credentials, SigV4Signer
 
 MODEL = "global.anthropic.claude-opus-4-6-v1:0"
 REGION = "us-west-2"

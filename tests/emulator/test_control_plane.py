@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from claude_bedrock.emulator import Emulator, control_plane
-from claude_bedrock.signing import Credentials, SigV4Signer
+from claude_bedrock.wire.signing import Credentials, SigV4Signer
 
 from .test_model_scopes import REGION_GEOGRAPHIES, SPEC_TABLE
 

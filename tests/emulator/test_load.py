@@ -11,8 +11,8 @@ import h11
 import httpx
 import pytest
 
-from claude_bedrock import eventstream
 from claude_bedrock.emulator import Emulator
+from claude_bedrock.wire import eventstream
 
 from .conftest import MODEL, body
 

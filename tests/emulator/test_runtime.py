@@ -10,8 +10,8 @@ import anthropic
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
-from claude_bedrock import eventstream
 from claude_bedrock.emulator import Emulator
+from claude_bedrock.wire import eventstream
 
 from .conftest import MODEL, REGION, RawClient, body, error_of, invoke
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from faultkit import FAULT, KEY, MODEL, fault, fault_report
 
-from claude_bedrock import eventstream
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.emulator.faults import parse_config, parse_fault
+from claude_bedrock.wire import eventstream
 
 BODY = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
                    "messages": [{"role": "user", "content": "Hi emulator:tokens=20"}]})  # fmt: skip

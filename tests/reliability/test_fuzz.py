@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from claude_bedrock import APIError
 from claude_bedrock.emulator import Emulator, Limits
-from claude_bedrock.eventstream import encode_event, encode_exception, encode_message
 from claude_bedrock.streaming import Stream
+from claude_bedrock.wire.eventstream import encode_event, encode_exception, encode_message
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "400")), deadline=None,
                 derandomize="FUZZ_EXAMPLES" not in os.environ,

@@ -15,7 +15,7 @@ from faultkit import MODEL, REGION
 
 from _secret_scan import register_secret
 from claude_bedrock.emulator import Emulator, Limits
-from claude_bedrock.signing import Credentials, SigV4Signer
+from claude_bedrock.wire.signing import Credentials, SigV4Signer
 
 SECRET = "security/SECRET/key/0123456789abcdefghijkl"
 TOKEN = "security-session-TOKEN-" + "z" * 48

@@ -22,7 +22,7 @@ from ._output import ExitCode, classify
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
-    from ..signing import Credentials
+    from ..wire.signing import Credentials
 
 __all__ = ["Check", "Setup", "Status", "aws_cli_version_ok", "credentials", "identity", "region"]
 
@@ -139,7 +139,7 @@ def credentials(setup: Setup) -> list[Check]:
                 _SET_CREDENTIALS,
             )
         ]
-    from ..signing import Credentials
+    from ..wire.signing import Credentials
 
     setup.credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
     method = str(getattr(found, "method", "") or "")
@@ -218,7 +218,7 @@ def _region_for_sts(setup: Setup) -> str:
 def _get_caller_identity(url: str, region: str, creds: Credentials) -> tuple[int, dict[str, str]]:
     import httpx
 
-    from ..signing import SigV4Signer
+    from ..wire.signing import SigV4Signer
 
     body = b"Action=GetCallerIdentity&Version=2011-06-15"
     headers = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}

@@ -25,8 +25,8 @@ import pydantic
 from .._base_client import connection_error
 from .._exceptions import APIConnectionError, APIError, APIResponseValidationError, status_error_for
 from .._stream_decode import EXCEPTION_STATUS
-from ..eventstream import Decoder, EventStreamError, TruncatedFrame
-from ..eventstream import Message as Frame
+from ..wire.eventstream import Decoder, EventStreamError, TruncatedFrame
+from ..wire.eventstream import Message as Frame
 from . import _types as c
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ INI file shaped like ``~/.aws/credentials``::
     bedrock_api_key = ABSK...                       ; accepted as "Authorization: Bearer ..."
 
 Failures use AWS's error types and messages (see ``_fail``); none repeats a secret.
-The SigV4 arithmetic itself is :mod:`claude_bedrock.signing`, shared with our client.
+The SigV4 arithmetic itself is :mod:`claude_bedrock.wire.signing`, shared with our client.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import signing
+from ..wire import signing
 from .errors import BedrockError
 from .models import known_region
 from .wire import Request

@@ -32,7 +32,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Final
 
-from .. import eventstream
 from ..catalog import Catalog
 from ..converse._answers import to_converse_response
 from ..converse._errors import ConverseTranslationError
@@ -40,6 +39,7 @@ from ..converse._events import anthropic_to_converse
 from ..converse._rules import conversation_problem
 from ..converse._shapes import first_violation
 from ..converse._translate import from_converse_request
+from ..wire import eventstream
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error

@@ -42,12 +42,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from .. import eventstream
 from .._s3 import check_bucket, s3_client
 from .._s3_errors import S3AccessDeniedError, S3BucketNotFoundError, S3Error
 from ..logs._layout import data_key
 from ..logs._records import StreamCapture, body_usage, build_record, offload_large_bodies
 from ..logs._writer import Destination, LogWriter
+from ..wire import eventstream
 from .app import EmulatorApp, Extension
 from .auth import Identity
 from .errors import BedrockError, validation_error

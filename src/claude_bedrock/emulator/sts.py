@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from .. import signing
+from ..wire import signing
 from .auth import AccessKey
 from .models import known_region
 from .wire import AnyResponse, Request, Response

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..eventstream import Message
+from ..wire.eventstream import Message
 
 __all__ = [
     "LARGE_BODY_BYTES",
