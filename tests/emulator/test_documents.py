@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from claude_bedrock import AnthropicBedrock, documents
 from claude_bedrock.catalog import Catalog
 from claude_bedrock.emulator import Emulator
-from claude_bedrock.emulator.documents import check_converse_documents, document_text
+from claude_bedrock.emulator.document_checks import check_converse_documents, document_text
 from claude_bedrock.emulator.errors import BedrockError
 from test_documents import make_pdf
 

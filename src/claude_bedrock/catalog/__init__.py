@@ -18,7 +18,7 @@ from ._catalog import ENV_VAR, Catalog
 from ._control_plane import DEFAULT_ACCOUNT_ID, foundation_model_arn, inference_profile_arn
 from ._load import CatalogDataError, Geography
 from ._pricing import cost, cost_breakdown
-from ._resolve import Endpoint, RegionError
+from ._resolve import Endpoint, InvocationCheck, RegionError, Verdict
 from ._types import (
     BatchLimits,
     CostBreakdown,
@@ -47,12 +47,14 @@ __all__ = [
     "CostBreakdown",
     "EndpointType",
     "Geography",
+    "InvocationCheck",
     "ModelInfo",
     "PdfLimits",
     "Pricing",
     "RegionError",
     "ResolvedModel",
     "Scope",
+    "Verdict",
     "batch_limits",
     "cost",
     "cost_breakdown",

@@ -14,7 +14,7 @@ from .._exceptions import ContextWindowError
 from . import _control_plane, _resolve
 from ._control_plane import DEFAULT_ACCOUNT_ID
 from ._load import CatalogData, Geography, build, load_documents, merge_files, read_sources
-from ._resolve import Endpoint, RegionError
+from ._resolve import Endpoint, InvocationCheck, RegionError
 from ._types import BatchLimits, ModelInfo, PdfLimits, ResolvedModel
 
 ENV_VAR = "CLAUDE_BEDROCK_CATALOG"
@@ -140,6 +140,17 @@ class Catalog:
         if warn and resolved.info is not None and resolved.info.deprecated:
             self._warn_deprecated(resolved.info, stacklevel)
         return resolved
+
+    def check_invocation(self, model_id: str, region: str) -> InvocationCheck:
+        """Bedrock's own rules for the model ID of a runtime call arriving in ``region``.
+
+        No aliases; a bare base ID means single-Region on-demand throughput, which only
+        ON_DEMAND models accept; a profile must exist and belong to the Region's
+        geography; model and profile ARNs are checked likewise, application profiles pass.
+        Answers a neutral :class:`~._resolve.Verdict` (the emulator words it as Bedrock
+        does); :meth:`validate_invocation` raises client errors instead.
+        """
+        return _resolve.check_invocation(self._data, model_id, region)
 
     def validate_invocation(self, model_id: str, region: str) -> ResolvedModel:
         """Bedrock's own rules for the model ID of a runtime call arriving in ``region``.

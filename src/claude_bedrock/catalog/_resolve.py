@@ -9,6 +9,8 @@ Every refusal says where the model *is* offered and the exact ID to use instead.
 from __future__ import annotations
 
 import difflib
+import enum
+from dataclasses import dataclass
 from typing import Literal
 
 from .._exceptions import ClientValidationError, InvalidModelError, ModelNotAvailableError
@@ -71,13 +73,17 @@ def region_geographies(data: CatalogData, region: str) -> tuple[str, ...]:
     try:
         return data.regions[region]
     except KeyError:
-        known = sorted(data.regions)
-        raise RegionError(
-            f"Unknown AWS Region {region!r} for Claude on Bedrock. Known Regions: "
-            f"{', '.join(known)}. A catalogue file (CLAUDE_BEDROCK_CATALOG) can add one.",
-            region=region,
-            known_regions=known,
-        ) from None
+        raise _region_error(data, region) from None
+
+
+def _region_error(data: CatalogData, region: str) -> RegionError:
+    known = sorted(data.regions)
+    return RegionError(
+        f"Unknown AWS Region {region!r} for Claude on Bedrock. Known Regions: "
+        f"{', '.join(known)}. A catalogue file (CLAUDE_BEDROCK_CATALOG) can add one.",
+        region=region,
+        known_regions=known,
+    )
 
 
 def endpoint_of_arn(arn: str) -> EndpointType:
@@ -107,40 +113,115 @@ def resolve(
     return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
 
 
-def validate_invocation(data: CatalogData, model_id: str, region: str) -> ResolvedModel:
-    """Bedrock's rules for a model ID in a runtime URL: see :meth:`Catalog.validate_invocation`."""
-    geos = region_geographies(data, region)
+class Verdict(enum.Enum):
+    """Bedrock's answer to a runtime model ID, as a fact: no wording, no exception.
+
+    The emulator turns it into Bedrock's error; :func:`validate_invocation` into a client
+    error that says what to use instead.
+    """
+
+    OK = "ok"
+    UNKNOWN_REGION = "unknown-region"
+    UNKNOWN_MODEL = "unknown-model"
+    NOT_A_MODEL_ARN = "not-a-model-arn"
+    ARN_OTHER_REGION = "arn-other-region"
+    NOT_OFFERED = "not-offered"
+    OTHER_GEOGRAPHY = "other-geography"
+    ON_DEMAND_NOT_SUPPORTED = "on-demand-not-supported"
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationCheck:
+    """A :class:`Verdict` and what it is about.
+
+    ``model_id`` is the ID the verdict concerns (for an ARN, the model or profile inside
+    it); ``info`` the catalogue entry when known; ``scope`` the profile prefix the ID used;
+    ``resolved`` the accepted model when the verdict is OK (``resolved.info`` is None for
+    application inference profiles and custom models, which the catalogue does not know).
+    """
+
+    verdict: Verdict
+    model_id: str
+    info: ModelInfo | None = None
+    scope: str | None = None
+    resolved: ResolvedModel | None = None
+
+
+def check_invocation(data: CatalogData, model_id: str, region: str) -> InvocationCheck:
+    """Bedrock's rules for a model ID in a runtime URL, as a neutral verdict."""
+    if region not in data.regions:
+        return InvocationCheck(Verdict.UNKNOWN_REGION, model_id)
     if model_id.startswith("arn:"):
-        return _validate_arn(data, model_id, region, geos)
+        return _check_arn(data, model_id, region)
     prefix, base = split_prefix(data, model_id)
     info = data.models.get(base)
     if info is None:
-        raise unknown_model(data, model_id)
-    if prefix is not None:
-        return _prefixed(data, model_id, prefix, info, region, geos)
-    return _in_region(data, info, region, geos)
+        return InvocationCheck(Verdict.UNKNOWN_MODEL, model_id)
+    geos = data.regions[region]
+    if prefix is None:
+        if info.on_demand and any(g in info.scopes for g in geos):
+            ok = ResolvedModel(info.id, info, IN_REGION, "regional", region)
+            return InvocationCheck(Verdict.OK, model_id, info, None, ok)
+        return InvocationCheck(Verdict.ON_DEMAND_NOT_SUPPORTED, model_id, info)
+    if prefix not in info.scopes:
+        return InvocationCheck(Verdict.NOT_OFFERED, model_id, info, prefix)
+    if prefix != GLOBAL and prefix not in geos:
+        return InvocationCheck(Verdict.OTHER_GEOGRAPHY, model_id, info, prefix)
+    endpoint: EndpointType = "global" if prefix == GLOBAL else "regional"
+    ok = ResolvedModel(info.profile_id(prefix), info, prefix, endpoint, region)
+    return InvocationCheck(Verdict.OK, model_id, info, prefix, ok)
 
 
-def _validate_arn(data: CatalogData, arn: str, region: str, geos: tuple[str, ...]) -> ResolvedModel:
+def _check_arn(data: CatalogData, arn: str, region: str) -> InvocationCheck:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "bedrock" or "/" not in parts[5]:
-        raise InvalidModelError(f"{arn!r} is not a Bedrock model ARN.", model=arn)
+        return InvocationCheck(Verdict.NOT_A_MODEL_ARN, arn)
     arn_region, kind, resource = parts[3], *parts[5].split("/", 1)
     if kind in ("application-inference-profile", "custom-model", "provisioned-model"):
-        return ResolvedModel(arn, None, "arn", "regional", region)
+        ok = ResolvedModel(arn, None, "arn", "regional", region)
+        return InvocationCheck(Verdict.OK, arn, resolved=ok)
     if arn_region and arn_region != region:
-        raise ModelNotAvailableError(
-            f"ARN {arn!r} belongs to Region {arn_region}, but the call goes to {region}. "
-            f"Call Region {arn_region}, or use the ARN of Region {region}.",
-            model=arn,
-            region=region,
-            offered_in=[arn_region],
-            suggestion=arn.replace(f":{arn_region}:", f":{region}:", 1),
-        )
+        return InvocationCheck(Verdict.ARN_OTHER_REGION, arn, scope=arn_region)
     if kind not in ("foundation-model", "inference-profile"):
-        raise InvalidModelError(f"{arn!r} is not a Bedrock model ARN.", model=arn)
-    checked = validate_invocation(data, resource, region)
-    return ResolvedModel(arn, checked.info, "arn", checked.endpoint_type, region)
+        return InvocationCheck(Verdict.NOT_A_MODEL_ARN, arn)
+    inner = check_invocation(data, resource, region)
+    if inner.resolved is None:
+        return inner
+    ok = ResolvedModel(arn, inner.resolved.info, "arn", inner.resolved.endpoint_type, region)
+    return InvocationCheck(Verdict.OK, arn, inner.info, inner.scope, ok)
+
+
+def validate_invocation(data: CatalogData, model_id: str, region: str) -> ResolvedModel:
+    """:func:`check_invocation` as a client error that says what to use instead."""
+    check = check_invocation(data, model_id, region)
+    if check.resolved is not None:
+        return check.resolved
+    raise _invocation_error(data, check, region)
+
+
+def _invocation_error(data: CatalogData, check: InvocationCheck, region: str) -> Exception:
+    model, info, scope, verdict = check.model_id, check.info, check.scope, check.verdict
+    if verdict is Verdict.UNKNOWN_REGION:
+        return _region_error(data, region)
+    if verdict is Verdict.NOT_A_MODEL_ARN:
+        return InvalidModelError(f"{model!r} is not a Bedrock model ARN.", model=model)
+    if verdict is Verdict.ARN_OTHER_REGION:
+        return ModelNotAvailableError(
+            f"ARN {model!r} belongs to Region {scope}, but the call goes to {region}. "
+            f"Call Region {scope}, or use the ARN of Region {region}.",
+            model=model,
+            region=region,
+            offered_in=[str(scope)],
+            suggestion=model.replace(f":{scope}:", f":{region}:", 1),
+        )
+    if info is None:
+        return unknown_model(data, model)
+    geos = data.regions[region]
+    if verdict is Verdict.ON_DEMAND_NOT_SUPPORTED:
+        return _on_demand_error(data, info, region, geos)
+    if verdict is Verdict.OTHER_GEOGRAPHY:
+        return _wrong_geography(data, model, str(scope), info, region, geos)
+    return not_offered(data, info, str(scope), region, geos)
 
 
 def _scoped(
@@ -183,9 +264,15 @@ def _in_region(
     """The base ID itself: single-Region on-demand throughput, which few models allow."""
     if info.on_demand and any(g in info.scopes for g in geos):
         return ResolvedModel(info.id, info, IN_REGION, "regional", region)
+    raise _on_demand_error(data, info, region, geos)
+
+
+def _on_demand_error(
+    data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]
+) -> ModelNotAvailableError:
     use, use_region = _suggestion(data, info, region, geos, exclude=IN_REGION)
     where = "" if use is None else f" {_use_text(use, use_region, region)}"
-    raise ModelNotAvailableError(
+    return ModelNotAvailableError(
         f"Invocation of model ID {info.id} ({info.name}) with on-demand throughput isn't "
         f"supported in {region}. Retry with the ID or ARN of an inference profile that "
         f"contains this model: it is offered in: {', '.join(info.offered_scopes)}.{where}",

@@ -34,7 +34,7 @@ from .._s3_errors import S3Error
 from . import tokens
 from .engine import Engine
 from .errors import BedrockError, validation_error
-from .models import InvocationModel
+from .model_ids import InvocationModel
 from .validation import validate_invoke_body
 
 __all__ = ["BatchJob", "JobLimits", "run_job", "timestamp"]

@@ -50,7 +50,7 @@ BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.runtime:register",
     "claude_bedrock.emulator.converse:register",
     "claude_bedrock.emulator.control_plane:register",
-    "claude_bedrock.emulator.documents:register",
+    "claude_bedrock.emulator.document_checks:register",
     "claude_bedrock.emulator.count_tokens:register",
     "claude_bedrock.emulator.sts:register",
     "claude_bedrock.emulator.invocation_logging:register",

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ..wire import signing
 from .errors import BedrockError
-from .models import known_region
+from .model_ids import known_region
 from .wire import Request
 
 __all__ = [

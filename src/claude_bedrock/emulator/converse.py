@@ -43,7 +43,7 @@ from ..wire import eventstream
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
-from .models import INVALID_MODEL, InvocationModel, resolve_invocation_model
+from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
 from .runtime import STREAM_FAULT_HEADER, prepare_invocation
 from .wire import AbortConnection, Request, Response, StreamingResponse
 

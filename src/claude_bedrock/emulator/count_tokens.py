@@ -27,9 +27,9 @@ from ..converse._errors import ConverseTranslationError
 from ..converse._translate import from_converse_request
 from . import tokens
 from .app import EmulatorApp
-from .documents import check_converse_documents, check_invoke_documents
+from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
-from .models import INVALID_MODEL
+from .model_ids import INVALID_MODEL
 from .validation import validate_invoke_body
 from .wire import Request, Response
 

@@ -85,7 +85,7 @@ def _text_of(content: object) -> str:
             elif block.get("type") == "tool_result":
                 parts.append(_text_of(block.get("content")))
             elif block.get("type") == "document":
-                from .documents import document_text
+                from .document_checks import document_text
 
                 parts.append(document_text(block))
     return "\n".join(p for p in parts if p)

@@ -29,14 +29,13 @@ from ..wire import eventstream
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
-from .models import InvocationModel, resolve_invocation_model
+from .model_ids import InvocationModel, resolve_invocation_model
 from .validation import validate_invoke_body
 from .wire import AbortConnection, Request, Response, StreamingResponse
 
 __all__ = ["STREAM_FAULT_HEADER", "chunk_frame", "prepare_invocation", "register"]
 
 STREAM_FAULT_HEADER: Final = "x-emulator-stream-fault"
-EVENTSTREAM_CONTENT_TYPE: Final = "application/vnd.amazon.eventstream"
 
 _STREAM_MESSAGES: Final[dict[str, str]] = {
     "throttlingException": "Too many requests, please wait before trying again.",
@@ -136,7 +135,7 @@ class _RuntimeRoutes:
         frames = _frames(events, request.received_at, self.app.config.pace, fault)
         return StreamingResponse(
             body=frames,
-            content_type=EVENTSTREAM_CONTENT_TYPE,
+            content_type=eventstream.CONTENT_TYPE,
             headers=[("X-Amzn-Bedrock-Content-Type", "application/json")],
         )
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import h11
 
-from ._transport import FLUSH_BYTES, Coalescer, DateCache, drop_connection, reason_phrase
+from ._write_buffer import FLUSH_BYTES, Coalescer, DateCache, drop_connection, reason_phrase
 from .errors import BedrockError
 from .routing import Handler, Match, Route, Router
 from .wire import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from ..wire import signing
 from .auth import AccessKey
-from .models import known_region
+from .model_ids import known_region
 from .wire import AnyResponse, Request, Response
 
 if TYPE_CHECKING:

@@ -37,6 +37,7 @@ from typing import Self
 from zlib import crc32
 
 __all__ = [
+    "CONTENT_TYPE",
     "MAX_HEADERS_LENGTH",
     "MAX_PAYLOAD_LENGTH",
     "Byte",
@@ -56,6 +57,10 @@ __all__ = [
     "encode_message",
     "iter_messages",
 ]
+
+#: The MIME type of an event stream: the ``Accept`` a client sends for a streaming call and
+#: the ``Content-Type`` Bedrock answers with.
+CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 #: Limits from the event-stream spec, as botocore enforces them. The payload limit was
 #: 16 MiB until 2025; AWS raised it to 24 MiB (botocore PR #3438, aws-c-event-stream #120),

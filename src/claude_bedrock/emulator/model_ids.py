@@ -2,8 +2,9 @@
 
 The facts and the rules (which IDs exist, which profiles belong to which Region's
 geography, which models accept a bare base ID for on-demand throughput) are the
-catalogue's (:meth:`claude_bedrock.catalog.Catalog.validate_invocation`); this module only
-turns its verdicts into what Bedrock answers:
+catalogue's (:meth:`claude_bedrock.catalog.Catalog.check_invocation`, a neutral
+:class:`~claude_bedrock.catalog.Verdict`); this module only turns verdicts into what
+Bedrock answers:
 
 * unknown model, or a profile of another geography: ``ValidationException`` "The provided
   model identifier is invalid.";
@@ -19,8 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .._exceptions import ClientValidationError, InvalidModelError, ModelNotAvailableError
-from ..catalog import Catalog, ModelInfo
+from ..catalog import Catalog, ModelInfo, Verdict
 from .errors import validation_error
 
 __all__ = [
@@ -77,18 +77,14 @@ def resolve_invocation_model(model_id: str, region: str) -> InvocationModel:
     Raises a ``ValidationException`` :class:`~.errors.BedrockError` where Bedrock would.
     Cached: clients send the same few IDs over and over.
     """
-    try:
-        resolved = _catalog().validate_invocation(model_id, region)
-    except ModelNotAvailableError as exc:
-        if str(exc).startswith("Invocation of model ID"):
-            raise validation_error(
-                f"Invocation of model ID {exc.model} with on-demand throughput isn\u2019t "
-                "supported. Retry your request with the ID or ARN of an inference profile "
-                "that contains this model."
-            ) from None
-        raise validation_error(INVALID_MODEL) from None
-    except (InvalidModelError, ClientValidationError):
-        raise validation_error(INVALID_MODEL) from None
-    if resolved.info is None:  # application inference profiles, custom models: not emulated
+    check = _catalog().check_invocation(model_id, region)
+    if check.verdict is Verdict.ON_DEMAND_NOT_SUPPORTED and check.info is not None:
+        raise validation_error(
+            f"Invocation of model ID {check.info.id} with on-demand throughput isn\u2019t "
+            "supported. Retry your request with the ID or ARN of an inference profile "
+            "that contains this model."
+        )
+    resolved = check.resolved
+    if resolved is None or resolved.info is None:  # application profiles: not emulated
         raise validation_error(INVALID_MODEL)
     return InvocationModel(model_id, resolved.info, response_model_name(resolved.info.id))
