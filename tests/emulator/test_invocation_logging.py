@@ -39,7 +39,7 @@ from claude_bedrock.emulator.invocation_logging import (
     ENV_SECRET_KEY,
     writer_options,
 )
-from claude_bedrock.logs._writer import Destination, LogWriter
+from claude_bedrock.emulator.log_writer import Destination, LogWriter
 from claude_bedrock.types import Message
 from s3server import S3Server
 from test_invocation_logging import (

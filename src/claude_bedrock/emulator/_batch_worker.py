@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .._s3 import MultipartWriter, iter_lines, list_objects, parse_s3_uri, put_object
-from .._s3_errors import S3Error
+from ..wire.s3 import MultipartWriter, S3Error, iter_lines, list_objects, parse_s3_uri, put_object
 from . import tokens
 from .engine import Engine
 from .errors import BedrockError, validation_error

@@ -39,8 +39,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Final
 
-from .._s3 import s3_client
 from ..catalog import Catalog
+from ..wire.s3 import s3_client
 from ._batch_worker import ACTIVE, BatchJob, JobLimits, run_job
 from .app import EmulatorApp, Extension
 from .auth import DEFAULT_ACCOUNT_ID

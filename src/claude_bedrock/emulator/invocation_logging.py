@@ -7,8 +7,8 @@ Region, as Bedrock keeps it.
 Once an S3 destination is configured, every invocation of the account in that Region
 (InvokeModel, InvokeModelWithResponseStream, Converse, ConverseStream: the operations
 Bedrock documents as logged; CountTokens is not one of them) produces one record in
-Bedrock's schema (see :mod:`claude_bedrock.logs._records`), delivered as gzip NDJSON under
-Bedrock's key layout by :class:`~claude_bedrock.logs._writer.LogWriter`. The hook is a
+Bedrock's schema (see :mod:`claude_bedrock.wire.log_records`), delivered as gzip NDJSON under
+Bedrock's key layout by :class:`~.log_writer.LogWriter`. The hook is a
 middleware keyed on ``request.operation``: it reads the request body and the response
 (for streams, by wrapping the body iterator and decoding the frames as they go out), so
 any route registered with one of those operation names is logged. A record is written for
@@ -42,15 +42,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from .._s3 import check_bucket, s3_client
-from .._s3_errors import S3AccessDeniedError, S3BucketNotFoundError, S3Error
-from ..logs._layout import data_key
-from ..logs._records import StreamCapture, body_usage, build_record, offload_large_bodies
-from ..logs._writer import Destination, LogWriter
 from ..wire import eventstream
+from ..wire.log_layout import data_key
+from ..wire.log_records import StreamCapture, body_usage, build_record, offload_large_bodies
+from ..wire.s3 import S3AccessDeniedError, S3BucketNotFoundError, S3Error, check_bucket, s3_client
 from .app import EmulatorApp, Extension
 from .auth import Identity
 from .errors import BedrockError, validation_error
+from .log_writer import Destination, LogWriter
 from .routing import Handler
 from .wire import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 

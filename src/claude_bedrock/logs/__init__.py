@@ -9,8 +9,8 @@ summed up (usage and cost per model, per day, per endpoint type).
     report = build_report(read_records(s3, "my-log-bucket", objects, since=since))
 """
 
+from ..wire.log_layout import LogKey, data_key, hour_prefix, log_root, object_key, parse_key
 from ._html import html_page
-from ._layout import LogKey, data_key, hour_prefix, log_root, object_key, parse_key
 from ._read import (
     ReadStats,
     fetch_body,

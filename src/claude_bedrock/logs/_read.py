@@ -21,7 +21,7 @@ import pydantic
 
 from .._s3 import S3Client, S3Object, get_object, iter_lines, list_objects
 from ..types.invocation_logging import InvocationLogRecord
-from ._layout import log_root, parse_key
+from ..wire.log_layout import log_root, parse_key
 
 __all__ = [
     "ReadStats",

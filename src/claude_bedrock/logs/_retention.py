@@ -17,7 +17,7 @@ from .._exceptions import ClientValidationError
 from .._s3 import S3Client, expiration_days, get_lifecycle, put_lifecycle_expiration
 from .._s3_errors import S3Error
 from ..types.invocation_logging import RetentionSetting
-from ._layout import log_root
+from ..wire.log_layout import log_root
 
 __all__ = [
     "CLOUDWATCH_RETENTION_DAYS",

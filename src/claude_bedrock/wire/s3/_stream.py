@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from ._s3_errors import S3Error, s3_errors
+from ._errors import S3Error, s3_errors
 
 __all__ = ["MultipartWriter", "iter_chunks", "iter_lines", "MIN_PART_SIZE", "MAX_PARTS"]
 

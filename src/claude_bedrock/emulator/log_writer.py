@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .._s3 import S3Client, put_object
-from ._layout import object_key
+from ..wire.log_layout import object_key
+from ..wire.s3 import S3Client, put_object
 
 __all__ = ["Destination", "LogWriter", "WriterStats"]
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..wire.eventstream import Message
+from .eventstream import Message
 
 __all__ = [
     "LARGE_BODY_BYTES",
