@@ -26,16 +26,19 @@ limit, the figure and the excess, *before* anything is sent. Page counts come fr
 from __future__ import annotations
 
 import base64
-import binascii
-import io
 import os
-import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from ._exceptions import ClientValidationError, DocumentLimitError
+from .wire import pdf as _pdf
+from .wire.rules import Rule, Violation
+from .wire.rules.documents import (
+    converse_document_violations,
+    converse_documents,
+    pdf_page_violations,
+)
 
 if TYPE_CHECKING:
     from .catalog import ModelInfo, PdfLimits
@@ -55,11 +58,6 @@ __all__ = [
 ]
 
 PDF_MEDIA_TYPE: Final = "application/pdf"
-#: "For Claude 4 and subsequent versions, the 4.5 MB document size restriction doesn't apply
-#: to PDF format" (Amazon Bedrock user guide, API restrictions: the catalogue's source
-#: ``aws-api-restrictions``). Not in the catalogue data yet: the lead is told.
-_PDF_SIZE_EXEMPT_FROM_MAJOR: Final = 4
-_PAGE_CACHE_SIZE: Final = 256
 #: Bodies whose strings add up to less than this are not compared with the catalogue's
 #: size limit (25 MB, botocore's ``Body`` max): it saves a lookup on every small call.
 _SIZE_FLOOR: Final = 1_000_000
@@ -77,65 +75,40 @@ def _limits() -> PdfLimits:
     return Catalog.default().pdf_limits
 
 
-# -- page counting (pypdf), cached per base64 string -------------------------------------
+# -- page counting: the wire layer's (pypdf, cached), its failures worded for the user ----
 
-_pages: OrderedDict[tuple[int, int, bool], int] = OrderedDict()
-_pages_lock = threading.Lock()
+
+def _pdf_error(problem: str) -> ClientValidationError:
+    if problem == _pdf.NOT_BASE64:
+        return ClientValidationError(
+            "A PDF document's base64 data is not valid base64; build the block with "
+            "claude_bedrock.documents.pdf(...)."
+        )
+    if problem == _pdf.ENCRYPTED:
+        return ClientValidationError(
+            "This PDF is encrypted or password-protected; Claude reads standard PDFs "
+            "only. Save an unprotected copy and send that."
+        )
+    return ClientValidationError(
+        f"This is not a readable PDF ({problem}); Bedrock would "
+        "answer 'The PDF specified was not valid.'"
+    )
 
 
 def page_count(data: bytes) -> int:
     """Pages of a PDF, read by pypdf; ClientValidationError if it is not a readable PDF."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ClientValidationError(
-                "This PDF is encrypted or password-protected; Claude reads standard PDFs "
-                "only. Save an unprotected copy and send that."
-            )
-        return len(reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ClientValidationError(
-            f"This is not a readable PDF ({type(exc).__name__}: {exc}); Bedrock would "
-            "answer 'The PDF specified was not valid.'"
-        ) from None
-
-
-def _cache_key(data: str | bytes) -> tuple[int, int, bool]:
-    # str and bytes cache their hash: a document sent many times is hashed once, and no
-    # reference to the (possibly large) data is kept.
-    return (len(data), hash(data), isinstance(data, str))
-
-
-def _remember(data: str | bytes, pages: int) -> None:
-    with _pages_lock:
-        _pages[_cache_key(data)] = pages
-        while len(_pages) > _PAGE_CACHE_SIZE:
-            _pages.popitem(last=False)
-
-
-def _decode(encoded: str) -> bytes:
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise ClientValidationError(
-            "A PDF document's base64 data is not valid base64; build the block with "
-            "claude_bedrock.documents.pdf(...)."
-        ) from None
+        return _pdf.page_count(data)
+    except _pdf.PdfError as exc:
+        raise _pdf_error(exc.problem) from None
 
 
 def cached_page_count(data: str | bytes) -> int:
     """Pages of a PDF given as base64 text (``str``) or raw ``bytes``, parsed once."""
-    key = _cache_key(data)
-    with _pages_lock:
-        known = _pages.get(key)
-    if known is not None:
-        return known
-    pages = page_count(_decode(data) if isinstance(data, str) else data)
-    _remember(data, pages)
-    return pages
+    try:
+        return _pdf.cached_page_count(data)
+    except _pdf.PdfError as exc:
+        raise _pdf_error(exc.problem) from None
 
 
 # -- building blocks ----------------------------------------------------------------------
@@ -191,7 +164,7 @@ def pdf(
     pages = page_count(data)
     _check_pages(pages, _limits(), where="this PDF")
     encoded = base64.b64encode(data).decode("ascii")
-    _remember(encoded, pages)
+    _pdf.remember(encoded, pages)
     block: dict[str, Any] = {
         "type": "document",
         "source": {"type": "base64", "media_type": PDF_MEDIA_TYPE, "data": encoded},
@@ -244,12 +217,16 @@ def _fail(limit: str, actual: float, maximum: float, message: str) -> DocumentLi
 
 def _check_pages(pages: int, limits: PdfLimits, *, where: str) -> None:
     if pages > limits.max_pages:
-        raise _fail(
-            "pages_per_document", pages, limits.max_pages,
-            f"{where} has {pages} pages; Bedrock allows {limits.max_pages} PDF pages per "
-            f"request ({pages - limits.max_pages} too many): split it into parts of at most "
-            f"{limits.max_pages} pages and send them in separate requests.",
-        )  # fmt: skip
+        raise _pages_error(pages, limits.max_pages, where)
+
+
+def _pages_error(pages: int, max_pages: int, where: str) -> DocumentLimitError:
+    return _fail(
+        "pages_per_document", pages, max_pages,
+        f"{where} has {pages} pages; Bedrock allows {max_pages} PDF pages per "
+        f"request ({pages - max_pages} too many): split it into parts of at most "
+        f"{max_pages} pages and send them in separate requests.",
+    )  # fmt: skip
 
 
 def _blocks(content: object) -> Iterator[Mapping[str, Any]]:
@@ -334,19 +311,24 @@ def check_invoke_documents(body: Mapping[str, Any]) -> None:
     limits = _limits()
     if size > limits.invoke_max_body_bytes:
         raise _size_error(size, limits, exact=False)
-    total = 0
-    for number, encoded in enumerate(pdfs, start=1):
-        pages = cached_page_count(encoded)
-        _check_pages(pages, limits, where=f"PDF document {number}")
-        total += pages
-        if total > limits.max_pages:
-            raise _fail(
-                "pages_per_request", total, limits.max_pages,
-                f"The PDFs of this request have {total} pages up to document {number}; "
-                f"Bedrock allows {limits.max_pages} PDF pages per request, all documents "
-                f"together ({total - limits.max_pages} too many): send them in separate "
-                "requests.",
-            )  # fmt: skip
+    numbered = ((f"PDF document {n}", data) for n, data in enumerate(pdfs, start=1))
+    for violation in pdf_page_violations(numbered, limits.max_pages):
+        raise _invoke_error(violation)
+
+
+def _invoke_error(violation: Violation) -> ClientValidationError:
+    where, value, limit = violation.where, violation.value, violation.limit
+    if violation.rule is Rule.PDF_INVALID:
+        return _pdf_error(str(value))
+    if violation.rule is Rule.PAGES_PER_DOCUMENT:
+        return _pages_error(int(value or 0), int(limit or 0), str(where))
+    return _fail(
+        "pages_per_request", int(value or 0), int(limit or 0),
+        f"The PDFs of this request have {value} pages up to document {violation.index}; "
+        f"Bedrock allows {limit} PDF pages per request, all documents "
+        f"together ({int(value or 0) - int(limit or 0)} too many): send them in separate "
+        "requests.",
+    )  # fmt: skip
 
 
 # -- Converse checks ----------------------------------------------------------------------
@@ -355,115 +337,17 @@ def check_invoke_documents(body: Mapping[str, Any]) -> None:
 def check_converse_document_name(name: str) -> None:
     """Raise DocumentLimitError if Converse would refuse ``name`` as a document name."""
     limits = _limits()
-    problem = limits.document_name_problem(name)
-    if problem is not None:
-        raise _fail(
-            "document_name", len(name), limits.document_name_max_length,
-            f"Converse document name {name!r} is refused: {problem}. Use a neutral name "
-            "such as 'Quarterly report 3' (no file extension: the format goes in 'format').",
-        )  # fmt: skip
+    if limits.document_name_problem(name) is not None:
+        raise _name_error(name, limits)
 
 
-def _converse_size(source: Mapping[str, Any]) -> int:
-    data = source.get("bytes")
-    if isinstance(data, bytes | bytearray | memoryview):
-        return len(data)
-    if isinstance(data, str):  # wire form: base64
-        return len(data) * 3 // 4 - data[-2:].count("=")
-    text_source = source.get("text")
-    return len(text_source.encode()) if isinstance(text_source, str) else 0
-
-
-def _converse_pdf_pages(source: Mapping[str, Any]) -> int:
-    data = source.get("bytes")
-    if isinstance(data, bytearray | memoryview):
-        data = bytes(data)
-    return cached_page_count(data) if isinstance(data, str | bytes) else 0
-
-
-def _pdf_size_exempt(model: ModelInfo | None) -> bool:
-    if model is None:
-        return False
-    major = model.version.split(".", 1)[0]
-    return major.isdigit() and int(major) >= _PDF_SIZE_EXEMPT_FROM_MAJOR
-
-
-def _converse_documents(
-    messages: Sequence[Mapping[str, Any]],
-) -> Iterator[tuple[int, Mapping[str, Any], list[Any]]]:
-    for index, message in enumerate(messages):
-        content = message.get("content")
-        if not isinstance(content, list):
-            continue
-        for item in content:
-            if isinstance(item, Mapping) and isinstance(item.get("document"), Mapping):
-                yield index, item["document"], content
-
-
-def _check_converse_placement(
-    name: str, document: Mapping[str, Any], role: object, content: list[Any], limits: PdfLimits
-) -> None:
-    fmt = document.get("format")
-    if fmt is not None and fmt not in limits.document_formats:
-        raise ClientValidationError(
-            f"Converse document {name!r} has format {fmt!r}; Bedrock takes "
-            f"{', '.join(limits.document_formats)}."
-        )
-    if role != "user":
-        raise ClientValidationError(
-            f"Converse document {name!r} is in a {role!r} message; documents may only be "
-            "sent in 'user' messages."
-        )
-    if limits.converse_document_needs_text_block and not any(
-        isinstance(c, Mapping) and "text" in c for c in content
-    ):
-        raise ClientValidationError(
-            f"The message holding Converse document {name!r} has no text block; Bedrock "
-            "requires one beside every document: add your question as text."
-        )
-
-
-def _check_converse_size(
-    name: str, document: Mapping[str, Any], model: ModelInfo | None, limits: PdfLimits
-) -> None:
-    source = document.get("source")
-    size = _converse_size(source if isinstance(source, Mapping) else {})
-    exempt = document.get("format") == "pdf" and _pdf_size_exempt(model)
-    if size > limits.converse_max_document_bytes and not exempt:
-        raise _fail(
-            "document_size", size, limits.converse_max_document_bytes,
-            f"Converse document {name!r} is {size:,} bytes; Bedrock accepts at most "
-            f"{limits.converse_max_document_bytes:,} bytes per document "
-            f"({size - limits.converse_max_document_bytes:,} over): split or compress it.",
-        )  # fmt: skip
-
-
-def _converse_pdf_checked(
-    name: str, document: Mapping[str, Any], total: int, limits: PdfLimits
-) -> int:
-    """Check one Converse PDF (pages, citations); the running page total after it."""
-    source = document.get("source")
-    pages = _converse_pdf_pages(source if isinstance(source, Mapping) else {})
-    _check_pages(pages, limits, where=f"Converse document {name!r}")
-    total += pages
-    if total > limits.max_pages:
-        raise _fail(
-            "pages_per_request", total, limits.max_pages,
-            f"The PDFs of this request have {total} pages up to {name!r}; Bedrock allows "
-            f"{limits.max_pages} per request ({total - limits.max_pages} too many): split "
-            "the request.",
-        )  # fmt: skip
-    citations = document.get("citations")
-    enabled = isinstance(citations, Mapping) and citations.get("enabled") is True
-    if limits.converse_visual_pdf_needs_citations and not enabled:
-        warnings.warn(
-            f"Converse PDF {name!r} has no citations: Bedrock will read its text only (no "
-            "images, charts or layout). Set citations={'enabled': True} for full visual "
-            "understanding.",
-            TextOnlyPdfWarning,
-            stacklevel=4,
-        )
-    return total
+def _name_error(name: str, limits: PdfLimits) -> DocumentLimitError:
+    return _fail(
+        "document_name", len(name), limits.document_name_max_length,
+        f"Converse document name {name!r} is refused: {limits.document_name_problem(name)}. "
+        "Use a neutral name such as 'Quarterly report 3' (no file extension: the format "
+        "goes in 'format').",
+    )  # fmt: skip
 
 
 def check_converse_documents(
@@ -476,27 +360,81 @@ def check_converse_documents(
     and later, as AWS documents. PDFs without citations warn (TextOnlyPdfWarning).
     """
     limits = _limits()
-    names: set[str] = set()
-    pages = 0
-    for count, (index, document, content) in enumerate(_converse_documents(messages), 1):
-        if count > limits.converse_max_documents:
-            raise _fail(
-                "documents_per_request", count, limits.converse_max_documents,
-                f"Converse takes at most {limits.converse_max_documents} documents per "
-                f"request; this one has at least {count}: send the rest in another request.",
-            )  # fmt: skip
-        name = document.get("name")
-        if not isinstance(name, str):
-            raise ClientValidationError(f"Converse document {count} needs a 'name' (a string).")
-        check_converse_document_name(name)
-        if name in names:
-            raise _fail(
-                "document_names_unique", 2, 1,
-                f"Two Converse documents are named {name!r}; Bedrock refuses duplicate "
-                "document names in a request: give each document its own name.",
-            )  # fmt: skip
-        names.add(name)
-        _check_converse_placement(name, document, messages[index].get("role"), content, limits)
-        _check_converse_size(name, document, model, limits)
-        if document.get("format") == "pdf":
-            pages = _converse_pdf_checked(name, document, pages, limits)
+    version = model.version if model is not None else None
+    for violation in converse_document_violations(messages, limits, model_version=version):
+        raise _converse_error(violation, limits)
+    if limits.converse_visual_pdf_needs_citations:
+        for _message, document, _content in converse_documents(messages):
+            _warn_text_only(document)
+
+
+def _warn_text_only(document: Mapping[str, Any]) -> None:
+    citations = document.get("citations")
+    enabled = isinstance(citations, Mapping) and citations.get("enabled") is True
+    if document.get("format") == "pdf" and not enabled:
+        warnings.warn(
+            f"Converse PDF {document.get('name')!r} has no citations: Bedrock will read its "
+            "text only (no images, charts or layout). Set citations={'enabled': True} for "
+            "full visual understanding.",
+            TextOnlyPdfWarning,
+            stacklevel=4,
+        )
+
+
+def _converse_error(v: Violation, limits: PdfLimits) -> ClientValidationError:
+    """What the user should do about a broken Converse document rule."""
+    name, value, limit = v.where, v.value, v.limit
+    amount = value if isinstance(value, int) else 0
+    maximum = limit if isinstance(limit, int) else 0
+    if v.rule is Rule.DOCUMENTS_PER_REQUEST:
+        return _fail(
+            "documents_per_request", amount, maximum,
+            f"Converse takes at most {maximum} documents per "
+            f"request; this one has at least {amount}: send the rest in another request.",
+        )  # fmt: skip
+    if v.rule is Rule.DOCUMENT_NAME_MISSING:
+        return ClientValidationError(f"Converse document {v.index} needs a 'name' (a string).")
+    if v.rule is Rule.DOCUMENT_NAME:
+        return _name_error(str(value), limits)
+    if v.rule is Rule.DOCUMENT_NAMES_UNIQUE:
+        return _fail(
+            "document_names_unique", 2, 1,
+            f"Two Converse documents are named {name!r}; Bedrock refuses duplicate "
+            "document names in a request: give each document its own name.",
+        )  # fmt: skip
+    if v.rule is Rule.DOCUMENT_FORMAT:
+        return ClientValidationError(
+            f"Converse document {name!r} has format {value!r}; Bedrock takes {limit}."
+        )
+    if v.rule is Rule.DOCUMENT_ROLE:
+        return ClientValidationError(
+            f"Converse document {name!r} is in a {value!r} message; documents may only be "
+            "sent in 'user' messages."
+        )
+    if v.rule is Rule.DOCUMENT_TEXT_BLOCK:
+        return ClientValidationError(
+            f"The message holding Converse document {name!r} has no text block; Bedrock "
+            "requires one beside every document: add your question as text."
+        )
+    return _converse_size_error(v, name, amount, maximum)
+
+
+def _converse_size_error(
+    v: Violation, name: str | None, amount: int, maximum: int
+) -> ClientValidationError:
+    if v.rule is Rule.DOCUMENT_SIZE:
+        return _fail(
+            "document_size", amount, maximum,
+            f"Converse document {name!r} is {amount:,} bytes; Bedrock accepts at most "
+            f"{maximum:,} bytes per document ({amount - maximum:,} over): split or compress it.",
+        )  # fmt: skip
+    if v.rule is Rule.PDF_INVALID:
+        return _pdf_error(str(v.value))
+    if v.rule is Rule.PAGES_PER_DOCUMENT:
+        return _pages_error(amount, maximum, f"Converse document {name!r}")
+    return _fail(
+        "pages_per_request", amount, maximum,
+        f"The PDFs of this request have {amount} pages up to {name!r}; Bedrock allows "
+        f"{maximum} per request ({amount - maximum} too many): split "
+        "the request.",
+    )  # fmt: skip

@@ -30,10 +30,10 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .._exceptions import ClientValidationError
 from ..catalog import Catalog, ModelInfo, PdfLimits
-from ..documents import cached_page_count
-from .errors import validation_error
+from ..wire.rules import Rule, Violation
+from ..wire.rules.documents import converse_document_violations, pdf_page_violations
+from .errors import BedrockError, validation_error
 
 if TYPE_CHECKING:  # engines import this module: no import of the app at run time
     from .app import EmulatorApp
@@ -106,10 +106,8 @@ def _documents_in(content: object, path: str) -> Iterator[tuple[str, Mapping[str
             yield from _documents_in(block.get("content"), f"{path}.{j}.content")
 
 
-def check_invoke_documents(body: Mapping[str, Any]) -> None:
-    """Raise Bedrock's ValidationException for an invalid PDF or too many PDF pages."""
-    limit = _limits().max_pages
-    total = 0
+def _invoke_pdfs(body: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(where, base64 data)`` of every base64 document; a non-PDF one is refused here."""
     for path, block in _invoke_documents(body):
         source = block.get("source")
         if not isinstance(source, Mapping) or source.get("type") != "base64":
@@ -118,88 +116,65 @@ def check_invoke_documents(body: Mapping[str, Any]) -> None:
         data = source.get("data")
         if source.get("media_type") != "application/pdf" or not isinstance(data, str):
             raise validation_error(f"{where}: The PDF specified was not valid.")
-        try:
-            total += cached_page_count(data)
-        except ClientValidationError:
-            raise validation_error(f"{where}: The PDF specified was not valid.") from None
-        if total > limit:
-            raise validation_error(f"{where}: A maximum of {limit} PDF pages may be provided.")
+        yield where, data
+
+
+def check_invoke_documents(body: Mapping[str, Any]) -> None:
+    """Raise Bedrock's ValidationException for an invalid PDF or too many PDF pages."""
+    for violation in pdf_page_violations(_invoke_pdfs(body), _limits().max_pages):
+        if violation.rule is Rule.PDF_INVALID:
+            raise validation_error(f"{violation.where}: The PDF specified was not valid.")
+        raise validation_error(
+            f"{violation.where}: A maximum of {violation.limit} PDF pages may be provided."
+        )
 
 
 # -- Converse -----------------------------------------------------------------------------
 
-
-def _converse_documents(
-    body: Mapping[str, Any],
-) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any], list[Any]]]:
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        return
-    for message in messages:
-        content = message.get("content") if isinstance(message, Mapping) else None
-        if not isinstance(content, list):
-            continue
-        for item in content:
-            if isinstance(item, Mapping) and isinstance(item.get("document"), Mapping):
-                yield message, item["document"], content
-
-
-def _decoded_size(data: object) -> int:
-    if not isinstance(data, str):
-        return 0
-    return len(data) * 3 // 4 - data[-2:].count("=")
-
-
-def _pdf_size_exempt(model: ModelInfo | None) -> bool:
-    major = model.version.split(".", 1)[0] if model is not None else ""
-    return major.isdigit() and int(major) >= 4  # AWS: "Claude 4 and subsequent versions"
+#: Rules Bedrock's Converse checks before the model sees the request (the document format
+#: is an enum of the service model, refused by the shape check instead).
+_CONVERSE_WORDING: Final = frozenset(Rule) - {Rule.DOCUMENT_FORMAT}
 
 
 def check_converse_documents(body: Mapping[str, Any], model: ModelInfo | None) -> None:
     """Raise Bedrock's ValidationException for a Converse document rule broken."""
-    limits = _limits()
-    seen: set[str] = set()
-    pages = 0
-    for count, (message, document, content) in enumerate(_converse_documents(body), 1):
-        if count > limits.converse_max_documents:
-            raise validation_error(
-                f"You can't include more than {limits.converse_max_documents} documents in a "
-                "request."
-            )
-        name = document.get("name")
-        if not isinstance(name, str) or limits.document_name_problem(name) is not None:
-            raise validation_error(_CONVERSE_NAME_MESSAGE)
-        if name in seen:
-            raise validation_error("Messages can't contain duplicate document names.")
-        seen.add(name)
-        if message.get("role") != "user":
-            raise validation_error("Documents can only be included in user messages.")
-        if not any(isinstance(c, Mapping) and "text" in c for c in content):
-            raise validation_error(
-                "If you include a document in a message, you must also include a text "
-                "content block in that message."
-            )
-        source = document.get("source")
-        data = source.get("bytes") if isinstance(source, Mapping) else None
-        size = _decoded_size(data)
-        is_pdf = document.get("format") == "pdf"
-        if size > limits.converse_max_document_bytes and not (is_pdf and _pdf_size_exempt(model)):
-            raise validation_error(
-                f"The document {name} is {size} bytes; the maximum document size is "
-                f"{limits.converse_max_document_bytes} bytes."
-            )
-        if is_pdf and isinstance(data, str):
-            try:
-                pages += cached_page_count(data)
-            except ClientValidationError:
-                raise validation_error(
-                    "The model returned the following errors: The PDF specified was not valid."
-                ) from None
-            if pages > limits.max_pages:
-                raise validation_error(
-                    "The model returned the following errors: A maximum of "
-                    f"{limits.max_pages} PDF pages may be provided."
-                )
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return
+    version = model.version if model is not None else None
+    for violation in converse_document_violations(messages, _limits(), model_version=version):
+        if violation.rule in _CONVERSE_WORDING:
+            raise _converse_error(violation)
+
+
+def _converse_error(v: Violation) -> BedrockError:
+    """Bedrock's words for a Converse document rule (as users of the service quote them)."""
+    if v.rule is Rule.DOCUMENTS_PER_REQUEST:
+        return validation_error(f"You can't include more than {v.limit} documents in a request.")
+    if v.rule in (Rule.DOCUMENT_NAME, Rule.DOCUMENT_NAME_MISSING):
+        return validation_error(_CONVERSE_NAME_MESSAGE)
+    if v.rule is Rule.DOCUMENT_NAMES_UNIQUE:
+        return validation_error("Messages can't contain duplicate document names.")
+    if v.rule is Rule.DOCUMENT_ROLE:
+        return validation_error("Documents can only be included in user messages.")
+    if v.rule is Rule.DOCUMENT_TEXT_BLOCK:
+        return validation_error(
+            "If you include a document in a message, you must also include a text "
+            "content block in that message."
+        )
+    if v.rule is Rule.DOCUMENT_SIZE:
+        return validation_error(
+            f"The document {v.where} is {v.value} bytes; the maximum document size is "
+            f"{v.limit} bytes."
+        )
+    if v.rule is Rule.PDF_INVALID:
+        return validation_error(
+            "The model returned the following errors: The PDF specified was not valid."
+        )
+    return validation_error(
+        f"The model returned the following errors: A maximum of {v.limit} PDF pages may be "
+        "provided."
+    )
 
 
 # -- text extraction (for engines) --------------------------------------------------------
