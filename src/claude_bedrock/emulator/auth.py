@@ -25,14 +25,14 @@ The SigV4 arithmetic itself is :mod:`claude_bedrock.wire.signing`, shared with o
 from __future__ import annotations
 
 import configparser
-import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..wire import signing
+from ..wire import signature_check, signing
+from ..wire.signature_check import Problem
 from .errors import BedrockError
 from .model_ids import known_region
 from .wire import Request
@@ -226,41 +226,20 @@ class Authenticator:
         return match.group(1) if match else self.default_region
 
     def _sigv4(self, request: Request, header: str) -> Identity:
-        try:
-            parsed = signing.parse_authorization(header)
-        except signing.SignatureError as exc:
-            raise _fail("IncompleteSignatureException", f"{exc}.") from None
-        key = self.store.access_key(parsed.access_key)
-        if key is None:
-            raise _fail("UnrecognizedClientException", _BAD_TOKEN)
-        self._check_session_token(request, key)
-        if parsed.service != _SIGNING_SERVICE:
-            raise _fail(
-                "InvalidSignatureException",
-                f"Credential should be scoped to correct service: '{_SIGNING_SERVICE}'. ",
-            )
-        if not known_region(parsed.region):
-            raise _fail(
-                "InvalidSignatureException",
-                f"Credential should be scoped to a valid region, not '{parsed.region}'. ",
-            )
-        try:
-            signing.check_clock_skew(signing.request_timestamp(request.headers.items()))
-            valid = signing.verify(
-                request.method,
-                request.raw_path,
-                request.raw_query,
-                request.headers.items(),
-                request.body,
-                key.secret_access_key,
-                parsed,
-            )
-        except signing.RequestExpired as exc:
-            raise _fail("InvalidSignatureException", str(exc)) from None
-        except signing.SignatureError as exc:
-            raise _fail("IncompleteSignatureException", f"{exc}.") from None
-        if not valid:
-            raise _fail("InvalidSignatureException", _BAD_SIGNATURE)
+        check = signature_check.check_signed_request(
+            method=request.method,
+            raw_path=request.raw_path,
+            raw_query=request.raw_query,
+            headers=request.headers,
+            body=request.body,
+            service=_SIGNING_SERVICE,
+            find_key=self.store.access_key,
+            region_known=known_region,
+        )
+        if check.problem is not None:
+            raise _sigv4_error(check)
+        key, parsed = check.key, check.parsed
+        assert key is not None and parsed is not None  # a check without problem has both
         return Identity(
             access_key=key.access_key_id,
             account_id=key.account_id,
@@ -270,14 +249,27 @@ class Authenticator:
             profile=key.profile,
         )
 
-    @staticmethod
-    def _check_session_token(request: Request, key: AccessKey) -> None:
-        sent = request.headers.get("x-amz-security-token")
-        if key.session_token is None:
-            if sent is not None:
-                raise _fail("UnrecognizedClientException", _BAD_TOKEN)
-            return
-        if sent is None or not hmac.compare_digest(sent, key.session_token):
-            raise _fail("UnrecognizedClientException", _BAD_TOKEN)
-        if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
-            raise _fail("ExpiredTokenException", _EXPIRED_TOKEN)
+
+def _sigv4_error(check: signature_check.SignatureCheck[AccessKey]) -> BedrockError:
+    """Bedrock's error type and words for a refused SigV4 request."""
+    problem, parsed = check.problem, check.parsed
+    if problem is Problem.MALFORMED:
+        return _fail("IncompleteSignatureException", f"{check.detail}.")
+    if problem in (Problem.UNKNOWN_KEY, Problem.BAD_SESSION_TOKEN):
+        return _fail("UnrecognizedClientException", _BAD_TOKEN)
+    if problem is Problem.EXPIRED_TOKEN:
+        return _fail("ExpiredTokenException", _EXPIRED_TOKEN)
+    if problem is Problem.WRONG_SERVICE:
+        return _fail(
+            "InvalidSignatureException",
+            f"Credential should be scoped to correct service: '{_SIGNING_SERVICE}'. ",
+        )
+    if problem is Problem.UNKNOWN_REGION:
+        region = parsed.region if parsed is not None else ""
+        return _fail(
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not '{region}'. ",
+        )
+    if problem is Problem.REQUEST_EXPIRED:
+        return _fail("InvalidSignatureException", check.detail)
+    return _fail("InvalidSignatureException", _BAD_SIGNATURE)

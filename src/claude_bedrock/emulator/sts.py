@@ -14,13 +14,12 @@ STS's XML ``ErrorResponse`` with STS's codes (``InvalidClientTokenId``,
 from __future__ import annotations
 
 import hashlib
-import hmac
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from ..wire import signing
+from ..wire import signature_check, signing
+from ..wire.signature_check import Problem
 from .auth import AccessKey
 from .model_ids import known_region
 from .wire import AnyResponse, Request, Response
@@ -112,58 +111,43 @@ def _authenticate(app: EmulatorApp, request: Request) -> AccessKey:
             "(Bedrock API keys are accepted by Bedrock only).",
             400,
         )
-    try:
-        parsed = signing.parse_authorization(header)
-    except signing.SignatureError as exc:
-        raise StsError("IncompleteSignature", f"{exc}.", 400) from None
-    key = app.config.credentials.access_key(parsed.access_key)
-    if key is None:
-        raise StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
-    _check_session_token(request, key)
-    if parsed.service != _SERVICE:
-        raise StsError(
+    check = signature_check.check_signed_request(
+        method=request.method,
+        raw_path=request.raw_path,
+        raw_query=request.raw_query,
+        headers=request.headers,
+        body=request.body,
+        service=_SERVICE,
+        find_key=app.config.credentials.access_key,
+        region_known=known_region,
+    )
+    if check.problem is not None:
+        raise _sts_error(check.problem, check.detail)
+    assert check.key is not None  # a check without problem has its key
+    return check.key
+
+
+def _sts_error(problem: Problem, detail: str) -> StsError:
+    """STS's error code, status and words for a refused SigV4 request."""
+    if problem is Problem.MALFORMED:
+        return StsError("IncompleteSignature", f"{detail}.", 400)
+    if problem in (Problem.UNKNOWN_KEY, Problem.BAD_SESSION_TOKEN):
+        return StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
+    if problem is Problem.EXPIRED_TOKEN:
+        return StsError("ExpiredToken", _EXPIRED, 403)
+    if problem is Problem.WRONG_SERVICE:
+        return StsError(
             "SignatureDoesNotMatch",
             f"Credential should be scoped to correct service: '{_SERVICE}'. ",
             403,
         )
-    if not known_region(parsed.region):
-        raise StsError(
+    if problem is Problem.UNKNOWN_REGION:
+        return StsError(
             "SignatureDoesNotMatch", "Credential should be scoped to a valid region. ", 403
         )
-    _verify(request, key, parsed)
-    return key
-
-
-def _check_session_token(request: Request, key: AccessKey) -> None:
-    sent = request.headers.get("x-amz-security-token")
-    if key.session_token is None:
-        if sent is not None:
-            raise StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
-        return
-    if sent is None or not hmac.compare_digest(sent, key.session_token):
-        raise StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
-    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
-        raise StsError("ExpiredToken", _EXPIRED, 403)
-
-
-def _verify(request: Request, key: AccessKey, parsed: signing.ParsedAuthorization) -> None:
-    try:
-        signing.check_clock_skew(signing.request_timestamp(request.headers.items()))
-        valid = signing.verify(
-            request.method,
-            request.raw_path,
-            request.raw_query,
-            request.headers.items(),
-            request.body,
-            key.secret_access_key,
-            parsed,
-        )
-    except signing.RequestExpired as exc:
-        raise StsError("SignatureDoesNotMatch", str(exc), 403) from None
-    except signing.SignatureError as exc:
-        raise StsError("IncompleteSignature", f"{exc}.", 400) from None
-    if not valid:
-        raise StsError("SignatureDoesNotMatch", _BAD_SIGNATURE, 403)
+    if problem is Problem.REQUEST_EXPIRED:
+        return StsError("SignatureDoesNotMatch", detail, 403)
+    return StsError("SignatureDoesNotMatch", _BAD_SIGNATURE, 403)
 
 
 def _unique_id(prefix: str, access_key_id: str) -> str:
