@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+#: The beta flag that opens the 1M-token context window (see ``Catalog.context_1m_models``).
+from ..wire.rules.context import CONTEXT_1M_BETA  # noqa: E402
 from ._catalog import ENV_VAR, Catalog
 from ._control_plane import DEFAULT_ACCOUNT_ID, foundation_model_arn, inference_profile_arn
 from ._load import CatalogDataError, Geography
@@ -29,9 +31,6 @@ from ._types import (
     ResolvedModel,
     Scope,
 )
-
-#: The beta flag that opens the 1M-token context window (Opus 4.6, Sonnet 4.5, Sonnet 4).
-CONTEXT_1M_BETA = "context-1m-2025-08-07"
 
 if TYPE_CHECKING:
     pdf_limits: PdfLimits
@@ -62,9 +61,19 @@ __all__ = [
     "foundation_models",
     "inference_profile_arn",
     "inference_profiles",
+    "model_names",
     "pdf_limits",
     "resolve",
 ]
+
+
+def model_names(models: list[ModelInfo], conjunction: str = "and") -> str:
+    """``Claude Opus 4.6, Sonnet 4.5 and Sonnet 4``: names for a sentence, "Claude" once."""
+    names = [m.name.removeprefix("Claude ") for m in models]
+    if not names:
+        return "no model"
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+    return f"Claude {listed}"
 
 
 def resolve(model: str, region: str, endpoint: Endpoint | None = None) -> ResolvedModel:

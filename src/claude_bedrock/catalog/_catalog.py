@@ -59,6 +59,10 @@ class Catalog:
         """Every model, in catalogue order (newest first within the built-in data)."""
         return list(self._data.models.values())
 
+    def context_1m_models(self) -> list[ModelInfo]:
+        """The current models that offer the 1M-token context window, in catalogue order."""
+        return [m for m in self._data.models.values() if m.context_1m and not m.deprecated]
+
     def get(self, model: str) -> ModelInfo:
         """A model by base ID, inference-profile ID or alias.
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .._exceptions import AnthropicError
+from ..wire.rules.context import CONTEXT_1M_BETA
 from ._types import BatchLimits, ModelInfo, PdfLimits, Pricing
 
 _HERE = Path(__file__).parent
@@ -109,7 +110,7 @@ def load_documents(extra: Iterable[str | Path]) -> list[tuple[str, dict[str, Any
 def build(merged: Mapping[str, Any]) -> CatalogData:
     """Validate merged data and index it (models by ID, aliases, Regions)."""
     limits = merged.get("limits", {})
-    beta = str(limits.get("context_1m_beta", "context-1m-2025-08-07"))
+    beta = str(limits.get("context_1m_beta", CONTEXT_1M_BETA))
     geographies = _geographies(merged.get("geographies", {}))
     scope_order = (GLOBAL, *geographies)
     regions = _regions(merged.get("regions", {}), geographies)

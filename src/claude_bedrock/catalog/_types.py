@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from ..wire.rules.context import CONTEXT_1M_BETA
+
 Scope = Literal["global", "us", "eu", "jp", "apac", "in-region", "arn"]
 EndpointType = Literal["global", "regional"]
 
@@ -85,7 +87,7 @@ class ModelInfo:
     api_name: str | None = None
     on_demand: bool = False
     context_1m_tokens: int = 1_000_000
-    context_1m_beta: str = "context-1m-2025-08-07"
+    context_1m_beta: str = CONTEXT_1M_BETA
     long_context_threshold: int = 200_000
     max_output_tokens_beta: tuple[tuple[str, int], ...] = ()
     scope_order: tuple[str, ...] = field(default=(), compare=False)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..wire.rules.context import context_window_violation
 from ..wire.s3 import MultipartWriter, S3Error, iter_lines, list_objects, parse_s3_uri, put_object
 from . import tokens
 from .engine import Engine
@@ -173,7 +174,7 @@ def _answer(line: bytes, model: InvocationModel, engine: Engine) -> _Answer:
         raw = _compact(model_input).encode()
         body = validate_invoke_body(raw, max_output_tokens=model.output_limit)
         limit = model.context_limit(body.get("anthropic_beta") or [])
-        if tokens.count_input_tokens(body) + body["max_tokens"] > limit:
+        if context_window_violation(tokens.count_input_tokens(body), body["max_tokens"], limit):
             raise validation_error("Input is too long for requested model.")
         output = engine.respond(body, model.response_name)
     except BedrockError as error:

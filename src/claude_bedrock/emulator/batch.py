@@ -40,6 +40,7 @@ from functools import partial
 from typing import Any, Final
 
 from ..catalog import Catalog
+from ..wire.rules.batch import timeout_violation
 from ..wire.s3 import s3_client
 from ._batch_worker import ACTIVE, BatchJob, JobLimits, run_job
 from .app import EmulatorApp, Extension
@@ -256,10 +257,12 @@ class BatchService:
             raise _invalid("modelId", model_id, "Member must not be null")
         input_uri = _s3_uri(body, "inputDataConfig", "s3InputDataConfig")
         output_uri = _s3_uri(body, "outputDataConfig", "s3OutputDataConfig")
-        hours = body.get("timeoutDurationInHours", 24)
-        if isinstance(hours, bool) or not isinstance(hours, int) or not 24 <= hours <= 168:
+        limits = Catalog.default().batch_limits
+        hours = body.get("timeoutDurationInHours", limits.timeout_hours_default)
+        low, high = limits.timeout_hours_min, limits.timeout_hours_max
+        if timeout_violation(hours, low, high) is not None:
             raise _invalid("timeoutDurationInHours", hours,
-                           "Member must have value between 24 and 168")  # fmt: skip
+                           f"Member must have value between {low} and {high}")  # fmt: skip
         kind = body.get("modelInvocationType")
         if kind not in (None, "InvokeModel"):
             raise validation_error(f"modelInvocationType {kind!r} is not supported by the "

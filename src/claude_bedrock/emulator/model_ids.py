@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..catalog import Catalog, ModelInfo, Verdict
-from .errors import validation_error
+from ..wire.rules import Rule, Violation
+from ..wire.rules.model_id import model_id_violation
+from .errors import BedrockError, validation_error
 
 __all__ = [
     "INVALID_MODEL",
@@ -77,6 +79,9 @@ def resolve_invocation_model(model_id: str, region: str) -> InvocationModel:
     Raises a ``ValidationException`` :class:`~.errors.BedrockError` where Bedrock would.
     Cached: clients send the same few IDs over and over.
     """
+    syntax = model_id_violation(model_id)
+    if syntax is not None:
+        raise _syntax_error(model_id, syntax)
     check = _catalog().check_invocation(model_id, region)
     if check.verdict is Verdict.ON_DEMAND_NOT_SUPPORTED and check.info is not None:
         raise validation_error(
@@ -88,3 +93,20 @@ def resolve_invocation_model(model_id: str, region: str) -> InvocationModel:
     if resolved is None or resolved.info is None:  # application profiles: not emulated
         raise validation_error(INVALID_MODEL)
     return InvocationModel(model_id, resolved.info, response_model_name(resolved.info.id))
+
+
+def _syntax_error(model_id: str, violation: Violation) -> BedrockError:
+    """Bedrock's words for a ``modelId`` that breaks the service model's constraints."""
+    if violation.rule is Rule.MODEL_ID_LENGTH:
+        bound = (
+            "greater than or equal to 1"
+            if not model_id
+            else (f"less than or equal to {violation.limit}")
+        )
+        constraint = f"Member must have length {bound}"
+    else:
+        constraint = f"Member must satisfy regular expression pattern: {violation.limit}"
+    return validation_error(
+        f"1 validation error detected: Value '{model_id}' at 'modelId' failed to satisfy "
+        f"constraint: {constraint}"
+    )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..wire import eventstream
+from ..wire.rules.context import context_window_violation
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
@@ -90,7 +91,7 @@ def prepare_invocation(
     model = resolve_invocation_model(request.path_params["modelId"], region)
     body = validate_invoke_body(request.body, max_output_tokens=model.output_limit)
     limit = model.context_limit(body.get("anthropic_beta") or [])
-    if tokens.count_input_tokens(body) + body["max_tokens"] > limit:
+    if context_window_violation(tokens.count_input_tokens(body), body["max_tokens"], limit):
         raise validation_error("Input is too long for requested model.")
     return model, body
 
