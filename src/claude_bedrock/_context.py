@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._exceptions import ContextWindowError
+from .wire.rules.context import context_window_violation
 
 if TYPE_CHECKING:
     from .catalog import ModelInfo
@@ -116,9 +117,12 @@ def _advice(info: ModelInfo, tokens: int, max_tokens: int, limit: int, has_1m: b
         )
     if info.context_1m:
         return f"{head} Shorten the input or lower max_tokens."
+    from .catalog import Catalog, model_names
+
     return (
         f"{head} The input is too long for this model: shorten it, or use a model with the "
-        "1M-token context window (Claude Opus 4.6, Sonnet 4.5, Sonnet 4) with context_1m=True."
+        f"1M-token context window ({model_names(Catalog.default().context_1m_models())}) "
+        "with context_1m=True."
     )
 
 
@@ -129,9 +133,8 @@ def check_window(info: ModelInfo, body: Mapping[str, Any]) -> None:
     limit = info.context_limit(betas)
     max_tokens = body.get("max_tokens")
     max_tokens = max_tokens if isinstance(max_tokens, int) else 0
-    room = limit - max_tokens
-    tokens = input_tokens_lower_bound(body, stop_after=room)
-    if tokens > room:
+    tokens = input_tokens_lower_bound(body, stop_after=limit - max_tokens)
+    if context_window_violation(tokens, max_tokens, limit) is not None:
         has_1m = info.context_1m and info.context_1m_beta in betas
         raise ContextWindowError(_advice(info, tokens, max_tokens, limit, has_1m))
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-#: The beta flag that opens the 1M-token context window (see ``Catalog.context_1m_models``).
-from ..wire.rules.context import CONTEXT_1M_BETA  # noqa: E402
+# The beta flag that opens the 1M-token context window (see ``Catalog.context_1m_models``).
+from ..wire.rules.context import CONTEXT_1M_BETA
 from ._catalog import ENV_VAR, Catalog
 from ._control_plane import DEFAULT_ACCOUNT_ID, foundation_model_arn, inference_profile_arn
 from ._load import CatalogDataError, Geography

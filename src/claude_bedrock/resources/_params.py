@@ -14,8 +14,11 @@ from urllib.parse import quote
 
 import pydantic_core
 
-from .._exceptions import ContextWindowError
+from .._exceptions import ClientValidationError, ContextWindowError
 from ..documents import check_invoke_documents
+from ..wire.rules import Rule
+from ..wire.rules.context import CONTEXT_1M_BETA
+from ..wire.rules.model_id import MODEL_ID_MAX_LENGTH, model_id_violation
 
 if TYPE_CHECKING:
     from .._base_client import ClientCore
@@ -23,7 +26,6 @@ if TYPE_CHECKING:
 
 #: Bedrock's documented ``anthropic_version`` for Claude.
 BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
-CONTEXT_1M_BETA = "context-1m-2025-08-07"
 #: Values of Bedrock's ``X-Amzn-Bedrock-Service-Tier`` header (botocore's ServiceTierType).
 BEDROCK_SERVICE_TIERS = frozenset({"priority", "default", "flex", "reserved"})
 
@@ -77,6 +79,34 @@ def collect_betas(
     return out
 
 
+def _no_1m_error(name: str) -> ContextWindowError:
+    from ..catalog import Catalog, model_names
+
+    offered = model_names(Catalog.default().context_1m_models())
+    return ContextWindowError(
+        f"{name} does not support the 1M-token context window "
+        f"(beta {CONTEXT_1M_BETA}); it is offered for {offered}. Drop context_1m=True or "
+        "choose one of those models."
+    )
+
+
+def _check_model_id(model_id: str) -> None:
+    """Refuse, before sending, a model ID Bedrock's service model would refuse."""
+    violation = model_id_violation(model_id)
+    if violation is None:
+        return
+    if violation.rule is Rule.MODEL_ID_LENGTH:
+        raise ClientValidationError(
+            f"The model ID is {len(model_id):,} characters long; Bedrock accepts 1 to "
+            f"{MODEL_ID_MAX_LENGTH:,}. Pass a model ID, inference-profile ID or ARN."
+        )
+    raise ClientValidationError(
+        f"{model_id[:200]!r} is not a valid Bedrock model identifier (model ID, "
+        "inference-profile ID or ARN): check it for spaces, slashes or other characters "
+        "Bedrock's model IDs never contain."
+    )
+
+
 def prepare(
     core: ClientCore,
     params: dict[str, Any],
@@ -95,11 +125,9 @@ def prepare(
     use_1m = core.context_1m if context_1m is None else context_1m
     all_betas = collect_betas(betas, extra_headers, use_1m)
     if CONTEXT_1M_BETA in all_betas and resolved.info is not None and not resolved.info.context_1m:
-        raise ContextWindowError(
-            f"{resolved.info.name} does not support the 1M-token context window "
-            f"(beta {CONTEXT_1M_BETA}); it is offered for Claude Opus 4.6, Sonnet 4.5 and "
-            "Sonnet 4. Drop context_1m=True or choose one of those models."
-        )
+        raise _no_1m_error(resolved.info.name)
+    if resolved.info is None:  # an ARN the catalogue does not know: Bedrock's syntax still holds
+        _check_model_id(resolved.model_id)
     body: dict[str, Any] = {"anthropic_version": BEDROCK_ANTHROPIC_VERSION}
     for name in BODY_FIELDS:
         value = params.get(name)
