@@ -447,3 +447,37 @@ def test_aws_endpoints_keep_virtual_hosting() -> None:
     )
     assert aws.meta.config.s3["addressing_style"] == "auto"
     assert aws.meta.region_name == "eu-west-3"
+
+
+def test_wire_errors_are_neutral_and_the_client_wraps_them(
+    s3_server: S3Server, s3_bucket: str
+) -> None:
+    """The wire layer raises plain exceptions; the client's wrappers re-raise them as
+    AnthropicError subclasses with the same message, code and cause (S3 answered both)."""
+    from claude_bedrock import AnthropicError, ClientValidationError
+    from claude_bedrock.wire import s3 as wire_s3
+
+    wire_client = wire_s3.s3_client(
+        region=s3_server.region,
+        endpoint_url=s3_server.endpoint_url,
+        credentials=s3_server.credentials,
+    )
+    with pytest.raises(wire_s3.S3ObjectNotFoundError) as neutral:
+        wire_s3.get_object(wire_client, s3_bucket, "missing.jsonl")
+    assert not isinstance(neutral.value, AnthropicError)
+    with pytest.raises(_s3.S3ObjectNotFoundError) as wrapped:
+        _s3.get_object(wire_client, s3_bucket, "missing.jsonl")
+    assert isinstance(wrapped.value, AnthropicError)
+    assert isinstance(wrapped.value, wire_s3.S3ObjectNotFoundError)  # either hierarchy catches
+    assert str(wrapped.value) == str(neutral.value)
+    assert wrapped.value.code == neutral.value.code
+    from botocore.exceptions import ClientError
+
+    assert isinstance(wrapped.value.__cause__, ClientError)  # botocore's error, kept
+    with pytest.raises(wire_s3.S3URIError) as bad_uri:
+        wire_s3.parse_s3_uri("bucket/key")
+    assert not isinstance(bad_uri.value, AnthropicError)
+    with pytest.raises(ClientValidationError):
+        _s3.parse_s3_uri("bucket/key")
+    with pytest.raises(ClientValidationError, match="whole number of days"):
+        _s3.put_lifecycle_expiration(wire_client, s3_bucket, "logs/", 0)
