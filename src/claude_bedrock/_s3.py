@@ -11,55 +11,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import ParamSpec, TypeVar
 
-from ._s3_errors import (
-    S3AccessDeniedError,
-    S3BucketNotFoundError,
-    S3Error,
-    S3ObjectNotFoundError,
-    S3URIError,
-    client_errors,
-)
+from ._s3_errors import S3AccessDeniedError as S3AccessDeniedError
+from ._s3_errors import S3BucketNotFoundError as S3BucketNotFoundError
+from ._s3_errors import S3Error as S3Error
+from ._s3_errors import S3ObjectNotFoundError as S3ObjectNotFoundError
+from ._s3_errors import S3URIError as S3URIError
+from ._s3_errors import client_errors
 from .wire import s3 as _wire
-from .wire.s3 import (
-    MAX_PARTS,
-    MIN_PART_SIZE,
-    S3Client,
-    S3Object,
-    expiration_days,
-    format_s3_uri,
-    resolve_endpoint_url,
-)
-
-__all__ = [
-    "MAX_PARTS",
-    "MIN_PART_SIZE",
-    "MultipartWriter",
-    "S3AccessDeniedError",
-    "S3BucketNotFoundError",
-    "S3Client",
-    "S3Error",
-    "S3Object",
-    "S3ObjectNotFoundError",
-    "S3URIError",
-    "check_bucket",
-    "expiration_days",
-    "format_s3_uri",
-    "get_lifecycle",
-    "get_object",
-    "head_object",
-    "iter_chunks",
-    "iter_lines",
-    "list_keys",
-    "list_objects",
-    "parse_s3_uri",
-    "put_lifecycle_expiration",
-    "put_object",
-    "resolve_endpoint_url",
-    "s3_client",
-]
+from .wire.s3 import MAX_PARTS as MAX_PARTS
+from .wire.s3 import MIN_PART_SIZE as MIN_PART_SIZE
+from .wire.s3 import S3Client as S3Client
+from .wire.s3 import S3Object as S3Object
+from .wire.s3 import expiration_days as expiration_days
+from .wire.s3 import format_s3_uri as format_s3_uri
+from .wire.s3 import resolve_endpoint_url as resolve_endpoint_url
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -98,19 +65,10 @@ iter_lines = _iterate(_wire.iter_lines)
 
 
 class MultipartWriter(_wire.MultipartWriter):
-    """:class:`claude_bedrock.wire.s3.MultipartWriter` raising the client's S3 errors."""
+    """:class:`claude_bedrock.wire.s3.MultipartWriter` raising the client's S3 errors.
 
-    def __enter__(self) -> MultipartWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        with client_errors():
-            super().__exit__(exc_type, exc, tb)
+    ``__exit__`` needs no wrapper: it calls :meth:`close` or :meth:`abort`, wrapped here.
+    """
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         with client_errors():

@@ -17,16 +17,6 @@ from contextlib import contextmanager
 from ._exceptions import AnthropicError, ClientValidationError, CredentialsError
 from .wire import s3 as _wire
 
-__all__ = [
-    "S3Error",
-    "S3BucketNotFoundError",
-    "S3ObjectNotFoundError",
-    "S3AccessDeniedError",
-    "S3URIError",
-    "client_errors",
-    "s3_errors",
-]
-
 
 class S3Error(AnthropicError, _wire.S3Error):
     """An S3 request failed; ``code`` is S3's error code when S3 answered."""

@@ -226,16 +226,7 @@ class Authenticator:
         return match.group(1) if match else self.default_region
 
     def _sigv4(self, request: Request, header: str) -> Identity:
-        check = signature_check.check_signed_request(
-            method=request.method,
-            raw_path=request.raw_path,
-            raw_query=request.raw_query,
-            headers=request.headers,
-            body=request.body,
-            service=_SIGNING_SERVICE,
-            find_key=self.store.access_key,
-            region_known=known_region,
-        )
+        check = check_sigv4(request, _SIGNING_SERVICE, self.store)
         if check.problem is not None:
             raise _sigv4_error(check)
         key, parsed = check.key, check.parsed
@@ -248,6 +239,23 @@ class Authenticator:
             method="sigv4",
             profile=key.profile,
         )
+
+
+def check_sigv4(
+    request: Request, service: str, store: CredentialStore
+) -> signature_check.SignatureCheck[AccessKey]:
+    """The wire's SigV4 check of ``request`` for ``service``, with this emulator's keys and
+    Regions (shared by the Bedrock and STS endpoints, which word the verdict each their way)."""
+    return signature_check.check_signed_request(
+        method=request.method,
+        raw_path=request.raw_path,
+        raw_query=request.raw_query,
+        headers=request.headers,
+        body=request.body,
+        service=service,
+        find_key=store.access_key,
+        region_known=known_region,
+    )
 
 
 def _sigv4_error(check: signature_check.SignatureCheck[AccessKey]) -> BedrockError:

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from ..wire import signature_check, signing
+from ..wire import signing
 from ..wire.signature_check import Problem
-from .auth import AccessKey
-from .model_ids import known_region
+from .auth import AccessKey, check_sigv4
 from .wire import AnyResponse, Request, Response
 
 if TYPE_CHECKING:
@@ -111,16 +110,7 @@ def _authenticate(app: EmulatorApp, request: Request) -> AccessKey:
             "(Bedrock API keys are accepted by Bedrock only).",
             400,
         )
-    check = signature_check.check_signed_request(
-        method=request.method,
-        raw_path=request.raw_path,
-        raw_query=request.raw_query,
-        headers=request.headers,
-        body=request.body,
-        service=_SERVICE,
-        find_key=app.config.credentials.access_key,
-        region_known=known_region,
-    )
+    check = check_sigv4(request, _SERVICE, app.config.credentials)
     if check.problem is not None:
         raise _sts_error(check.problem, check.detail)
     assert check.key is not None  # a check without problem has its key
