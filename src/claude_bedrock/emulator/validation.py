@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from ..wire.rules.context import max_tokens_violation
 from .errors import validation_error
 
 __all__ = ["ALLOWED_KEYS", "validate_invoke_body"]
@@ -320,7 +321,7 @@ def _semantic_stage(body: Mapping[str, Any], output_limit: OutputLimit) -> None:
     max_output_tokens = (
         output_limit(body.get("anthropic_beta") or []) if callable(output_limit) else output_limit
     )
-    if max_output_tokens is not None and max_tokens > max_output_tokens:
+    if max_output_tokens is not None and max_tokens_violation(max_tokens, max_output_tokens):
         raise validation_error(
             f"The maximum tokens you requested exceeds the model limit of {max_output_tokens}. "
             f"Try again with a maximum tokens value that is lower than {max_output_tokens}."
