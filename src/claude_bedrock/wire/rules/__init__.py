@@ -34,7 +34,6 @@ class Rule(enum.Enum):
     PDF_INVALID = "pdf_invalid"
     PAGES_PER_DOCUMENT = "pages_per_document"
     PAGES_PER_REQUEST = "pages_per_request"
-    REQUEST_SIZE = "request_size"
     # context
     CONTEXT_WINDOW = "context_window"
     MAX_TOKENS = "max_tokens"

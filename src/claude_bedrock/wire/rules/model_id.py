@@ -30,7 +30,11 @@ MODEL_ID_PATTERN: Final = (
     r"[a-zA-Z0-9-]+$)|(^arn:aws(-[^:]+)?:bedrock:([0-9a-z-]{1,20}):([0-9]{12}):"
     r"(default-)?prompt-router/[a-zA-Z0-9-:.]+$)"
 )
-_MODEL_ID_RE: Final = re.compile(MODEL_ID_PATTERN)
+
+
+@lru_cache(maxsize=1)
+def _model_id_re() -> re.Pattern[str]:
+    return re.compile(MODEL_ID_PATTERN)  # compiled on first use: imports stay cheap
 
 
 @lru_cache(maxsize=256)
@@ -42,6 +46,6 @@ def model_id_violation(model_id: str) -> Violation | None:
     """
     if not 1 <= len(model_id) <= MODEL_ID_MAX_LENGTH:
         return Violation(Rule.MODEL_ID_LENGTH, MODEL_ID_MAX_LENGTH, len(model_id), "modelId")
-    if _MODEL_ID_RE.fullmatch(model_id) is None:
+    if _model_id_re().fullmatch(model_id) is None:
         return Violation(Rule.MODEL_ID_PATTERN, MODEL_ID_PATTERN, model_id, "modelId")
     return None
