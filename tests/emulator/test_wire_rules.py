@@ -23,6 +23,7 @@ from claude_bedrock.wire.rules.model_id import (
 from .conftest import body
 
 CAT = Catalog.default()
+HI = [{"role": "user", "content": "hi"}]
 
 
 def _shape(service: str, operation: str, member: str) -> Any:
@@ -141,3 +142,26 @@ def test_batch_timeout_range_is_botocores() -> None:
     for wrong in (low - 1, high + 1, True, "24", None):
         found = timeout_violation(wrong, low, high)
         assert found is not None and found.rule is Rule.BATCH_TIMEOUT_HOURS
+
+
+def test_client_refuses_a_malformed_arn_before_sending(bedrock_emulator: Any) -> None:
+    """The same rule on the client side: an ARN Bedrock's pattern refuses fails before any
+    request (the emulator, which would answer the ValidationException above, sees none)."""
+    from claude_bedrock import AnthropicBedrock, ClientValidationError
+
+    arn = "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic claude"
+    assert model_id_violation(arn) is not None
+    with AnthropicBedrock(
+        aws_region="us-west-2", base_url=bedrock_emulator.url, max_retries=0,
+        aws_access_key=bedrock_emulator.access_key, aws_secret_key=bedrock_emulator.secret_key,
+    ) as client:  # fmt: skip
+        with pytest.raises(ClientValidationError, match="not a valid Bedrock model identifier"):
+            client.messages.create(
+                model=arn, max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+            )
+        good = "arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/abc123def456"
+        with pytest.raises(Exception) as sent:  # noqa: PT011 - any answer proves it was sent
+            client.messages.create(
+                model=good, max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+            )
+        assert not isinstance(sent.value, ClientValidationError)
