@@ -31,9 +31,15 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
-from ._exceptions import ClientValidationError, DocumentLimitError
+from ._document_errors import (
+    converse_error,
+    invoke_error,
+    name_error,
+    pages_error,
+    pdf_error,
+    size_error,
+)
 from .wire import pdf as _pdf
-from .wire.rules import Rule, Violation
 from .wire.rules.documents import (
     converse_document_violations,
     converse_documents,
@@ -75,24 +81,7 @@ def _limits() -> PdfLimits:
     return Catalog.default().pdf_limits
 
 
-# -- page counting: the wire layer's (pypdf, cached), its failures worded for the user ----
-
-
-def _pdf_error(problem: str) -> ClientValidationError:
-    if problem == _pdf.NOT_BASE64:
-        return ClientValidationError(
-            "A PDF document's base64 data is not valid base64; build the block with "
-            "claude_bedrock.documents.pdf(...)."
-        )
-    if problem == _pdf.ENCRYPTED:
-        return ClientValidationError(
-            "This PDF is encrypted or password-protected; Claude reads standard PDFs "
-            "only. Save an unprotected copy and send that."
-        )
-    return ClientValidationError(
-        f"This is not a readable PDF ({problem}); Bedrock would "
-        "answer 'The PDF specified was not valid.'"
-    )
+# -- page counting: the wire layer's (pypdf, cached), its failures worded for the user
 
 
 def page_count(data: bytes) -> int:
@@ -100,7 +89,7 @@ def page_count(data: bytes) -> int:
     try:
         return _pdf.page_count(data)
     except _pdf.PdfError as exc:
-        raise _pdf_error(exc.problem) from None
+        raise pdf_error(exc.problem) from None
 
 
 def cached_page_count(data: str | bytes) -> int:
@@ -108,7 +97,7 @@ def cached_page_count(data: str | bytes) -> int:
     try:
         return _pdf.cached_page_count(data)
     except _pdf.PdfError as exc:
-        raise _pdf_error(exc.problem) from None
+        raise pdf_error(exc.problem) from None
 
 
 # -- building blocks ----------------------------------------------------------------------
@@ -211,22 +200,9 @@ def converse_pdf(
 # -- InvokeModel checks -------------------------------------------------------------------
 
 
-def _fail(limit: str, actual: float, maximum: float, message: str) -> DocumentLimitError:
-    return DocumentLimitError(message, limit=limit, actual=actual, maximum=maximum)
-
-
 def _check_pages(pages: int, limits: PdfLimits, *, where: str) -> None:
     if pages > limits.max_pages:
-        raise _pages_error(pages, limits.max_pages, where)
-
-
-def _pages_error(pages: int, max_pages: int, where: str) -> DocumentLimitError:
-    return _fail(
-        "pages_per_document", pages, max_pages,
-        f"{where} has {pages} pages; Bedrock allows {max_pages} PDF pages per "
-        f"request ({pages - max_pages} too many): split it into parts of at most "
-        f"{max_pages} pages and send them in separate requests.",
-    )  # fmt: skip
+        raise pages_error(pages, limits.max_pages, where)
 
 
 def _blocks(content: object) -> Iterator[Mapping[str, Any]]:
@@ -279,22 +255,11 @@ def _size_lower_bound(value: object) -> int:
     return len(value) if isinstance(value, str) else 1
 
 
-def _size_error(size: int, limits: PdfLimits, *, exact: bool) -> DocumentLimitError:
-    over = size - limits.invoke_max_body_bytes
-    amount = f"{size:,} bytes" if exact else f"at least {size:,} bytes"
-    return _fail(
-        "request_size", size, limits.invoke_max_body_bytes,
-        f"The request body is {amount}; InvokeModel accepts at most "
-        f"{limits.invoke_max_body_bytes:,} bytes ({over:,} over): send fewer or smaller "
-        "documents, or split them across requests.",
-    )  # fmt: skip
-
-
 def check_request_size(raw: bytes) -> None:
     """The exact body-size check, for a caller that holds the encoded body."""
     limits = _limits()
     if len(raw) > limits.invoke_max_body_bytes:
-        raise _size_error(len(raw), limits, exact=True)
+        raise size_error(len(raw), limits, exact=True)
 
 
 def check_invoke_documents(body: Mapping[str, Any]) -> None:
@@ -310,25 +275,10 @@ def check_invoke_documents(body: Mapping[str, Any]) -> None:
         return  # the common call: nothing to check, no catalogue lookup
     limits = _limits()
     if size > limits.invoke_max_body_bytes:
-        raise _size_error(size, limits, exact=False)
+        raise size_error(size, limits, exact=False)
     numbered = ((f"PDF document {n}", data) for n, data in enumerate(pdfs, start=1))
     for violation in pdf_page_violations(numbered, limits.max_pages):
-        raise _invoke_error(violation)
-
-
-def _invoke_error(violation: Violation) -> ClientValidationError:
-    where, value, limit = violation.where, violation.value, violation.limit
-    if violation.rule is Rule.PDF_INVALID:
-        return _pdf_error(str(value))
-    if violation.rule is Rule.PAGES_PER_DOCUMENT:
-        return _pages_error(int(value or 0), int(limit or 0), str(where))
-    return _fail(
-        "pages_per_request", int(value or 0), int(limit or 0),
-        f"The PDFs of this request have {value} pages up to document {violation.index}; "
-        f"Bedrock allows {limit} PDF pages per request, all documents "
-        f"together ({int(value or 0) - int(limit or 0)} too many): send them in separate "
-        "requests.",
-    )  # fmt: skip
+        raise invoke_error(violation)
 
 
 # -- Converse checks ----------------------------------------------------------------------
@@ -338,16 +288,7 @@ def check_converse_document_name(name: str) -> None:
     """Raise DocumentLimitError if Converse would refuse ``name`` as a document name."""
     limits = _limits()
     if limits.document_name_problem(name) is not None:
-        raise _name_error(name, limits)
-
-
-def _name_error(name: str, limits: PdfLimits) -> DocumentLimitError:
-    return _fail(
-        "document_name", len(name), limits.document_name_max_length,
-        f"Converse document name {name!r} is refused: {limits.document_name_problem(name)}. "
-        "Use a neutral name such as 'Quarterly report 3' (no file extension: the format "
-        "goes in 'format').",
-    )  # fmt: skip
+        raise name_error(name, limits)
 
 
 def check_converse_documents(
@@ -362,7 +303,7 @@ def check_converse_documents(
     limits = _limits()
     version = model.version if model is not None else None
     for violation in converse_document_violations(messages, limits, model_version=version):
-        raise _converse_error(violation, limits)
+        raise converse_error(violation, limits)
     if limits.converse_visual_pdf_needs_citations:
         for _message, document, _content in converse_documents(messages):
             _warn_text_only(document)
@@ -379,62 +320,3 @@ def _warn_text_only(document: Mapping[str, Any]) -> None:
             TextOnlyPdfWarning,
             stacklevel=4,
         )
-
-
-def _converse_error(v: Violation, limits: PdfLimits) -> ClientValidationError:
-    """What the user should do about a broken Converse document rule."""
-    name, value, limit = v.where, v.value, v.limit
-    amount = value if isinstance(value, int) else 0
-    maximum = limit if isinstance(limit, int) else 0
-    if v.rule is Rule.DOCUMENTS_PER_REQUEST:
-        return _fail(
-            "documents_per_request", amount, maximum,
-            f"Converse takes at most {maximum} documents per "
-            f"request; this one has at least {amount}: send the rest in another request.",
-        )  # fmt: skip
-    if v.rule is Rule.DOCUMENT_NAME_MISSING:
-        return ClientValidationError(f"Converse document {v.index} needs a 'name' (a string).")
-    if v.rule is Rule.DOCUMENT_NAME:
-        return _name_error(str(value), limits)
-    if v.rule is Rule.DOCUMENT_NAMES_UNIQUE:
-        return _fail(
-            "document_names_unique", 2, 1,
-            f"Two Converse documents are named {name!r}; Bedrock refuses duplicate "
-            "document names in a request: give each document its own name.",
-        )  # fmt: skip
-    if v.rule is Rule.DOCUMENT_FORMAT:
-        return ClientValidationError(
-            f"Converse document {name!r} has format {value!r}; Bedrock takes {limit}."
-        )
-    if v.rule is Rule.DOCUMENT_ROLE:
-        return ClientValidationError(
-            f"Converse document {name!r} is in a {value!r} message; documents may only be "
-            "sent in 'user' messages."
-        )
-    if v.rule is Rule.DOCUMENT_TEXT_BLOCK:
-        return ClientValidationError(
-            f"The message holding Converse document {name!r} has no text block; Bedrock "
-            "requires one beside every document: add your question as text."
-        )
-    return _converse_size_error(v, name, amount, maximum)
-
-
-def _converse_size_error(
-    v: Violation, name: str | None, amount: int, maximum: int
-) -> ClientValidationError:
-    if v.rule is Rule.DOCUMENT_SIZE:
-        return _fail(
-            "document_size", amount, maximum,
-            f"Converse document {name!r} is {amount:,} bytes; Bedrock accepts at most "
-            f"{maximum:,} bytes per document ({amount - maximum:,} over): split or compress it.",
-        )  # fmt: skip
-    if v.rule is Rule.PDF_INVALID:
-        return _pdf_error(str(v.value))
-    if v.rule is Rule.PAGES_PER_DOCUMENT:
-        return _pages_error(amount, maximum, f"Converse document {name!r}")
-    return _fail(
-        "pages_per_request", amount, maximum,
-        f"The PDFs of this request have {amount} pages up to {name!r}; Bedrock allows "
-        f"{maximum} per request ({amount - maximum} too many): split "
-        "the request.",
-    )  # fmt: skip
