@@ -8,7 +8,7 @@ into the typed events InvokeModel streams give, in one pydantic-core call per ev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pydantic
@@ -16,6 +16,7 @@ import pydantic
 from ..types.stream_events import RawMessageStreamEvent
 from ..wire import converse as _wire
 from ._errors import ConverseTranslationError
+from ._types import ContentBlockDeltaEvent
 
 __all__ = ["ToAnthropic"]
 
@@ -37,13 +38,24 @@ class ToAnthropic:
 
     def feed(self, event: Any) -> Iterator[RawMessageStreamEvent]:
         """The typed Anthropic events for one Converse event (typed, or boto3's dict)."""
-        if hasattr(event, "model_dump"):
-            payload = event.model_dump(by_alias=True, exclude_none=True)
-        else:
-            payload = event
+        payload = _payload(event)
         try:
             out = self._wire.feed(payload.get("type"), payload)
         except _wire.ConverseTranslationError as exc:
             raise ConverseTranslationError.from_wire(exc) from None
         for item in out:
             yield _typed(item)
+
+
+def _payload(event: Any) -> Mapping[str, Any]:
+    """boto3's dict for a typed event; a text delta (nearly every event) without a full
+    ``model_dump``, which would cost more than the translation itself."""
+    if type(event) is ContentBlockDeltaEvent and event.delta.text is not None:
+        return {
+            "type": "contentBlockDelta",
+            "contentBlockIndex": event.contentBlockIndex,
+            "delta": {"text": event.delta.text},
+        }
+    if hasattr(event, "model_dump"):
+        return event.model_dump(by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
+    return event  # type: ignore[no-any-return]
