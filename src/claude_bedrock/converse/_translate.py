@@ -123,10 +123,7 @@ def from_converse(
 def anthropic_to_converse(
     events: Iterable[Mapping[str, Any]], *, response_field_paths: Iterable[str] = ()
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(event type, wire payload)`` pairs of the Converse stream for Anthropic events.
-
-    The ``metadata`` payload comes last with ``metrics.latencyMs`` = 0: the sender sets
-    the real latency when it writes it.
-    """
+    """:func:`claude_bedrock.wire.converse.anthropic_to_converse`, raising the client's
+    :class:`ConverseTranslationError`."""
     with translated():
         yield from _wire.anthropic_to_converse(events, response_field_paths=response_field_paths)
