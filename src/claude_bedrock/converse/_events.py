@@ -8,7 +8,8 @@ into the typed events InvokeModel streams give, in one pydantic-core call per ev
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pydantic
@@ -20,16 +21,21 @@ from ._types import ContentBlockDeltaEvent
 
 __all__ = ["ToAnthropic"]
 
-_typed = pydantic.TypeAdapter(RawMessageStreamEvent).validate_python
+
+@functools.cache
+def _validator() -> Callable[[Any], RawMessageStreamEvent]:
+    """Built on first use (a few ms), so importing the package stays cheap."""
+    return pydantic.TypeAdapter(RawMessageStreamEvent).validate_python
 
 
 class ToAnthropic:
     """Turns typed Converse stream events into the Anthropic SDK's raw stream events."""
 
-    __slots__ = ("_wire",)
+    __slots__ = ("_typed", "_wire")
 
     def __init__(self, message_id: str, model: str) -> None:
         self._wire = _wire.ToAnthropic(message_id, model)
+        self._typed = _validator()
 
     @property
     def done(self) -> bool:
@@ -43,8 +49,9 @@ class ToAnthropic:
             out = self._wire.feed(payload.get("type"), payload)
         except _wire.ConverseTranslationError as exc:
             raise ConverseTranslationError.from_wire(exc) from None
+        typed = self._typed
         for item in out:
-            yield _typed(item)
+            yield typed(item)
 
 
 def _payload(event: Any) -> Mapping[str, Any]:
