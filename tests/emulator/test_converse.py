@@ -527,3 +527,14 @@ def test_to_converse_output_is_boto3_converse_input(runtime: Any) -> None:
     assert answer.model_dump(exclude={"id"}) == Message.model_validate(invoked).model_dump(
         exclude={"id"}
     )
+
+
+def test_a_request_that_does_not_translate_gets_bedrocks_words_when_known(runtime: Any) -> None:
+    """Bedrock's own message, without the translation's field path in front of it."""
+    message = refusal(
+        runtime,
+        messages=user({"text": "x"}),
+        inferenceConfig={"maxTokens": 5},
+        additionalModelRequestFields={"max_tokens": 7},
+    )
+    assert message == "The additional field max_tokens conflicts with an existing field."

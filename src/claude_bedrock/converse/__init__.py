@@ -11,18 +11,26 @@
   Messages is the identity for every block type both formats have; a value with no
   equivalent raises :class:`ConverseTranslationError` naming it, never dropped.
 
+The translation itself lives in :mod:`claude_bedrock.wire.converse` (plain dicts, shared
+with the emulator); this package adds the typed answers, the warnings and the advice.
+
 The PDF rule: over Converse, Claude sees a PDF's pages (charts, scans) only when the
 document has citations enabled; otherwise it gets the extracted text. We warn
 (:class:`TextOnlyPdfWarning`) instead of switching citations on behind your back.
 """
 
-from ._answers import from_converse, to_converse_response
-from ._common import document_name_problem
 from ._errors import ConverseRequestError, ConverseTranslationError, TextOnlyPdfWarning
-from ._events import ToAnthropic, anthropic_to_converse
+from ._events import ToAnthropic
 from ._resource import AsyncConverse, Converse, amessages_via_converse, messages_via_converse
 from ._stream import AsyncConverseStream, ConverseStream
-from ._translate import from_converse_request, to_converse
+from ._translate import (
+    anthropic_to_converse,
+    document_name_problem,
+    from_converse,
+    from_converse_request,
+    to_converse,
+    to_converse_response,
+)
 from ._types import (
     ContentBlock,
     ContentBlockDeltaEvent,

@@ -31,12 +31,11 @@ import httpx
 
 from ..resources._params import PreparedCall, model_path
 from ..types.message import Cost, Message
-from ._answers import DEFAULT_RESPONSE_FIELD_PATHS, from_converse
+from ..wire.converse import violations
 from ._errors import ConverseRequestError
 from ._events import ToAnthropic
-from ._shapes import violations
 from ._stream import AsyncConverseStream, ConverseStream, aiter_events, iter_events
-from ._translate import to_converse
+from ._translate import DEFAULT_RESPONSE_FIELD_PATHS, from_converse, to_converse
 from ._types import ConverseResponse
 
 if TYPE_CHECKING:

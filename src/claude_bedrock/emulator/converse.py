@@ -1,17 +1,20 @@
 """Bedrock runtime routes: Converse and ConverseStream, answered by the InvokeModel engine.
 
 ``POST /model/{modelId}/converse`` and ``/converse-stream`` translate the Converse request
-into the Messages body InvokeModel takes (:func:`claude_bedrock.converse.from_converse_request`),
+into the Messages body InvokeModel takes
+(:func:`claude_bedrock.wire.converse.from_converse_request`),
 check it with the very checks InvokeModel runs (:func:`.runtime.prepare_invocation`),
 ask the same engine, and translate the answer back. So a prompt gets the same text and
 usage through either API, and the two translations are tested against each other.
 
 Checks, in Bedrock's order: documents (count, names, size, pages, text block: the
 :mod:`.documents` middleware, before this handler); the model ID; the request against
-botocore's shapes (:mod:`claude_bedrock.converse._shapes`, unknown fields refused);
-Converse's own rules (roles, blank text, tool results, image limits:
-:mod:`claude_bedrock.converse._rules`); then the model's checks, whose messages carry
-Bedrock's "The model returned the following errors: " prefix.
+botocore's shapes (:func:`claude_bedrock.wire.converse.first_violation`, unknown fields
+refused); Converse's own rules (roles, blank text, tool results, image limits:
+:func:`claude_bedrock.wire.converse.conversation_violation`, worded here as Bedrock words
+them); then the model's checks, whose messages carry Bedrock's "The model returned the
+following errors: " prefix. A request that does not translate gets Bedrock's message when
+its wording is known, else the translation's own description.
 
 Not emulated, and refused with the error Bedrock gives when it cannot find one: guardrails
 (``guardrailConfig``) and prompt management (``promptVariables``). Without
@@ -33,13 +36,16 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, Final
 
 from ..catalog import Catalog
-from ..converse._answers import to_converse_response
-from ..converse._errors import ConverseTranslationError
-from ..converse._events import anthropic_to_converse
-from ..converse._rules import conversation_problem
-from ..converse._shapes import first_violation
-from ..converse._translate import from_converse_request
 from ..wire import eventstream
+from ..wire.converse import (
+    ConverseTranslationError,
+    Violation,
+    anthropic_to_converse,
+    conversation_violation,
+    first_violation,
+    from_converse_request,
+    to_converse_response,
+)
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
@@ -47,7 +53,7 @@ from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
 from .runtime import STREAM_FAULT_HEADER, prepare_invocation
 from .wire import AbortConnection, Request, Response, StreamingResponse
 
-__all__ = ["DEFAULT_MAX_TOKENS", "register"]
+__all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translation_message"]
 
 #: ``max_tokens`` when the request has no ``inferenceConfig.maxTokens``.
 DEFAULT_MAX_TOKENS: Final = 4096
@@ -69,6 +75,26 @@ _STREAM_EXCEPTIONS: Final = {
 }
 _ABORTS: Final = {"reset": True, "truncate": False}
 _PADDING: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: Bedrock's wording for Converse's conversation rules, as users of the service report it
+#: (``{field}``, ``{value}``, ``{limit}``: the violation's).
+_CONVERSATION_MESSAGES: Final = {
+    "first_message_role": "A conversation must start with a user message. Try again with a "
+    "conversation that starts with a user message.",
+    "system_role": "The system role at {field} is not supported. Put system prompts in the "
+    "system field and try again.",
+    "alternating_roles": "A conversation must alternate between user and assistant roles. "
+    "Make sure the conversation alternates between user and assistant roles and try again.",
+    "empty_content": "The content field in the Message object at {field} is empty. Add a "
+    "ContentBlock object to the content field and try again.",
+    "blank_text": "The text field in the ContentBlock object at {field} is blank. Add text to "
+    "the text field, and try again.",
+    "extra_tool_results": "The number of toolResult blocks at {field} exceeds the number of "
+    "toolUse blocks of previous turn.",
+    "missing_tool_results": "Expected toolResult blocks at {field} for the following Ids: {value}",
+    "too_many_images": "You can't include more than {limit} images in a request.",
+    "image_too_large": "An image is {value} bytes; images can be at most {limit} bytes "
+    "({megabytes:g} MB).",
+}
 
 
 def register(app: EmulatorApp) -> None:
@@ -112,6 +138,24 @@ def _not_emulated(request: dict[str, Any]) -> None:
         )
 
 
+def conversation_message(violation: Violation) -> str:
+    """Bedrock's message for a broken conversation rule."""
+    value = violation.value
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    limit = violation.limit
+    megabytes = limit / 2**20 if isinstance(limit, int) else 0
+    return _CONVERSATION_MESSAGES[violation.rule].format(
+        field=violation.field, value=value, limit=limit, megabytes=megabytes
+    )
+
+
+def translation_message(error: ConverseTranslationError) -> str:
+    """What Bedrock answers to a request that does not translate: its own words when
+    known, else the path and the translation's description."""
+    return error.bedrock_message or str(error)
+
+
 def _model_error(error: BedrockError) -> BedrockError:
     if error.error_type != "ValidationException" or error.message.startswith(_BEDROCK_MESSAGES):
         return error
@@ -128,9 +172,9 @@ class _ConverseRoutes:
         converse = _parse(request.body, shape)
         _not_emulated(converse)
         limits = Catalog.default().pdf_limits
-        problem = conversation_problem(converse.get("messages") or [], limits)
-        if problem is not None:
-            raise validation_error(problem)
+        violation = conversation_violation(converse.get("messages") or [], limits)
+        if violation is not None:
+            raise validation_error(conversation_message(violation))
         paths = converse.pop("additionalModelResponseFieldPaths", None) or []
         echo: dict[str, Any] = {
             k: converse.pop(k) for k in ("performanceConfig", "serviceTier") if k in converse
@@ -140,7 +184,7 @@ class _ConverseRoutes:
         try:
             params = from_converse_request(converse)
         except ConverseTranslationError as exc:
-            raise validation_error(str(exc)) from None
+            raise validation_error(translation_message(exc)) from None
         params.pop("service_tier", None)
         body = {"anthropic_version": "bedrock-2023-05-31", **params}
         body.setdefault("max_tokens", min(DEFAULT_MAX_TOKENS, model.output_limit([])))
@@ -160,7 +204,7 @@ class _ConverseRoutes:
                 message, wire=True, latency_ms=latency, response_field_paths=prepared.paths
             )
         except ConverseTranslationError as exc:
-            raise validation_error(str(exc)) from None
+            raise validation_error(translation_message(exc)) from None
         answer.update(prepared.echo)
         return Response.json(answer)
 

@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..catalog import Catalog, ModelInfo
-from ..converse._errors import ConverseTranslationError
-from ..converse._translate import from_converse_request
+from ..wire.converse import ConverseTranslationError, from_converse_request
 from . import tokens
 from .app import EmulatorApp
+from .converse import translation_message
 from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
 from .model_ids import INVALID_MODEL
@@ -103,7 +103,7 @@ def _converse_body(member: Mapping[str, Any]) -> dict[str, Any]:
     try:
         return from_converse_request(member)
     except ConverseTranslationError as exc:
-        raise validation_error(str(exc)) from None
+        raise validation_error(translation_message(exc)) from None
 
 
 async def _count_tokens(request: Request) -> Response:

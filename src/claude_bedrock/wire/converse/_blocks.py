@@ -11,6 +11,7 @@ from typing import Any, Final
 from ._common import (
     IMAGE_FORMATS,
     OFFICE_FORMATS,
+    DocumentNameLimits,
     citation_to_converse,
     document_name_problem,
     fail,
@@ -26,13 +27,14 @@ class Forward:
     """State of one Messages -> Converse translation.
 
     ``wire``: blobs as base64 text (HTTP body) instead of ``bytes`` (boto3's form).
-    ``pdf_citations``: ``"warn"``, ``"enable"`` or ``"ignore"`` for PDFs without citations (see
-    :class:`~._errors.TextOnlyPdfWarning`); the warnings to emit are collected in
-    ``text_only_pdfs`` (document names).
+    ``name_limits``: Converse's document-name rule (the catalogue's ``pdf_limits``).
+    ``enable_pdf_citations``: a PDF without citations gets them enabled; otherwise its name
+    is collected in ``text_only_pdfs`` (Claude will see its text only: the client warns).
     """
 
+    name_limits: DocumentNameLimits | None = None
     wire: bool = False
-    pdf_citations: str = "warn"
+    enable_pdf_citations: bool = False
     names: set[str] = field(default_factory=set)
     text_only_pdfs: list[str] = field(default_factory=list)
 
@@ -66,10 +68,9 @@ def block_to_converse(block: object, where: str, out: Forward) -> list[dict[str,
     handler = _TO_CONVERSE.get(kind)  # type: ignore[arg-type]
     if handler is None:
         raise fail(
-            f"content blocks of type {kind!r} have no Converse equivalent; send this call "
-            'with api="invoke"',
-            f"{where}.type",
-        )
+            f"content blocks of type {kind!r} have no Converse equivalent", f"{where}.type",
+            "unsupported_block", value=kind,
+        )  # fmt: skip
     converted = handler(block, where, out)
     cache = block.get("cache_control")
     if cache is None:
@@ -81,7 +82,10 @@ def cache_point(cache: object, where: str) -> dict[str, Any]:
     cache = mapping(cache, where)
     only(cache, frozenset({"type", "ttl"}), where)
     if cache.get("type") != "ephemeral":
-        raise fail(f"cache type {cache.get('type')!r} has no Converse equivalent", where)
+        raise fail(
+            f"cache type {cache.get('type')!r} has no Converse equivalent", where,
+            "no_equivalent", value=cache.get("type"),
+        )  # fmt: skip
     point: dict[str, Any] = {"type": "default"}
     if cache.get("ttl") is not None:
         point["ttl"] = cache["ttl"]
@@ -106,13 +110,16 @@ def _image(block: Mapping[str, Any], where: str, out: Forward) -> dict[str, Any]
     if source.get("type") != "base64":
         raise fail(
             f"image sources of type {source.get('type')!r} have no Converse equivalent "
-            "(Converse takes the image bytes or an S3 location); send the bytes as base64",
-            f"{where}.source.type",
-        )
+            "(Converse takes the image bytes or an S3 location)",
+            f"{where}.source.type", "image_source", value=source.get("type"),
+        )  # fmt: skip
     only(source, frozenset({"type", "media_type", "data"}), f"{where}.source")
     media = source.get("media_type")
     if media not in IMAGE_FORMATS:
-        raise fail(f"unsupported image media type {media!r}", f"{where}.source.media_type")
+        raise fail(
+            f"unsupported image media type {media!r}", f"{where}.source.media_type",
+            "no_equivalent", value=media, limit=tuple(IMAGE_FORMATS),
+        )  # fmt: skip
     data = out.blob(source.get("data"), f"{where}.source.data")
     return {"image": {"format": IMAGE_FORMATS[media], "source": {"bytes": data}}}
 
@@ -126,7 +133,10 @@ def _document_source(
         media = source.get("media_type")
         fmt = "pdf" if media == "application/pdf" else OFFICE_FORMATS.get(str(media))
         if fmt is None:
-            raise fail(f"unsupported document media type {media!r}", f"{where}.media_type")
+            raise fail(
+                f"unsupported document media type {media!r}", f"{where}.media_type",
+                "no_equivalent", value=media,
+            )  # fmt: skip
         return fmt, {"bytes": out.blob(source.get("data"), f"{where}.data")}
     if kind == "text":
         only(source, frozenset({"type", "media_type", "data"}), where)
@@ -147,14 +157,17 @@ def _document_source(
             part = mapping(part, f"{where}.content.{i}")
             only(part, frozenset({"type", "text"}), f"{where}.content.{i}")
             if part.get("type") != "text":
-                raise fail("only text blocks have a Converse equivalent", f"{where}.content.{i}")
+                raise fail(
+                    "only text blocks have a Converse equivalent", f"{where}.content.{i}",
+                    "no_equivalent", value=part.get("type"),
+                )  # fmt: skip
             parts.append({"text": part.get("text")})
         return "txt", {"content": parts}
     raise fail(
         f"document sources of type {kind!r} have no Converse equivalent (Converse takes bytes, "
         "text, text blocks or an S3 location)",
-        f"{where}.type",
-    )
+        f"{where}.type", "no_equivalent", value=kind,
+    )  # fmt: skip
 
 
 def _document(block: Mapping[str, Any], where: str, out: Forward) -> dict[str, Any]:
@@ -168,14 +181,17 @@ def _document(block: Mapping[str, Any], where: str, out: Forward) -> dict[str, A
         name = f"Document {len(out.names) + 1}"
         while name in out.names:
             name += " (1)"
-    problem = document_name_problem(name)
+    problem = document_name_problem(name, out.name_limits) if out.name_limits else None
     if problem is not None:
-        raise fail(f"{problem} (Converse uses the title as the document name)", f"{where}.title")
+        raise fail(
+            f"{problem} (Converse uses the title as the document name)", f"{where}.title",
+            "document_name", value=name,
+        )  # fmt: skip
     if name in out.names:
         raise fail(
             f"two documents are named {name!r}; Converse needs distinct document names",
-            f"{where}.title",
-        )
+            f"{where}.title", "duplicate_document_name", value=name,
+        )  # fmt: skip
     out.names.add(name)
     document: dict[str, Any] = {"format": fmt, "name": name, "source": source}
     if block.get("context") is not None:
@@ -186,7 +202,7 @@ def _document(block: Mapping[str, Any], where: str, out: Forward) -> dict[str, A
         only(citations, frozenset({"enabled"}), f"{where}.citations")
         document["citations"] = {"enabled": bool(citations.get("enabled"))}
     if fmt == "pdf" and not document.get("citations", {}).get("enabled"):
-        if out.pdf_citations == "enable":
+        if out.enable_pdf_citations:
             document["citations"] = {"enabled": True}
         else:
             out.text_only_pdfs.append(name)
@@ -218,12 +234,14 @@ def _tool_result(block: Mapping[str, Any], where: str, out: Forward) -> dict[str
             converted = block_to_converse(item, here, out)
             if len(converted) > 1:
                 raise fail(
-                    "cache_control inside a tool result has no Converse equivalent; put it on "
-                    "the tool_result block itself",
-                    f"{here}.cache_control",
-                )
+                    "cache_control inside a tool result has no Converse equivalent",
+                    f"{here}.cache_control", "cache_in_tool_result",
+                )  # fmt: skip
             if not set(converted[0]) <= {"text", "image", "document", "searchResult"}:
-                raise fail("no Converse equivalent inside a tool result", f"{here}.type")
+                raise fail(
+                    "no Converse equivalent inside a tool result", f"{here}.type",
+                    "no_equivalent", value=next(iter(converted[0])),
+                )  # fmt: skip
             parts.append(converted[0])
     result: dict[str, Any] = {"toolUseId": block.get("tool_use_id"), "content": parts}
     if block.get("is_error") is not None:

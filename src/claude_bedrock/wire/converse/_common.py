@@ -20,12 +20,14 @@ obvious from the two formats:
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from ._errors import ConverseTranslationError
+from ._errors import fail
 
 __all__ = [
+    "DocumentNameLimits",
     "b64_text",
     "citation_from_converse",
     "citation_to_converse",
@@ -52,17 +54,33 @@ OFFICE_TYPES: Final = {
 OFFICE_FORMATS: Final = {media: fmt for fmt, media in OFFICE_TYPES.items()}
 
 
-def document_name_problem(name: object) -> str | None:
-    """Why Converse would refuse ``name`` as a document name (None if it is fine).
+class DocumentNameLimits(Protocol):
+    """Converse's rule for document names, as data (the catalogue's ``pdf_limits`` is one)."""
 
-    The rule is the catalogue's (``pdf_limits``), shared with :mod:`claude_bedrock.documents`
-    and the emulator, so every part of the package agrees on it.
+    @property
+    def document_name_min_length(self) -> int: ...
+    @property
+    def document_name_max_length(self) -> int: ...
+    @property
+    def document_name_pattern(self) -> str: ...
+    @property
+    def document_name_rule(self) -> str: ...
+
+
+def document_name_problem(name: object, limits: DocumentNameLimits) -> str | None:
+    """Why Converse would refuse ``name`` as a document name under ``limits`` (None if fine).
+
+    The limits are data passed in (the catalogue's ``pdf_limits``), so the client, its
+    document checks and the emulator apply the same rule without this layer reading them.
     """
     if not isinstance(name, str):
         return "a document name must be a string"
-    from ..catalog import Catalog
-
-    return Catalog.default().pdf_limits.document_name_problem(name)
+    low, high = limits.document_name_min_length, limits.document_name_max_length
+    if not low <= len(name) <= high:
+        return f"a document name must have {low} to {high} characters (this one has {len(name)})"
+    if re.fullmatch(limits.document_name_pattern, name) is None:
+        return f"a document name may only contain {limits.document_name_rule}: got {name!r}"
+    return None
 
 
 def b64_text(value: object, where: str) -> str:
@@ -71,24 +89,20 @@ def b64_text(value: object, where: str) -> str:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, str):
         return value
-    raise ConverseTranslationError("expected bytes or base64 text", field=where)
-
-
-def fail(message: str, where: str) -> ConverseTranslationError:
-    return ConverseTranslationError(message, field=where)
+    raise fail("expected bytes or base64 text", where)
 
 
 def only(block: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
     for key, value in block.items():
         if key not in allowed and value is not None:
             raise fail(
-                f'field {key!r} has no Converse equivalent; send this call with api="invoke"',
-                f"{where}.{key}",
-            )
+                f"field {key!r} has no Converse equivalent", f"{where}.{key}",
+                "unsupported_field", value=key,
+            )  # fmt: skip
 
 
 def mapping(value: object, where: str) -> Mapping[str, Any]:
-    if hasattr(value, "model_dump"):  # a typed block from a previous answer
+    if hasattr(value, "model_dump"):  # a typed block from a previous answer (duck-typed)
         value = value.model_dump(exclude_none=True)
     if not isinstance(value, Mapping):
         raise fail(f"expected an object, got {type(value).__name__}", where)
@@ -117,7 +131,10 @@ def citation_to_converse(citation: object, where: str) -> dict[str, Any]:
     kind = citation.get("type")
     spec = _LOCATIONS.get(str(kind))
     if spec is None:
-        raise fail(f"citations of type {kind!r} have no Converse equivalent", f"{where}.type")
+        raise fail(
+            f"citations of type {kind!r} have no Converse equivalent", f"{where}.type",
+            "no_equivalent", value=kind,
+        )  # fmt: skip
     member, index_key, start_key, end_key = spec
     title_key = "title" if kind == "search_result_location" else "document_title"
     allowed = {"type", "cited_text", index_key, start_key, end_key, title_key, "file_id"}

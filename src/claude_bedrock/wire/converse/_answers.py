@@ -1,6 +1,6 @@
-"""Answers: a Messages API ``Message`` <-> a Converse response.
+"""Answers: a Messages API message <-> a Converse response, both as JSON-shaped dicts.
 
-Converse has no message id nor model name; :func:`from_converse` takes them from
+Converse has no message id nor model name; :func:`message_from_converse` takes them from
 ``additionalModelResponseFields`` when the request asked for the ``/id`` and ``/model``
 paths (``messages.create(api="converse")`` does, with ``/stop_sequence``:
 :data:`DEFAULT_RESPONSE_FIELD_PATHS`), else makes an id and uses the ``model`` argument.
@@ -15,16 +15,15 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from ..types.message import Message
 from ._blocks import Forward, content_to_converse
 from ._blocks_from import blocks_from_converse
-from ._common import fail
+from ._common import fail, mapping
 
 __all__ = [
     "DEFAULT_RESPONSE_FIELD_PATHS",
     "STOP_FROM_CONVERSE",
     "STOP_TO_CONVERSE",
-    "from_converse",
+    "message_from_converse",
     "response_fields",
     "to_converse_response",
     "usage_from_converse",
@@ -82,7 +81,7 @@ def response_fields(message: Mapping[str, Any], paths: Iterable[str]) -> dict[st
     for path in paths:
         if not path.startswith("/"):
             raise fail(f"{path!r} is not a JSON pointer (it must start with '/')",
-                       "additionalModelResponseFieldPaths")  # fmt: skip
+                       "additionalModelResponseFieldPaths", value=path)  # fmt: skip
         keys = [k.replace("~1", "/").replace("~0", "~") for k in path[1:].split("/")]
         value: Any = message
         for key in keys:
@@ -101,17 +100,22 @@ def response_fields(message: Mapping[str, Any], paths: Iterable[str]) -> dict[st
 
 
 def to_converse_response(
-    message: Message | Mapping[str, Any],
+    message: Mapping[str, Any],
     *,
     wire: bool = False,
     latency_ms: int = 0,
     response_field_paths: Iterable[str] = (),
 ) -> dict[str, Any]:
     """A Messages API answer as a Converse response (what Bedrock's Converse returns)."""
-    data = message.model_dump() if isinstance(message, Message) else dict(message)
+    data = mapping(message, "message")
     stop = data.get("stop_reason")
     if stop not in STOP_TO_CONVERSE:
-        raise fail(f"stop reason {stop!r} has no Converse equivalent", "stop_reason")
+        raise fail(
+            f"stop reason {stop!r} has no Converse equivalent",
+            "stop_reason",
+            "no_equivalent",
+            value=stop,
+        )
     content = content_to_converse(data.get("content") or [], "content", Forward(wire=wire))
     response: dict[str, Any] = {
         "output": {"message": {"role": "assistant", "content": content}},
@@ -125,22 +129,22 @@ def to_converse_response(
     return response
 
 
-def from_converse(
-    response: Any, *, model: str | None = None, request_id: str | None = None
-) -> Message:
-    """A Converse response (typed, boto3's dict, or the wire JSON) as a Messages ``Message``.
+def message_from_converse(
+    data: Mapping[str, Any], *, model: str | None = None, request_id: str | None = None
+) -> dict[str, Any]:
+    """A Converse response (boto3's dict or the wire JSON) as a Messages API message.
 
     A stop reason with no exact Messages equivalent (``guardrail_intervened`` ->
     ``refusal``; ``malformed_model_output`` / ``malformed_tool_use`` -> None) is also kept
-    as ``message.converse_stop_reason``.
+    as ``converse_stop_reason``.
     """
-    data = response.to_dict() if hasattr(response, "to_dict") else response
     output = (data.get("output") or {}).get("message") or {}
     content = blocks_from_converse(output.get("content") or [], "output.message.content")
     for index, block in enumerate(content):
         if block["type"] not in MESSAGE_BLOCKS:
             raise fail(f"{block['type']!r} blocks cannot appear in an answer",
-                       f"output.message.content.{index}")  # fmt: skip
+                       f"output.message.content.{index}", "no_equivalent",
+                       value=block["type"])  # fmt: skip
     fields = data.get("additionalModelResponseFields") or {}
     stop = data.get("stopReason")
     values: dict[str, Any] = {
@@ -158,6 +162,4 @@ def from_converse(
         values["usage"]["service_tier"] = tier
     if stop is not None and STOP_TO_CONVERSE.get(str(values["stop_reason"])) != stop:
         values["converse_stop_reason"] = stop
-    message = Message.model_validate(values)
-    message._request_id = request_id
-    return message
+    return values

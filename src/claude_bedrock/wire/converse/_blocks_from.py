@@ -44,7 +44,12 @@ def blocks_from_converse(blocks: object, where: str) -> list[dict[str, Any]]:
             continue
         handler = _FROM_CONVERSE.get(member)
         if handler is None:
-            raise fail(f"{member!r} blocks have no Messages API equivalent", f"{here}.{member}")
+            raise fail(
+                f"{member!r} blocks have no Messages API equivalent",
+                f"{here}.{member}",
+                "no_equivalent",
+                value=member,
+            )
         out.append(handler(value, f"{here}.{member}"))
     return out
 
@@ -74,7 +79,9 @@ def _citations_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
 def _image_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
     source = value.get("source") or {}
     if "bytes" not in source:
-        raise fail("only image bytes have a Messages API equivalent", f"{where}.source")
+        raise fail(
+            "only image bytes have a Messages API equivalent", f"{where}.source", "no_equivalent"
+        )
     media = IMAGE_TYPES.get(value.get("format", ""))
     if media is None:
         raise fail(f"unsupported image format {value.get('format')!r}", f"{where}.format")
@@ -99,7 +106,12 @@ def _document_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
         out_source = {"type": "base64", "media_type": media,
                       "data": b64_text(data, f"{where}.source.bytes")}  # fmt: skip
     else:
-        raise fail(f"document source {member!r} ({fmt}) has no Messages API equivalent", where)
+        raise fail(
+            f"document source {member!r} ({fmt}) has no Messages API equivalent",
+            where,
+            "no_equivalent",
+            value=member,
+        )
     out: dict[str, Any] = {"type": "document", "source": out_source, "title": value.get("name")}
     if value.get("context") is not None:
         out["context"] = value["context"]
@@ -116,7 +128,9 @@ def _tool_use_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 def _tool_result_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
     if value.get("type") is not None:
-        raise fail("tool result types have no Messages API equivalent", f"{where}.type")
+        raise fail(
+            "tool result types have no Messages API equivalent", f"{where}.type", "no_equivalent"
+        )
     parts: list[dict[str, Any]] = []
     for index, part in enumerate(value.get("content") or []):
         here = f"{where}.content.{index}"
@@ -126,7 +140,12 @@ def _tool_result_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
         elif member in ("text", "image", "document", "searchResult"):
             parts.append(_FROM_CONVERSE[member](sub, f"{here}.{member}"))
         else:
-            raise fail(f"{member!r} has no Messages API equivalent", f"{here}.{member}")
+            raise fail(
+                f"{member!r} has no Messages API equivalent",
+                f"{here}.{member}",
+                "no_equivalent",
+                value=member,
+            )
     out: dict[str, Any] = {"type": "tool_result", "tool_use_id": value.get("toolUseId"),
                            "content": parts}  # fmt: skip
     if value.get("status") is not None:
@@ -139,7 +158,12 @@ def _reasoning_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
     if member == "redactedContent":
         return {"type": "redacted_thinking", "data": b64_text(sub, f"{where}.redactedContent")}
     if member != "reasoningText":
-        raise fail(f"{member!r} has no Messages API equivalent", f"{where}.{member}")
+        raise fail(
+            f"{member!r} has no Messages API equivalent",
+            f"{where}.{member}",
+            "no_equivalent",
+            value=member,
+        )
     return {"type": "thinking", "thinking": sub.get("text"), "signature": sub.get("signature", "")}
 
 
