@@ -18,7 +18,7 @@ from .._exceptions import ContextWindowError
 from ..documents import check_invoke_documents
 
 if TYPE_CHECKING:
-    from .._base_client import ClientCore
+    from .._request_core import RequestCore
     from ..catalog import ResolvedModel
 
 #: Bedrock's documented ``anthropic_version`` for Claude.
@@ -78,7 +78,7 @@ def collect_betas(
 
 
 def prepare(
-    core: ClientCore,
+    core: RequestCore,
     params: dict[str, Any],
     *,
     betas: Iterable[str] | None,
