@@ -79,7 +79,7 @@ def for_sync_client(
         return HTTPXClientTransport(http_client), False
     if _env_proxies():
         proxied = httpx.Client(timeout=timeout, verify=trust.context())
-        return HTTPXClientTransport(proxied, trust.source), True
+        return HTTPXClientTransport(proxied, trust), True
     return FastHTTPTransport(trust=trust), True
 
 
@@ -97,7 +97,7 @@ def for_async_client(
         return AsyncHTTPXClientTransport(http_client), False
     if _env_proxies():
         proxied = httpx.AsyncClient(timeout=timeout, verify=trust.context())
-        return AsyncHTTPXClientTransport(proxied, trust.source), True
+        return AsyncHTTPXClientTransport(proxied, trust), True
     from ._async import FastAsyncTransport
 
     return FastAsyncTransport(trust=trust), True

@@ -11,32 +11,43 @@ from __future__ import annotations
 
 import httpx
 
-from ._tls import certificate_failure, refused
+from ._tls import TLSTrust, certificate_failure, refused
 
-__all__ = ["AsyncHTTPXClientTransport", "HTTPXClientTransport", "USERS_TLS"]
+__all__ = ["AsyncHTTPXClientTransport", "HTTPXClientTransport"]
 
 #: What a user's own ``http_client`` trusts, for the message of a refused certificate.
-USERS_TLS = "the CAs of your http_client (its own verify= argument)"
+_USERS_TLS = "the CAs of your http_client (its own verify= argument)"
+_USERS_ADVICE = (
+    "The client's verify=, AWS_CA_BUNDLE and the profile's ca_bundle do not apply to an "
+    "http_client of yours: give it the CA that signed the server's certificate, e.g. "
+    "httpx.Client(verify=ssl.create_default_context(cafile='/path/to/ca.pem')), or set "
+    "SSL_CERT_FILE / SSL_CERT_DIR, which httpx reads."
+)
 
 
-def _refusal(exc: httpx.ConnectError, trusted: str) -> httpx.ConnectError | None:
+def _refusal(exc: httpx.ConnectError, trust: TLSTrust | None) -> httpx.ConnectError | None:
     """A refused certificate told as such (httpx words it as a bare SSL error)."""
     failure = certificate_failure(exc)
-    return None if failure is None else refused(failure, trusted)
+    if failure is None:
+        return None
+    if trust is not None:
+        return trust.refused(failure)
+    return refused(failure, _USERS_TLS, _USERS_ADVICE)
 
 
 class HTTPXClientTransport(httpx.BaseTransport):
     """Sends through an ``httpx.Client``; ``close`` closes that client."""
 
-    def __init__(self, client: httpx.Client, trusted: str = USERS_TLS) -> None:
+    def __init__(self, client: httpx.Client, trust: TLSTrust | None = None) -> None:
+        """``trust``: the TLS settings ``client`` was built with, if it is ours."""
         self.client = client
-        self._trusted = trusted
+        self._trust = trust
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
             return self.client.send(request, stream=True)
         except httpx.ConnectError as exc:
-            error = _refusal(exc, self._trusted)
+            error = _refusal(exc, self._trust)
             if error is None:
                 raise
             raise error from None
@@ -48,15 +59,16 @@ class HTTPXClientTransport(httpx.BaseTransport):
 class AsyncHTTPXClientTransport(httpx.AsyncBaseTransport):
     """Sends through an ``httpx.AsyncClient``; ``aclose`` closes that client."""
 
-    def __init__(self, client: httpx.AsyncClient, trusted: str = USERS_TLS) -> None:
+    def __init__(self, client: httpx.AsyncClient, trust: TLSTrust | None = None) -> None:
+        """``trust``: the TLS settings ``client`` was built with, if it is ours."""
         self.client = client
-        self._trusted = trusted
+        self._trust = trust
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             return await self.client.send(request, stream=True)
         except httpx.ConnectError as exc:
-            error = _refusal(exc, self._trusted)
+            error = _refusal(exc, self._trust)
             if error is None:
                 raise
             raise error from None

@@ -44,12 +44,12 @@ class TrustError(httpx.ConnectError):
     """
 
 
-def refused(exc: ssl.SSLError, trusted: str) -> TrustError:
+def refused(exc: ssl.SSLError, trusted: str, advice: str = _HOW_TO_TRUST) -> TrustError:
     """The error for a certificate that ``trusted`` (where the CAs came from) refused."""
     reason = exc.verify_message if isinstance(exc, ssl.SSLCertVerificationError) else None
     return TrustError(
         f"The server's TLS certificate was refused ({reason or exc}); trusted here: {trusted}. "
-        + _HOW_TO_TRUST
+        + advice
     )
 
 
