@@ -195,8 +195,8 @@ def call(mode: str, relay: TLSRelay, emulator: Emulator, **options: Any) -> str:
     if "aws_profile" not in options:
         options.update(aws_access_key=emulator.access_key, aws_secret_key=emulator.secret_key)
     options = {"aws_region": REGION, "base_url": relay.url, "max_retries": 0, **options}
-    request: dict[str, Any] = {"model": MODEL, "max_tokens": 64,
-                               "messages": [{"role": "user", "content": "Hello over TLS"}]}  # fmt: skip
+    hello = [{"role": "user", "content": "Hello over TLS"}]
+    request: dict[str, Any] = {"model": MODEL, "max_tokens": 64, "messages": hello}
     try:
         if mode == "sync":
             with AnthropicBedrock(**options) as client:
@@ -333,8 +333,9 @@ def test_through_a_proxy_the_same_trust(
         proxy.close()
 
 
-def test_an_unreadable_bundle_is_named(relay: TLSRelay, emulator: Emulator,
-                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # fmt: skip
+def test_an_unreadable_bundle_is_named(
+    relay: TLSRelay, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     missing = str(tmp_path / "missing.pem")
     monkeypatch.setenv("AWS_CA_BUNDLE", missing)
     outcome = call("sync", relay, emulator, max_retries=2)
