@@ -46,6 +46,9 @@ class ClientOptions(TypedDict, total=False):
 
 class _ClientBase:
     _core: RequestCore
+    #: What ``http_client=`` and ``transport=`` must be for this client (sync or async).
+    _HTTP_CLIENT: type[httpx.Client | httpx.AsyncClient]
+    _TRANSPORT: type[httpx.BaseTransport | httpx.AsyncBaseTransport]
 
     def __init__(
         self,
@@ -83,6 +86,14 @@ class _ClientBase:
             raise ValueError(f"verify= sets our own connections' TLS: configure {given} instead")
         if http_client is not None and transport is not None:
             raise ValueError("pass http_client= or transport=, not both")
+        for name, value, kind in (
+            ("http_client", http_client, self._HTTP_CLIENT),
+            ("transport", transport, self._TRANSPORT),
+        ):
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(
+                    f"{name} must be an httpx.{kind.__name__}, got {type(value).__name__}"
+                )
         self._init_sender(http_client, transport, self._trust(verify))
 
     def _trust(self, verify: Verify | None) -> TLSTrust:
@@ -131,20 +142,17 @@ class _ClientBase:
 class AnthropicBedrock(_ClientBase):
     """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
+    _HTTP_CLIENT = httpx.Client
+    _TRANSPORT = httpx.BaseTransport
+
     def _init_sender(
         self,
         http_client: httpx.Client | httpx.AsyncClient | None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
         trust: TLSTrust,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise TypeError(
-                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
-            )
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise TypeError(
-                f"transport must be an httpx.BaseTransport, got {type(transport).__name__}"
-            )
+        assert http_client is None or isinstance(http_client, httpx.Client)
+        assert transport is None or isinstance(transport, httpx.BaseTransport)
         chosen, owned = for_sync_client(
             transport=transport, http_client=http_client, trust=trust, timeout=self._core.timeout
         )
@@ -191,20 +199,17 @@ class AnthropicBedrock(_ClientBase):
 class AsyncAnthropicBedrock(_ClientBase):
     """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
+    _HTTP_CLIENT = httpx.AsyncClient
+    _TRANSPORT = httpx.AsyncBaseTransport
+
     def _init_sender(
         self,
         http_client: httpx.Client | httpx.AsyncClient | None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
         trust: TLSTrust,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError(
-                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
-            )
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise TypeError(
-                f"transport must be an httpx.AsyncBaseTransport, got {type(transport).__name__}"
-            )
+        assert http_client is None or isinstance(http_client, httpx.AsyncClient)
+        assert transport is None or isinstance(transport, httpx.AsyncBaseTransport)
         chosen, owned = for_async_client(
             transport=transport, http_client=http_client, trust=trust, timeout=self._core.timeout
         )
