@@ -16,7 +16,14 @@ import httpx
 
 from ._request_core import DEFAULT_MAX_RETRIES, RequestCore
 from ._senders import AsyncSender, SyncSender
-from ._transports import TLSTrust, Verify, for_async_client, for_sync_client
+from ._transports import (
+    AnyHTTPClient,
+    AnyTransport,
+    TLSTrust,
+    Verify,
+    for_async_client,
+    for_sync_client,
+)
 
 if TYPE_CHECKING:
     from .converse import AsyncConverse, Converse
@@ -46,9 +53,6 @@ class ClientOptions(TypedDict, total=False):
 
 class _ClientBase:
     _core: RequestCore
-    #: What ``http_client=`` and ``transport=`` must be for this client (sync or async).
-    _HTTP_CLIENT: type[httpx.Client | httpx.AsyncClient]
-    _TRANSPORT: type[httpx.BaseTransport | httpx.AsyncBaseTransport]
 
     def __init__(
         self,
@@ -86,14 +90,6 @@ class _ClientBase:
             raise ValueError(f"verify= sets our own connections' TLS: configure {given} instead")
         if http_client is not None and transport is not None:
             raise ValueError("pass http_client= or transport=, not both")
-        for name, value, kind in (
-            ("http_client", http_client, self._HTTP_CLIENT),
-            ("transport", transport, self._TRANSPORT),
-        ):
-            if value is not None and not isinstance(value, kind):
-                raise TypeError(
-                    f"{name} must be an httpx.{kind.__name__}, got {type(value).__name__}"
-                )
         self._init_sender(http_client, transport, self._trust(verify))
 
     def _trust(self, verify: Verify | None) -> TLSTrust:
@@ -104,11 +100,9 @@ class _ClientBase:
         return TLSTrust(verify, lambda: profile_ca_bundle(profile))
 
     def _init_sender(
-        self,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
-        trust: TLSTrust,
+        self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
     ) -> None:
+        """Choose the transport (:mod:`._transports`) once, and the sender over it."""
         raise NotImplementedError
 
     @property
@@ -142,21 +136,11 @@ class _ClientBase:
 class AnthropicBedrock(_ClientBase):
     """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
-    _HTTP_CLIENT = httpx.Client
-    _TRANSPORT = httpx.BaseTransport
-
     def _init_sender(
-        self,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
-        trust: TLSTrust,
+        self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
     ) -> None:
-        assert http_client is None or isinstance(http_client, httpx.Client)
-        assert transport is None or isinstance(transport, httpx.BaseTransport)
-        chosen, owned = for_sync_client(
-            transport=transport, http_client=http_client, trust=trust, timeout=self._core.timeout
-        )
-        self._sender = SyncSender(self._core, chosen, owned)
+        chosen = for_sync_client(transport, http_client, trust, self._core.timeout)
+        self._sender = SyncSender(self._core, *chosen)
 
     @cached_property
     def messages(self) -> Messages:
@@ -199,21 +183,11 @@ class AnthropicBedrock(_ClientBase):
 class AsyncAnthropicBedrock(_ClientBase):
     """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
-    _HTTP_CLIENT = httpx.AsyncClient
-    _TRANSPORT = httpx.AsyncBaseTransport
-
     def _init_sender(
-        self,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
-        trust: TLSTrust,
+        self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
     ) -> None:
-        assert http_client is None or isinstance(http_client, httpx.AsyncClient)
-        assert transport is None or isinstance(transport, httpx.AsyncBaseTransport)
-        chosen, owned = for_async_client(
-            transport=transport, http_client=http_client, trust=trust, timeout=self._core.timeout
-        )
-        self._sender = AsyncSender(self._core, chosen, owned)
+        chosen = for_async_client(transport, http_client, trust, self._core.timeout)
+        self._sender = AsyncSender(self._core, *chosen)
 
     @cached_property
     def messages(self) -> AsyncMessages:

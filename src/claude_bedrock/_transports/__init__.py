@@ -21,7 +21,10 @@ certifi).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
@@ -41,6 +44,8 @@ __all__ = [
     "MockTransport",
     "TLSTrust",
     "TrustError",
+    "AnyHTTPClient",
+    "AnyTransport",
     "Verify",
     "for_async_client",
     "for_sync_client",
@@ -64,40 +69,82 @@ def _env_proxies() -> bool:
     return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
 
 
-def for_sync_client(
-    *,
-    transport: httpx.BaseTransport | None,
-    http_client: httpx.Client | None,
+T = TypeVar("T")
+TR = TypeVar("TR", httpx.BaseTransport, httpx.AsyncBaseTransport)
+CL = TypeVar("CL", httpx.Client, httpx.AsyncClient)
+#: What a client may be given (each client accepts its own kind, sync or async).
+AnyHTTPClient = httpx.Client | httpx.AsyncClient | None
+AnyTransport = httpx.BaseTransport | httpx.AsyncBaseTransport | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind(Generic[TR, CL]):
+    """The classes of one kind of client, sync or async."""
+
+    transport: type[TR]
+    client: type[CL]
+    adapter: Callable[[CL, TLSTrust | None], TR]
+    proxied: Callable[[httpx.Timeout, ssl.SSLContext], CL]
+    fast: Callable[[TLSTrust], TR]
+
+
+def _fast_async(trust: TLSTrust) -> httpx.AsyncBaseTransport:
+    from ._async import FastAsyncTransport
+
+    return FastAsyncTransport(trust=trust)
+
+
+_SYNC = _Kind(
+    httpx.BaseTransport,
+    httpx.Client,
+    HTTPXClientTransport,
+    lambda timeout, context: httpx.Client(timeout=timeout, verify=context),
+    lambda trust: FastHTTPTransport(trust=trust),
+)
+_ASYNC = _Kind(
+    httpx.AsyncBaseTransport,
+    httpx.AsyncClient,
+    AsyncHTTPXClientTransport,
+    lambda timeout, context: httpx.AsyncClient(timeout=timeout, verify=context),
+    _fast_async,
+)
+
+
+def _of_kind(name: str, value: object, kind: type[T]) -> T | None:
+    if value is not None and not isinstance(value, kind):
+        raise TypeError(f"{name} must be an httpx.{kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _choose(
+    kind: _Kind[TR, CL],
+    transport: AnyTransport,
+    http_client: AnyHTTPClient,
     trust: TLSTrust,
     timeout: httpx.Timeout,
-) -> tuple[httpx.BaseTransport, bool]:
-    """``(transport, owned)``: what the sync client sends through, and whether closing the
-    client closes it (not when it is the user's)."""
-    if transport is not None:
-        return transport, False
-    if http_client is not None:
-        return HTTPXClientTransport(http_client), False
+) -> tuple[TR, bool]:
+    """``(transport, owned)``: what the client sends through (in the order of the module
+    docstring), and whether closing the client closes it (not when it is the user's)."""
+    given = _of_kind("transport", transport, kind.transport)
+    if given is not None:
+        return given, False
+    user = _of_kind("http_client", http_client, kind.client)
+    if user is not None:
+        return kind.adapter(user, None), False
     if _env_proxies():
-        proxied = httpx.Client(timeout=timeout, verify=trust.context())
-        return HTTPXClientTransport(proxied, trust), True
-    return FastHTTPTransport(trust=trust), True
+        return kind.adapter(kind.proxied(timeout, trust.context()), trust), True
+    return kind.fast(trust), True
+
+
+def for_sync_client(
+    transport: AnyTransport, http_client: AnyHTTPClient, trust: TLSTrust, timeout: httpx.Timeout
+) -> tuple[httpx.BaseTransport, bool]:
+    """The sync client's transport, and whether it owns it."""
+    return _choose(_SYNC, transport, http_client, trust, timeout)
 
 
 def for_async_client(
-    *,
-    transport: httpx.AsyncBaseTransport | None,
-    http_client: httpx.AsyncClient | None,
-    trust: TLSTrust,
-    timeout: httpx.Timeout,
+    transport: AnyTransport, http_client: AnyHTTPClient, trust: TLSTrust, timeout: httpx.Timeout
 ) -> tuple[httpx.AsyncBaseTransport, bool]:
-    """Async twin of :func:`for_sync_client`."""
-    if transport is not None:
-        return transport, False
-    if http_client is not None:
-        return AsyncHTTPXClientTransport(http_client), False
-    if _env_proxies():
-        proxied = httpx.AsyncClient(timeout=timeout, verify=trust.context())
-        return AsyncHTTPXClientTransport(proxied, trust), True
-    from ._async import FastAsyncTransport
-
-    return FastAsyncTransport(trust=trust), True
+    """The async client's transport, and whether it owns it."""
+    return _choose(_ASYNC, transport, http_client, trust, timeout)

@@ -86,13 +86,10 @@ class TLSTrust:
 
     def context(self) -> ssl.SSLContext:
         """The client's SSL context (raises :class:`TrustError` if a bundle cannot load)."""
-        context = self._context
-        if context is None:
-            with self._lock:
-                if self._context is None:
-                    self._context = self._build()
-                context = self._context
-        return context
+        if self._context is None:
+            with self._lock:  # two threads' first requests: still one context
+                self._context = self._context or self._build()
+        return self._context
 
     def refused(self, exc: ssl.SSLError) -> TrustError:
         return refused(exc, self.source)
