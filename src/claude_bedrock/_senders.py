@@ -95,8 +95,8 @@ def send_flow(core: RequestCore, call: Call, stream: bool, prime: bool) -> Flow:
             response = yield Send(request, stream)
         except httpx.TransportError as exc:
             error: APIError = connection_error(exc, request)
-            trusted = not isinstance(exc, TrustError)  # the same certificate would be refused
-            delay = core.retry.delay(attempt, started) if trusted else None
+            retry = not isinstance(exc, TrustError)  # the same certificate would be refused
+            delay = core.retry.delay(attempt, started) if retry else None
         else:
             if log.isEnabledFor(_DEBUG):
                 log_exchange(request, response, sent, attempt)
