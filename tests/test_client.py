@@ -7,8 +7,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 from claude_bedrock import (
@@ -18,6 +20,7 @@ from claude_bedrock import (
     BadRequestError,
     CredentialsError,
     InvalidModelError,
+    MockTransport,
     ModelNotAvailableError,
     PermissionDeniedError,
     RateLimitError,
@@ -321,3 +324,121 @@ def test_async_client(bedrock_emulator: Emulator) -> None:
 
     texts = anyio.run(main)
     assert len(texts) == 20 and len(set(texts)) == 20
+
+
+# --------------------------------------------------------------------------- MockTransport
+
+
+def _forward(emulator: Emulator) -> MockTransport:
+    """A MockTransport whose handler asks the real emulator: the client must not notice."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.host == "127.0.0.1"
+        with httpx.Client() as http:
+            answer = http.send(request)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    return MockTransport(handler)
+
+
+def test_mock_transport_stands_in_for_the_network(bedrock_emulator: Emulator) -> None:
+    transport = _forward(bedrock_emulator)
+    options: dict[str, Any] = {
+        "aws_region": "us-west-2", "base_url": bedrock_emulator.url,
+        "aws_access_key": bedrock_emulator.access_key,
+        "aws_secret_key": bedrock_emulator.secret_key,
+    }  # fmt: skip
+    direct = AnthropicBedrock(**options)
+    mocked = AnthropicBedrock(**options, transport=transport)
+    with direct, mocked:
+        for client in (direct, mocked):
+            message = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
+            with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+                streamed = stream.get_final_text()
+            assert streamed == message.content[0].text and "Hello, world" in streamed
+    assert [r.url.path.rsplit("/", 1)[1] for r in transport.requests] == [
+        "invoke", "invoke-with-response-stream"
+    ]  # fmt: skip
+    assert transport.requests[0].headers["authorization"].startswith("AWS4-HMAC-SHA256 ")
+    assert json.loads(transport.requests[0].content)["anthropic_version"] == "bedrock-2023-05-31"
+
+    async def run() -> str:
+        async def handler(request: httpx.Request) -> httpx.Response:
+            async with httpx.AsyncClient() as http:
+                answer = await http.send(request)
+            return httpx.Response(answer.status_code, headers=answer.headers,
+                                  content=answer.content)  # fmt: skip
+
+        client = AsyncAnthropicBedrock(**options, transport=MockTransport(handler))
+        async with (
+            client,
+            client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as s,
+        ):
+            return await s.get_final_text()
+
+    assert "Hello, world" in anyio.run(run)
+
+
+def _canned(plan: list[str]) -> MockTransport:
+    """Answers from ``plan``: ``429`` (throttled), ``drop`` (no connection), else a message."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        step = plan.pop(0) if plan else "ok"
+        if step == "drop":
+            raise httpx.ConnectError("connection refused")
+        if step == "429":
+            return httpx.Response(429, json={"message": "Too many requests"}, headers={
+                "x-amzn-ErrorType": "ThrottlingException", "retry-after-ms": "0"})  # fmt: skip
+        return httpx.Response(200, json={
+            "id": "msg_1", "type": "message", "role": "assistant", "model": MODEL,
+            "content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        })  # fmt: skip
+
+    return MockTransport(handler)
+
+
+def test_mock_transport_answers_are_retried_and_mapped_like_bedrocks() -> None:
+    transport = _canned(["429", "drop"])
+    client = AnthropicBedrock(aws_region="us-west-2", aws_access_key="AKIDMOCK",
+                              aws_secret_key="mock", transport=transport)  # fmt: skip
+    assert client.messages.create(model=MODEL, max_tokens=8, messages=HELLO).content[0].text == "ok"
+    hosts = {r.url.host for r in transport.requests}
+    assert len(transport.requests) == 3 and hosts == {"bedrock-runtime.us-west-2.amazonaws.com"}
+    assert all(r.headers["x-amz-date"] for r in transport.requests)  # each attempt signed
+    transport = _canned(["429", "429"])
+    client = AnthropicBedrock(aws_region="us-west-2", api_key="k", transport=transport,
+                              max_retries=1)  # fmt: skip
+    with pytest.raises(RateLimitError) as info:
+        client.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+    assert info.value.error_type == "ThrottlingException" and len(transport.requests) == 2
+    assert transport.requests[0].headers["authorization"] == "Bearer k"
+
+    async def run() -> None:
+        transport = _canned(["drop", "drop"])
+        client = AsyncAnthropicBedrock(
+            aws_region="us-west-2", api_key="k", max_retries=1, transport=transport
+        )
+        async with client:
+            await client.messages.create(model=MODEL, max_tokens=8, messages=HELLO)
+
+    with pytest.raises(APIConnectionError):
+        anyio.run(run)
+
+
+def test_transport_arguments_are_checked() -> None:
+    transport = _canned([])
+    with pytest.raises(ValueError, match="not both"):
+        AnthropicBedrock(api_key="k", transport=transport, http_client=httpx.Client())
+    with pytest.raises(ValueError, match="verify="):
+        AnthropicBedrock(api_key="k", transport=transport, verify=False)
+    with pytest.raises(TypeError, match="httpx.BaseTransport"):
+        AnthropicBedrock(api_key="k", transport=object())  # type: ignore[arg-type]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("never awaited")
+
+    client = AnthropicBedrock(api_key="k", aws_region="us-west-2", max_retries=0,
+                              transport=MockTransport(handler))  # fmt: skip
+    with pytest.raises(TypeError, match="AsyncAnthropicBedrock"):
+        client.messages.create(model=MODEL, max_tokens=8, messages=HELLO)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from claude_bedrock._config import resolve_endpoints, resolve_region
+from claude_bedrock._config import profile_ca_bundle, resolve_endpoints, resolve_region
 
 _ENV = (
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE", "ANTHROPIC_BEDROCK_BASE_URL",
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK",
+    "AWS_CA_BUNDLE",
 )  # fmt: skip
 
 
@@ -88,3 +89,19 @@ def test_explicit_control_plane_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_endpoints("us-east-1", None, "http://127.0.0.1:9").control == (
         "http://127.0.0.1:9"
     )
+
+
+def test_profile_ca_bundle_as_botocore_reads_it(tmp_path: Path) -> None:
+    import botocore.session
+
+    assert profile_ca_bundle(None) is None  # no AWS files at all
+    (tmp_path / "config").write_text("[default]\nca_bundle = /ca/default.pem\n"
+                                     "[profile work]\nca_bundle = /ca/work.pem\n")  # fmt: skip
+    (tmp_path / "credentials").write_text("[keys]\nca_bundle = /ca/keys.pem\n")
+    for profile in (None, "work", "keys", "absent"):
+        try:
+            expected = botocore.session.Session(profile=profile).get_config_variable("ca_bundle")
+        except Exception:  # botocore refuses an unknown profile: so do we, quietly
+            expected = None
+        assert profile_ca_bundle(profile) == expected
+    assert profile_ca_bundle("keys") == "/ca/keys.pem"  # the credentials file counts too

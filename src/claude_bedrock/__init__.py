@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         StreamError,
         UnprocessableEntityError,
     )
+    from ._transports import MockTransport
     from .streaming import (
         AsyncMessageStream,
         AsyncMessageStreamManager,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "AnthropicBedrock": "._client",
     "AsyncAnthropicBedrock": "._client",
+    "MockTransport": "._transports",
     "types": ".types",
     "Stream": ".streaming",
     "AsyncStream": ".streaming",
@@ -79,6 +81,7 @@ __all__ = [
     "__version__",
     "AnthropicBedrock",
     "AsyncAnthropicBedrock",
+    "MockTransport",
     "Stream",
     "AsyncStream",
     "MessageStream",

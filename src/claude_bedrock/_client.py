@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import httpx
 
-from ._base_client import DEFAULT_MAX_RETRIES, AsyncSender, ClientCore, SyncSender
+from ._request_core import DEFAULT_MAX_RETRIES, RequestCore
+from ._senders import AsyncSender, SyncSender
+from ._transports import (
+    AnyHTTPClient,
+    AnyTransport,
+    TLSTrust,
+    Verify,
+    for_async_client,
+    for_sync_client,
+)
 
 if TYPE_CHECKING:
     from .converse import AsyncConverse, Converse
@@ -33,10 +42,17 @@ class ClientOptions(TypedDict, total=False):
     endpoint: Literal["global", "regional"] | None
     #: No retry starts after this many seconds from the call's start (default 60).
     retry_deadline: float
+    #: Which CAs to trust: ``False``, a CA bundle file or directory, or an
+    #: ``ssl.SSLContext``. Unset: ``AWS_CA_BUNDLE``, the AWS profile's ``ca_bundle``,
+    #: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, then certifi's bundle.
+    verify: Verify
+    #: Send through this ``httpx`` transport instead of the network, e.g. a
+    #: :class:`~claude_bedrock.MockTransport` in unit tests.
+    transport: httpx.BaseTransport | httpx.AsyncBaseTransport
 
 
 class _ClientBase:
-    _core: ClientCore
+    _core: RequestCore
 
     def __init__(
         self,
@@ -53,7 +69,10 @@ class _ClientBase:
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
-        self._core = ClientCore(
+        core_options: dict[str, Any] = dict(options)
+        verify: Verify | None = core_options.pop("verify", None)
+        transport = core_options.pop("transport", None)
+        self._core = RequestCore(
             aws_secret_key=aws_secret_key,
             aws_access_key=aws_access_key,
             aws_region=aws_region,
@@ -64,11 +83,26 @@ class _ClientBase:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
-            **options,
+            **core_options,
         )
-        self._init_sender(http_client)
+        if (http_client is not None or transport is not None) and verify is not None:
+            given = "http_client" if http_client is not None else "transport"
+            raise ValueError(f"verify= sets our own connections' TLS: configure {given} instead")
+        if http_client is not None and transport is not None:
+            raise ValueError("pass http_client= or transport=, not both")
+        self._init_sender(http_client, transport, self._trust(verify))
 
-    def _init_sender(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
+    def _trust(self, verify: Verify | None) -> TLSTrust:
+        """The client's CAs; the AWS profile's ``ca_bundle`` is read only if needed."""
+        from ._config import profile_ca_bundle
+
+        profile = self._core.aws_profile
+        return TLSTrust(verify, lambda: profile_ca_bundle(profile))
+
+    def _init_sender(
+        self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
+    ) -> None:
+        """Choose the transport (:mod:`._transports`) once, and the sender over it."""
         raise NotImplementedError
 
     @property
@@ -96,18 +130,17 @@ class _ClientBase:
         return self._core.retry_deadline
 
     def __repr__(self) -> str:
-        return repr(self._core).replace("ClientCore", type(self).__name__, 1)
+        return repr(self._core).replace("RequestCore", type(self).__name__, 1)
 
 
 class AnthropicBedrock(_ClientBase):
     """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
-    def _init_sender(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise TypeError(
-                f"http_client must be an httpx.Client, got {type(http_client).__name__}"
-            )
-        self._sender = SyncSender(self._core, http_client)
+    def _init_sender(
+        self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
+    ) -> None:
+        chosen = for_sync_client(transport, http_client, trust, self._core.timeout)
+        self._sender = SyncSender(self._core, *chosen)
 
     @cached_property
     def messages(self) -> Messages:
@@ -150,12 +183,11 @@ class AnthropicBedrock(_ClientBase):
 class AsyncAnthropicBedrock(_ClientBase):
     """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
-    def _init_sender(self, http_client: httpx.Client | httpx.AsyncClient | None) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError(
-                f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}"
-            )
-        self._sender = AsyncSender(self._core, http_client)
+    def _init_sender(
+        self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
+    ) -> None:
+        chosen = for_async_client(transport, http_client, trust, self._core.timeout)
+        self._sender = AsyncSender(self._core, *chosen)
 
     @cached_property
     def messages(self) -> AsyncMessages:

@@ -1,4 +1,5 @@
-"""Where a client sends its requests: region and endpoints, resolved once per client.
+"""Where a client sends its requests: region and endpoints, resolved once per client; and
+the AWS profile's settings that concern the connection (``region``, ``ca_bundle``).
 
 The order is the Anthropic SDK's, extended the way AWS tools behave, so that one
 environment variable (``AWS_ENDPOINT_URL``) points every part of the client, runtime and
@@ -11,7 +12,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-#: The source document's default when nothing else names a region.
+#: The Anthropic SDK's default when nothing else names a region.
 DEFAULT_REGION = "us-east-1"
 
 
@@ -26,10 +27,10 @@ class Endpoints:
 def resolve_region(aws_region: str | None, aws_profile: str | None) -> str:
     """Argument, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's region, ``us-east-1``.
 
-    The Anthropic SDK stops at ``AWS_REGION`` (the source document says it never reads
-    ``~/.aws/config``); we also honour the profile's region, after the environment, because
-    that is where most AWS users set it. The profile is read only when nothing before it
-    answered, so that a client built with an explicit region never imports botocore.
+    The Anthropic SDK stops at ``AWS_REGION`` (it never reads ``~/.aws/config``); we also
+    honour the profile's region, after the environment, because that is where most AWS
+    users set it. The profile is read only when nothing before it answered, so that a
+    client built with an explicit region never imports botocore.
     """
     if aws_region:
         return aws_region
@@ -41,16 +42,38 @@ def resolve_region(aws_region: str | None, aws_profile: str | None) -> str:
 
 
 def _profile_region(aws_profile: str | None) -> str | None:
+    return _profile_setting(aws_profile, "region")
+
+
+def profile_ca_bundle(aws_profile: str | None) -> str | None:
+    """``ca_bundle`` of the AWS profile (``aws_profile``, else ``AWS_PROFILE``), as botocore
+    reads it (the config file, and the credentials file merged in).
+
+    botocore is imported only if one of those files exists: a machine without them (a
+    container, a Lambda function) has no profile to read and skips the ~100 ms import.
+    """
+    files = (
+        os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config",
+        os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials",
+    )
+    if not any(os.path.isfile(os.path.expanduser(path)) for path in files):
+        return None
+    return _profile_setting(aws_profile, "ca_bundle")
+
+
+def _profile_setting(aws_profile: str | None, name: str) -> str | None:
+    """One setting of the profile through botocore's own config loading (and its
+    precedence: for ``ca_bundle`` the ``AWS_CA_BUNDLE`` variable comes first)."""
     try:
         import botocore.session
     except ImportError:  # pragma: no cover - botocore is a dependency
         return None
     try:
         session = botocore.session.Session(profile=aws_profile)
-        region = session.get_config_variable("region")
+        value = session.get_config_variable(name)
     except Exception:  # a broken or missing profile is reported by the credential step
         return None
-    return str(region) if region else None
+    return str(value) if value else None
 
 
 def _env(*names: str) -> str | None:

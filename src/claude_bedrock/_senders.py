@@ -1,48 +1,77 @@
-"""The send-and-retry loops of the sync and async clients (over :class:`ClientCore`).
+"""Send and retry, written once: an I/O-free flow driven by thin sync and async loops.
 
-Each loop signs a fresh request per attempt, sends it through our own keep-alive transport
-(or the caller's ``httpx`` client), maps what came back, and asks the client's
-:class:`~._retry.RetryPolicy` whether and when to try again. Streams are read up to their
-first event before being handed over (``send_stream``), so that a stream failing before it
-is retried like any other failed request.
+:func:`send_flow` is a generator in the manner of httpx's ``Auth.auth_flow``: it signs a
+fresh request per attempt (:meth:`RequestCore.build_request`), yields what must be done —
+:class:`Send` a request, :class:`Prime` a stream (read it up to its first event),
+:class:`Read` or :class:`Close` a response, :class:`Sleep` before the next attempt — and
+receives the result, or the exception it raised, thrown back in. It maps what came back and
+asks the client's :class:`~._retry.RetryPolicy` whether and when to try again. The
+:class:`SyncSender` and :class:`AsyncSender` drivers only carry those steps out, blocking or
+awaiting, through the transport chosen at construction (:mod:`._transports`), whichever it
+is. A stream that fails before its first event is retried like any other failed request:
+nothing has reached the caller yet.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 
-from ._exceptions import APIConnectionError, APIError, APIStatusError, APITimeoutError
-from ._logging import log, log_exchange, log_failure, log_retry, scrub
+from ._exceptions import APIError, APIStatusError
+from ._logging import log, log_exchange, log_failure, log_retry
+from ._request_core import connection_error
 from ._retry import retryable_error
+from ._transports import TrustError
 
 if TYPE_CHECKING:
-    from ._base_client import ClientCore
+    from ._request_core import RequestCore
 
-__all__ = ["AsyncSender", "SyncSender", "connection_error"]
+__all__ = ["AsyncSender", "SyncSender", "send_flow"]
 
 _JSON = "application/json"
 _DEBUG = logging.DEBUG
 P = TypeVar("P")
 
 
-def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnectionError:
-    """httpx's timeouts become :class:`APITimeoutError`, everything else a connection error."""
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"Request timed out ({type(exc).__name__}).", request)
-    return APIConnectionError(scrub(f"Connection error: {type(exc).__name__}: {exc}"), request)
+class Send(NamedTuple):
+    """Send ``request``; answer with the response, its body read unless ``stream``."""
+
+    request: httpx.Request
+    stream: bool
 
 
-def _env_proxies() -> bool:
-    """Whether the environment names a proxy (then httpx, which honours it, sends)."""
-    import urllib.request
+class Prime(NamedTuple):
+    """Read a stream up to its first event; answer with what the caller's ``prime`` gave."""
 
-    proxies = urllib.request.getproxies_environment()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
+    response: httpx.Response
+
+
+class Read(NamedTuple):
+    """Read the rest of a streamed (error) answer."""
+
+    response: httpx.Response
+
+
+class Close(NamedTuple):
+    """Close a response that will not be handed over."""
+
+    response: httpx.Response
+
+
+class Sleep(NamedTuple):
+    """Wait before the next attempt."""
+
+    seconds: float
+
+
+Step = Send | Prime | Read | Close | Sleep
+#: Yields steps, receives their results; returns ``(response, primed or None)``.
+Flow = Generator[Step, Any, tuple[httpx.Response, Any]]
+Call = tuple[str, str, bytes | None, Mapping[str, str] | None, float | httpx.Timeout | None, str]
 
 
 def _reason(error: APIError) -> str:
@@ -51,29 +80,73 @@ def _reason(error: APIError) -> str:
     return type(error).__name__
 
 
+def send_flow(core: RequestCore, call: Call, stream: bool, prime: bool) -> Flow:
+    """Attempts of one call, until a response under 400 (primed if ``prime``) or an error
+    the retry policy gives up on (raised)."""
+    method, url, body, extra_headers, timeout, accept = call
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        request = core.build_request(
+            method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept
+        )
+        sent = time.monotonic()
+        try:
+            response = yield Send(request, stream)
+        except httpx.TransportError as exc:
+            error: APIError = connection_error(exc, request)
+            retry = not isinstance(exc, TrustError)  # the same certificate would be refused
+            delay = core.retry.delay(attempt, started) if retry else None
+        else:
+            if log.isEnabledFor(_DEBUG):
+                log_exchange(request, response, sent, attempt)
+            if response.status_code < 400:
+                if not prime:
+                    return response, None
+                try:
+                    return response, (yield Prime(response))
+                except APIError as exc:  # the stream failed before its first event
+                    yield Close(response)
+                    error = exc
+                    retry = retryable_error(exc)
+                    delay = core.retry.delay(attempt, started) if retry else None
+                except BaseException:
+                    yield Close(response)
+                    raise
+            else:
+                error = yield from _error_answer(core, response, stream)
+                delay = core.retry.delay(attempt, started, response)
+        if delay is None:
+            if log.isEnabledFor(_DEBUG):
+                log_failure(request, error, started, attempt)
+            raise error
+        log_retry(request, _reason(error), delay, attempt)
+        yield Sleep(delay)
+        attempt += 1
+
+
+def _error_answer(
+    core: RequestCore, response: httpx.Response, stream: bool
+) -> Generator[Step, Any, APIError]:
+    """The error an error answer maps to (a streamed one is read, small, and closed)."""
+    if stream:
+        try:
+            yield Read(response)
+        except httpx.TransportError as exc:
+            return connection_error(exc, response.request)
+        finally:
+            yield Close(response)
+    return core.error_from_response(response)
+
+
 class SyncSender:
-    """The blocking send-and-retry loop."""
+    """Drives :func:`send_flow` with blocking calls."""
 
-    def __init__(self, core: ClientCore, http_client: httpx.Client | None) -> None:
-        from ._transport import FastHTTPTransport
-
+    def __init__(self, core: RequestCore, transport: httpx.BaseTransport, owned: bool) -> None:
+        """``owned``: ``close()`` closes ``transport`` (not when it is the user's)."""
         self._core = core
-        self._owns_http = http_client is None
-        self._http = http_client
-        # Our own client sends straight through the transport (see _transport.py for the
-        # measured reason); a user's httpx.Client is used as it is, proxies and all.
-        self._transport = FastHTTPTransport() if http_client is None else None
-        if self._transport is not None and _env_proxies():
-            self._transport, self._http = None, httpx.Client(timeout=core.timeout)
-
-    def _send_once(self, request: httpx.Request, stream: bool) -> httpx.Response:
-        if self._transport is not None:
-            response = self._transport.handle_request(request)
-            if not stream:
-                response.read()
-            return response
-        assert self._http is not None
-        return self._http.send(request, stream=stream)
+        self._transport = transport
+        self._owned = owned
 
     def send(
         self,
@@ -87,9 +160,8 @@ class SyncSender:
         accept: str = _JSON,
     ) -> httpx.Response:
         """Send with retries; a response with a status under 400, else the mapped error."""
-        request_args = (method, url, body, extra_headers, timeout, accept)
-        response, _ = self._send(request_args, stream, None)
-        return response
+        call = (method, url, body, extra_headers, timeout, accept)
+        return self._run(send_flow(self._core, call, stream, False), None)[0]
 
     def send_stream(
         self,
@@ -104,110 +176,58 @@ class SyncSender:
     ) -> tuple[httpx.Response, P]:
         """Open a stream and read it up to its first event with ``prime``; a failure there
         (an :class:`APIError` that :func:`~._retry.retryable_error` accepts) is retried."""
-        request_args = (method, url, body, extra_headers, timeout, accept)
-        response, primed = self._send(request_args, True, prime)
-        return response, primed
+        call = (method, url, body, extra_headers, timeout, accept)
+        return self._run(send_flow(self._core, call, True, True), prime)
 
-    def _send(
-        self, args: tuple[Any, ...], stream: bool, prime: Callable[[httpx.Response], Any] | None
+    def _run(
+        self, flow: Flow, prime: Callable[[httpx.Response], Any] | None
     ) -> tuple[httpx.Response, Any]:
-        method, url, body, extra_headers, timeout, accept = args
-        core = self._core
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            request = core.build_request(
-                method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept
-            )
-            sent = time.monotonic()
-            try:
-                response = self._send_once(request, stream)
-            except httpx.TransportError as exc:
-                error: APIError = connection_error(exc, request)
-                delay = core.retry.delay(attempt, started)
-            else:
-                if log.isEnabledFor(_DEBUG):
-                    log_exchange(request, response, sent, attempt)
-                if response.status_code < 400:
-                    if prime is None:
-                        return response, None
-                    try:
-                        return response, prime(response)
-                    except APIError as exc:  # the stream failed before its first event
-                        response.close()
-                        error = exc
-                        retry = retryable_error(exc)
-                        delay = core.retry.delay(attempt, started) if retry else None
-                    except BaseException:
-                        response.close()
-                        raise
+        try:
+            step = next(flow)
+            while True:
+                try:
+                    result = self._do(step, prime)
+                except BaseException as exc:
+                    step = flow.throw(exc)
                 else:
-                    error = _sync_error(core, response, stream)
-                    delay = core.retry.delay(attempt, started, response)
-            if delay is None:
-                if log.isEnabledFor(_DEBUG):
-                    log_failure(request, error, started, attempt)
-                raise error
-            log_retry(request, _reason(error), delay, attempt)
-            time.sleep(delay)
-            attempt += 1
+                    step = flow.send(result)
+        except StopIteration as done:
+            value: tuple[httpx.Response, Any] = done.value
+            return value
+
+    def _do(self, step: Step, prime: Callable[[httpx.Response], Any] | None) -> Any:
+        if type(step) is Send:
+            response = self._transport.handle_request(step.request)
+            if not step.stream:
+                try:
+                    response.read()
+                except BaseException:
+                    response.close()
+                    raise
+            return response
+        if type(step) is Prime:
+            assert prime is not None
+            return prime(step.response)
+        if type(step) is Read:
+            return step.response.read()
+        if type(step) is Close:
+            return step.response.close()
+        assert type(step) is Sleep
+        time.sleep(step.seconds)
+        return None
 
     def close(self) -> None:
-        if self._transport is not None:
+        if self._owned:
             self._transport.close()
-        elif self._owns_http and self._http is not None:
-            self._http.close()
-
-
-def _sync_error(core: ClientCore, response: httpx.Response, stream: bool) -> APIError:
-    """The error an error answer maps to (a streamed one is read, small, and closed)."""
-    if stream:
-        try:
-            response.read()
-        except httpx.TransportError as exc:
-            return connection_error(exc, response.request)
-        finally:
-            response.close()
-    return core.error_from_response(response)
-
-
-async def _async_error(core: ClientCore, response: httpx.Response, stream: bool) -> APIError:
-    if stream:
-        try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            return connection_error(exc, response.request)
-        finally:
-            await response.aclose()
-    return core.error_from_response(response)
 
 
 class AsyncSender:
-    """The asyncio send-and-retry loop (twin of :class:`SyncSender`)."""
+    """Drives :func:`send_flow` with awaits (twin of :class:`SyncSender`)."""
 
-    def __init__(self, core: ClientCore, http_client: httpx.AsyncClient | None) -> None:
-        from ._async_transport import FastAsyncTransport
-
+    def __init__(self, core: RequestCore, transport: httpx.AsyncBaseTransport, owned: bool) -> None:
         self._core = core
-        self._owns_http = http_client is None
-        self._http = http_client
-        # As for the sync client, our own pool (see _async_transport.py for the measured
-        # reason); a user's httpx.AsyncClient, or proxies from the environment, use httpx.
-        self._transport: FastAsyncTransport | None = None
-        if http_client is None:
-            if _env_proxies():
-                self._http = httpx.AsyncClient(timeout=core.timeout)
-            else:
-                self._transport = FastAsyncTransport()
-
-    async def _send_once(self, request: httpx.Request, stream: bool) -> httpx.Response:
-        if self._transport is not None:
-            response = await self._transport.handle_async_request(request)
-            if not stream:
-                await response.aread()
-            return response
-        assert self._http is not None
-        return await self._http.send(request, stream=stream)
+        self._transport = transport
+        self._owned = owned
 
     async def send(
         self,
@@ -221,9 +241,8 @@ class AsyncSender:
         accept: str = _JSON,
     ) -> httpx.Response:
         """Async twin of :meth:`SyncSender.send`."""
-        request_args = (method, url, body, extra_headers, timeout, accept)
-        response, _ = await self._send(request_args, stream, None)
-        return response
+        call = (method, url, body, extra_headers, timeout, accept)
+        return (await self._run(send_flow(self._core, call, stream, False), None))[0]
 
     async def send_stream(
         self,
@@ -237,61 +256,50 @@ class AsyncSender:
         accept: str = _JSON,
     ) -> tuple[httpx.Response, P]:
         """Async twin of :meth:`SyncSender.send_stream`."""
-        request_args = (method, url, body, extra_headers, timeout, accept)
-        response, primed = await self._send(request_args, True, prime)
-        return response, primed
+        call = (method, url, body, extra_headers, timeout, accept)
+        return await self._run(send_flow(self._core, call, True, True), prime)
 
-    async def _send(
-        self,
-        args: tuple[Any, ...],
-        stream: bool,
-        prime: Callable[[httpx.Response], Awaitable[Any]] | None,
+    async def _run(
+        self, flow: Flow, prime: Callable[[httpx.Response], Awaitable[Any]] | None
     ) -> tuple[httpx.Response, Any]:
+        try:
+            step = next(flow)
+            while True:
+                try:
+                    result = await self._do(step, prime)
+                except BaseException as exc:
+                    step = flow.throw(exc)
+                else:
+                    step = flow.send(result)
+        except StopIteration as done:
+            value: tuple[httpx.Response, Any] = done.value
+            return value
+
+    async def _do(
+        self, step: Step, prime: Callable[[httpx.Response], Awaitable[Any]] | None
+    ) -> Any:
+        if type(step) is Send:
+            response = await self._transport.handle_async_request(step.request)
+            if not step.stream:
+                try:
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
+            return response
+        if type(step) is Prime:
+            assert prime is not None
+            return await prime(step.response)
+        if type(step) is Read:
+            return await step.response.aread()
+        if type(step) is Close:
+            return await step.response.aclose()
+        assert type(step) is Sleep
         import asyncio
 
-        method, url, body, extra_headers, timeout, accept = args
-        core = self._core
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            request = core.build_request(
-                method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept
-            )
-            sent = time.monotonic()
-            try:
-                response = await self._send_once(request, stream)
-            except httpx.TransportError as exc:
-                error: APIError = connection_error(exc, request)
-                delay = core.retry.delay(attempt, started)
-            else:
-                if log.isEnabledFor(_DEBUG):
-                    log_exchange(request, response, sent, attempt)
-                if response.status_code < 400:
-                    if prime is None:
-                        return response, None
-                    try:
-                        return response, await prime(response)
-                    except APIError as exc:  # the stream failed before its first event
-                        await response.aclose()
-                        error = exc
-                        retry = retryable_error(exc)
-                        delay = core.retry.delay(attempt, started) if retry else None
-                    except BaseException:
-                        await response.aclose()
-                        raise
-                else:
-                    error = await _async_error(core, response, stream)
-                    delay = core.retry.delay(attempt, started, response)
-            if delay is None:
-                if log.isEnabledFor(_DEBUG):
-                    log_failure(request, error, started, attempt)
-                raise error
-            log_retry(request, _reason(error), delay, attempt)
-            await asyncio.sleep(delay)
-            attempt += 1
+        await asyncio.sleep(step.seconds)
+        return None
 
     async def close(self) -> None:
-        if self._transport is not None:
+        if self._owned:
             await self._transport.aclose()
-        elif self._owns_http and self._http is not None:
-            await self._http.aclose()

@@ -13,8 +13,8 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from ._base_client import connection_error
 from ._exceptions import APIConnectionError, APIError, APIResponseValidationError
+from ._request_core import connection_error
 from ._stream_accumulate import Accumulator
 from ._stream_decode import EventDecoder
 from .resources._params import PreparedCall

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from claude_bedrock._async_transport import FastAsyncTransport
+from claude_bedrock._transports import FastAsyncTransport
 
 Script = Callable[[socket.socket], bool]  # writes one answer; True keeps the connection
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import time
 
+import httpx
 import pytest
 from faultkit import FULL, MODES, attempts, create, fault, stream
 
 from claude_bedrock import (
+    AnthropicBedrock,
     APIConnectionError,
     APIError,
     BadRequestError,
@@ -21,6 +23,7 @@ from claude_bedrock import (
     StreamError,
 )
 from claude_bedrock._retry import MAX_RETRY_DELAY, RetryPolicy
+from claude_bedrock._senders import Close, Flow, Prime, Read, Send, Sleep, send_flow
 from claude_bedrock.emulator import Emulator
 
 # -- answers that are errors ------------------------------------------------------------------
@@ -156,3 +159,58 @@ def test_non_retryable_stream_errors_are_raised_at_once(
     outcome = stream(mode, faulty, headers, max_retries=3)
     assert type(outcome.error) is cls and not outcome.opened
     assert attempts(faulty, key) == 1
+
+
+# -- the flow itself, without I/O -------------------------------------------------------------
+
+
+def _flow(stream: bool, max_retries: int = 2) -> Flow:
+    core = AnthropicBedrock(aws_region="us-west-2", api_key="k", max_retries=max_retries)._core
+    call = ("POST", core.url("runtime", "/model/m/invoke"), b"{}", None, None, "application/json")
+    return send_flow(core, call, stream, prime=stream)
+
+
+def test_the_send_flow_is_driven_by_hand() -> None:
+    """The same generator both clients drive: fed answers and failures, it asks for sends,
+    sleeps, primes and closes, and ends with the response or the error."""
+    flow = _flow(stream=False)
+    first = next(flow)
+    assert type(first) is Send and not first.stream
+    busy = httpx.Response(503, headers={"retry-after-ms": "250"}, request=first.request)
+    assert flow.send(busy) == Sleep(0.25)  # Retry-After, in milliseconds
+    second = flow.send(None)
+    assert type(second) is Send and second.request is not first.request  # signed afresh
+    wait = flow.throw(httpx.ReadTimeout("slow"))
+    assert type(wait) is Sleep and 0 <= wait.seconds <= 1.0  # back-off with jitter
+    third = flow.send(None)
+    ok = httpx.Response(200, json={}, request=third.request)
+    with pytest.raises(StopIteration) as done:
+        flow.send(ok)
+    assert done.value.value == (ok, None)
+
+
+def test_a_stream_that_fails_before_its_first_event_is_closed_then_retried() -> None:
+    flow = _flow(stream=True, max_retries=1)
+    send = next(flow)
+    assert type(send) is Send and send.stream
+    opened = httpx.Response(200, request=send.request)
+    assert flow.send(opened) == Prime(opened)
+    assert flow.throw(APIConnectionError("reset", send.request)) == Close(opened)
+    assert type(flow.send(None)) is Sleep
+    again = flow.send(None)
+    reopened = httpx.Response(200, request=again.request)
+    assert flow.send(reopened) == Prime(reopened)
+    assert flow.throw(APIConnectionError("reset", again.request)) == Close(reopened)
+    with pytest.raises(APIConnectionError):  # max_retries spent: the error, once closed
+        flow.send(None)
+
+
+def test_a_streamed_error_answer_is_read_and_closed_then_mapped() -> None:
+    flow = _flow(stream=True, max_retries=0)
+    send = next(flow)
+    bad = httpx.Response(400, json={"message": "no"}, request=send.request,
+                         headers={"x-amzn-ErrorType": "ValidationException"})  # fmt: skip
+    assert flow.send(bad) == Read(bad)
+    assert flow.send(b"") == Close(bad)
+    with pytest.raises(BadRequestError, match="no"):
+        flow.send(None)

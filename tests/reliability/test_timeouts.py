@@ -13,7 +13,7 @@ import pytest
 from faultkit import FULL, MODES, ask, async_client, attempts, create, fault, stream, sync_client
 
 from claude_bedrock import AnthropicBedrock, APIConnectionError, APITimeoutError
-from claude_bedrock._base_client import DEFAULT_TIMEOUT
+from claude_bedrock._request_core import DEFAULT_TIMEOUT
 from claude_bedrock.emulator import Emulator
 
 FAST = httpx.Timeout(10.0, read=0.3)

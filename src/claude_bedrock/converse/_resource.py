@@ -39,8 +39,8 @@ from ._translate import DEFAULT_RESPONSE_FIELD_PATHS, from_converse, to_converse
 from ._types import ConverseResponse
 
 if TYPE_CHECKING:
-    from .._base_client import ClientCore
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from .._request_core import RequestCore
     from ..catalog import ResolvedModel
     from ..streaming import AsyncStream, Stream
 
@@ -80,11 +80,11 @@ class _Call:
     body: bytes
     headers: dict[str, str]
 
-    def url(self, core: ClientCore, operation: str) -> str:
+    def url(self, core: RequestCore, operation: str) -> str:
         return core.url("runtime", model_path(self.resolved.model_id, operation))
 
 
-def _prepare(core: ClientCore, kwargs: dict[str, Any], shape: str) -> _Call:
+def _prepare(core: RequestCore, kwargs: dict[str, Any], shape: str) -> _Call:
     model, model_id = kwargs.pop("model"), kwargs.pop("modelId")
     endpoint, extra_headers = kwargs.pop("endpoint"), kwargs.pop("extra_headers")
     if (model is None) == (model_id is None):

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 import pydantic
 
-from .._base_client import connection_error
 from .._exceptions import APIConnectionError, APIError, APIResponseValidationError, status_error_for
+from .._request_core import connection_error
 from .._stream_decode import EXCEPTION_STATUS
 from ..wire.eventstream import Decoder, EventStreamError, TruncatedFrame
 from ..wire.eventstream import Message as Frame

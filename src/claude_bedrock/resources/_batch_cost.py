@@ -18,7 +18,7 @@ from ..types.batches import BatchCostEstimate
 from ._batch_write import prepare_request
 
 if TYPE_CHECKING:
-    from .._base_client import ClientCore
+    from .._request_core import RequestCore
 
 __all__ = ["estimate_cost", "estimate_input_tokens"]
 
@@ -57,7 +57,7 @@ def estimate_input_tokens(body: Mapping[str, Any]) -> int:
 
 
 def estimate_cost(
-    core: ClientCore, requests: Iterable[Mapping[str, Any]], model: str | None
+    core: RequestCore, requests: Iterable[Mapping[str, Any]], model: str | None
 ) -> BatchCostEstimate:
     """Streamed over the requests (any number): totals and dollars per model."""
     from ..catalog import cost

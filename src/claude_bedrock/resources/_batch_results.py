@@ -35,7 +35,7 @@ from ..types.batches import (
 from ..types.message import Cost, Message
 
 if TYPE_CHECKING:
-    from .._base_client import ClientCore
+    from .._request_core import RequestCore
     from ..types.batches import BedrockBatchJob, MessageBatchResult
     from ._batch_layout import BatchManifest, JobEntry
 
@@ -275,7 +275,7 @@ def _missing(custom_id: str, state: BedrockBatchJob) -> MessageBatchIndividualRe
 
 
 def iter_results(
-    core: ClientCore,
+    core: RequestCore,
     s3: Any,
     manifest: BatchManifest,
     states: list[BedrockBatchJob],
@@ -304,7 +304,7 @@ def iter_results(
             reader.close()
 
 
-def _pricing(core: ClientCore, entry: JobEntry) -> _Pricer | None:
+def _pricing(core: RequestCore, entry: JobEntry) -> _Pricer | None:
     try:
         resolved = core.resolve_model(entry.model_id)
     except ValueError:

@@ -37,7 +37,7 @@ from ._batch_layout import BatchRef, JobEntry
 from ._params import BODY_FIELDS, PreparedCall, prepare
 
 if TYPE_CHECKING:
-    from .._base_client import ClientCore
+    from .._request_core import RequestCore
     from ..catalog import BatchLimits
 
 __all__ = ["BatchTooSmallError", "BatchWriter", "Limits", "encode_request", "prepare_request"]
@@ -101,7 +101,7 @@ def check_custom_id(request: object) -> str:
 
 
 def prepare_request(
-    core: ClientCore, request: Mapping[str, Any], default_model: str | None
+    core: RequestCore, request: Mapping[str, Any], default_model: str | None
 ) -> tuple[str, PreparedCall]:
     """``(custom_id, InvokeModel call)``; raises ``ClientValidationError`` for bad params."""
     custom_id = check_custom_id(request)
@@ -133,7 +133,7 @@ def prepare_request(
 
 
 def encode_request(
-    core: ClientCore, request: Mapping[str, Any], default_model: str | None
+    core: RequestCore, request: Mapping[str, Any], default_model: str | None
 ) -> tuple[str, str, bytes]:
     """``(custom_id, model_id, JSONL record)`` (``recordId`` + ``modelInput``)."""
     custom_id, call = prepare_request(core, request, default_model)
@@ -156,7 +156,7 @@ class BatchWriter:
     """Writes one batch's input files and order file; :meth:`finish` returns the jobs."""
 
     def __init__(
-        self, core: ClientCore, s3: Any, ref: BatchRef, limits: Limits, model: str | None
+        self, core: RequestCore, s3: Any, ref: BatchRef, limits: Limits, model: str | None
     ) -> None:
         self._core = core
         self._s3 = s3

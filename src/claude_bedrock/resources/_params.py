@@ -21,7 +21,7 @@ from ..wire.rules.context import CONTEXT_1M_BETA
 from ..wire.rules.model_id import MODEL_ID_MAX_LENGTH, model_id_violation
 
 if TYPE_CHECKING:
-    from .._base_client import ClientCore
+    from .._request_core import RequestCore
     from ..catalog import ResolvedModel
 
 #: Bedrock's documented ``anthropic_version`` for Claude.
@@ -108,7 +108,7 @@ def _check_model_id(model_id: str) -> None:
 
 
 def prepare(
-    core: ClientCore,
+    core: RequestCore,
     params: dict[str, Any],
     *,
     betas: Iterable[str] | None,

@@ -31,8 +31,8 @@ from ..types.invocation_logging import (
 )
 
 if TYPE_CHECKING:
-    from .._base_client import ClientCore
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from .._request_core import RequestCore
 
 __all__ = ["AsyncInvocationLogging", "InvocationLogging"]
 
@@ -115,7 +115,7 @@ def _s3_destinations(config: LoggingConfig) -> list[S3Config]:
     return list(unique.values())
 
 
-def _credentials(core: ClientCore) -> tuple[str, str, str | None] | None:
+def _credentials(core: RequestCore) -> tuple[str, str, str | None] | None:
     """The client's own keys when they were given explicitly; else None (botocore's chain,
     which refreshes temporary credentials itself). A Bedrock API key opens nothing else."""
     source = core._credentials
@@ -129,7 +129,7 @@ class _Plan:
     """The blocking part of enable/status (botocore calls), shared by sync and async."""
 
     def __init__(
-        self, core: ClientCore, s3_endpoint_url: str | None, cloudwatch_endpoint_url: str | None
+        self, core: RequestCore, s3_endpoint_url: str | None, cloudwatch_endpoint_url: str | None
     ) -> None:
         self.core = core
         self.s3_endpoint_url = s3_endpoint_url

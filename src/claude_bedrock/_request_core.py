@@ -1,10 +1,13 @@
-"""The request machinery shared by the sync and async clients: sign, send, retry, map errors.
+"""What every request of a client needs before and after the network: configuration,
+signing, request building and error mapping, written once for the sync and async clients.
 
-Everything that does not wait on the network is a plain function or a method of
-:class:`ClientCore`, written once; the sync and async clients differ only in the thin
-``send`` loops at the bottom. The hot path (one ``messages.create``) does no work that
-could be done once per client: endpoints, signers, the user agent and resolved model IDs
-are computed at construction or cached on first use.
+:class:`RequestCore` holds a client's resolved configuration (region, endpoints,
+credentials, timeouts, retry policy) and turns a call into a signed ``httpx.Request``, and
+an error answer or a transport failure into our exceptions. It does no I/O: sending and
+retrying are :mod:`._senders`' job, over the transports of :mod:`._transports`. The hot
+path (one ``messages.create``) does no work that could be done once per client: endpoints,
+signers, the user agent and resolved model IDs are computed at construction or cached on
+first use.
 
 Timeouts (``timeout=``, a number of seconds or an ``httpx.Timeout``; default 600 s, 5 s to
 connect), all per attempt and all raising :class:`APITimeoutError` (a subclass of
@@ -30,10 +33,15 @@ import httpx
 
 from ._config import Endpoints, resolve_endpoints, resolve_region
 from ._credentials import CredentialSource
-from ._exceptions import APIStatusError, CredentialsError, status_error_for
-from ._logging import mask, setup_from_env
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    CredentialsError,
+    status_error_for,
+)
+from ._logging import mask, scrub, setup_from_env
 from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy
-from ._senders import AsyncSender, SyncSender, connection_error
 from ._version import __version__
 from .wire.signing import SigV4Signer
 
@@ -44,9 +52,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_RETRY_DEADLINE",
     "DEFAULT_TIMEOUT",
-    "AsyncSender",
-    "ClientCore",
-    "SyncSender",
+    "RequestCore",
     "connection_error",
 ]
 
@@ -59,8 +65,15 @@ _JSON = "application/json"
 Service = Literal["runtime", "control"]
 
 
-class ClientCore:
-    """Configuration and per-request helpers common to both clients."""
+def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnectionError:
+    """httpx's timeouts become :class:`APITimeoutError`, everything else a connection error."""
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"Request timed out ({type(exc).__name__}).", request)
+    return APIConnectionError(scrub(f"Connection error: {type(exc).__name__}: {exc}"), request)
+
+
+class RequestCore:
+    """One client's configuration, and the I/O-free steps of each of its requests."""
 
     def __init__(
         self,

@@ -9,8 +9,9 @@ transport, which keeps idle connections in a per-origin stack and waiters in a q
 
 It speaks what Bedrock needs (requests with a bytes body; responses framed by
 Content-Length, chunked encoding or connection close) and is still an
-``httpx.AsyncBaseTransport`` taking and returning ``httpx`` objects. Proxies, HTTP/2 or
-custom TLS: pass ``http_client=httpx.AsyncClient(...)`` and it is used unchanged.
+``httpx.AsyncBaseTransport`` taking and returning ``httpx`` objects. TLS trusts what the
+client's :class:`~._tls.TLSTrust` says; HTTP/2 or client certificates: pass
+``http_client=httpx.AsyncClient(...)`` and it is used unchanged.
 """
 
 from __future__ import annotations
@@ -24,15 +25,14 @@ from typing import Any
 
 import httpx
 
-from ._transport import socket_readable
+from ._http11 import Head, chunk_size, encode_head, framing, parse_head, socket_readable
+from ._tls import TLSTrust
 
 __all__ = ["FastAsyncTransport"]
 
 _Key = tuple[str, str, int]
 _READ_SIZE = 65536
 _MAX_HEAD = 65536
-_NO_BODY_STATUS = frozenset({204, 304})
-_HEX = frozenset(b"0123456789abcdefABCDEF")
 _BODY_ERRORS = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
 
 
@@ -63,7 +63,7 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
         max_connections: int = 1000,
         max_keepalive: int = 100,
         keepalive_expiry: float = 5.0,
-        verify: ssl.SSLContext | None = None,
+        trust: TLSTrust | None = None,
     ) -> None:
         self._idle: dict[_Key, list[_Conn]] = {}
         self._idle_count = 0
@@ -72,7 +72,7 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
         self._max_connections = max_connections
         self._max_keepalive = max_keepalive
         self._expiry = keepalive_expiry
-        self._ssl = verify
+        self._trust = trust if trust is not None else TLSTrust()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -177,7 +177,7 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
 
     async def _connect(self, key: _Key, timeout: dict[str, Any]) -> _Conn:
         scheme, host, port = key
-        context = self._ssl_context() if scheme == "https" else None
+        context = self._trust.context() if scheme == "https" else None
         try:
             async with asyncio.timeout(timeout.get("connect")):
                 reader, writer = await asyncio.open_connection(
@@ -186,16 +186,11 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
                 )  # fmt: skip
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc) or "connect timed out") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise self._trust.refused(exc) from None
         except OSError as exc:
             raise httpx.ConnectError(f"{type(exc).__name__}: {exc}") from None
         return _Conn(key, reader, writer)
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            import certifi  # httpx's own CA bundle, so TLS trusts what httpx would
-
-            self._ssl = ssl.create_default_context(cafile=certifi.where())
-        return self._ssl
 
     # -- requests --------------------------------------------------------------------------
 
@@ -204,12 +199,12 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
         scheme = url.scheme
         key: _Key = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
         timeout: dict[str, Any] = request.extensions.get("timeout", {})
-        message = _encode_head(request) + request.content
+        message = encode_head(request) + request.content
         while True:
             conn, reused = await self._acquire(key, timeout)
             try:
                 status, reason, headers, will_close = await _exchange(conn, message, timeout)
-                framing, length = _framing(request.method, status, headers)
+                kind, length = framing(request.method, status, headers)
                 break
             except _Unsent:
                 self._discard(conn)
@@ -219,7 +214,7 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
             except BaseException:
                 self._discard(conn)
                 raise
-        body = _Body(self, conn, framing, length, timeout.get("read"), will_close or framing < 0)
+        body = _Body(self, conn, kind, length, timeout.get("read"), will_close or kind < 0)
         return httpx.Response(
             status, headers=headers, stream=body, request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
@@ -246,17 +241,7 @@ class _Unsent(Exception):  # noqa: N818 - a signal inside this module
     """
 
 
-def _encode_head(request: httpx.Request) -> bytes:
-    target = request.url.raw_path
-    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), target)]
-    lines += [name + b": " + value for name, value in request.headers.raw]
-    lines.append(b"\r\n")
-    return b"\r\n".join(lines)
-
-
-async def _exchange(
-    conn: _Conn, message: bytes, timeout: dict[str, Any]
-) -> tuple[int, bytes, list[tuple[bytes, bytes]], bool]:
+async def _exchange(conn: _Conn, message: bytes, timeout: dict[str, Any]) -> Head:
     """Send the request, read the response head (skipping 1xx answers)."""
     try:
         conn.writer.write(message)
@@ -279,64 +264,26 @@ async def _exchange(
             raise httpx.RemoteProtocolError("response head too large") from None
         except OSError as exc:
             raise httpx.ReadError(f"{type(exc).__name__}: {exc}") from None
-        head = _parse_head(raw)
+        head = parse_head(raw)
         if not 100 <= head[0] < 200:
             return head
-
-
-def _parse_head(raw: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]], bool]:
-    lines = raw[:-4].split(b"\r\n")
-    version, _, rest = lines[0].partition(b" ")
-    code, _, reason = rest.partition(b" ")
-    if not version.startswith(b"HTTP/1.") or len(code) != 3 or not code.isdigit():
-        raise httpx.RemoteProtocolError(f"malformed status line {lines[0][:100]!r}")
-    headers: list[tuple[bytes, bytes]] = []
-    close = version == b"HTTP/1.0"
-    for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip() or line[:1] in b" \t":
-            raise httpx.RemoteProtocolError(f"malformed header line {line[:100]!r}")
-        value = value.strip()
-        headers.append((name, value))
-        if name.lower() == b"connection":
-            tokens = {t.strip().lower() for t in value.split(b",")}
-            close = b"close" in tokens or (close and b"keep-alive" not in tokens)
-    return int(code), reason, headers, close
-
-
-def _framing(method: str, status: int, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
-    """``(kind, length)``: kind 0 fixed length, 1 chunked, -1 until the connection closes."""
-    if method == "HEAD" or status in _NO_BODY_STATUS or status < 200:
-        return 0, 0
-    length: int | None = None
-    for name, value in headers:
-        lowered = name.lower()
-        if lowered == b"transfer-encoding":
-            if value.lower().rsplit(b",", 1)[-1].strip() == b"chunked":
-                return 1, 0
-            return -1, 0
-        if lowered == b"content-length":
-            if not value.isdigit() or (length is not None and int(value) != length):
-                raise httpx.RemoteProtocolError("invalid Content-Length")
-            length = int(value)
-    return (0, length) if length is not None else (-1, 0)
 
 
 class _Body(httpx.AsyncByteStream):
     """One response body; gives the connection back to the pool once fully read."""
 
     def __init__(
-        self, transport: FastAsyncTransport, conn: _Conn, framing: int, length: int,
+        self, transport: FastAsyncTransport, conn: _Conn, kind: int, length: int,
         read_timeout: float | None, close_after: bool,
     ) -> None:  # fmt: skip
         self._transport = transport
         self._conn: _Conn | None = conn
-        self._framing = framing
+        self._framing = kind
         self._left = length  # fixed: bytes left; chunked: bytes left in the current chunk
         self._timeout = read_timeout
         self._close_after = close_after
         self._done = False
-        if framing == 0 and length == 0:
+        if kind == 0 and length == 0:
             self._finish()
 
     def __aiter__(self) -> _Body:
@@ -379,7 +326,7 @@ class _Body(httpx.AsyncByteStream):
                 self._finish()
             return data
         if not self._left:
-            self._left = _chunk_size(await reader.readuntil(b"\r\n"))
+            self._left = chunk_size(await reader.readuntil(b"\r\n"))
             if not self._left:
                 while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
                     pass
@@ -412,10 +359,3 @@ class _Body(httpx.AsyncByteStream):
         if self._conn is not None:
             self._drop()
             await asyncio.sleep(0)  # asyncio closes the socket on the next loop turn: now
-
-
-def _chunk_size(line: bytes) -> int:
-    size = line.split(b";", 1)[0].strip()
-    if not size or len(size) > 16 or not _HEX.issuperset(size):
-        raise ValueError(f"malformed chunk size {line[:40]!r}")
-    return int(size, 16)

@@ -6,14 +6,14 @@ about 470 µs of which httpcore + h11 are about 390 µs, while the same request 
 ``http.client`` connection costs about 220 µs. That difference is most of our per-call
 budget, so the sync client sends through this transport and skips ``httpx.Client``'s
 cookie, auth and redirect machinery, none of which Bedrock uses. It is still an
-``httpx.BaseTransport`` taking and returning ``httpx`` objects: a user who needs proxies or
-custom TLS passes ``http_client=httpx.Client(...)`` and we use that unchanged.
+``httpx.BaseTransport`` taking and returning ``httpx`` objects. Its TLS context comes from
+the client's :class:`~._tls.TLSTrust` (``verify=``, ``AWS_CA_BUNDLE``...); a user who needs
+more (HTTP/2, client certificates) passes ``http_client=httpx.Client(...)``.
 """
 
 from __future__ import annotations
 
 import http.client
-import select
 import socket
 import ssl
 import threading
@@ -22,28 +22,14 @@ from typing import Any
 
 import httpx
 
-__all__ = ["FastHTTPTransport", "socket_readable"]
+from ._http11 import socket_readable
+from ._tls import TLSTrust
+
+__all__ = ["FastHTTPTransport"]
 
 _Key = tuple[str, str, int]
 _READ_SIZE = 65536
 _JOIN_LIMIT = 65536
-
-
-def socket_readable(fd: int) -> bool:
-    """Whether a socket has something to read right now (data, or the end of the stream).
-
-    On an idle keep-alive connection that means the server closed it, or wrote something
-    out of turn: either way it must not carry another request. One ``poll`` system call
-    (about 1 µs), far cheaper than a request that fails on a dead connection.
-    """
-    if fd < 0:
-        return True
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(0))
-    readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - Windows
-    return bool(readable)
 
 
 class _OneWrite:
@@ -127,19 +113,12 @@ class _ResponseStream(httpx.SyncByteStream):
 class FastHTTPTransport(httpx.BaseTransport):
     """A thread-safe pool of ``http.client`` connections, per scheme, host and port."""
 
-    def __init__(self, *, max_keepalive: int = 100, verify: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, max_keepalive: int = 100, trust: TLSTrust | None = None) -> None:
         self._idle: dict[_Key, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._max_keepalive = max_keepalive
-        self._ssl = verify
+        self._trust = trust if trust is not None else TLSTrust()
         self._closed = False
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            import certifi  # httpx's own CA bundle, so TLS trusts what httpx would
-
-            self._ssl = ssl.create_default_context(cafile=certifi.where())
-        return self._ssl
 
     def _acquire(
         self, key: _Key, timeout: dict[str, Any]
@@ -157,15 +136,19 @@ class FastHTTPTransport(httpx.BaseTransport):
         scheme, host, port = key
         connect = timeout.get("connect")
         if scheme == "https":
-            conn = _HTTPSConnection(host, port, timeout=connect,
-                                               context=self._ssl_context())  # fmt: skip
+            context = self._trust.context()
+            conn = _HTTPSConnection(host, port, timeout=connect, context=context)
         else:
             conn = _HTTPConnection(host, port, timeout=connect)
         try:
             conn.connect()
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc) or "connect timed out") from None
+        except ssl.SSLCertVerificationError as exc:
+            conn.close()
+            raise self._trust.refused(exc) from None
         except OSError as exc:
+            conn.close()
             raise httpx.ConnectError(f"{type(exc).__name__}: {exc}") from None
         if conn.sock is not None:
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
