@@ -25,40 +25,38 @@ so a dropped stream is closed by reference counting at once, not by a later GC p
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Iterator
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from ._stream_accumulate import Accumulator
+from ._stream_decode import invoke_pipeline
 from ._stream_iter import (
     REQUEST_ID,
+    AsyncReader,
     Primed,
-    accumulated,
+    SyncReader,
+    aexpand,
     aprime,
-    async_accumulated,
-    async_events,
-    async_helper_events,
-    async_text_deltas,
+    arun,
+    expand,
     final_text,
     finisher,
-    helper_events,
     prime,
-    sync_events,
-    text_deltas,
+    run,
+    text_of,
 )
+from ._stream_pipeline import Relay
 from .resources._params import PreparedCall, model_path
 from .types.message import Message
-from .types.stream_events import (
-    MessageStreamEvent,
-    RawMessageStreamEvent,
-)
+from .types.stream_events import MessageStreamEvent, RawMessageStreamEvent
 
 if TYPE_CHECKING:
     from ._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from ._stream_pipeline import Pipeline
 
 __all__ = [
     "AsyncMessageStream",
@@ -79,6 +77,14 @@ def _stream_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: Prepared
     return client._core.url("runtime", model_path(model_id, "invoke-with-response-stream"))
 
 
+def _prime(response: httpx.Response) -> Primed[Iterator[bytes]]:
+    return prime(invoke_pipeline(response), response)
+
+
+async def _aprime(response: httpx.Response) -> Primed[AsyncIterator[bytes]]:
+    return await aprime(invoke_pipeline(response), response)
+
+
 def open_stream(
     client: AnthropicBedrock, call: PreparedCall, *, timeout: float | httpx.Timeout | None = None
 ) -> Stream:
@@ -88,7 +94,7 @@ def open_stream(
     raised here, after the retries they allow: nothing has reached the caller yet.
     """
     response, primed = client._sender.send_stream(
-        "POST", _stream_url(client, call), call.encode(), prime,
+        "POST", _stream_url(client, call), call.encode(), _prime,
         extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
     )  # fmt: skip
     return Stream(response, call, primed)
@@ -100,9 +106,9 @@ async def aopen_stream(
     *,
     timeout: float | httpx.Timeout | None = None,
 ) -> AsyncStream:
-    """Async twin of :func:`open_stream`."""
+    """Async :func:`open_stream`."""
     response, primed = await client._sender.send_stream(
-        "POST", _stream_url(client, call), call.encode(), aprime,
+        "POST", _stream_url(client, call), call.encode(), _aprime,
         extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
     )  # fmt: skip
     return AsyncStream(response, call, primed)
@@ -116,6 +122,14 @@ class _StreamBase:
 
     response: httpx.Response
     _accumulator: Accumulator
+
+    def _attach(self, response: httpx.Response, pipeline: Pipeline[Any, Any] | Relay[Any],
+                call: PreparedCall | None) -> None:  # fmt: skip
+        self.response = response
+        accumulator = pipeline.sink
+        assert isinstance(accumulator, Accumulator)
+        accumulator._finish = finisher(response, call)
+        self._accumulator = accumulator
 
     @property
     def request_id(self) -> str | None:
@@ -145,7 +159,7 @@ class _StreamBase:
         return message
 
 
-class Stream(_StreamBase):
+class Stream(_StreamBase, SyncReader[RawMessageStreamEvent]):
     """The raw events of a streamed call (``messages.create(stream=True)``)."""
 
     def __init__(
@@ -154,9 +168,11 @@ class Stream(_StreamBase):
         call: PreparedCall | None = None,
         primed: Primed[Iterator[bytes]] | None = None,
     ) -> None:
-        self.response = response
-        self._accumulator = Accumulator(finisher(response, call))
-        self._iterator = sync_events(response, self._accumulator, primed)
+        if primed is None:
+            primed = Primed(invoke_pipeline(response), response.iter_bytes())
+        self._attach(response, primed.pipeline, call)
+        self._iterator = self._source = run(primed.pipeline, primed.chunks, response)
+        self._generators = (self._iterator,)
 
     @classmethod
     def from_events(
@@ -167,33 +183,14 @@ class Stream(_StreamBase):
     ) -> Stream:
         """A stream of events decoded elsewhere (the Converse translation): same helpers."""
         stream = cls.__new__(cls)
-        stream.response = response
-        stream._accumulator = Accumulator(finisher(response, call))
-        stream._iterator = accumulated(events, response, stream._accumulator)
+        relay: Relay[RawMessageStreamEvent] = Relay(Accumulator(), response)
+        stream._attach(response, relay, call)
+        stream._iterator = stream._source = run(relay, events, response)
+        stream._generators = (stream._iterator,)
         return stream
 
-    def __iter__(self) -> Iterator[RawMessageStreamEvent]:
-        return self._iterator
 
-    def __next__(self) -> RawMessageStreamEvent:
-        return next(self._iterator)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
-
-    def close(self) -> None:
-        """Stop reading and release the connection (also done at the end of the stream)."""
-        self._iterator.close()
-        self.response.close()
-
-
-class AsyncStream(_StreamBase):
+class AsyncStream(_StreamBase, AsyncReader[RawMessageStreamEvent]):
     """The raw events of a streamed call, for ``async for``."""
 
     def __init__(
@@ -202,9 +199,11 @@ class AsyncStream(_StreamBase):
         call: PreparedCall | None = None,
         primed: Primed[AsyncIterator[bytes]] | None = None,
     ) -> None:
-        self.response = response
-        self._accumulator = Accumulator(finisher(response, call))
-        self._iterator = async_events(response, self._accumulator, primed)
+        if primed is None:
+            primed = Primed(invoke_pipeline(response), response.aiter_bytes())
+        self._attach(response, primed.pipeline, call)
+        self._iterator = self._source = arun(primed.pipeline, primed.chunks, response)
+        self._generators = (self._iterator,)
 
     @classmethod
     def from_events(
@@ -213,79 +212,33 @@ class AsyncStream(_StreamBase):
         events: AsyncIterator[RawMessageStreamEvent],
         call: PreparedCall | None = None,
     ) -> AsyncStream:
-        """Async twin of :meth:`Stream.from_events`."""
+        """Async :meth:`Stream.from_events`."""
         stream = cls.__new__(cls)
-        stream.response = response
-        stream._accumulator = Accumulator(finisher(response, call))
-        stream._iterator = async_accumulated(events, response, stream._accumulator)
+        relay: Relay[RawMessageStreamEvent] = Relay(Accumulator(), response)
+        stream._attach(response, relay, call)
+        stream._iterator = stream._source = arun(relay, events, response)
+        stream._generators = (stream._iterator,)
         return stream
-
-    def __aiter__(self) -> AsyncIterator[RawMessageStreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> RawMessageStreamEvent:
-        return await self._iterator.__anext__()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        await self.close()
-
-    async def close(self) -> None:
-        """Stop reading and release the connection (also done at the end of the stream)."""
-        await self._iterator.aclose()
-        await self.response.aclose()
 
 
 # --------------------------------------------------------------------------- helper streams
 
 
-class MessageStream(_StreamBase):
+class MessageStream(_StreamBase, SyncReader[MessageStreamEvent]):
     """A streamed call with the Anthropic SDK's helpers (from ``messages.stream``).
 
     Iterating it, ``text_stream`` and ``until_done()`` all read the same underlying
     stream: each event is consumed once, by whichever reads first.
     """
 
-    #: The text deltas only (the other events still go into the final message).
-    text_stream: Generator[str]
-
     def __init__(self, stream: Stream) -> None:
-        self._stream = stream
         self.response = stream.response
         self._accumulator = stream._accumulator
-        self._raw = stream._iterator
-        self._iterator = helper_events(self._raw, self._accumulator)
-        self.text_stream = text_deltas(self._raw)
-
-    def __iter__(self) -> Iterator[MessageStreamEvent]:
-        return self._iterator
-
-    def __next__(self) -> MessageStreamEvent:
-        return next(self._iterator)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
-
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        self._iterator.close()
-        self.text_stream.close()
-        self._stream.close()
-
-    def until_done(self) -> None:
-        """Read the stream to its end (the events still go into the final message)."""
-        deque(self._raw, maxlen=0)
+        self._source = stream._iterator
+        self._iterator = expand(self._source, self._accumulator.expand)
+        #: The text deltas only (the other events still go into the final message).
+        self.text_stream = expand(self._source, text_of)
+        self._generators = (self._iterator, self.text_stream, self._source)
 
     def get_final_message(self) -> Message:
         """Read to the end and return the accumulated message, with cost and request id.
@@ -301,48 +254,20 @@ class MessageStream(_StreamBase):
         return final_text(self.get_final_message())
 
 
-class AsyncMessageStream(_StreamBase):
-    """Async twin of :class:`MessageStream`."""
-
-    #: The text deltas only (the other events still go into the final message).
-    text_stream: AsyncGenerator[str]
+class AsyncMessageStream(_StreamBase, AsyncReader[MessageStreamEvent]):
+    """Async :class:`MessageStream`."""
 
     def __init__(self, stream: AsyncStream) -> None:
-        self._stream = stream
         self.response = stream.response
         self._accumulator = stream._accumulator
-        self._raw = stream._iterator
-        self._iterator = async_helper_events(self._raw, self._accumulator)
-        self.text_stream = async_text_deltas(self._raw)
-
-    def __aiter__(self) -> AsyncIterator[MessageStreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> MessageStreamEvent:
-        return await self._iterator.__anext__()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        await self.close()
-
-    async def close(self) -> None:
-        """Stop reading and release the connection."""
-        await self._iterator.aclose()
-        await self.text_stream.aclose()
-        await self._stream.close()
-
-    async def until_done(self) -> None:
-        """Read the stream to its end (the events still go into the final message)."""
-        async for _ in self._raw:
-            pass
+        self._source = stream._iterator
+        self._iterator = aexpand(self._source, self._accumulator.expand)
+        #: The text deltas only (the other events still go into the final message).
+        self.text_stream = aexpand(self._source, text_of)
+        self._generators = (self._iterator, self.text_stream, self._source)
 
     async def get_final_message(self) -> Message:
-        """Async twin of :meth:`MessageStream.get_final_message`."""
+        """Async :meth:`MessageStream.get_final_message`."""
         await self.until_done()
         return self._final_message()
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 import httpx
 
 from .._context import check_context_window
+from .._parse import parse_message
 from ..types.message import Cost, Message
 from ._params import PreparedCall, model_path, prepare
 
@@ -94,8 +95,12 @@ def _prepare_call(
 
 
 def finish_message(response: httpx.Response, call: PreparedCall) -> Message:
-    """Parse an InvokeModel answer and attach what Bedrock says outside the body."""
-    message = Message.model_validate_json(response.content)
+    """Parse an InvokeModel answer and attach what Bedrock says outside the body.
+
+    The same tolerant parsing as stream events (:mod:`.._parse`): a reply from a newer API
+    (a new block type, stop reason or usage field) is read, never refused after billing.
+    """
+    message = parse_message(response.content, response)
     message._request_id = response.headers.get("x-amzn-requestid")
     message._cost = cost_of(message, call)
     return message
