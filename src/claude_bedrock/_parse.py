@@ -25,19 +25,8 @@ import pydantic
 import pydantic_core
 
 from ._exceptions import APIResponseValidationError, APIStatusError, status_error_for
+from .types import stream_events as ev
 from .types.message import Message, Usage, block_class
-from .types.stream_events import (
-    Delta,
-    MessageDeltaUsage,
-    RawContentBlockDeltaEvent,
-    RawContentBlockStartEvent,
-    RawContentBlockStopEvent,
-    RawMessageDeltaEvent,
-    RawMessageStartEvent,
-    RawMessageStopEvent,
-    RawMessageStreamEvent,
-    UnknownDelta,
-)
 
 if TYPE_CHECKING:
     import httpx
@@ -59,7 +48,7 @@ ANTHROPIC_ERROR_STATUS: dict[str, int] = {
     "overloaded_error": 529,
 }
 
-_validate_event = pydantic.TypeAdapter(RawMessageStreamEvent).validate_json
+_validate_event = pydantic.TypeAdapter(ev.RawMessageStreamEvent).validate_json
 _validate_message = Message.model_validate_json
 _from_json = pydantic_core.from_json
 
@@ -92,13 +81,13 @@ def parse_message(raw: bytes | str, response: httpx.Response | None = None) -> M
 
 def parse_event(
     raw: bytes | str, response: httpx.Response | None = None
-) -> RawMessageStreamEvent | None:
+) -> ev.RawMessageStreamEvent | None:
     """One stream event; None for those that carry nothing (``ping``, unknown types).
 
     An ``error`` event raises its error class (``overloaded_error`` -> 529...).
     """
     try:
-        event: RawMessageStreamEvent = _validate_event(raw)
+        event: ev.RawMessageStreamEvent = _validate_event(raw)
         return event
     except pydantic.ValidationError:
         return _lenient_event(raw, response)
@@ -106,7 +95,7 @@ def parse_event(
 
 def _lenient_event(
     raw: bytes | str, response: httpx.Response | None
-) -> RawMessageStreamEvent | None:
+) -> ev.RawMessageStreamEvent | None:
     """An event the strict types reject: an error, a ping, or a shape new to us."""
     data = _object(raw, response)
     kind = data.get("type")
@@ -157,52 +146,52 @@ def loose_message(data: dict[str, Any]) -> Message:
     return Message.model_construct(**message)
 
 
-def _loose_message_start(data: dict[str, Any]) -> RawMessageStartEvent:
-    return RawMessageStartEvent.model_construct(
+def _loose_message_start(data: dict[str, Any]) -> ev.RawMessageStartEvent:
+    return ev.RawMessageStartEvent.model_construct(
         type="message_start", message=loose_message(data["message"])
     )
 
 
-def _loose_block_start(data: dict[str, Any]) -> RawContentBlockStartEvent:
-    return RawContentBlockStartEvent.model_construct(
+def _loose_block_start(data: dict[str, Any]) -> ev.RawContentBlockStartEvent:
+    return ev.RawContentBlockStartEvent.model_construct(
         type="content_block_start",
         index=int(data["index"]),
         content_block=_loose_block(data["content_block"]),
     )
 
 
-def _loose_block_delta(data: dict[str, Any]) -> RawContentBlockDeltaEvent:
-    return RawContentBlockDeltaEvent.model_construct(
+def _loose_block_delta(data: dict[str, Any]) -> ev.RawContentBlockDeltaEvent:
+    return ev.RawContentBlockDeltaEvent.model_construct(
         type="content_block_delta",
         index=int(data["index"]),
-        delta=UnknownDelta.model_construct(**data["delta"]),  # type: ignore[arg-type]
+        delta=ev.UnknownDelta.model_construct(**data["delta"]),  # type: ignore[arg-type]
     )
 
 
-def _loose_message_delta(data: dict[str, Any]) -> RawMessageDeltaEvent:
+def _loose_message_delta(data: dict[str, Any]) -> ev.RawMessageDeltaEvent:
     usage = dict(data.get("usage") or {})
     usage.setdefault("output_tokens", 0)
-    return RawMessageDeltaEvent.model_construct(
+    return ev.RawMessageDeltaEvent.model_construct(
         type="message_delta",
-        delta=Delta.model_construct(**(data.get("delta") or {})),
-        usage=MessageDeltaUsage.model_construct(**usage),
+        delta=ev.Delta.model_construct(**(data.get("delta") or {})),
+        usage=ev.MessageDeltaUsage.model_construct(**usage),
     )
 
 
-def _loose_block_stop(data: dict[str, Any]) -> RawContentBlockStopEvent:
-    return RawContentBlockStopEvent.model_construct(
+def _loose_block_stop(data: dict[str, Any]) -> ev.RawContentBlockStopEvent:
+    return ev.RawContentBlockStopEvent.model_construct(
         type="content_block_stop", index=int(data["index"])
     )
 
 
-def _loose_message_stop(data: dict[str, Any]) -> RawMessageStopEvent:
+def _loose_message_stop(data: dict[str, Any]) -> ev.RawMessageStopEvent:
     metrics = data.get("amazon-bedrock-invocationMetrics")
-    return RawMessageStopEvent.model_construct(
+    return ev.RawMessageStopEvent.model_construct(
         type="message_stop", invocation_metrics=metrics if isinstance(metrics, dict) else None
     )
 
 
-_LENIENT: dict[str, Callable[[dict[str, Any]], RawMessageStreamEvent]] = {
+_LENIENT: dict[str, Callable[[dict[str, Any]], ev.RawMessageStreamEvent]] = {
     "message_start": _loose_message_start,
     "content_block_start": _loose_block_start,
     "content_block_delta": _loose_block_delta,

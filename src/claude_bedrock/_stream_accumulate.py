@@ -15,11 +15,12 @@ JSON on every piece. Here deltas are appended to a list and joined only when som
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic_core
 
 from ._exceptions import APIResponseValidationError
+from ._stream_pipeline import FrameDecoder, Pipeline
 from .types.message import Message
 from .types.stream_events import (
     CitationEvent,
@@ -44,7 +45,12 @@ from .types.stream_events import (
     ThinkingEvent,
 )
 
-__all__ = ["Accumulator", "HelperEvent"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Accumulator", "HelperEvent", "message_pipeline"]
+
+F = TypeVar("F")
 
 HelperEvent = Any  # one of types.stream_events.MessageStreamEvent
 
@@ -272,3 +278,15 @@ class Accumulator:
                       "snapshot": list(buffer.block.citations or ())}  # fmt: skip
             return _build(CitationEvent, values)
         return None
+
+
+def message_pipeline(
+    frames: FrameDecoder[F], read: Callable[[F], RawMessageStreamEvent | None],
+    response: httpx.Response,
+) -> Pipeline[F, RawMessageStreamEvent]:  # fmt: skip
+    """A pipeline of Anthropic events (any surface, any framing) accumulating a Message."""
+    accumulator = Accumulator()
+    return Pipeline(
+        frames, read, response,
+        sink=accumulator, finished=lambda: accumulator.done, last="message_stop",
+    )  # fmt: skip

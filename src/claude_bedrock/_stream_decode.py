@@ -24,8 +24,8 @@ import pydantic_core
 
 from ._exceptions import APIError, APIResponseValidationError, APIStatusError, status_error_for
 from ._parse import parse_event
-from ._stream_accumulate import Accumulator
-from ._stream_pipeline import Pipeline
+from ._stream_accumulate import message_pipeline
+from ._stream_pipeline import Pipeline, Reader
 from .wire.eventstream import Decoder
 from .wire.eventstream import Message as Frame
 
@@ -54,20 +54,11 @@ _PREFIX_LENGTH = len(_BYTES_PREFIX)
 
 def invoke_pipeline(response: httpx.Response) -> Pipeline[Frame, RawMessageStreamEvent]:
     """The pipeline of an ``invoke-with-response-stream`` body, accumulating a Message."""
-    accumulator = Accumulator()
-    return Pipeline(
-        Decoder(), InvokeReader(response), response,
-        sink=accumulator, finished=lambda: accumulator.done, last="message_stop",
-    )  # fmt: skip
+    return message_pipeline(Decoder(), InvokeReader(response), response)
 
 
-class InvokeReader:
+class InvokeReader(Reader):
     """One ``invoke-with-response-stream`` frame -> one Anthropic event (or None)."""
-
-    __slots__ = ("_response",)
-
-    def __init__(self, response: httpx.Response) -> None:
-        self._response = response
 
     def __call__(self, frame: Frame) -> RawMessageStreamEvent | None:
         headers = frame.headers

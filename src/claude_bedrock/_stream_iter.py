@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import httpx
@@ -164,7 +163,6 @@ class SyncReader(_Reader, Generic[T]):
 
     _iterator: Generator[T]
     _source: Generator[Any]
-    _generators: tuple[Generator[Any], ...]
 
     def __iter__(self) -> Iterator[T]:
         return self._iterator
@@ -175,10 +173,7 @@ class SyncReader(_Reader, Generic[T]):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -197,7 +192,6 @@ class AsyncReader(_Reader, Generic[T]):
 
     _iterator: AsyncGenerator[T]
     _source: AsyncGenerator[Any]
-    _generators: tuple[AsyncGenerator[Any], ...]
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._iterator
@@ -208,10 +202,7 @@ class AsyncReader(_Reader, Generic[T]):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:

@@ -26,7 +26,7 @@ from ._exceptions import APIConnectionError, APIError, APIResponseValidationErro
 from .wire.eventstream import EventStreamError, TruncatedFrame
 from .wire.sse import SSEError, TruncatedEvent
 
-__all__ = ["FrameDecoder", "Pipeline", "Relay", "Sink"]
+__all__ = ["Discard", "FrameDecoder", "Pipeline", "Reader", "Relay", "Sink"]
 
 F = TypeVar("F")
 E = TypeVar("E")
@@ -48,6 +48,16 @@ class Sink(Protocol):
     error: Exception | None
 
     def apply(self, event: Any, /) -> None: ...
+
+
+class Reader:
+    """The base of a pipeline's readers (one frame -> one event): they need the response
+    only to attach it to the errors they raise."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
 
 
 class Discard:

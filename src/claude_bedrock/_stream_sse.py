@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from ._exceptions import APIResponseValidationError
 from ._parse import anthropic_error, parse_event
-from ._stream_accumulate import Accumulator
-from ._stream_pipeline import Pipeline
+from ._stream_accumulate import message_pipeline
+from ._stream_pipeline import Pipeline, Reader
 from .wire.sse import Decoder, Event
 
 if TYPE_CHECKING:
@@ -42,20 +42,11 @@ EVENT_STREAM = "text/event-stream"
 
 def sse_pipeline(response: httpx.Response) -> Pipeline[Event, RawMessageStreamEvent]:
     """The pipeline of a Messages API SSE body, accumulating a Message."""
-    accumulator = Accumulator()
-    return Pipeline(
-        Decoder(), SSEReader(response), response,
-        sink=accumulator, finished=lambda: accumulator.done, last="message_stop",
-    )  # fmt: skip
+    return message_pipeline(Decoder(), SSEReader(response), response)
 
 
-class SSEReader:
+class SSEReader(Reader):
     """One SSE event -> one Anthropic event (None for ``ping`` and unknown events)."""
-
-    __slots__ = ("_response",)
-
-    def __init__(self, response: httpx.Response) -> None:
-        self._response = response
 
     def __call__(self, event: Event) -> RawMessageStreamEvent | None:
         if event.event == "ping":

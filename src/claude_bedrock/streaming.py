@@ -25,10 +25,9 @@ so a dropped stream is closed by reference counting at once, not by a later GC p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from importlib import import_module
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import httpx
 
@@ -122,6 +121,7 @@ class _StreamBase:
 
     response: httpx.Response
     _accumulator: Accumulator
+    _generators: tuple[Any, ...]
 
     def _attach(self, response: httpx.Response, pipeline: Pipeline[Any, Any] | Relay[Any],
                 call: PreparedCall | None) -> None:  # fmt: skip
@@ -159,86 +159,82 @@ class _StreamBase:
         return message
 
 
-class Stream(_StreamBase, SyncReader[RawMessageStreamEvent]):
+class _RawStream(_StreamBase):
+    """How :class:`Stream` and :class:`AsyncStream` start: the same, with their driver."""
+
+    _drive: ClassVar[Callable[..., Any]]  # _stream_iter.run or arun
+    _body: ClassVar[Callable[..., Any]]  # iter_bytes or aiter_bytes
+
+    def __init__(
+        self, response: httpx.Response, call: PreparedCall | None = None,
+        primed: Primed[Any] | None = None,
+    ) -> None:  # fmt: skip
+        if primed is None:
+            primed = Primed(invoke_pipeline(response), type(self)._body(response))
+        self._start(response, primed.pipeline, primed.chunks, call)
+
+    @classmethod
+    def from_events(
+        cls, response: httpx.Response, events: Any, call: PreparedCall | None = None
+    ) -> Self:
+        """A stream of events decoded elsewhere (the Converse translation): same helpers.
+
+        ``events``: an iterator (an async iterator for :class:`AsyncStream`) of raw events.
+        """
+        stream = cls.__new__(cls)
+        stream._start(response, Relay(Accumulator(), response), events, call)
+        return stream
+
+    def _start(
+        self, response: httpx.Response, stage: Pipeline[Any, Any] | Relay[Any], items: Any,
+        call: PreparedCall | None,
+    ) -> None:  # fmt: skip
+        self._attach(response, stage, call)
+        self._iterator = self._source = type(self)._drive(stage, items, response)
+        self._generators = (self._iterator,)
+
+
+class Stream(_RawStream, SyncReader[RawMessageStreamEvent]):
     """The raw events of a streamed call (``messages.create(stream=True)``)."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        call: PreparedCall | None = None,
-        primed: Primed[Iterator[bytes]] | None = None,
-    ) -> None:
-        if primed is None:
-            primed = Primed(invoke_pipeline(response), response.iter_bytes())
-        self._attach(response, primed.pipeline, call)
-        self._iterator = self._source = run(primed.pipeline, primed.chunks, response)
-        self._generators = (self._iterator,)
-
-    @classmethod
-    def from_events(
-        cls,
-        response: httpx.Response,
-        events: Iterator[RawMessageStreamEvent],
-        call: PreparedCall | None = None,
-    ) -> Stream:
-        """A stream of events decoded elsewhere (the Converse translation): same helpers."""
-        stream = cls.__new__(cls)
-        relay: Relay[RawMessageStreamEvent] = Relay(Accumulator(), response)
-        stream._attach(response, relay, call)
-        stream._iterator = stream._source = run(relay, events, response)
-        stream._generators = (stream._iterator,)
-        return stream
+    _drive = staticmethod(run)
+    _body = staticmethod(httpx.Response.iter_bytes)
 
 
-class AsyncStream(_StreamBase, AsyncReader[RawMessageStreamEvent]):
+class AsyncStream(_RawStream, AsyncReader[RawMessageStreamEvent]):
     """The raw events of a streamed call, for ``async for``."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        call: PreparedCall | None = None,
-        primed: Primed[AsyncIterator[bytes]] | None = None,
-    ) -> None:
-        if primed is None:
-            primed = Primed(invoke_pipeline(response), response.aiter_bytes())
-        self._attach(response, primed.pipeline, call)
-        self._iterator = self._source = arun(primed.pipeline, primed.chunks, response)
-        self._generators = (self._iterator,)
-
-    @classmethod
-    def from_events(
-        cls,
-        response: httpx.Response,
-        events: AsyncIterator[RawMessageStreamEvent],
-        call: PreparedCall | None = None,
-    ) -> AsyncStream:
-        """Async :meth:`Stream.from_events`."""
-        stream = cls.__new__(cls)
-        relay: Relay[RawMessageStreamEvent] = Relay(Accumulator(), response)
-        stream._attach(response, relay, call)
-        stream._iterator = stream._source = arun(relay, events, response)
-        stream._generators = (stream._iterator,)
-        return stream
+    _drive = staticmethod(arun)
+    _body = staticmethod(httpx.Response.aiter_bytes)
 
 
 # --------------------------------------------------------------------------- helper streams
 
 
-class MessageStream(_StreamBase, SyncReader[MessageStreamEvent]):
-    """A streamed call with the Anthropic SDK's helpers (from ``messages.stream``).
+class _HelperStream(_StreamBase):
+    """How :class:`MessageStream` and :class:`AsyncMessageStream` wrap a raw stream.
 
     Iterating it, ``text_stream`` and ``until_done()`` all read the same underlying
     stream: each event is consumed once, by whichever reads first.
     """
 
-    def __init__(self, stream: Stream) -> None:
+    _expand: ClassVar[Callable[..., Any]]  # _stream_iter.expand or aexpand
+
+    def __init__(self, stream: Stream | AsyncStream) -> None:
         self.response = stream.response
         self._accumulator = stream._accumulator
         self._source = stream._iterator
-        self._iterator = expand(self._source, self._accumulator.expand)
+        self._iterator = type(self)._expand(self._source, self._accumulator.expand)
         #: The text deltas only (the other events still go into the final message).
-        self.text_stream = expand(self._source, text_of)
+        self.text_stream = type(self)._expand(self._source, text_of)
         self._generators = (self._iterator, self.text_stream, self._source)
+
+
+class MessageStream(_HelperStream, SyncReader[MessageStreamEvent]):
+    """A streamed call with the Anthropic SDK's helpers (from ``messages.stream``)."""
+
+    _expand = staticmethod(expand)
+    text_stream: Generator[str]
 
     def get_final_message(self) -> Message:
         """Read to the end and return the accumulated message, with cost and request id.
@@ -254,17 +250,11 @@ class MessageStream(_StreamBase, SyncReader[MessageStreamEvent]):
         return final_text(self.get_final_message())
 
 
-class AsyncMessageStream(_StreamBase, AsyncReader[MessageStreamEvent]):
-    """Async :class:`MessageStream`."""
+class AsyncMessageStream(_HelperStream, AsyncReader[MessageStreamEvent]):
+    """Async :class:`MessageStream` (``async for``, ``async with``)."""
 
-    def __init__(self, stream: AsyncStream) -> None:
-        self.response = stream.response
-        self._accumulator = stream._accumulator
-        self._source = stream._iterator
-        self._iterator = aexpand(self._source, self._accumulator.expand)
-        #: The text deltas only (the other events still go into the final message).
-        self.text_stream = aexpand(self._source, text_of)
-        self._generators = (self._iterator, self.text_stream, self._source)
+    _expand = staticmethod(aexpand)
+    text_stream: AsyncGenerator[str]
 
     async def get_final_message(self) -> Message:
         """Async :meth:`MessageStream.get_final_message`."""
@@ -279,19 +269,42 @@ class AsyncMessageStream(_StreamBase, AsyncReader[MessageStreamEvent]):
 # --------------------------------------------------------------------------- managers
 
 
-def _converse(client: Any, call: PreparedCall, timeout: Any, expected: type) -> Any:
+def _converse(client: Any, call: PreparedCall, timeout: Any, sync: bool) -> Any:
     """``api="converse"``: the Converse module sends the call and returns a (async) stream.
 
     Imported by name: that module is optional here and may import this one.
     """
     converse = import_module(".converse", __package__)
-    function = (
-        converse.messages_via_converse if expected is Stream else converse.amessages_via_converse
-    )
+    function = converse.messages_via_converse if sync else converse.amessages_via_converse
     return function(client, call, stream=True, timeout=timeout)
 
 
-class MessageStreamManager:
+class _Manager:
+    """What ``messages.stream(...)`` returns: the request is sent when the block is entered."""
+
+    def __init__(
+        self,
+        client: Any,
+        call: PreparedCall,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
+    ) -> None:
+        self._client = client
+        self._call = call
+        self._timeout = timeout
+        self._api = api
+        self._stream: Any = None
+
+    def _open(self, sync: bool) -> Any:
+        """The raw stream (a coroutine of it for the async client)."""
+        if self._api == "converse":
+            return _converse(self._client, self._call, self._timeout, sync)
+        opener = open_stream if sync else aopen_stream
+        return opener(self._client, self._call, timeout=self._timeout)
+
+
+class MessageStreamManager(_Manager):
     """What ``messages.stream(...)`` returns: the request is sent when the block is entered.
 
     ::
@@ -302,64 +315,26 @@ class MessageStreamManager:
         message = stream.get_final_message()
     """
 
-    def __init__(
-        self,
-        client: AnthropicBedrock,
-        call: PreparedCall,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-    ) -> None:
-        self._client = client
-        self._call = call
-        self._timeout = timeout
-        self._api = api
-        self._stream: MessageStream | None = None
+    _client: AnthropicBedrock
 
     def __enter__(self) -> MessageStream:
-        if self._api == "converse":
-            raw = _converse(self._client, self._call, self._timeout, Stream)
-        else:
-            raw = open_stream(self._client, self._call, timeout=self._timeout)
-        self._stream = MessageStream(raw)
-        return self._stream
+        self._stream = MessageStream(self._open(True))
+        return self._stream  # type: ignore[no-any-return]
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    def __exit__(self, *exc_info: object) -> None:
         if self._stream is not None:
             self._stream.close()
 
 
-class AsyncMessageStreamManager:
-    """Async twin of :class:`MessageStreamManager` (``async with``)."""
+class AsyncMessageStreamManager(_Manager):
+    """Async :class:`MessageStreamManager` (``async with``)."""
 
-    def __init__(
-        self,
-        client: AsyncAnthropicBedrock,
-        call: PreparedCall,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-    ) -> None:
-        self._client = client
-        self._call = call
-        self._timeout = timeout
-        self._api = api
-        self._stream: AsyncMessageStream | None = None
+    _client: AsyncAnthropicBedrock
 
     async def __aenter__(self) -> AsyncMessageStream:
-        if self._api == "converse":
-            raw = await _converse(self._client, self._call, self._timeout, AsyncStream)
-        else:
-            raw = await aopen_stream(self._client, self._call, timeout=self._timeout)
-        self._stream = AsyncMessageStream(raw)
-        return self._stream
+        self._stream = AsyncMessageStream(await self._open(False))
+        return self._stream  # type: ignore[no-any-return]
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._stream is not None:
             await self._stream.close()

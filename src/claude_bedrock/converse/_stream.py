@@ -14,8 +14,8 @@ before the ``metadata`` event :class:`APIConnectionError`.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 import pydantic
@@ -23,7 +23,7 @@ import pydantic
 from .._exceptions import APIResponseValidationError
 from .._stream_decode import bedrock_failure
 from .._stream_iter import REQUEST_ID, AsyncReader, SyncReader, aexpand, arun, expand, run
-from .._stream_pipeline import Pipeline, Relay, Sink
+from .._stream_pipeline import Pipeline, Reader, Relay, Sink
 from ..wire.eventstream import Decoder
 from ..wire.eventstream import Message as Frame
 from . import _types as c
@@ -36,16 +36,16 @@ __all__ = ["AsyncConverseStream", "ConverseStream", "FrameReader", "aiter_events
 _PADDING_KEY = "p"
 
 
-class FrameReader:
+class FrameReader(Reader):
     """One ``converse-stream`` frame -> one typed Converse event (a pipeline reader).
 
     Notes when the ``metadata`` event, the last of an answer, has come (:attr:`finished`).
     """
 
-    __slots__ = ("_response", "finished")
+    __slots__ = ("finished",)
 
     def __init__(self, response: httpx.Response) -> None:
-        self._response = response
+        super().__init__(response)
         self.finished = False
 
     def __call__(self, frame: Frame) -> c.StreamEvent:
@@ -165,19 +165,36 @@ def _text_of(event: Any) -> tuple[str, ...]:
 
 
 class _StreamBase:
-    response: httpx.Response
-    _acc: _Accumulator
-    _cost: Callable[[Any], Cost | None] | None
+    """How :class:`ConverseStream` and :class:`AsyncConverseStream` start, with their driver.
 
-    def _stage(
-        self, response: httpx.Response, cost: Callable[[Any], Cost | None] | None, given: bool
-    ) -> Pipeline[Frame, c.StreamEvent] | Relay[c.StreamEvent]:
-        """What reads the events: the body itself, or ``events`` already read up to the
-        first one (see the sender's ``send_stream``: a failure before it was retried)."""
+    ``events``: the response's events already read up to the first one (see the sender's
+    ``send_stream``: a failure before it was retried); else the body is read here.
+    """
+
+    _drive: ClassVar[Callable[..., Any]]  # _stream_iter.run or arun
+    _body: ClassVar[Callable[..., Any]]  # iter_bytes or aiter_bytes
+    _expand: ClassVar[Callable[..., Any]]  # _stream_iter.expand or aexpand
+    _generators: tuple[Any, ...]
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        *,
+        cost: Callable[[Any], Cost | None] | None = None,
+        events: Any = None,
+    ) -> None:
         self.response = response
         self._acc = _Accumulator()
         self._cost = cost
-        return Relay(self._acc, response) if given else converse_pipeline(response, self._acc)
+        if events is None:
+            stage: Any = converse_pipeline(response, self._acc)
+            events = type(self)._body(response)
+        else:
+            stage = Relay(self._acc, response)
+        self._iterator = self._source = type(self)._drive(stage, events, response)
+        #: The text deltas only (the other events still count for the final response).
+        self.text_stream = type(self)._expand(self._iterator, _text_of)
+        self._generators = (self.text_stream, self._iterator)
 
     @property
     def request_id(self) -> str | None:
@@ -196,19 +213,10 @@ class _StreamBase:
 class ConverseStream(_StreamBase, SyncReader[c.StreamEvent]):
     """What ``client.converse.stream(...)`` returns: iterate it, or use it in ``with``."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        cost: Callable[[Any], Cost | None] | None = None,
-        events: Iterator[c.StreamEvent] | None = None,
-    ) -> None:
-        stage = self._stage(response, cost, events is not None)
-        source: Any = events if events is not None else response.iter_bytes()
-        self._iterator = self._source = run(stage, source, response)
-        #: The text deltas only (the other events still count for the final response).
-        self.text_stream: Generator[str] = expand(self._iterator, _text_of)
-        self._generators = (self.text_stream, self._iterator)
+    _drive = staticmethod(run)
+    _body = staticmethod(httpx.Response.iter_bytes)
+    _expand = staticmethod(expand)
+    text_stream: Generator[str]
 
     def get_final_response(self) -> c.ConverseResponse:
         """Read to the end; the whole answer, shaped as ``converse.create`` returns it."""
@@ -219,19 +227,10 @@ class ConverseStream(_StreamBase, SyncReader[c.StreamEvent]):
 class AsyncConverseStream(_StreamBase, AsyncReader[c.StreamEvent]):
     """Async :class:`ConverseStream` (``async for`` / ``async with``)."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        cost: Callable[[Any], Cost | None] | None = None,
-        events: AsyncIterator[c.StreamEvent] | None = None,
-    ) -> None:
-        stage = self._stage(response, cost, events is not None)
-        source: Any = events if events is not None else response.aiter_bytes()
-        self._iterator = self._source = arun(stage, source, response)
-        #: The text deltas only (the other events still count for the final response).
-        self.text_stream: AsyncGenerator[str] = aexpand(self._iterator, _text_of)
-        self._generators = (self.text_stream, self._iterator)
+    _drive = staticmethod(arun)
+    _body = staticmethod(httpx.Response.aiter_bytes)
+    _expand = staticmethod(aexpand)
+    text_stream: AsyncGenerator[str]
 
     async def get_final_response(self) -> c.ConverseResponse:
         """Read to the end; the whole answer, shaped as ``converse.create`` returns it."""
