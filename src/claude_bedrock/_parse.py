@@ -31,7 +31,10 @@ from .types.message import Message, Usage, block_class
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ANTHROPIC_ERROR_STATUS", "anthropic_error", "parse_event", "parse_message"]
+__all__ = [
+    "ANTHROPIC_ERROR_STATUS", "anthropic_error", "lenient_event", "parse_event", "parse_message",
+    "validate_event",
+]  # fmt: skip
 
 log = logging.getLogger("claude_bedrock")
 
@@ -48,7 +51,9 @@ ANTHROPIC_ERROR_STATUS: dict[str, int] = {
     "overloaded_error": 529,
 }
 
-_validate_event = pydantic.TypeAdapter(ev.RawMessageStreamEvent).validate_json
+#: The strict, fast path of :func:`parse_event` (hot loops inline it, then call
+#: :func:`lenient_event` for what it rejects).
+validate_event = pydantic.TypeAdapter(ev.RawMessageStreamEvent).validate_json
 _validate_message = Message.model_validate_json
 _from_json = pydantic_core.from_json
 
@@ -87,13 +92,13 @@ def parse_event(
     An ``error`` event raises its error class (``overloaded_error`` -> 529...).
     """
     try:
-        event: ev.RawMessageStreamEvent = _validate_event(raw)
+        event: ev.RawMessageStreamEvent = validate_event(raw)
         return event
     except pydantic.ValidationError:
-        return _lenient_event(raw, response)
+        return lenient_event(raw, response)
 
 
-def _lenient_event(
+def lenient_event(
     raw: bytes | str, response: httpx.Response | None
 ) -> ev.RawMessageStreamEvent | None:
     """An event the strict types reject: an error, a ping, or a shape new to us."""

@@ -57,6 +57,10 @@ HelperEvent = Any  # one of types.stream_events.MessageStreamEvent
 _TEXT, _THINKING, _JSON = 0, 1, 2
 _BUFFERED = {"text": _TEXT, "thinking": _THINKING, "tool_use": _JSON, "server_tool_use": _JSON}
 _ATTRIBUTE = {_TEXT: "text", _THINKING: "thinking"}
+#: The other deltas that append a piece to their block: the block kind, the field.
+_PIECES: dict[type, tuple[int, str]] = {
+    InputJSONDelta: (_JSON, "partial_json"), ThinkingDelta: (_THINKING, "thinking"),
+}  # fmt: skip
 _new = object.__new__
 _set = object.__setattr__
 
@@ -163,19 +167,14 @@ class Accumulator:
                 return
             delta: Any = event.delta  # type: ignore[union-attr]
             dcls = delta.__class__
-            if dcls is TextDelta:
+            if dcls is TextDelta:  # the most frequent by far: tested first, inline
                 if buffer.kind == _TEXT:
                     piece = delta.text
                     buffer.parts.append(piece)
                     buffer.size += len(piece)
-            elif dcls is InputJSONDelta:
-                if buffer.kind == _JSON:
-                    piece = delta.partial_json
-                    buffer.parts.append(piece)
-                    buffer.size += len(piece)
-            elif dcls is ThinkingDelta:
-                if buffer.kind == _THINKING:
-                    piece = delta.thinking
+            elif (piece_of := _PIECES.get(dcls)) is not None:
+                if buffer.kind == piece_of[0]:
+                    piece = delta.__dict__[piece_of[1]]
                     buffer.parts.append(piece)
                     buffer.size += len(piece)
             elif dcls is SignatureDelta:

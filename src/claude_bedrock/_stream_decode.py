@@ -20,10 +20,11 @@ from binascii import Error as Base64Error
 from binascii import a2b_base64
 from typing import TYPE_CHECKING, Any
 
+import pydantic
 import pydantic_core
 
 from ._exceptions import APIError, APIResponseValidationError, APIStatusError, status_error_for
-from ._parse import parse_event
+from ._parse import lenient_event, validate_event
 from ._stream_accumulate import message_pipeline
 from ._stream_pipeline import Pipeline, Reader
 from .wire.eventstream import Decoder
@@ -81,7 +82,11 @@ class InvokeReader(Reader):
                 self._response,
                 body=payload[:200],
             ) from None
-        return parse_event(raw, self._response)
+        try:  # parse_event, inlined: this runs once per token
+            event: RawMessageStreamEvent = validate_event(raw)
+            return event
+        except pydantic.ValidationError:
+            return lenient_event(raw, self._response)
 
 
 def bedrock_failure(frame: Frame, response: httpx.Response) -> APIError:

@@ -14,13 +14,21 @@ closes it (and its HTTP response) at once.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 
-from ._stream_pipeline import Pipeline
+from ._stream_pipeline import Pipeline, Sink
 from .types.message import Message, TextBlock
 from .types.stream_events import RawContentBlockDeltaEvent, TextDelta
 
@@ -29,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REQUEST_ID", "AsyncReader", "Primed", "SyncReader", "aexpand", "aprime", "arun",
-    "expand", "final_text", "finisher", "prime", "run", "text_of",
+    "atexts", "expand", "final_text", "finisher", "prime", "run", "texts",
 ]  # fmt: skip
 
 REQUEST_ID = "x-amzn-requestid"
@@ -43,7 +51,15 @@ U_out = TypeVar("U_out", covariant=True)
 class _Stage(Protocol[T_in, U_out]):
     """A :class:`~._stream_pipeline.Pipeline` or :class:`~._stream_pipeline.Relay`."""
 
-    def step(self, item: T_in | None, /) -> Iterator[U_out]: ...
+    sink: Sink
+
+    def pending(self) -> Iterable[U_out]: ...
+
+    def decode(self, item: T_in, /) -> Iterable[U_out]: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object, /) -> None: ...
 
     def end(self) -> None: ...
 
@@ -69,13 +85,11 @@ class Primed(Generic[_Chunks]):
 def prime(pipeline: Pipeline[Any, Any], response: httpx.Response) -> Primed[Iterator[bytes]]:
     """Read ``response`` up to its first event; raise what failed before it."""
     chunks = response.iter_bytes()
-    try:
+    with pipeline:
         for chunk in chunks:
             if pipeline.prime(chunk):
                 return Primed(pipeline, chunks)
-    except Exception as exc:
-        raise pipeline.fail(exc) from None
-    raise pipeline.nothing_yet()
+        raise pipeline.nothing_yet()
 
 
 async def aprime(
@@ -83,25 +97,27 @@ async def aprime(
 ) -> Primed[AsyncIterator[bytes]]:
     """Async :func:`prime`."""
     chunks = response.aiter_bytes()
-    try:
+    with pipeline:
         async for chunk in chunks:
             if pipeline.prime(chunk):
                 return Primed(pipeline, chunks)
-    except Exception as exc:
-        raise pipeline.fail(exc) from None
-    raise pipeline.nothing_yet()
+        raise pipeline.nothing_yet()
 
 
 def run(stage: _Stage[T, U], items: Iterator[T], response: httpx.Response) -> Generator[U]:
-    """Feed ``items`` (body chunks, or events) through ``stage``; close all at the end."""
-    step = stage.step
+    """Feed ``items`` (body chunks, or events) through ``stage``; close all at the end.
+
+    The events are accumulated one by one as they are handed on (not a chunk at a time),
+    so a helper event's snapshot is the message as of that event.
+    """
+    decode, apply = stage.decode, stage.sink.apply
     try:
-        yield from step(None)  # what priming read already
-        for item in items:
-            yield from step(item)
-        stage.end()
-    except Exception as exc:
-        raise stage.fail(exc)  # noqa: B904 (the same error, or ours with no context)
+        with stage:
+            for events in chain((stage.pending(),), map(decode, items)):
+                for event in events:
+                    apply(event)
+                    yield event
+            stage.end()
     finally:
         getattr(items, "close", _nothing)()
         response.close()
@@ -111,16 +127,17 @@ async def arun(
     stage: _Stage[T, U], items: AsyncIterator[T], response: httpx.Response
 ) -> AsyncGenerator[U]:
     """Async :func:`run`."""
-    step = stage.step
+    decode, apply = stage.decode, stage.sink.apply
     try:
-        for event in step(None):
-            yield event
-        async for item in items:
-            for event in step(item):
+        with stage:
+            for event in stage.pending():
+                apply(event)
                 yield event
-        stage.end()
-    except Exception as exc:
-        raise stage.fail(exc)  # noqa: B904
+            async for item in items:
+                for event in decode(item):
+                    apply(event)
+                    yield event
+            stage.end()
     finally:
         await getattr(items, "aclose", _anothing)()
         await response.aclose()
@@ -234,16 +251,21 @@ def finisher(response: httpx.Response, call: PreparedCall | None) -> Callable[[M
     return finish
 
 
-_NO_TEXT: tuple[str, ...] = ()
+def texts(raw: Iterator[Any]) -> Generator[str]:
+    """The text of the text deltas among ``raw``'s events: ``text_stream``."""
+    for event in raw:
+        if event.__class__ is _DELTA_EVENT and event.delta.__class__ is TextDelta:
+            yield event.delta.text
 
 
-def text_of(event: Any) -> tuple[str, ...]:
-    """The text of a text delta event (nothing for the others): ``text_stream``'s step."""
-    if event.__class__ is RawContentBlockDeltaEvent:
-        delta = event.delta
-        if delta.__class__ is TextDelta:
-            return (delta.text,)
-    return _NO_TEXT
+async def atexts(raw: AsyncIterator[Any]) -> AsyncGenerator[str]:
+    """Async :func:`texts`."""
+    async for event in raw:
+        if event.__class__ is _DELTA_EVENT and event.delta.__class__ is TextDelta:
+            yield event.delta.text
+
+
+_DELTA_EVENT = RawContentBlockDeltaEvent
 
 
 def final_text(message: Message) -> str:

@@ -16,8 +16,8 @@ and after the answer's last event (``message_stop``, Converse's ``metadata``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 
@@ -92,6 +92,17 @@ class _Stage(Generic[E]):
             self.sink.error = exc
         return exc
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        """``with stage:`` around a driver's reading: what fails inside goes through
+        :meth:`fail` (so sync and async drivers map errors the same way)."""
+        if isinstance(exc, Exception):
+            error = self.fail(exc)
+            if error is not exc:
+                raise error
+
     def end(self) -> None:
         """The source ended (nothing to check by default)."""
 
@@ -127,8 +138,18 @@ class Pipeline(_Stage[E], Generic[F, E]):
         #: A failure found after some events of a chunk: raised once they are handed on.
         self.error: APIError | None = None
 
-    def decode(self, data: bytes) -> list[E]:
-        """The events in ``data``; a failure frame stops there and waits in :attr:`error`."""
+    def decode(self, data: bytes) -> Iterable[E]:
+        """The events in ``data``, to accumulate as they are handed on; a failure frame
+        after some of them is raised once they are (an iterator that ends by raising)."""
+        events = self._decode(data)
+        return events if self.error is None else self._then_raise(events, self.error)
+
+    @staticmethod
+    def _then_raise(events: list[E], error: APIError) -> Iterator[E]:
+        yield from events
+        raise error
+
+    def _decode(self, data: bytes) -> list[E]:
         try:
             frames = self._frames.feed(data)
         except _FRAME_ERRORS as exc:
@@ -148,23 +169,15 @@ class Pipeline(_Stage[E], Generic[F, E]):
     def prime(self, data: bytes) -> bool:
         """Feed ``data`` while opening the stream: True once there are events to hand on
         (kept for the first :meth:`step`); a failure before any event is raised here."""
-        self._pending = events = self.decode(data)
+        self._pending = events = self._decode(data)
         if not events and self.error is not None:
             raise self.error
         return bool(events)
 
-    def step(self, data: bytes | None) -> Iterator[E]:
-        """The events of ``data`` (None: those :meth:`prime` kept), each accumulated."""
-        if data is None:
-            events, self._pending = self._pending, []
-        else:
-            events = self.decode(data)
-        apply = self.sink.apply
-        for event in events:
-            apply(event)
-            yield event
-        if self.error is not None:
-            raise self.error
+    def pending(self) -> Iterable[E]:
+        """The events :meth:`prime` kept (then the failure after them, if there was one)."""
+        events, self._pending = self._pending, []
+        return events if self.error is None else self._then_raise(events, self.error)
 
     def end(self) -> None:
         """The body ended: on a frame boundary, after the answer's last event."""
@@ -214,7 +227,8 @@ class Relay(_Stage[E]):
         self.sink = sink
         self.response = response
 
-    def step(self, event: E | None) -> Iterator[E]:
-        if event is not None:
-            self.sink.apply(event)
-            yield event
+    def pending(self) -> tuple[E, ...]:
+        return ()
+
+    def decode(self, event: E) -> tuple[E]:
+        return (event,)

@@ -41,12 +41,13 @@ from ._stream_iter import (
     aexpand,
     aprime,
     arun,
+    atexts,
     expand,
     final_text,
     finisher,
     prime,
     run,
-    text_of,
+    texts,
 )
 from ._stream_pipeline import Relay
 from .resources._params import PreparedCall, model_path
@@ -219,6 +220,7 @@ class _HelperStream(_StreamBase):
     """
 
     _expand: ClassVar[Callable[..., Any]]  # _stream_iter.expand or aexpand
+    _texts: ClassVar[Callable[..., Any]]  # _stream_iter.texts or atexts
 
     def __init__(self, stream: Stream | AsyncStream) -> None:
         self.response = stream.response
@@ -226,7 +228,7 @@ class _HelperStream(_StreamBase):
         self._source = stream._iterator
         self._iterator = type(self)._expand(self._source, self._accumulator.expand)
         #: The text deltas only (the other events still go into the final message).
-        self.text_stream = type(self)._expand(self._source, text_of)
+        self.text_stream = type(self)._texts(self._source)
         self._generators = (self._iterator, self.text_stream, self._source)
 
 
@@ -234,6 +236,7 @@ class MessageStream(_HelperStream, SyncReader[MessageStreamEvent]):
     """A streamed call with the Anthropic SDK's helpers (from ``messages.stream``)."""
 
     _expand = staticmethod(expand)
+    _texts = staticmethod(texts)
     text_stream: Generator[str]
 
     def get_final_message(self) -> Message:
@@ -254,6 +257,7 @@ class AsyncMessageStream(_HelperStream, AsyncReader[MessageStreamEvent]):
     """Async :class:`MessageStream` (``async for``, ``async with``)."""
 
     _expand = staticmethod(aexpand)
+    _texts = staticmethod(atexts)
     text_stream: AsyncGenerator[str]
 
     async def get_final_message(self) -> Message:
