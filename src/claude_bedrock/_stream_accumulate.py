@@ -15,11 +15,12 @@ JSON on every piece. Here deltas are appended to a list and joined only when som
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic_core
 
 from ._exceptions import APIResponseValidationError
+from ._stream_pipeline import FrameDecoder, Pipeline
 from .types.message import Message
 from .types.stream_events import (
     CitationEvent,
@@ -44,13 +45,22 @@ from .types.stream_events import (
     ThinkingEvent,
 )
 
-__all__ = ["Accumulator", "HelperEvent"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Accumulator", "HelperEvent", "message_pipeline"]
+
+F = TypeVar("F")
 
 HelperEvent = Any  # one of types.stream_events.MessageStreamEvent
 
 _TEXT, _THINKING, _JSON = 0, 1, 2
 _BUFFERED = {"text": _TEXT, "thinking": _THINKING, "tool_use": _JSON, "server_tool_use": _JSON}
 _ATTRIBUTE = {_TEXT: "text", _THINKING: "thinking"}
+#: The other deltas that append a piece to their block: the block kind, the field.
+_PIECES: dict[type, tuple[int, str]] = {
+    InputJSONDelta: (_JSON, "partial_json"), ThinkingDelta: (_THINKING, "thinking"),
+}  # fmt: skip
 _new = object.__new__
 _set = object.__setattr__
 
@@ -157,19 +167,14 @@ class Accumulator:
                 return
             delta: Any = event.delta  # type: ignore[union-attr]
             dcls = delta.__class__
-            if dcls is TextDelta:
+            if dcls is TextDelta:  # the most frequent by far: tested first, inline
                 if buffer.kind == _TEXT:
                     piece = delta.text
                     buffer.parts.append(piece)
                     buffer.size += len(piece)
-            elif dcls is InputJSONDelta:
-                if buffer.kind == _JSON:
-                    piece = delta.partial_json
-                    buffer.parts.append(piece)
-                    buffer.size += len(piece)
-            elif dcls is ThinkingDelta:
-                if buffer.kind == _THINKING:
-                    piece = delta.thinking
+            elif (piece_of := _PIECES.get(dcls)) is not None:
+                if buffer.kind == piece_of[0]:
+                    piece = delta.__dict__[piece_of[1]]
                     buffer.parts.append(piece)
                     buffer.size += len(piece)
             elif dcls is SignatureDelta:
@@ -272,3 +277,15 @@ class Accumulator:
                       "snapshot": list(buffer.block.citations or ())}  # fmt: skip
             return _build(CitationEvent, values)
         return None
+
+
+def message_pipeline(
+    frames: FrameDecoder[F], read: Callable[[F], RawMessageStreamEvent | None],
+    response: httpx.Response,
+) -> Pipeline[F, RawMessageStreamEvent]:  # fmt: skip
+    """A pipeline of Anthropic events (any surface, any framing) accumulating a Message."""
+    accumulator = Accumulator()
+    return Pipeline(
+        frames, read, response,
+        sink=accumulator, finished=lambda: accumulator.done, last="message_stop",
+    )  # fmt: skip

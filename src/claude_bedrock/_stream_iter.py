@@ -1,223 +1,240 @@
-"""The generators under the stream classes: bytes -> events -> helpers, text.
+"""The thin sync and async drivers of the stream pipeline: read, hand on, close.
 
-They take the response and the accumulator, never the stream object, so a dropped stream
-is not kept alive by a reference cycle through its own iterator: reference counting
+All the decoding, checking and accumulating is in :mod:`._stream_pipeline` (no I/O); what
+is left here is what differs between ``for`` and ``async for``: reading the body (up to
+its first event when a stream is opened: :func:`prime`), handing the events on, and
+closing the response. Each driver is written once per flavour and serves every stream
+(InvokeModel, Converse, Messages API SSE, Converse translated to Anthropic events).
+
+The generators take the pipeline and the response, never the stream object, so a dropped
+stream is not kept alive by a reference cycle through its own iterator: reference counting
 closes it (and its HTTP response) at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections import deque
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from itertools import chain
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 
-from ._exceptions import APIConnectionError, APIError, APIResponseValidationError
-from ._request_core import connection_error
-from ._stream_accumulate import Accumulator
-from ._stream_decode import EventDecoder
-from .resources._params import PreparedCall
+from ._stream_pipeline import Pipeline, Sink
 from .types.message import Message, TextBlock
-from .types.stream_events import (
-    MessageStreamEvent,
-    RawContentBlockDeltaEvent,
-    RawMessageStreamEvent,
-    TextDelta,
-)
-from .wire.eventstream import EventStreamError, TruncatedFrame
+from .types.stream_events import RawContentBlockDeltaEvent, TextDelta
+
+if TYPE_CHECKING:
+    from .resources._params import PreparedCall
+
+__all__ = [
+    "REQUEST_ID", "AsyncReader", "Primed", "SyncReader", "aexpand", "aprime", "arun",
+    "atexts", "expand", "final_text", "finisher", "prime", "run", "texts",
+]  # fmt: skip
 
 REQUEST_ID = "x-amzn-requestid"
+T = TypeVar("T")
+U = TypeVar("U")
 _Chunks = TypeVar("_Chunks", Iterator[bytes], AsyncIterator[bytes])
+T_in = TypeVar("T_in", contravariant=True)
+U_out = TypeVar("U_out", covariant=True)
+
+
+class _Stage(Protocol[T_in, U_out]):
+    """A :class:`~._stream_pipeline.Pipeline` or :class:`~._stream_pipeline.Relay`."""
+
+    sink: Sink
+
+    def pending(self) -> Iterable[U_out]: ...
+
+    def decode(self, item: T_in, /) -> Iterable[U_out]: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object, /) -> None: ...
+
+    def end(self) -> None: ...
+
+    def fail(self, exc: Exception, /) -> Exception: ...
 
 
 @dataclass(slots=True)
 class Primed(Generic[_Chunks]):
-    """A stream read up to its first event: the decoder, the rest of the body, the events.
+    """A stream read up to its first event: the pipeline (holding it) and the rest of the body.
 
     Reading that far before handing the stream over is what makes a retry safe: a stream
     that fails before its first event (reset, timeout, ``throttlingException`` frame) has
-    shown the caller nothing, so the client sends it again (see :mod:`._retry`).
+    shown the caller nothing, so the sender sends it again (``send_stream``).
     """
 
-    decoder: EventDecoder
+    pipeline: Pipeline[Any, Any]
     chunks: _Chunks
-    events: list[RawMessageStreamEvent]
 
 
-def _nothing_yet(decoder: EventDecoder, response: httpx.Response) -> APIError:
-    """The error of a body that ended before its first event."""
-    try:
-        decoder.close()
-    except TruncatedFrame as exc:
-        return APIConnectionError(
-            f"Connection error: the event stream was cut inside a frame ({exc}).",
-            response.request,
-        )
-    except EventStreamError as exc:
-        return APIResponseValidationError(f"Bedrock sent a corrupt event stream: {exc}", response)
-    return APIConnectionError(
-        "Connection error: the event stream ended before its first event.", response.request
-    )
+# --------------------------------------------------------------------------- drivers
 
 
-def prime(response: httpx.Response) -> Primed[Iterator[bytes]]:
+def prime(pipeline: Pipeline[Any, Any], response: httpx.Response) -> Primed[Iterator[bytes]]:
     """Read ``response`` up to its first event; raise what failed before it."""
-    decoder = EventDecoder(response)
     chunks = response.iter_bytes()
-    try:
+    with pipeline:
         for chunk in chunks:
-            events = decoder.feed(chunk)
-            if events:
-                return Primed(decoder, chunks, events)
-            if decoder.error is not None:
-                raise decoder.error
-    except httpx.TransportError as exc:
-        raise connection_error(exc, response.request) from None
-    raise _nothing_yet(decoder, response)
+            if pipeline.prime(chunk):
+                return Primed(pipeline, chunks)
+        raise pipeline.nothing_yet()
 
 
-async def aprime(response: httpx.Response) -> Primed[AsyncIterator[bytes]]:
-    """Async twin of :func:`prime`."""
-    decoder = EventDecoder(response)
+async def aprime(
+    pipeline: Pipeline[Any, Any], response: httpx.Response
+) -> Primed[AsyncIterator[bytes]]:
+    """Async :func:`prime`."""
     chunks = response.aiter_bytes()
-    try:
+    with pipeline:
         async for chunk in chunks:
-            events = decoder.feed(chunk)
-            if events:
-                return Primed(decoder, chunks, events)
-            if decoder.error is not None:
-                raise decoder.error
-    except httpx.TransportError as exc:
-        raise connection_error(exc, response.request) from None
-    raise _nothing_yet(decoder, response)
+            if pipeline.prime(chunk):
+                return Primed(pipeline, chunks)
+        raise pipeline.nothing_yet()
 
 
-def end_of_body(decoder: EventDecoder, accumulator: Accumulator, response: httpx.Response) -> None:
-    """The body ended: it must have ended on a frame boundary, after ``message_stop``."""
+def run(stage: _Stage[T, U], items: Iterator[T], response: httpx.Response) -> Generator[U]:
+    """Feed ``items`` (body chunks, or events) through ``stage``; close all at the end.
+
+    The events are accumulated one by one as they are handed on (not a chunk at a time),
+    so a helper event's snapshot is the message as of that event.
+    """
+    decode, apply = stage.decode, stage.sink.apply
     try:
-        decoder.close()
-    except TruncatedFrame as exc:
-        raise APIConnectionError(
-            f"Connection error: the event stream was cut inside a frame ({exc}).",
-            response.request,
-        ) from exc
-    except EventStreamError as exc:
-        raise APIResponseValidationError(
-            f"Bedrock sent a corrupt event stream: {exc}", response
-        ) from exc
-    if not accumulator.done:
-        raise APIConnectionError(
-            "Connection error: the event stream ended before its message_stop event.",
-            response.request,
-        )
-
-
-def sync_events(
-    response: httpx.Response,
-    accumulator: Accumulator,
-    primed: Primed[Iterator[bytes]] | None = None,
-) -> Generator[RawMessageStreamEvent]:
-    """The raw events of a response, accumulated as they pass; closes the response."""
-    if primed is None:
-        decoder, chunks, first = EventDecoder(response), response.iter_bytes(), []
-    else:
-        decoder, chunks, first = primed.decoder, primed.chunks, primed.events
-    feed, apply = decoder.feed, accumulator.apply
-    try:
-        for event in first:
-            apply(event)
-            yield event
-        if decoder.error is not None:
-            raise decoder.error
-        for chunk in chunks:
-            for event in feed(chunk):
-                apply(event)
-                yield event
-            if decoder.error is not None:
-                raise decoder.error
-        end_of_body(decoder, accumulator, response)
-    except httpx.TransportError as exc:
-        accumulator.error = connection_error(exc, response.request)
-        raise accumulator.error from None
-    except APIError as exc:
-        accumulator.error = exc
-        raise
+        with stage:
+            for events in chain((stage.pending(),), map(decode, items)):
+                for event in events:
+                    apply(event)
+                    yield event
+            stage.end()
     finally:
+        getattr(items, "close", _nothing)()
         response.close()
 
 
-async def async_events(
-    response: httpx.Response,
-    accumulator: Accumulator,
-    primed: Primed[AsyncIterator[bytes]] | None = None,
-) -> AsyncGenerator[RawMessageStreamEvent]:
-    """Async twin of :func:`sync_events`."""
-    if primed is None:
-        decoder, chunks, first = EventDecoder(response), response.aiter_bytes(), []
-    else:
-        decoder, chunks, first = primed.decoder, primed.chunks, primed.events
-    feed, apply = decoder.feed, accumulator.apply
+async def arun(
+    stage: _Stage[T, U], items: AsyncIterator[T], response: httpx.Response
+) -> AsyncGenerator[U]:
+    """Async :func:`run`."""
+    decode, apply = stage.decode, stage.sink.apply
     try:
-        for event in first:
-            apply(event)
-            yield event
-        if decoder.error is not None:
-            raise decoder.error
-        async for chunk in chunks:
-            for event in feed(chunk):
+        with stage:
+            for event in stage.pending():
                 apply(event)
                 yield event
-            if decoder.error is not None:
-                raise decoder.error
-        end_of_body(decoder, accumulator, response)
-    except httpx.TransportError as exc:
-        accumulator.error = connection_error(exc, response.request)
-        raise accumulator.error from None
-    except APIError as exc:
-        accumulator.error = exc
-        raise
+            async for item in items:
+                for event in decode(item):
+                    apply(event)
+                    yield event
+            stage.end()
     finally:
+        await getattr(items, "aclose", _anothing)()
         await response.aclose()
 
 
-def accumulated(
-    source: Iterator[RawMessageStreamEvent], response: httpx.Response, accumulator: Accumulator
-) -> Generator[RawMessageStreamEvent]:
-    """Events from another source (e.g. Converse translated), accumulated the same way."""
-    apply = accumulator.apply
-    try:
-        for event in source:
-            apply(event)
-            yield event
-    except APIError as exc:
-        accumulator.error = exc
-        raise
-    finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
-        response.close()
+def expand(source: Iterator[T], step: Callable[[T], Iterable[U]]) -> Generator[U]:
+    """What ``step`` makes of each item of ``source`` (helper events, text deltas)."""
+    for item in source:
+        yield from step(item)
 
 
-async def async_accumulated(
-    source: AsyncIterator[RawMessageStreamEvent],
-    response: httpx.Response,
-    accumulator: Accumulator,
-) -> AsyncGenerator[RawMessageStreamEvent]:
-    apply = accumulator.apply
-    try:
-        async for event in source:
-            apply(event)
-            yield event
-    except APIError as exc:
-        accumulator.error = exc
-        raise
-    finally:
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            await aclose()
-        await response.aclose()
+async def aexpand(source: AsyncIterator[T], step: Callable[[T], Iterable[U]]) -> AsyncGenerator[U]:
+    """Async :func:`expand`."""
+    async for item in source:
+        for out in step(item):
+            yield out
+
+
+def _nothing() -> None:
+    return None
+
+
+async def _anothing() -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- stream objects
+
+
+class _Reader:
+    response: httpx.Response
+    #: What the stream yields; what :meth:`until_done` drains; what closing closes.
+    _iterator: Any
+    _source: Any
+    _generators: tuple[Any, ...]
+
+
+class SyncReader(_Reader, Generic[T]):
+    """Iteration, ``with`` and closing of a sync stream object (over :func:`run`)."""
+
+    _iterator: Generator[T]
+    _source: Generator[Any]
+
+    def __iter__(self) -> Iterator[T]:
+        return self._iterator
+
+    def __next__(self) -> T:
+        return next(self._iterator)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading and release the connection (also done at the end of the stream)."""
+        for generator in self._generators:
+            generator.close()
+        self.response.close()
+
+    def until_done(self) -> None:
+        """Read the stream to its end (every event still counts for the final answer)."""
+        deque(self._source, maxlen=0)
+
+
+class AsyncReader(_Reader, Generic[T]):
+    """Iteration, ``async with`` and closing of an async stream object (over :func:`arun`)."""
+
+    _iterator: AsyncGenerator[T]
+    _source: AsyncGenerator[Any]
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iterator
+
+    async def __anext__(self) -> T:
+        return await self._iterator.__anext__()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop reading and release the connection (also done at the end of the stream)."""
+        for generator in self._generators:
+            await generator.aclose()
+        await self.response.aclose()
+
+    async def until_done(self) -> None:
+        """Read the stream to its end (every event still counts for the final answer)."""
+        async for _ in self._source:
+            pass
+
+
+# --------------------------------------------------------------------------- helpers
 
 
 def finisher(response: httpx.Response, call: PreparedCall | None) -> Callable[[Message], None]:
@@ -234,39 +251,21 @@ def finisher(response: httpx.Response, call: PreparedCall | None) -> Callable[[M
     return finish
 
 
-def helper_events(
-    raw: Iterator[RawMessageStreamEvent], accumulator: Accumulator
-) -> Generator[MessageStreamEvent]:
-    expand = accumulator.expand
+def texts(raw: Iterator[Any]) -> Generator[str]:
+    """The text of the text deltas among ``raw``'s events: ``text_stream``."""
     for event in raw:
-        yield from expand(event)
+        if event.__class__ is _DELTA_EVENT and event.delta.__class__ is TextDelta:
+            yield event.delta.text
 
 
-async def async_helper_events(
-    raw: AsyncIterator[RawMessageStreamEvent], accumulator: Accumulator
-) -> AsyncGenerator[MessageStreamEvent]:
-    expand = accumulator.expand
+async def atexts(raw: AsyncIterator[Any]) -> AsyncGenerator[str]:
+    """Async :func:`texts`."""
     async for event in raw:
-        for helper in expand(event):
-            yield helper
+        if event.__class__ is _DELTA_EVENT and event.delta.__class__ is TextDelta:
+            yield event.delta.text
 
 
-def text_deltas(raw: Iterator[RawMessageStreamEvent]) -> Generator[str]:
-    for event in raw:
-        if event.__class__ is RawContentBlockDeltaEvent:
-            delta = event.delta
-            if delta.__class__ is TextDelta:
-                yield delta.text
-
-
-async def async_text_deltas(
-    raw: AsyncIterator[RawMessageStreamEvent],
-) -> AsyncGenerator[str]:
-    async for event in raw:
-        if event.__class__ is RawContentBlockDeltaEvent:
-            delta = event.delta
-            if delta.__class__ is TextDelta:
-                yield delta.text
+_DELTA_EVENT = RawContentBlockDeltaEvent
 
 
 def final_text(message: Message) -> str:

@@ -25,40 +25,38 @@ so a dropped stream is closed by reference counting at once, not by a later GC p
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from importlib import import_module
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import httpx
 
 from ._stream_accumulate import Accumulator
+from ._stream_decode import invoke_pipeline
 from ._stream_iter import (
     REQUEST_ID,
+    AsyncReader,
     Primed,
-    accumulated,
+    SyncReader,
+    aexpand,
     aprime,
-    async_accumulated,
-    async_events,
-    async_helper_events,
-    async_text_deltas,
+    arun,
+    atexts,
+    expand,
     final_text,
     finisher,
-    helper_events,
     prime,
-    sync_events,
-    text_deltas,
+    run,
+    texts,
 )
+from ._stream_pipeline import Relay
 from .resources._params import PreparedCall, model_path
 from .types.message import Message
-from .types.stream_events import (
-    MessageStreamEvent,
-    RawMessageStreamEvent,
-)
+from .types.stream_events import MessageStreamEvent, RawMessageStreamEvent
 
 if TYPE_CHECKING:
     from ._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from ._stream_pipeline import Pipeline
 
 __all__ = [
     "AsyncMessageStream",
@@ -79,6 +77,14 @@ def _stream_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: Prepared
     return client._core.url("runtime", model_path(model_id, "invoke-with-response-stream"))
 
 
+def _prime(response: httpx.Response) -> Primed[Iterator[bytes]]:
+    return prime(invoke_pipeline(response), response)
+
+
+async def _aprime(response: httpx.Response) -> Primed[AsyncIterator[bytes]]:
+    return await aprime(invoke_pipeline(response), response)
+
+
 def open_stream(
     client: AnthropicBedrock, call: PreparedCall, *, timeout: float | httpx.Timeout | None = None
 ) -> Stream:
@@ -88,7 +94,7 @@ def open_stream(
     raised here, after the retries they allow: nothing has reached the caller yet.
     """
     response, primed = client._sender.send_stream(
-        "POST", _stream_url(client, call), call.encode(), prime,
+        "POST", _stream_url(client, call), call.encode(), _prime,
         extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
     )  # fmt: skip
     return Stream(response, call, primed)
@@ -100,9 +106,9 @@ async def aopen_stream(
     *,
     timeout: float | httpx.Timeout | None = None,
 ) -> AsyncStream:
-    """Async twin of :func:`open_stream`."""
+    """Async :func:`open_stream`."""
     response, primed = await client._sender.send_stream(
-        "POST", _stream_url(client, call), call.encode(), aprime,
+        "POST", _stream_url(client, call), call.encode(), _aprime,
         extra_headers=call.headers, timeout=timeout, accept=EVENTSTREAM,
     )  # fmt: skip
     return AsyncStream(response, call, primed)
@@ -116,6 +122,15 @@ class _StreamBase:
 
     response: httpx.Response
     _accumulator: Accumulator
+    _generators: tuple[Any, ...]
+
+    def _attach(self, response: httpx.Response, pipeline: Pipeline[Any, Any] | Relay[Any],
+                call: PreparedCall | None) -> None:  # fmt: skip
+        self.response = response
+        accumulator = pipeline.sink
+        assert isinstance(accumulator, Accumulator)
+        accumulator._finish = finisher(response, call)
+        self._accumulator = accumulator
 
     @property
     def request_id(self) -> str | None:
@@ -145,147 +160,84 @@ class _StreamBase:
         return message
 
 
-class Stream(_StreamBase):
+class _RawStream(_StreamBase):
+    """How :class:`Stream` and :class:`AsyncStream` start: the same, with their driver."""
+
+    _drive: ClassVar[Callable[..., Any]]  # _stream_iter.run or arun
+    _body: ClassVar[Callable[..., Any]]  # iter_bytes or aiter_bytes
+
+    def __init__(
+        self, response: httpx.Response, call: PreparedCall | None = None,
+        primed: Primed[Any] | None = None,
+    ) -> None:  # fmt: skip
+        if primed is None:
+            primed = Primed(invoke_pipeline(response), type(self)._body(response))
+        self._start(response, primed.pipeline, primed.chunks, call)
+
+    @classmethod
+    def from_events(
+        cls, response: httpx.Response, events: Any, call: PreparedCall | None = None
+    ) -> Self:
+        """A stream of events decoded elsewhere (the Converse translation): same helpers.
+
+        ``events``: an iterator (an async iterator for :class:`AsyncStream`) of raw events.
+        """
+        stream = cls.__new__(cls)
+        stream._start(response, Relay(Accumulator(), response), events, call)
+        return stream
+
+    def _start(
+        self, response: httpx.Response, stage: Pipeline[Any, Any] | Relay[Any], items: Any,
+        call: PreparedCall | None,
+    ) -> None:  # fmt: skip
+        self._attach(response, stage, call)
+        self._iterator = self._source = type(self)._drive(stage, items, response)
+        self._generators = (self._iterator,)
+
+
+class Stream(_RawStream, SyncReader[RawMessageStreamEvent]):
     """The raw events of a streamed call (``messages.create(stream=True)``)."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        call: PreparedCall | None = None,
-        primed: Primed[Iterator[bytes]] | None = None,
-    ) -> None:
-        self.response = response
-        self._accumulator = Accumulator(finisher(response, call))
-        self._iterator = sync_events(response, self._accumulator, primed)
-
-    @classmethod
-    def from_events(
-        cls,
-        response: httpx.Response,
-        events: Iterator[RawMessageStreamEvent],
-        call: PreparedCall | None = None,
-    ) -> Stream:
-        """A stream of events decoded elsewhere (the Converse translation): same helpers."""
-        stream = cls.__new__(cls)
-        stream.response = response
-        stream._accumulator = Accumulator(finisher(response, call))
-        stream._iterator = accumulated(events, response, stream._accumulator)
-        return stream
-
-    def __iter__(self) -> Iterator[RawMessageStreamEvent]:
-        return self._iterator
-
-    def __next__(self) -> RawMessageStreamEvent:
-        return next(self._iterator)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
-
-    def close(self) -> None:
-        """Stop reading and release the connection (also done at the end of the stream)."""
-        self._iterator.close()
-        self.response.close()
+    _drive = staticmethod(run)
+    _body = staticmethod(httpx.Response.iter_bytes)
 
 
-class AsyncStream(_StreamBase):
+class AsyncStream(_RawStream, AsyncReader[RawMessageStreamEvent]):
     """The raw events of a streamed call, for ``async for``."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        call: PreparedCall | None = None,
-        primed: Primed[AsyncIterator[bytes]] | None = None,
-    ) -> None:
-        self.response = response
-        self._accumulator = Accumulator(finisher(response, call))
-        self._iterator = async_events(response, self._accumulator, primed)
-
-    @classmethod
-    def from_events(
-        cls,
-        response: httpx.Response,
-        events: AsyncIterator[RawMessageStreamEvent],
-        call: PreparedCall | None = None,
-    ) -> AsyncStream:
-        """Async twin of :meth:`Stream.from_events`."""
-        stream = cls.__new__(cls)
-        stream.response = response
-        stream._accumulator = Accumulator(finisher(response, call))
-        stream._iterator = async_accumulated(events, response, stream._accumulator)
-        return stream
-
-    def __aiter__(self) -> AsyncIterator[RawMessageStreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> RawMessageStreamEvent:
-        return await self._iterator.__anext__()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        await self.close()
-
-    async def close(self) -> None:
-        """Stop reading and release the connection (also done at the end of the stream)."""
-        await self._iterator.aclose()
-        await self.response.aclose()
+    _drive = staticmethod(arun)
+    _body = staticmethod(httpx.Response.aiter_bytes)
 
 
 # --------------------------------------------------------------------------- helper streams
 
 
-class MessageStream(_StreamBase):
-    """A streamed call with the Anthropic SDK's helpers (from ``messages.stream``).
+class _HelperStream(_StreamBase):
+    """How :class:`MessageStream` and :class:`AsyncMessageStream` wrap a raw stream.
 
     Iterating it, ``text_stream`` and ``until_done()`` all read the same underlying
     stream: each event is consumed once, by whichever reads first.
     """
 
-    #: The text deltas only (the other events still go into the final message).
-    text_stream: Generator[str]
+    _expand: ClassVar[Callable[..., Any]]  # _stream_iter.expand or aexpand
+    _texts: ClassVar[Callable[..., Any]]  # _stream_iter.texts or atexts
 
-    def __init__(self, stream: Stream) -> None:
-        self._stream = stream
+    def __init__(self, stream: Stream | AsyncStream) -> None:
         self.response = stream.response
         self._accumulator = stream._accumulator
-        self._raw = stream._iterator
-        self._iterator = helper_events(self._raw, self._accumulator)
-        self.text_stream = text_deltas(self._raw)
+        self._source = stream._iterator
+        self._iterator = type(self)._expand(self._source, self._accumulator.expand)
+        #: The text deltas only (the other events still go into the final message).
+        self.text_stream = type(self)._texts(self._source)
+        self._generators = (self._iterator, self.text_stream, self._source)
 
-    def __iter__(self) -> Iterator[MessageStreamEvent]:
-        return self._iterator
 
-    def __next__(self) -> MessageStreamEvent:
-        return next(self._iterator)
+class MessageStream(_HelperStream, SyncReader[MessageStreamEvent]):
+    """A streamed call with the Anthropic SDK's helpers (from ``messages.stream``)."""
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
-
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        self._iterator.close()
-        self.text_stream.close()
-        self._stream.close()
-
-    def until_done(self) -> None:
-        """Read the stream to its end (the events still go into the final message)."""
-        deque(self._raw, maxlen=0)
+    _expand = staticmethod(expand)
+    _texts = staticmethod(texts)
+    text_stream: Generator[str]
 
     def get_final_message(self) -> Message:
         """Read to the end and return the accumulated message, with cost and request id.
@@ -301,48 +253,15 @@ class MessageStream(_StreamBase):
         return final_text(self.get_final_message())
 
 
-class AsyncMessageStream(_StreamBase):
-    """Async twin of :class:`MessageStream`."""
+class AsyncMessageStream(_HelperStream, AsyncReader[MessageStreamEvent]):
+    """Async :class:`MessageStream` (``async for``, ``async with``)."""
 
-    #: The text deltas only (the other events still go into the final message).
+    _expand = staticmethod(aexpand)
+    _texts = staticmethod(atexts)
     text_stream: AsyncGenerator[str]
 
-    def __init__(self, stream: AsyncStream) -> None:
-        self._stream = stream
-        self.response = stream.response
-        self._accumulator = stream._accumulator
-        self._raw = stream._iterator
-        self._iterator = async_helper_events(self._raw, self._accumulator)
-        self.text_stream = async_text_deltas(self._raw)
-
-    def __aiter__(self) -> AsyncIterator[MessageStreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> MessageStreamEvent:
-        return await self._iterator.__anext__()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        await self.close()
-
-    async def close(self) -> None:
-        """Stop reading and release the connection."""
-        await self._iterator.aclose()
-        await self.text_stream.aclose()
-        await self._stream.close()
-
-    async def until_done(self) -> None:
-        """Read the stream to its end (the events still go into the final message)."""
-        async for _ in self._raw:
-            pass
-
     async def get_final_message(self) -> Message:
-        """Async twin of :meth:`MessageStream.get_final_message`."""
+        """Async :meth:`MessageStream.get_final_message`."""
         await self.until_done()
         return self._final_message()
 
@@ -354,19 +273,42 @@ class AsyncMessageStream(_StreamBase):
 # --------------------------------------------------------------------------- managers
 
 
-def _converse(client: Any, call: PreparedCall, timeout: Any, expected: type) -> Any:
+def _converse(client: Any, call: PreparedCall, timeout: Any, sync: bool) -> Any:
     """``api="converse"``: the Converse module sends the call and returns a (async) stream.
 
     Imported by name: that module is optional here and may import this one.
     """
     converse = import_module(".converse", __package__)
-    function = (
-        converse.messages_via_converse if expected is Stream else converse.amessages_via_converse
-    )
+    function = converse.messages_via_converse if sync else converse.amessages_via_converse
     return function(client, call, stream=True, timeout=timeout)
 
 
-class MessageStreamManager:
+class _Manager:
+    """What ``messages.stream(...)`` returns: the request is sent when the block is entered."""
+
+    def __init__(
+        self,
+        client: Any,
+        call: PreparedCall,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        api: Literal["invoke", "converse"] = "invoke",
+    ) -> None:
+        self._client = client
+        self._call = call
+        self._timeout = timeout
+        self._api = api
+        self._stream: Any = None
+
+    def _open(self, sync: bool) -> Any:
+        """The raw stream (a coroutine of it for the async client)."""
+        if self._api == "converse":
+            return _converse(self._client, self._call, self._timeout, sync)
+        opener = open_stream if sync else aopen_stream
+        return opener(self._client, self._call, timeout=self._timeout)
+
+
+class MessageStreamManager(_Manager):
     """What ``messages.stream(...)`` returns: the request is sent when the block is entered.
 
     ::
@@ -377,64 +319,26 @@ class MessageStreamManager:
         message = stream.get_final_message()
     """
 
-    def __init__(
-        self,
-        client: AnthropicBedrock,
-        call: PreparedCall,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-    ) -> None:
-        self._client = client
-        self._call = call
-        self._timeout = timeout
-        self._api = api
-        self._stream: MessageStream | None = None
+    _client: AnthropicBedrock
 
     def __enter__(self) -> MessageStream:
-        if self._api == "converse":
-            raw = _converse(self._client, self._call, self._timeout, Stream)
-        else:
-            raw = open_stream(self._client, self._call, timeout=self._timeout)
-        self._stream = MessageStream(raw)
-        return self._stream
+        self._stream = MessageStream(self._open(True))
+        return self._stream  # type: ignore[no-any-return]
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    def __exit__(self, *exc_info: object) -> None:
         if self._stream is not None:
             self._stream.close()
 
 
-class AsyncMessageStreamManager:
-    """Async twin of :class:`MessageStreamManager` (``async with``)."""
+class AsyncMessageStreamManager(_Manager):
+    """Async :class:`MessageStreamManager` (``async with``)."""
 
-    def __init__(
-        self,
-        client: AsyncAnthropicBedrock,
-        call: PreparedCall,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        api: Literal["invoke", "converse"] = "invoke",
-    ) -> None:
-        self._client = client
-        self._call = call
-        self._timeout = timeout
-        self._api = api
-        self._stream: AsyncMessageStream | None = None
+    _client: AsyncAnthropicBedrock
 
     async def __aenter__(self) -> AsyncMessageStream:
-        if self._api == "converse":
-            raw = await _converse(self._client, self._call, self._timeout, AsyncStream)
-        else:
-            raw = await aopen_stream(self._client, self._call, timeout=self._timeout)
-        self._stream = AsyncMessageStream(raw)
-        return self._stream
+        self._stream = AsyncMessageStream(await self._open(False))
+        return self._stream  # type: ignore[no-any-return]
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._stream is not None:
             await self._stream.close()

@@ -14,81 +14,43 @@ before the ``metadata`` event :class:`APIConnectionError`.
 from __future__ import annotations
 
 import json
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 import pydantic
 
-from .._exceptions import APIConnectionError, APIError, APIResponseValidationError, status_error_for
-from .._request_core import connection_error
-from .._stream_decode import EXCEPTION_STATUS
-from ..wire.eventstream import Decoder, EventStreamError, TruncatedFrame
+from .._exceptions import APIResponseValidationError
+from .._stream_decode import bedrock_failure
+from .._stream_iter import REQUEST_ID, AsyncReader, SyncReader, aexpand, arun, expand, run
+from .._stream_pipeline import Pipeline, Reader, Relay, Sink
+from ..wire.eventstream import Decoder
 from ..wire.eventstream import Message as Frame
 from . import _types as c
 
 if TYPE_CHECKING:
     from ..types.message import Cost
 
-__all__ = ["AsyncConverseStream", "ConverseStream", "FrameReader"]
+__all__ = ["AsyncConverseStream", "ConverseStream", "FrameReader", "aiter_events", "iter_events"]
 
 _PADDING_KEY = "p"
 
 
-class FrameReader:
-    """Incremental: HTTP body chunks in, typed Converse events out.
+class FrameReader(Reader):
+    """One ``converse-stream`` frame -> one typed Converse event (a pipeline reader).
 
-    A failure found in a chunk does not discard the events before it: ``feed`` returns
-    them and leaves the error in :attr:`error`, for the caller to raise after them.
+    Notes when the ``metadata`` event, the last of an answer, has come (:attr:`finished`).
     """
 
-    __slots__ = ("_frames", "_response", "finished", "error")
+    __slots__ = ("finished",)
 
     def __init__(self, response: httpx.Response) -> None:
-        self._frames = Decoder()
-        self._response = response
+        super().__init__(response)
         self.finished = False
-        self.error: APIError | None = None
 
-    def feed(self, chunk: bytes) -> list[c.StreamEvent]:
-        try:
-            frames = self._frames.feed(chunk)
-        except EventStreamError as exc:
-            raise self._corrupt(exc) from exc
-        events: list[c.StreamEvent] = []
-        for frame in frames:
-            try:
-                events.append(self._event(frame))
-            except APIError as exc:
-                self.error = exc
-                break
-        return events
-
-    def close(self) -> None:
-        """The body ended: it must end on a frame boundary, after the ``metadata`` event."""
-        request = self._response.request
-        try:
-            self._frames.close()
-        except TruncatedFrame as exc:
-            message = f"Connection error: the event stream was cut inside a frame ({exc})."
-            raise APIConnectionError(message, request) from exc
-        except EventStreamError as exc:
-            raise self._corrupt(exc) from exc
-        if not self.finished:
-            message = "Connection error: the event stream ended before its metadata event."
-            raise APIConnectionError(message, request)
-
-    def _corrupt(self, exc: Exception) -> APIResponseValidationError:
-        return APIResponseValidationError(
-            f"Bedrock sent a corrupt event stream: {exc}", self._response
-        )
-
-    def _event(self, frame: Frame) -> c.StreamEvent:
-        kind = frame.message_type
-        if kind != "event":
-            raise self._failure(frame)
+    def __call__(self, frame: Frame) -> c.StreamEvent:
+        if frame.message_type != "event":
+            raise bedrock_failure(frame, self._response)
         name = frame.event_type or ""
         cls = c.EVENT_CLASSES.get(name)
         try:
@@ -107,65 +69,33 @@ class FrameReader:
             self.finished = True
         return event
 
-    def _failure(self, frame: Frame) -> APIError:
-        if frame.message_type == "error":
-            code = frame.error_code or "InternalServerException"
-            status = EXCEPTION_STATUS.get(code[:1].lower() + code[1:], 500)
-            message = frame.error_message or f"{code} in the event stream"
-            return status_error_for(status, message, error_type=code, response=self._response)
-        name = frame.exception_type or "internalServerException"
-        try:
-            body: Any = json.loads(frame.payload)
-        except ValueError:
-            body = frame.payload.decode("utf-8", "replace")
-        message = (
-            str(body.get("message") or body.get("Message") or "") if isinstance(body, dict) else ""
-        )
-        if isinstance(body, dict) and body.get("originalStatusCode") is not None:
-            message += (
-                f" (model status {body['originalStatusCode']}: {body.get('originalMessage') or ''})"
-            )
-        status = EXCEPTION_STATUS.get(name[:1].lower() + name[1:], 500)
-        return status_error_for(
-            status, message.strip() or name, error_type=name, response=self._response, body=body
-        )
+
+def converse_pipeline(
+    response: httpx.Response, sink: Sink | None = None
+) -> Pipeline[Frame, c.StreamEvent]:
+    """The pipeline of a ``converse-stream`` body (accumulated into ``sink`` if given)."""
+    reader = FrameReader(response)
+    return Pipeline(
+        Decoder(), reader, response,
+        sink=sink, finished=lambda: reader.finished, last="metadata",
+    )  # fmt: skip
 
 
 def iter_events(response: httpx.Response) -> Generator[c.StreamEvent]:
     """The typed events of a ``converse-stream`` response; closes it at the end."""
-    reader = FrameReader(response)
-    try:
-        for chunk in response.iter_bytes():
-            yield from reader.feed(chunk)
-            if reader.error is not None:
-                raise reader.error
-        reader.close()
-    except httpx.TransportError as exc:
-        raise connection_error(exc, response.request) from None
-    finally:
-        response.close()
+    return run(converse_pipeline(response), response.iter_bytes(), response)
 
 
-async def aiter_events(response: httpx.Response) -> AsyncGenerator[c.StreamEvent]:
-    """Async twin of :func:`iter_events`."""
-    reader = FrameReader(response)
-    try:
-        async for chunk in response.aiter_bytes():
-            for event in reader.feed(chunk):
-                yield event
-            if reader.error is not None:
-                raise reader.error
-        reader.close()
-    except httpx.TransportError as exc:
-        raise connection_error(exc, response.request) from None
-    finally:
-        await response.aclose()
+def aiter_events(response: httpx.Response) -> AsyncGenerator[c.StreamEvent]:
+    """Async :func:`iter_events`."""
+    return arun(converse_pipeline(response), response.aiter_bytes(), response)
 
 
 class _Accumulator:
     """Rebuilds the whole :class:`ConverseResponse` from the events seen so far."""
 
     def __init__(self) -> None:
+        self.error: Exception | None = None
         self.blocks: dict[int, dict[str, Any]] = {}
         self.stop: c.MessageStopEvent | None = None
         self.metadata: c.MetadataEvent | None = None
@@ -228,27 +158,48 @@ class _Accumulator:
         })  # fmt: skip
 
 
-def _texts(events: Iterator[c.StreamEvent]) -> Generator[str]:
-    for event in events:
-        if isinstance(event, c.ContentBlockDeltaEvent) and event.delta.text is not None:
-            yield event.delta.text
-
-
-async def _atexts(events: AsyncIterator[c.StreamEvent]) -> AsyncGenerator[str]:
-    async for event in events:
-        if isinstance(event, c.ContentBlockDeltaEvent) and event.delta.text is not None:
-            yield event.delta.text
+def _text_of(event: Any) -> tuple[str, ...]:
+    if isinstance(event, c.ContentBlockDeltaEvent) and event.delta.text is not None:
+        return (event.delta.text,)
+    return ()
 
 
 class _StreamBase:
-    response: httpx.Response
-    _acc: _Accumulator
-    _cost: Callable[[Any], Cost | None] | None
+    """How :class:`ConverseStream` and :class:`AsyncConverseStream` start, with their driver.
+
+    ``events``: the response's events already read up to the first one (see the sender's
+    ``send_stream``: a failure before it was retried); else the body is read here.
+    """
+
+    _drive: ClassVar[Callable[..., Any]]  # _stream_iter.run or arun
+    _body: ClassVar[Callable[..., Any]]  # iter_bytes or aiter_bytes
+    _expand: ClassVar[Callable[..., Any]]  # _stream_iter.expand or aexpand
+    _generators: tuple[Any, ...]
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        *,
+        cost: Callable[[Any], Cost | None] | None = None,
+        events: Any = None,
+    ) -> None:
+        self.response = response
+        self._acc = _Accumulator()
+        self._cost = cost
+        if events is None:
+            stage: Any = converse_pipeline(response, self._acc)
+            events = type(self)._body(response)
+        else:
+            stage = Relay(self._acc, response)
+        self._iterator = self._source = type(self)._drive(stage, events, response)
+        #: The text deltas only (the other events still count for the final response).
+        self.text_stream = type(self)._expand(self._iterator, _text_of)
+        self._generators = (self.text_stream, self._iterator)
 
     @property
     def request_id(self) -> str | None:
         """Bedrock's ``x-amzn-RequestId`` for this call."""
-        value: str | None = self.response.headers.get("x-amzn-requestid")
+        value: str | None = self.response.headers.get(REQUEST_ID)
         return value
 
     def _final(self) -> c.ConverseResponse:
@@ -259,57 +210,13 @@ class _StreamBase:
         return final
 
 
-class ConverseStream(_StreamBase):
+class ConverseStream(_StreamBase, SyncReader[c.StreamEvent]):
     """What ``client.converse.stream(...)`` returns: iterate it, or use it in ``with``."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        cost: Callable[[Any], Cost | None] | None = None,
-        events: Generator[c.StreamEvent] | None = None,
-    ) -> None:
-        self.response = response
-        self._acc = _Accumulator()
-        self._cost = cost
-        # ``events``: the response's events already read up to the first (see the sender's
-        # send_stream), so that a failure before it was retried; else read them here.
-        self._iterator = self._run(events if events is not None else iter_events(response))
-        #: The text deltas only (the other events still count for the final response).
-        self.text_stream: Generator[str] = _texts(self._iterator)
-
-    def _run(self, events: Generator[c.StreamEvent]) -> Generator[c.StreamEvent]:
-        try:
-            for event in events:
-                self._acc.apply(event)
-                yield event
-        finally:
-            events.close()
-
-    def __iter__(self) -> Iterator[c.StreamEvent]:
-        return self._iterator
-
-    def __next__(self) -> c.StreamEvent:
-        return next(self._iterator)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
-
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        self.text_stream.close()
-        self._iterator.close()
-        self.response.close()
-
-    def until_done(self) -> None:
-        """Read the stream to its end (every event still counts for the final response)."""
-        deque(self._iterator, maxlen=0)
+    _drive = staticmethod(run)
+    _body = staticmethod(httpx.Response.iter_bytes)
+    _expand = staticmethod(expand)
+    text_stream: Generator[str]
 
     def get_final_response(self) -> c.ConverseResponse:
         """Read to the end; the whole answer, shaped as ``converse.create`` returns it."""
@@ -317,58 +224,13 @@ class ConverseStream(_StreamBase):
         return self._final()
 
 
-class AsyncConverseStream(_StreamBase):
-    """Async twin of :class:`ConverseStream` (``async for`` / ``async with``)."""
+class AsyncConverseStream(_StreamBase, AsyncReader[c.StreamEvent]):
+    """Async :class:`ConverseStream` (``async for`` / ``async with``)."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        cost: Callable[[Any], Cost | None] | None = None,
-        events: AsyncGenerator[c.StreamEvent] | None = None,
-    ) -> None:
-        self.response = response
-        self._acc = _Accumulator()
-        self._cost = cost
-        # ``events``: the response's events already read up to the first (see the sender's
-        # send_stream), so that a failure before it was retried; else read them here.
-        self._iterator = self._run(events if events is not None else aiter_events(response))
-        #: The text deltas only (the other events still count for the final response).
-        self.text_stream: AsyncGenerator[str] = _atexts(self._iterator)
-
-    async def _run(self, events: AsyncGenerator[c.StreamEvent]) -> AsyncGenerator[c.StreamEvent]:
-        try:
-            async for event in events:
-                self._acc.apply(event)
-                yield event
-        finally:
-            await events.aclose()
-
-    def __aiter__(self) -> AsyncGenerator[c.StreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> c.StreamEvent:
-        return await self._iterator.__anext__()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        await self.close()
-
-    async def close(self) -> None:
-        """Stop reading and release the connection."""
-        await self.text_stream.aclose()
-        await self._iterator.aclose()
-        await self.response.aclose()
-
-    async def until_done(self) -> None:
-        """Read the stream to its end (every event still counts for the final response)."""
-        async for _ in self._iterator:
-            pass
+    _drive = staticmethod(arun)
+    _body = staticmethod(httpx.Response.aiter_bytes)
+    _expand = staticmethod(aexpand)
+    text_stream: AsyncGenerator[str]
 
     async def get_final_response(self) -> c.ConverseResponse:
         """Read to the end; the whole answer, shaped as ``converse.create`` returns it."""

@@ -10,13 +10,14 @@ or ``"converse"``). They are declared once, in :class:`MessageParams`, and share
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 import httpx
 
 from .._context import check_context_window
+from .._parse import parse_message
 from ..types.message import Cost, Message
 from ._params import PreparedCall, model_path, prepare
 
@@ -94,8 +95,12 @@ def _prepare_call(
 
 
 def finish_message(response: httpx.Response, call: PreparedCall) -> Message:
-    """Parse an InvokeModel answer and attach what Bedrock says outside the body."""
-    message = Message.model_validate_json(response.content)
+    """Parse an InvokeModel answer and attach what Bedrock says outside the body.
+
+    The same tolerant parsing as stream events (:mod:`.._parse`): a reply from a newer API
+    (a new block type, stop reason or usage field) is read, never refused after billing.
+    """
+    message = parse_message(response.content, response)
     message._request_id = response.headers.get("x-amzn-requestid")
     message._cost = cost_of(message, call)
     return message
@@ -115,6 +120,32 @@ def cost_of(message: Message, call: PreparedCall) -> Cost | None:
 
 def _invoke_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: PreparedCall) -> str:
     return client._core.url("runtime", model_path(call.resolved.model_id, "invoke"))
+
+
+def _send(
+    client: Any, call: PreparedCall, params: Mapping[str, Any], stream: bool, *, sync: bool
+) -> Any:
+    """``create``: over Converse, as a stream, or one answer; for the async client, the
+    same as a coroutine (the sync and async senders take the same arguments)."""
+    timeout = params.get("timeout")
+    if params.get("api", "invoke") == "converse":
+        from .. import converse
+
+        via = converse.messages_via_converse if sync else converse.amessages_via_converse
+        return via(client, call, stream=stream, timeout=timeout)
+    if stream:
+        from ..streaming import aopen_stream, open_stream
+
+        return (open_stream if sync else aopen_stream)(client, call, timeout=timeout)
+    sent = client._sender.send(
+        "POST", _invoke_url(client, call), call.encode(), extra_headers=call.headers,
+        timeout=timeout,
+    )  # fmt: skip
+    return finish_message(sent, call) if sync else _finish_later(sent, call)
+
+
+async def _finish_later(sent: Awaitable[httpx.Response], call: PreparedCall) -> Message:
+    return finish_message(await sent, call)
 
 
 class Messages:
@@ -144,21 +175,7 @@ class Messages:
     ) -> Message | Stream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or a :class:`Stream` of events."""
         call = _prepare_call(self._client, model, max_tokens, messages, params)
-        timeout = params.get("timeout")
-        if params.get("api", "invoke") == "converse":
-            from ..converse import messages_via_converse
-
-            return messages_via_converse(self._client, call, stream=stream, timeout=timeout)
-        if stream:
-            from ..streaming import open_stream
-
-            return open_stream(self._client, call, timeout=timeout)
-        body = call.encode()
-        response = self._client._sender.send(
-            "POST", _invoke_url(self._client, call), body, extra_headers=call.headers,
-            timeout=timeout,
-        )  # fmt: skip
-        return finish_message(response, call)
+        return _send(self._client, call, params, stream, sync=True)  # type: ignore[no-any-return]
 
     def stream(
         self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
@@ -221,21 +238,7 @@ class AsyncMessages:
     ) -> Message | AsyncStream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or an :class:`AsyncStream`."""
         call = _prepare_call(self._client, model, max_tokens, messages, params)
-        timeout = params.get("timeout")
-        if params.get("api", "invoke") == "converse":
-            from ..converse import amessages_via_converse
-
-            return await amessages_via_converse(self._client, call, stream=stream, timeout=timeout)
-        if stream:
-            from ..streaming import aopen_stream
-
-            return await aopen_stream(self._client, call, timeout=timeout)
-        body = call.encode()
-        response = await self._client._sender.send(
-            "POST", _invoke_url(self._client, call), body, extra_headers=call.headers,
-            timeout=timeout,
-        )  # fmt: skip
-        return finish_message(response, call)
+        return await _send(self._client, call, params, stream, sync=False)  # type: ignore[no-any-return]
 
     def stream(
         self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],

@@ -12,6 +12,7 @@ from .message import (
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
+    UnknownBlock,
     Usage,
 )
 from .stream_events import (
@@ -42,6 +43,7 @@ from .stream_events import (
     TextEvent,
     ThinkingDelta,
     ThinkingEvent,
+    UnknownDelta,
 )
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "TextBlock",
     "ThinkingBlock",
     "ToolUseBlock",
+    "UnknownBlock",
     "Usage",
     "MessageTokensCount",
     "CitationEvent",
@@ -84,4 +87,5 @@ __all__ = [
     "TextEvent",
     "ThinkingDelta",
     "ThinkingEvent",
+    "UnknownDelta",
 ]

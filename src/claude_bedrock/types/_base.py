@@ -1,7 +1,9 @@
 """The base of every response type: a pydantic model that behaves like the Anthropic SDK's.
 
 Responses keep fields Bedrock adds that we do not know yet (``extra="allow"``): a new
-field from Bedrock must never break a user's program, only show up.
+field from Bedrock must never break a user's program, only show up. The same holds for
+new content block types (:class:`~.message.UnknownBlock`) and stop reasons (kept as
+strings), for ``create()`` answers and streams alike (one parsing path, ``_parse.py``).
 """
 
 from __future__ import annotations

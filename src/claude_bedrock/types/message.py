@@ -1,4 +1,11 @@
-"""Typed Messages API responses, as Bedrock's InvokeModel returns them for Claude."""
+"""Typed Messages API responses, as Bedrock's InvokeModel returns them for Claude.
+
+A reply newer than this client still parses (the call was billed; the answer is the
+user's): a content block of a type not listed here becomes an :class:`UnknownBlock` that
+keeps its ``type`` and every field, a stop reason not listed in :data:`StopReason` is kept
+as its string, and usage fields we do not know stay on :class:`Usage` (``extra="allow"``).
+The official SDK reads such replies too (it builds its models without validating them).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ __all__ = [
     "ServerToolUseBlock",
     "ThinkingBlock",
     "RedactedThinkingBlock",
+    "UnknownBlock",
     "ContentBlock",
     "Usage",
     "Cost",
@@ -58,9 +66,40 @@ class RedactedThinkingBlock(BaseModel):
     data: str
 
 
+class UnknownBlock(BaseModel):
+    """A content block of a type this client does not know yet (a newer API's).
+
+    Kept as sent: ``.type`` names it, its other fields are attributes and appear in
+    ``model_dump()`` / ``to_dict()``, so a program can pass it on or skip it.
+    """
+
+    type: str
+
+
+_KNOWN_BLOCKS: dict[str, type[BaseModel]] = {
+    "text": TextBlock, "tool_use": ToolUseBlock, "server_tool_use": ServerToolUseBlock,
+    "thinking": ThinkingBlock, "redacted_thinking": RedactedThinkingBlock,
+}  # fmt: skip
+
+
+def block_class(kind: object) -> type[BaseModel]:
+    """The class for a block's ``type``: a known one, else :class:`UnknownBlock`."""
+    return _KNOWN_BLOCKS.get(kind, UnknownBlock) if isinstance(kind, str) else UnknownBlock
+
+
+def _block_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if isinstance(kind, str) and kind in _KNOWN_BLOCKS else "unknown"
+
+
 ContentBlock = Annotated[
-    TextBlock | ToolUseBlock | ServerToolUseBlock | ThinkingBlock | RedactedThinkingBlock,
-    pydantic.Field(discriminator="type"),
+    Annotated[TextBlock, pydantic.Tag("text")]
+    | Annotated[ToolUseBlock, pydantic.Tag("tool_use")]
+    | Annotated[ServerToolUseBlock, pydantic.Tag("server_tool_use")]
+    | Annotated[ThinkingBlock, pydantic.Tag("thinking")]
+    | Annotated[RedactedThinkingBlock, pydantic.Tag("redacted_thinking")]
+    | Annotated[UnknownBlock, pydantic.Tag("unknown")],
+    pydantic.Discriminator(_block_tag),
 ]
 
 
@@ -91,7 +130,8 @@ class Message(BaseModel):
     role: Literal["assistant"] = "assistant"
     model: str
     content: list[ContentBlock]
-    stop_reason: StopReason | None = None
+    #: One of :data:`StopReason`, or a newer reason kept as its string.
+    stop_reason: StopReason | str | None = None
     stop_sequence: str | None = None
     usage: Usage
 

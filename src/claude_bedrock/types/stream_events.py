@@ -34,6 +34,7 @@ __all__ = [
     "ThinkingDelta",
     "SignatureDelta",
     "CitationsDelta",
+    "UnknownDelta",
     "RawContentBlockDelta",
     "RawMessageStartEvent",
     "RawContentBlockStartEvent",
@@ -87,6 +88,13 @@ class CitationsDelta(BaseModel):
     citation: dict[str, Any]
 
 
+class UnknownDelta(BaseModel):
+    """A block delta of a type this client does not know yet: kept as sent (``.type`` and
+    its fields); the accumulator leaves the block as it is."""
+
+    type: str
+
+
 RawContentBlockDelta = Annotated[
     (TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta | CitationsDelta),
     pydantic.Field(discriminator="type"),
@@ -118,7 +126,7 @@ class RawContentBlockStopEvent(BaseModel):
 
 
 class Delta(BaseModel):
-    stop_reason: StopReason | None = None
+    stop_reason: StopReason | str | None = None
     stop_sequence: str | None = None
 
 
