@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
+    "BEDROCK_GUIDE",
     "ExitCode",
     "Failure",
     "OutputFormat",
@@ -52,6 +53,13 @@ __all__ = [
     "print_json",
     "tell",
 ]
+
+
+#: Anthropic's guide to Claude on Amazon Bedrock (InvokeModel and Converse): the set-up
+#: ``doctor`` checks and the logging advice come from it.
+BEDROCK_GUIDE = (
+    "https://platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock-legacy"
+)
 
 
 class ExitCode(IntEnum):

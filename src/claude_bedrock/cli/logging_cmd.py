@@ -1,7 +1,8 @@
 """``claude-bedrock logging enable|status|disable`` and ``claude-bedrock logs report|show``.
 
-``logging`` configures Bedrock's model invocation logging and the retention the source
-document asks for (a rolling 30 days at least). ``logs`` reads the logs back from S3:
+``logging`` configures Bedrock's model invocation logging and the retention Anthropic's
+guide to Claude on Bedrock advises (a rolling 30 days at least; ``BEDROCK_GUIDE`` in
+:mod:`._output`). ``logs`` reads the logs back from S3:
 ``report`` adds usage and cost up per model, per day and per endpoint type (tables, a bar
 chart, ``--html`` for a self-contained page, ``--output json``), ``show`` prints one
 invocation. Without ``--bucket``, ``logs`` asks Bedrock where the logs go.
