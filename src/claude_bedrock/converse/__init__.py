@@ -16,14 +16,9 @@ document has citations enabled; otherwise it gets the extracted text. We warn
 (:class:`TextOnlyPdfWarning`) instead of switching citations on behind your back.
 """
 
-from ._answers import from_converse, to_converse_response
-from ._common import document_name_problem
-from ._errors import ConverseRequestError, ConverseTranslationError, TextOnlyPdfWarning
-from ._events import ToAnthropic, anthropic_to_converse
-from ._resource import AsyncConverse, Converse, amessages_via_converse, messages_via_converse
-from ._stream import AsyncConverseStream, ConverseStream
-from ._translate import from_converse_request, to_converse
-from ._types import (
+from ..resources._converse_messages import amessages_via_converse, messages_via_converse
+from ..resources.converse import AsyncConverse, Converse
+from ..types.converse import (
     ContentBlock,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
@@ -37,6 +32,12 @@ from ._types import (
     TokenUsage,
     UnknownStreamEvent,
 )
+from ._answers import from_converse, to_converse_response
+from ._common import document_name_problem
+from ._errors import ConverseRequestError, ConverseTranslationError, TextOnlyPdfWarning
+from ._events import ToAnthropic, anthropic_to_converse
+from ._stream import AsyncConverseStream, ConverseStream
+from ._translate import from_converse_request, to_converse
 
 __all__ = [
     "AsyncConverse",

@@ -28,6 +28,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..types import converse as c
 from ..types.message import (
     Message,
     RedactedThinkingBlock,
@@ -53,7 +54,6 @@ from ..types.stream_events import (
     TextDelta,
     ThinkingDelta,
 )
-from . import _types as c
 from ._answers import STOP_FROM_CONVERSE, STOP_TO_CONVERSE, response_fields, usage_to_converse
 from ._common import citation_from_converse, citation_to_converse
 

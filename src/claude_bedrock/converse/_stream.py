@@ -25,9 +25,9 @@ import pydantic
 from .._base_client import connection_error
 from .._exceptions import APIConnectionError, APIError, APIResponseValidationError, status_error_for
 from .._stream_decode import EXCEPTION_STATUS
+from ..types import converse as c
 from ..wire.eventstream import Decoder, EventStreamError, TruncatedFrame
 from ..wire.eventstream import Message as Frame
-from . import _types as c
 
 if TYPE_CHECKING:
     from ..types.message import Cost

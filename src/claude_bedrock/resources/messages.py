@@ -146,7 +146,7 @@ class Messages:
         call = _prepare_call(self._client, model, max_tokens, messages, params)
         timeout = params.get("timeout")
         if params.get("api", "invoke") == "converse":
-            from ..converse import messages_via_converse
+            from ._converse_messages import messages_via_converse
 
             return messages_via_converse(self._client, call, stream=stream, timeout=timeout)
         if stream:
@@ -223,7 +223,7 @@ class AsyncMessages:
         call = _prepare_call(self._client, model, max_tokens, messages, params)
         timeout = params.get("timeout")
         if params.get("api", "invoke") == "converse":
-            from ..converse import amessages_via_converse
+            from ._converse_messages import amessages_via_converse
 
             return await amessages_via_converse(self._client, call, stream=stream, timeout=timeout)
         if stream:
