@@ -19,8 +19,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) examples/demo.py
 
-test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q
+# Lint, types and the import contract first: a style or typing break fails fast, before the
+# five-minute suite. The venv's bin/ leads PATH so the suite finds the `aws` CLI the dev
+# dependencies install (the AWS CLI tests run everywhere, not only where one is installed).
+test: lint typecheck
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -q
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run_all.py

@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 # (name, script, default arguments, quick arguments)
 BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
     ("invoke", "bench_invoke.py", [], ["--calls", "500"]),
+    ("cold-start", "bench_cold_start.py", [], ["--runs", "5"]),
     ("streaming", "bench_streaming.py", [], ["--runs", "3"]),
     ("eventstream", "bench_eventstream.py", [], ["--repeat", "2"]),
     ("signing", "bench_signing.py", [], []),

@@ -1,5 +1,5 @@
-"""`make demo`: the source document's example, then a short tour of the command line, all on
-the embedded Bedrock emulator.
+"""`make demo`: the example of Anthropic's guide to Claude on Amazon Bedrock (examples/hello.py),
+then a short tour of the command line, all on the embedded Bedrock emulator.
 
 The emulator runs in its own process on a free loopback port; every step runs as a separate
 program that knows nothing of it: each finds the emulator the way it would find any
@@ -26,7 +26,7 @@ from claude_bedrock.emulator import Emulator
 
 HERE = Path(__file__).resolve().parent
 CLI = [sys.executable, "-m", "claude_bedrock"]
-REGION = "us-west-2"  # the source document's example uses this Region
+REGION = "us-west-2"  # the Region of Anthropic's example (examples/hello.py)
 console = Console()
 
 
@@ -107,7 +107,7 @@ def main() -> None:
         }
         for name in ("AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK", "AWS_PROFILE"):
             env.pop(name, None)
-        run("The source document's example (examples/hello.py)",
+        run("Anthropic's Bedrock example (examples/hello.py)",
             [sys.executable, str(HERE / "hello.py")], env)  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="claude-bedrock-demo-") as workdir:
             tour(env, Path(workdir))

@@ -1,4 +1,5 @@
-"""The source document's example, unchanged but for the import.
+"""The example of Anthropic's guide to Claude on Amazon Bedrock, unchanged but for the import
+(https://platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock-legacy).
 
 Against real Bedrock it needs AWS credentials; `make demo` runs it on the embedded
 emulator by setting AWS_ENDPOINT_URL and the emulator's example keys in the environment.

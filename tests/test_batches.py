@@ -303,6 +303,69 @@ def test_async_client_with_async_iterable(stack: Stack, s3_bucket: str) -> None:
     assert batch.request_counts.errored == len(range(1, 400, 50))
 
 
+class ManifestRefused(Exception):
+    """Raised by a botocore hook: S3 refusing the manifest, the last step of ``create``."""
+
+
+def s3_refusing_the_manifest(stack: Stack) -> Any:
+    """A real S3 client whose PutObject of a batch manifest fails (a botocore event hook)."""
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key", "").endswith("/batch.json"):
+            raise ManifestRefused(params["Key"])
+
+    s3 = stack.s3.client()
+    s3.meta.events.register("before-parameter-build.s3.PutObject", refuse)
+    return s3
+
+
+def jobs_in(stack: Stack, bucket: str) -> list[dict[str, Any]]:
+    """The emulator's jobs reading from ``bucket``, as boto3 lists them."""
+    import boto3
+
+    bedrock = boto3.client("bedrock", region_name="us-east-1", endpoint_url=stack.emulator.url,
+                           aws_access_key_id=stack.s3.access_key,
+                           aws_secret_access_key=stack.s3.secret_key)  # fmt: skip
+    summaries = bedrock.list_model_invocation_jobs(maxResults=1000)["invocationJobSummaries"]
+    prefix = f"s3://{bucket}/"
+    return [
+        job
+        for job in summaries
+        if job["inputDataConfig"]["s3InputDataConfig"]["s3Uri"].startswith(prefix)
+    ]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_failed_create_stops_the_jobs_it_started(stack: Stack, s3_bucket: str, kind: str) -> None:
+    """Two jobs are created, then the manifest cannot be written: both jobs are stopped and
+    the error reaches the caller (the flow's clean-up runs under both drivers)."""
+    options: dict[str, Any] = {
+        "bucket": s3_bucket, "role_arn": ROLE, "model": OPUS, "tags": {PACE_TAG: "5"}
+    }  # fmt: skip
+    s3 = s3_refusing_the_manifest(stack)
+    if kind == "sync":
+        batches = stack.client().messages.batches.with_s3(client=s3)
+        with pytest.raises(ManifestRefused):
+            batches.create(requests=requests(400), **options)
+    else:
+
+        async def main() -> None:
+            client = AsyncAnthropicBedrock(aws_region="us-east-1", base_url=stack.emulator.url,
+                                           aws_access_key=stack.s3.access_key,
+                                           aws_secret_key=stack.s3.secret_key)  # fmt: skip
+            try:
+                batches = client.messages.batches.with_s3(client=s3)
+                await batches.create(requests=requests(400), **options)
+            finally:
+                await client.close()
+
+        with pytest.raises(ManifestRefused):
+            asyncio.run(main())
+    jobs = jobs_in(stack, s3_bucket)
+    assert sorted(job["modelId"] for job in jobs) == [f"global.{HAIKU_ID}", OPUS]
+    assert {job["status"] for job in jobs} <= {"Stopping", "Stopped"}
+
+
 def test_small_batches_are_refused_and_leave_nothing(stack: Stack, s3_bucket: str) -> None:
     batches = stack.batches()
     with pytest.raises(BatchTooSmallError, match="at least 100 records"):

@@ -21,8 +21,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 
-from ._request_core import connection_error
 from ._exceptions import APIConnectionError, APIError, APIResponseValidationError
+from ._request_core import connection_error
 from .wire.eventstream import EventStreamError, TruncatedFrame
 from .wire.sse import SSEError, TruncatedEvent
 

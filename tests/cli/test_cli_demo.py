@@ -30,7 +30,7 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     steps = [
-        "The source document's example (examples/hello.py)",
+        "Anthropic's Bedrock example (examples/hello.py)",
         "[TextBlock(type='text', text='[emulator] You said: \"Hello, world\"",
         "$ claude-bedrock models",
         "global.anthropic.claude-opus-4-6-v1:0",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -249,7 +248,9 @@ def test_logging_on_and_retention(logging_on: Emulator, tmp_path: Path) -> None:
 
 def test_aws_cli_row(bedrock_emulator: Emulator, tmp_path: Path) -> None:
     without = emulator_env(bedrock_emulator, tmp_path)
-    without["PATH"] = str(Path(sys.executable).parent)  # the venv: no `aws` in it
+    empty = tmp_path / "bin"  # not the venv's bin/: the dev dependencies put `aws` there
+    empty.mkdir()
+    without["PATH"] = str(empty)
     _, report = doctor_json(without)
     assert by_name(report)["AWS CLI"]["status"] == "skip"
     assert "not installed" in by_name(report)["AWS CLI"]["detail"]

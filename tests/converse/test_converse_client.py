@@ -352,6 +352,26 @@ def test_model_is_required_once(client: AnthropicBedrock) -> None:
         client.converse.create(model="opus", modelId=MODEL, messages=[])
 
 
+def test_unknown_keywords_are_refused_before_sending(
+    client: AnthropicBedrock, bedrock_emulator: Emulator
+) -> None:
+    """The keywords are a TypedDict (as for ``messages.create``): a misspelt one (boto3's
+    ``converse`` has no ``max_tokens``) is a ``TypeError`` naming it, sync and async."""
+    messages = [{"role": "user", "content": [{"text": "a"}]}]
+    bad: dict[str, Any] = {"max_tokens": 5}
+    with pytest.raises(TypeError, match="max_tokens"):
+        client.converse.create(modelId=MODEL, messages=messages, **bad)
+    with pytest.raises(TypeError, match="max_tokens"):
+        client.converse.stream(modelId=MODEL, messages=messages, **bad)
+
+    async def main() -> None:
+        async with async_client_for(bedrock_emulator) as aclient:
+            with pytest.raises(TypeError, match="max_tokens"):
+                await aclient.converse.create(modelId=MODEL, messages=messages, **bad)
+
+    asyncio.run(main())
+
+
 # -- documents -------------------------------------------------------------------------------
 
 

@@ -21,9 +21,9 @@ from claude_bedrock.converse import (
     to_converse,
     to_converse_response,
 )
-from claude_bedrock.converse._types import EVENT_CLASSES
 from claude_bedrock.emulator.engine import message_to_events
 from claude_bedrock.types import Message
+from claude_bedrock.types.converse import EVENT_CLASSES
 
 text = st.text(min_size=1, max_size=30)
 b64 = st.binary(min_size=1, max_size=40).map(lambda b: base64.b64encode(b).decode())

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ._doctor_checks import Check, Setup, Status, api_failure
-from ._output import ExitCode
+from ._output import BEDROCK_GUIDE, ExitCode
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
@@ -26,7 +26,7 @@ _ACCESS_FIX = (
     "Region); it can take a few minutes to be granted."
 )
 _LOGGING_FIX = (
-    "Turn it on, keeping at least a rolling 30 days (the source document's advice): "
+    "Turn it on, keeping at least a rolling 30 days (Anthropic's advice, " + BEDROCK_GUIDE + "): "
     "`claude-bedrock logging enable --s3-bucket BUCKET` (or --cloudwatch-log-group GROUP "
     "--role-arn ROLE)."
 )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from .._logging import mask
-from ._output import ExitCode, classify
+from ._output import BEDROCK_GUIDE, ExitCode, classify
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
@@ -344,8 +344,8 @@ def aws_cli(setup: Setup) -> list[Check]:
     path = shutil.which("aws")
     wanted = ".".join(map(str, MIN_AWS_CLI))
     if path is None:
-        return [Check(name, "skip", f"not installed (optional here; the source document's "
-                      f"set-up uses AWS CLI {wanted}+)")]  # fmt: skip
+        return [Check(name, "skip", f"not installed (optional here; Anthropic's Bedrock "
+                      f"set-up guide uses AWS CLI {wanted}+)")]  # fmt: skip
     try:
         done = subprocess.run([path, "--version"], capture_output=True, text=True,
                               timeout=30, check=False)  # fmt: skip
@@ -361,8 +361,8 @@ def aws_cli(setup: Setup) -> list[Check]:
         Check(
             name,
             "warn",
-            f"{shown} is older than {wanted}, which the source document "
-            "asks for (this toolkit does not need it)",
+            f"{shown} is older than {wanted}, which Anthropic's Bedrock set-up guide "
+            f"asks for (this toolkit does not need it; {BEDROCK_GUIDE})",
             "Install AWS CLI v2: "
             "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html",
         )

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
+    "BEDROCK_GUIDE",
     "ExitCode",
     "Failure",
     "OutputFormat",
@@ -44,10 +47,19 @@ __all__ = [
     "classify",
     "err_console",
     "fail",
+    "failing_on_errors",
     "is_library_error",
     "out_console",
     "print_json",
+    "tell",
 ]
+
+
+#: Anthropic's guide to Claude on Amazon Bedrock (InvokeModel and Converse): the set-up
+#: ``doctor`` checks and the logging advice come from it.
+BEDROCK_GUIDE = (
+    "https://platform.claude.com/docs/en/build-with-claude/claude-on-amazon-bedrock-legacy"
+)
 
 
 class ExitCode(IntEnum):
@@ -127,11 +139,28 @@ def fail(failure: Failure, output: OutputFormat = OutputFormat.text) -> NoReturn
     if output is OutputFormat.json:
         print_json({"error": failure.as_dict()})
     else:
-        console = err_console()
-        console.print(f"[bold red]error:[/] {_escape(failure.message)}")
-        if failure.fix:
-            console.print(f"[bold]fix:[/] {_escape(failure.fix)}")
+        tell(failure)
     raise typer.Exit(int(failure.code))
+
+
+def tell(failure: Failure) -> None:
+    """``error: ...`` and ``fix: ...`` on stderr, without exiting (``chat`` goes on)."""
+    console = err_console()
+    console.print(f"[bold red]error:[/] {_escape(failure.message)}")
+    if failure.fix:
+        console.print(f"[bold]fix:[/] {_escape(failure.fix)}")
+
+
+@contextmanager
+def failing_on_errors(output: OutputFormat = OutputFormat.text) -> Iterator[None]:
+    """Turn an error this package raises into its :class:`Failure` and exit; let any other
+    exception (a bug) surface with its traceback."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_library_error(exc):
+            raise
+        fail(classify(exc), output)
 
 
 def _escape(text: str) -> str:
@@ -175,6 +204,7 @@ _BAD_KEY_TYPES = {
 def classify(exc: BaseException) -> Failure:
     """The exit code, message and fix for any error this package raises."""
     from .. import _exceptions as errors
+    from .._s3_errors import S3Error
     from ..catalog import RegionError
 
     if isinstance(exc, errors.CredentialsError):
@@ -194,8 +224,10 @@ def classify(exc: BaseException) -> Failure:
             "ContextWindowError",
             str(exc),
             "Shorten the input or --max-tokens; for up to 1M tokens use --context-1m with "
-            "Opus 4.6, Sonnet 4.5 or Sonnet 4.",
+            f"{_context_1m_models()}.",
         )
+    if isinstance(exc, S3Error):
+        return _s3_failure(exc)
     if isinstance(exc, errors.ClientValidationError):
         return Failure(ExitCode.USAGE, type(exc).__name__, str(exc))
     if isinstance(exc, errors.APIConnectionError):
@@ -205,6 +237,29 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, errors.APIError):
         return Failure(ExitCode.API_ERROR, type(exc).__name__, str(exc))
     return Failure(ExitCode.API_ERROR, type(exc).__name__, str(exc) or type(exc).__name__)
+
+
+def _context_1m_models() -> str:
+    """The catalogue's current models with a 1M-token window: "A, B or C"."""
+    from ..catalog import Catalog
+
+    names = [m.name for m in Catalog.default().models() if m.context_1m and not m.deprecated]
+    if not names:
+        return "a model that offers it (see `claude-bedrock models`)"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _s3_failure(exc: Any) -> Failure:
+    """S3 errors (batches, logs): refused is credentials, no bucket is usage, else the
+    network (no answer) or an API error."""
+    from .._s3_errors import S3AccessDeniedError, S3BucketNotFoundError
+
+    kind = type(exc).__name__
+    if isinstance(exc, S3AccessDeniedError):
+        return Failure(ExitCode.CREDENTIALS, kind, str(exc))
+    if isinstance(exc, S3BucketNotFoundError):
+        return Failure(ExitCode.USAGE, kind, str(exc))
+    return Failure(ExitCode.NETWORK if exc.code is None else ExitCode.API_ERROR, kind, str(exc))
 
 
 def _model_failure(exc: Exception) -> Failure:

@@ -1,9 +1,11 @@
-"""What ``ask`` and ``chat`` share: the client options, attachments, one streamed turn.
+"""What ``ask`` and ``chat`` share: the turn options, attachments, one streamed turn.
 
-Default model: ``sonnet``, the catalogue's alias for the newest Claude Sonnet (Sonnet 4.5
-today), on the global endpoint where the model has one: the balance of quality, speed and
-price the source document recommends for most work. ``CLAUDE_BEDROCK_MODEL`` or
-``--model`` change it; any base ID, inference-profile ID, ARN or alias is accepted.
+Default model: ``sonnet``, the catalogue's alias for the newest Claude Sonnet, on the
+global endpoint where the model has one: Sonnet sits between Opus and Haiku in capability,
+speed and price (Anthropic's guide to choosing a model:
+https://platform.claude.com/docs/en/about-claude/models/choosing-a-model).
+``CLAUDE_BEDROCK_MODEL`` or ``--model`` change it; any base ID, inference-profile ID, ARN
+or alias is accepted.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from ._options import Connection, EndpointOption, build_client
 from ._output import ExitCode, Failure, err_console
 
 if TYPE_CHECKING:
@@ -28,10 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MODEL",
-    "ClientOptions",
     "FailureError",
     "Turn",
-    "build_client",
+    "TurnOptions",
     "describe_usage",
     "show_warnings",
     "stream_turn",
@@ -44,11 +46,6 @@ DEFAULT_MODEL = "sonnet"
 class Api(StrEnum):
     invoke = "invoke"
     converse = "converse"
-
-
-class EndpointChoice(StrEnum):
-    global_ = "global"
-    regional = "regional"
 
 
 ModelOption = Annotated[
@@ -68,67 +65,35 @@ MaxTokensOption = Annotated[
 ApiOption = Annotated[
     Api, typer.Option("--api", case_sensitive=False, help="Bedrock API: InvokeModel or Converse.")
 ]
-EndpointOption = Annotated[
-    EndpointChoice | None,
-    typer.Option(
-        "--endpoint",
-        case_sensitive=False,
-        help="global (recommended) or regional (cross-Region inference in your geography, "
-        "+10% price for Sonnet 4.5 and later). Default: what the model ID says.",
-    ),
-]
 Context1mOption = Annotated[
     bool,
     typer.Option(
         "--context-1m",
-        help="Open the 1M-token context window (beta; Opus 4.6, Sonnet 4.5, Sonnet 4).",
-    ),  # fmt: skip
-]
-RegionOption = Annotated[
-    str | None,
-    typer.Option("--region", help="AWS Region (default: AWS_REGION, the profile's, us-east-1)."),
-]
-ProfileOption = Annotated[
-    str | None, typer.Option("--profile", help="AWS profile of ~/.aws (default: AWS_PROFILE).")
-]
-EndpointUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--endpoint-url",
-        help="Send Bedrock calls here (default: AWS_ENDPOINT_URL, else AWS's endpoint).",
+        help="Open the 1M-token context window (beta; for the models `claude-bedrock models` "
+        "marks with \u03b2).",
     ),
 ]
 
 
-@dataclass
-class ClientOptions:
-    """The connection side of a command's options."""
+@dataclass(frozen=True)
+class TurnOptions:
+    """What ``ask`` and ``chat`` send besides the messages: model, system prompt, limits,
+    and the API and endpoint they go through."""
 
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    endpoint: EndpointChoice | None = None
-    context_1m: bool = False
-    api: Api = Api.invoke
+    model: ModelOption = DEFAULT_MODEL
+    system: SystemOption = None
+    max_tokens: MaxTokensOption = 1024
+    context_1m: Context1mOption = False
+    api: ApiOption = Api.invoke
+    endpoint: EndpointOption = None
+
+    def client(self, connection: Connection) -> AnthropicBedrock:
+        """A client for these options (endpoint and 1M context as chosen)."""
+        return build_client(connection, endpoint=self.endpoint, context_1m=self.context_1m)
 
     @property
     def endpoint_value(self) -> Literal["global", "regional"] | None:
-        if self.endpoint is None:
-            return None
-        return "global" if self.endpoint is EndpointChoice.global_ else "regional"
-
-
-def build_client(options: ClientOptions) -> AnthropicBedrock:
-    from .. import AnthropicBedrock
-
-    return AnthropicBedrock(
-        aws_region=options.region,
-        aws_profile=options.profile,
-        base_url=options.endpoint_url,
-        control_plane_url=options.endpoint_url,
-        context_1m=options.context_1m,
-        endpoint=options.endpoint_value,
-    )
+        return self.endpoint.literal if self.endpoint is not None else None
 
 
 class FailureError(Exception):

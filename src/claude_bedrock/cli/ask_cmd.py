@@ -13,32 +13,21 @@ from typing import Annotated, Any
 
 import typer
 
+from ._options import Connection, option_groups
 from ._output import (
     ExitCode,
     Failure,
     OutputFormat,
     OutputOption,
-    classify,
+    err_console,
     fail,
-    is_library_error,
+    failing_on_errors,
     print_json,
 )
 from ._session import (
-    DEFAULT_MODEL,
-    Api,
-    ApiOption,
-    ClientOptions,
-    Context1mOption,
-    EndpointOption,
-    EndpointUrlOption,
     FailureError,
-    MaxTokensOption,
-    ModelOption,
-    ProfileOption,
-    RegionOption,
-    SystemOption,
     Turn,
-    build_client,
+    TurnOptions,
     describe_usage,
     show_warnings,
     stream_turn,
@@ -49,14 +38,12 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(ask)
+    app.command()(option_groups(ask))
 
 
 def ask(
     prompt: Annotated[str, typer.Argument(help="The question; '-' reads it from stdin.")],
-    model: ModelOption = DEFAULT_MODEL,
-    system: SystemOption = None,
-    max_tokens: MaxTokensOption = 1024,
+    turn: TurnOptions,
     pdf: Annotated[
         list[Path] | None,
         typer.Option("--pdf", exists=True, dir_okay=False, help="Attach a PDF (repeatable)."),
@@ -70,12 +57,8 @@ def ask(
             help="Attach a PNG/JPEG/GIF/WebP image (repeatable).",
         ),
     ] = None,
-    context_1m: Context1mOption = False,
-    api: ApiOption = Api.invoke,
-    endpoint: EndpointOption = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
+    *,
+    where: Connection,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Do not print usage and cost on stderr.")
     ] = False,
@@ -92,28 +75,22 @@ def ask(
       git diff | claude-bedrock ask - --system "Review this diff"
     """
     text = _prompt_text(prompt, output)
-    options = ClientOptions(region, profile, endpoint_url, endpoint, context_1m, api)
     try:
-        with show_warnings():
+        with show_warnings(), failing_on_errors(output):
             content = user_content(text, pdf or [], image or [])
-            client = build_client(options)
-            turn = Turn(model, max_tokens, [{"role": "user", "content": content}], system)
-            message = stream_turn(client, turn, api, echo=output is OutputFormat.text)
+            client = turn.client(where)
+            call = Turn(turn.model, turn.max_tokens, [{"role": "user", "content": content}],
+                        turn.system)  # fmt: skip
+            message = stream_turn(client, call, turn.api, echo=output is OutputFormat.text)
     except FailureError as exc:
         fail(exc.failure, output)
     except KeyboardInterrupt:
         sys.stdout.write("\n")
         fail(Failure(ExitCode.INTERRUPTED, "Interrupted", "interrupted: the answer was "
                      "cancelled"), output)  # fmt: skip
-    except Exception as exc:
-        if not is_library_error(exc):
-            raise
-        fail(classify(exc), output)
     if output is OutputFormat.json:
         print_json(_as_json(message))
     elif not quiet:
-        from ._output import err_console
-
         err_console().print(f"[dim]{describe_usage(message)}[/]")
 
 

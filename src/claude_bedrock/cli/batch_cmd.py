@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from ._options import S3Connection, build_client, option_groups
 from ._output import (
     ExitCode,
     Failure,
@@ -41,7 +42,6 @@ from ._output import (
     out_console,
     print_json,
 )
-from ._session import ClientOptions, EndpointUrlOption, ProfileOption, RegionOption, build_client
 
 if TYPE_CHECKING:
     from ..resources.batches import Batches
@@ -56,10 +56,6 @@ batch_app = typer.Typer(
     no_args_is_help=True,
 )
 
-S3Endpoint = Annotated[
-    str | None,
-    typer.Option("--s3-endpoint-url", help="S3 endpoint (default: AWS_ENDPOINT_URL_S3)."),
-]
 BatchId = Annotated[str, typer.Argument(help="The batch ID printed by submit.")]
 _PROMPT_KEYS = frozenset({"custom_id", "prompt", "system", "max_tokens", "temperature", "model"})
 
@@ -73,27 +69,15 @@ class InputError(ValueError):
     """A line of the input file is not a request; the message names the line."""
 
 
-def _batches(
-    region: str | None, profile: str | None, endpoint_url: str | None, s3_endpoint: str | None
-) -> Batches:
-    client = build_client(ClientOptions(region, profile, endpoint_url))
-    batches = client.messages.batches
-    return batches.with_s3(endpoint_url=s3_endpoint) if s3_endpoint else batches
+def _batches(where: S3Connection) -> Batches:
+    batches = build_client(where).messages.batches
+    return batches.with_s3(endpoint_url=where.s3_endpoint_url) if where.s3_endpoint_url else batches
 
 
 def _fail(exc: Exception, output: OutputFormat = OutputFormat.text) -> NoReturn:
-    from .._s3_errors import S3AccessDeniedError, S3BucketNotFoundError, S3Error
-
-    kind = type(exc).__name__
+    """A bad input line or an unreadable file is a usage error; the rest as every command."""
     if isinstance(exc, InputError | OSError):
-        fail(Failure(ExitCode.USAGE, kind, str(exc)), output)
-    if isinstance(exc, S3AccessDeniedError):
-        fail(Failure(ExitCode.CREDENTIALS, kind, str(exc)), output)
-    if isinstance(exc, S3BucketNotFoundError):
-        fail(Failure(ExitCode.USAGE, kind, str(exc)), output)
-    if isinstance(exc, S3Error):
-        code = ExitCode.NETWORK if exc.code is None else ExitCode.API_ERROR
-        fail(Failure(code, kind, str(exc)), output)
+        fail(Failure(ExitCode.USAGE, type(exc).__name__, str(exc)), output)
     fail(classify(exc), output)
 
 
@@ -150,6 +134,7 @@ def read_requests(
 
 
 @batch_app.command()
+@option_groups
 def submit(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL prompts.")],
     bucket: Annotated[str, typer.Option(help="Where the batch lives: s3://bucket/prefix.")],
@@ -170,10 +155,8 @@ def submit(
     tag: Annotated[
         list[str] | None, typer.Option(help="KEY=VALUE tag for the Bedrock jobs (repeatable).")
     ] = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-    s3_endpoint_url: S3Endpoint = None,
+    *,
+    where: S3Connection,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Estimate the cost, then upload FILE to S3 and start the Bedrock batch job(s).
@@ -193,7 +176,7 @@ def submit(
         fail(Failure(ExitCode.USAGE, "UsageError", "--tag takes KEY=VALUE."), output)
 
     try:
-        batches = _batches(region, profile, endpoint_url, s3_endpoint_url)
+        batches = _batches(where)
         estimate = batches.estimate(requests(), model=model)
     except (InputError, OSError, AnthropicError) as exc:
         _fail(exc, output)
@@ -249,23 +232,22 @@ def _show(batch: MessageBatch, output: OutputFormat) -> None:
 
 
 @batch_app.command()
+@option_groups
 def status(
     batch_id: BatchId,
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Live progress bar until the batch ends.")
     ] = False,
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls.")] = 5.0,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-    s3_endpoint_url: S3Endpoint = None,
+    *,
+    where: S3Connection,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """A batch's state: records processed out of the total, per job; --watch follows it."""
     from .._exceptions import AnthropicError
 
     try:
-        batches = _batches(region, profile, endpoint_url, s3_endpoint_url)
+        batches = _batches(where)
         batch = batches.retrieve(batch_id)
         if watch and batch.processing_status != "ended":
             batch = _watch(batches, batch, interval)
@@ -292,22 +274,21 @@ def _watch(batches: Batches, batch: MessageBatch, interval: float) -> MessageBat
 
 
 @batch_app.command()
+@option_groups
 def results(
     batch_id: BatchId,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="JSONL file to write (default: stdout).")
     ] = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-    s3_endpoint_url: S3Endpoint = None,
+    *,
+    where: S3Connection,
 ) -> None:
     """One result per request, in input order, as Message Batches result JSONL lines."""
     from .._exceptions import AnthropicError
 
     counts: dict[str, int] = {}
     try:
-        items = _batches(region, profile, endpoint_url, s3_endpoint_url).results(batch_id)
+        items = _batches(where).results(batch_id)
         sink = output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout)
         with sink as handle:
             for item in items:
@@ -316,24 +297,23 @@ def results(
     except (OSError, AnthropicError) as exc:
         _fail(exc)
     detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none"
-    where = f" written to {output}" if output else ""
-    err_console().print(f"{sum(counts.values())} results ({detail}){where}", markup=False)
+    written = f" written to {output}" if output else ""
+    err_console().print(f"{sum(counts.values())} results ({detail}){written}", markup=False)
 
 
 @batch_app.command("list")
+@option_groups
 def list_batches(
     limit: Annotated[int, typer.Option(min=1, help="At most this many batches.")] = 20,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-    s3_endpoint_url: S3Endpoint = None,
+    *,
+    where: S3Connection,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """The most recent batches (newest first)."""
     from .._exceptions import AnthropicError
 
     try:
-        found = _batches(region, profile, endpoint_url, s3_endpoint_url).list(limit=limit)
+        found = _batches(where).list(limit=limit)
     except AnthropicError as exc:
         _fail(exc, output)
     if output is OutputFormat.json:
@@ -347,19 +327,18 @@ def list_batches(
 
 
 @batch_app.command()
+@option_groups
 def cancel(
     batch_id: BatchId,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-    s3_endpoint_url: S3Endpoint = None,
+    *,
+    where: S3Connection,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Stop the batch's running jobs (records already processed keep their results)."""
     from .._exceptions import AnthropicError
 
     try:
-        batch = _batches(region, profile, endpoint_url, s3_endpoint_url).cancel(batch_id)
+        batch = _batches(where).cancel(batch_id)
     except AnthropicError as exc:
         _fail(exc, output)
     _show(batch, output)

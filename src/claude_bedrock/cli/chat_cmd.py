@@ -20,26 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ._output import classify, err_console, fail, is_library_error
-from ._session import (
-    DEFAULT_MODEL,
-    Api,
-    ApiOption,
-    ClientOptions,
-    Context1mOption,
-    EndpointOption,
-    EndpointUrlOption,
-    MaxTokensOption,
-    ModelOption,
-    ProfileOption,
-    RegionOption,
-    SystemOption,
-    Turn,
-    build_client,
-    describe_usage,
-    show_warnings,
-    stream_turn,
-)
+from ._options import Connection, option_groups
+from ._output import classify, err_console, failing_on_errors, is_library_error, tell
+from ._session import Turn, TurnOptions, describe_usage, show_warnings, stream_turn
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
@@ -60,31 +43,16 @@ Ctrl-C cancels the answer being written, not the session."""
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(chat)
+    app.command()(option_groups(chat))
 
 
-def chat(
-    model: ModelOption = DEFAULT_MODEL,
-    system: SystemOption = None,
-    max_tokens: MaxTokensOption = 1024,
-    context_1m: Context1mOption = False,
-    api: ApiOption = Api.invoke,
-    endpoint: EndpointOption = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-) -> None:
+def chat(turn: TurnOptions, where: Connection) -> None:
     """Talk with Claude, turn after turn (/help lists the commands; /quit leaves)."""
-    options = ClientOptions(region, profile, endpoint_url, endpoint, context_1m, api)
     with show_warnings():
-        try:
-            client = build_client(options)
-            session = ChatSession(client, model, system, max_tokens, options)
-            model_id = session.resolve(model)
-        except Exception as exc:
-            if not is_library_error(exc):
-                raise
-            fail(classify(exc))
+        with failing_on_errors():
+            client = turn.client(where)
+            session = ChatSession(client, turn, turn.model, turn.system)
+            model_id = session.resolve(turn.model)
         err_console().print(
             f"[bold]claude-bedrock chat[/] · {model_id} · {client.aws_region}\n"
             "[dim]/help for commands · Ctrl-C cancels an answer · /quit or Ctrl-D leaves[/]"
@@ -124,10 +92,9 @@ class ChatSession:
     """The conversation and its settings; one :meth:`run` loop per terminal session."""
 
     client: AnthropicBedrock
-    model: str
+    options: TurnOptions
+    model: str  # /model and /system change these two
     system: str | None
-    max_tokens: int
-    options: ClientOptions
     messages: list[dict[str, Any]] = field(default_factory=list)
     totals: _Totals = field(default_factory=_Totals)
 
@@ -162,7 +129,7 @@ class ChatSession:
 
     def ask(self, text: str) -> None:
         self.messages.append({"role": "user", "content": text})
-        turn = Turn(self.model, self.max_tokens, self.messages, self.system)
+        turn = Turn(self.model, self.options.max_tokens, self.messages, self.system)
         try:
             message = stream_turn(self.client, turn, self.options.api, echo=True)
         except KeyboardInterrupt:
@@ -174,7 +141,7 @@ class ChatSession:
             self.messages.pop()
             if not is_library_error(exc):
                 raise
-            _tell(classify(exc))
+            tell(classify(exc))
             return
         content = [block.model_dump(mode="json", exclude_none=True) for block in message.content]
         self.messages.append({"role": "assistant", "content": content})
@@ -217,7 +184,7 @@ class ChatSession:
         except Exception as exc:
             if not is_library_error(exc):
                 raise
-            _tell(classify(exc))
+            tell(classify(exc))
             return
         self.model = name
         console.print(f"model: {name} ({model_id})", markup=False)
@@ -273,15 +240,6 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     return "\n".join(block.get("text", "") for block in content if block.get("type") == "text")
-
-
-def _tell(failure: Any) -> None:
-    from rich.markup import escape
-
-    console = err_console()
-    console.print(f"[bold red]error:[/] {escape(failure.message)}")
-    if failure.fix:
-        console.print(f"[bold]fix:[/] {escape(failure.fix)}")
 
 
 def _enable_line_editing() -> None:

@@ -1,4 +1,5 @@
-"""``claude-bedrock doctor``: walk the set-up path of the source document, check by check.
+"""``claude-bedrock doctor``: walk the set-up path of Anthropic's guide to Claude on Amazon
+Bedrock (``BEDROCK_GUIDE`` in :mod:`._output`), check by check.
 
 Order: credentials (and where they come from) → identity (sts:GetCallerIdentity) → region
 and geography → endpoint reachability → each Anthropic model's access in the Region →

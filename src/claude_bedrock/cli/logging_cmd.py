@@ -1,7 +1,8 @@
 """``claude-bedrock logging enable|status|disable`` and ``claude-bedrock logs report|show``.
 
-``logging`` configures Bedrock's model invocation logging and the retention the source
-document asks for (a rolling 30 days at least). ``logs`` reads the logs back from S3:
+``logging`` configures Bedrock's model invocation logging and the retention Anthropic's
+guide to Claude on Bedrock advises (a rolling 30 days at least; ``BEDROCK_GUIDE`` in
+:mod:`._output`). ``logs`` reads the logs back from S3:
 ``report`` adds usage and cost up per model, per day and per endpoint type (tables, a bar
 chart, ``--html`` for a self-contained page, ``--output json``), ``show`` prints one
 invocation. Without ``--bucket``, ``logs`` asks Bedrock where the logs go.
@@ -9,24 +10,26 @@ invocation. Without ``--bucket``, ``logs`` asks Bedrock where the logs go.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from ._options import Connection, S3Connection, build_client, option_groups
 from ._output import (
     ExitCode,
     Failure,
     OutputFormat,
     OutputOption,
-    classify,
     err_console,
     fail,
+    failing_on_errors,
     out_console,
     print_json,
 )
-from ._session import ClientOptions, EndpointUrlOption, ProfileOption, RegionOption, build_client
 
 if TYPE_CHECKING:
     from ..types.invocation_logging import InvocationLogRecord
@@ -49,13 +52,21 @@ def _opt(name: str, text: str) -> Any:
     return typer.Option(name, help=text)
 
 
+T = TypeVar("T")
 Str = str | None
-S3Endpoint = Annotated[
-    Str, _opt("--s3-endpoint-url", "S3 endpoint (default: AWS_ENDPOINT_URL_S3).")
-]
 Bucket = Annotated[Str, _opt("--bucket", "Log bucket (default: the one logging delivers to).")]
 Prefix = Annotated[Str, _opt("--prefix", "Key prefix of the logs (the configured keyPrefix).")]
 Since = Annotated[Str, _opt("--since", "Only logs after this: 7d, 12h, 2w, or a date.")]
+
+
+@dataclass(frozen=True)
+class LogSource(S3Connection):
+    """Where the logs are (``--bucket``, ``--prefix``: else where Bedrock delivers them) and
+    from when (``--since``)."""
+
+    bucket: Bucket = None
+    prefix: Prefix = None
+    since: Since = None
 
 
 def register(app: typer.Typer) -> None:
@@ -63,24 +74,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(logs_app, name="logs")
 
 
-def _fail(exc: Exception, output: OutputFormat) -> NoReturn:
-    from .._s3_errors import S3AccessDeniedError, S3BucketNotFoundError, S3Error
-
-    kind = type(exc).__name__
-    if isinstance(exc, S3AccessDeniedError):
-        fail(Failure(ExitCode.CREDENTIALS, kind, str(exc)), output)
-    if isinstance(exc, S3BucketNotFoundError):
-        fail(Failure(ExitCode.USAGE, kind, str(exc)), output)
-    if isinstance(exc, S3Error):
-        code = ExitCode.NETWORK if exc.code is None else ExitCode.API_ERROR
-        fail(Failure(code, kind, str(exc)), output)
-    fail(classify(exc), output)
-
-
 # -- logging ------------------------------------------------------------------------------
 
 
 @logging_app.command("enable")
+@option_groups
 def enable(
     s3_bucket: Annotated[Str, _opt("--s3-bucket", "Deliver logs to this S3 bucket.")] = None,
     s3_prefix: Annotated[Str, _opt("--s3-prefix", "Key prefix in that bucket.")] = None,
@@ -102,13 +100,11 @@ def enable(
     allow_short_retention: Annotated[
         bool, _opt("--allow-short-retention", "Accept a retention under 30 days.")
     ] = False,
-    s3_endpoint_url: S3Endpoint = None,
     cloudwatch_endpoint_url: Annotated[
         Str, _opt("--cloudwatch-endpoint-url", "CloudWatch Logs endpoint (default: AWS's).")
     ] = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
+    *,
+    where: S3Connection,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Switch invocation logging on, and keep the logs a rolling 30 days (or --retention-days).
@@ -122,21 +118,17 @@ def enable(
       claude-bedrock logging enable --cloudwatch-log-group /bedrock/invocations
       --role-arn arn:aws:iam::123456789012:role/BedrockLogs --retention-days 90
     """
-    from .._exceptions import AnthropicError
     from ..logs._render import render_config, render_retention
 
-    try:
-        with build_client(ClientOptions(region, profile, endpoint_url)) as client:
-            report = client.invocation_logging.enable(
-                s3_bucket=s3_bucket, s3_prefix=s3_prefix,
-                cloudwatch_log_group=cloudwatch_log_group, role_arn=role_arn,
-                large_data_s3_bucket=large_data_s3_bucket, text=text, image=image,
-                embedding=embedding, video=video, audio=audio, retention_days=retention_days,
-                allow_short_retention=allow_short_retention, s3_endpoint_url=s3_endpoint_url,
-                cloudwatch_endpoint_url=cloudwatch_endpoint_url,
-            )  # fmt: skip
-    except AnthropicError as exc:
-        _fail(exc, output)
+    with failing_on_errors(output), build_client(where) as client:
+        report = client.invocation_logging.enable(
+            s3_bucket=s3_bucket, s3_prefix=s3_prefix,
+            cloudwatch_log_group=cloudwatch_log_group, role_arn=role_arn,
+            large_data_s3_bucket=large_data_s3_bucket, text=text, image=image,
+            embedding=embedding, video=video, audio=audio, retention_days=retention_days,
+            allow_short_retention=allow_short_retention, s3_endpoint_url=where.s3_endpoint_url,
+            cloudwatch_endpoint_url=cloudwatch_endpoint_url,
+        )  # fmt: skip
     retention = [item.to_dict(mode="json") for item in report.retention]
     if output is OutputFormat.json:
         config = report.config.to_wire()
@@ -155,23 +147,14 @@ def enable(
 
 
 @logging_app.command("status")
-def status(
-    s3_endpoint_url: S3Endpoint = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-    output: OutputOption = OutputFormat.text,
-) -> None:
+@option_groups
+def status(where: S3Connection, output: OutputOption = OutputFormat.text) -> None:
     """Show where invocation logs go and how long each destination keeps them."""
-    from .._exceptions import AnthropicError
     from ..logs._render import render_config, render_retention
 
-    try:
-        with build_client(ClientOptions(region, profile, endpoint_url)) as client:
-            config = client.invocation_logging.get()
-            kept = client.invocation_logging.retention(config, s3_endpoint_url=s3_endpoint_url)
-    except AnthropicError as exc:
-        _fail(exc, output)
+    with failing_on_errors(output), build_client(where) as client:
+        config = client.invocation_logging.get()
+        kept = client.invocation_logging.retention(config, s3_endpoint_url=where.s3_endpoint_url)
     if output is OutputFormat.json:
         wire = config.to_wire() if config else None
         print_json({"enabled": config is not None, "loggingConfig": wire,
@@ -187,20 +170,12 @@ def status(
 
 
 @logging_app.command("disable")
-def disable(
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
-    output: OutputOption = OutputFormat.text,
-) -> None:
+@option_groups
+def disable(where: Connection, output: OutputOption = OutputFormat.text) -> None:
     """Switch invocation logging off (logs already written stay, and still expire)."""
-    from .._exceptions import AnthropicError
 
-    try:
-        with build_client(ClientOptions(region, profile, endpoint_url)) as client:
-            client.invocation_logging.disable()
-    except AnthropicError as exc:
-        _fail(exc, output)
+    with failing_on_errors(output), build_client(where) as client:
+        client.invocation_logging.disable()
     if output is OutputFormat.json:
         print_json({"enabled": False})
     else:
@@ -219,50 +194,73 @@ def _since(value: str | None, output: OutputFormat) -> datetime | None:
         fail(Failure(ExitCode.USAGE, "BadParameter", f"--since: {exc}"), output)
 
 
-def _open(
-    bucket: str | None, prefix: str | None, options: ClientOptions, s3_endpoint_url: str | None
-) -> tuple[Any, str, str | None]:
-    """An S3 client and the log bucket and prefix: as given, else from Bedrock's logging
-    configuration (raises ``LookupError`` when it has no S3 destination)."""
+@dataclass(frozen=True)
+class _Logs:
+    """The log objects to read: where they are, since when, and an S3 client to read them."""
+
+    s3: Any
+    bucket: str
+    prefix: str | None
+    start: datetime | None
+    objects: list[Any]
+
+    @property
+    def source(self) -> str:
+        since = f" since {self.start:%Y-%m-%d %H:%M} UTC" if self.start else ""
+        return f"s3://{self.bucket}/{self.prefix or ''}{since}"
+
+
+def _find_logs(source: LogSource, start: datetime | None) -> _Logs:
+    """The log bucket and prefix as given, else from Bedrock's logging configuration
+    (``LookupError`` when it has no S3 destination), and the objects written since ``start``."""
     from .._config import resolve_region
     from .._s3 import s3_client
+    from ..logs import list_log_objects
 
+    bucket, prefix = source.bucket, source.prefix
     if not bucket:
-        with build_client(options) as client:
+        with build_client(source) as client:
             config = client.invocation_logging.get()
         if config is None or config.s3_config is None:
             raise LookupError("Invocation logging has no S3 destination.")
         bucket = config.s3_config.bucket_name
         prefix = prefix if prefix is not None else config.s3_config.key_prefix
-    region = resolve_region(options.region, options.profile)
-    s3 = s3_client(region=region, endpoint_url=s3_endpoint_url, profile=options.profile,
+    region = resolve_region(source.region, source.profile)
+    s3 = s3_client(region=region, endpoint_url=source.s3_endpoint_url, profile=source.profile,
                    max_pool_connections=16)  # fmt: skip
-    return s3, bucket, prefix
+    return _Logs(s3, bucket, prefix, start, list_log_objects(s3, bucket, prefix, since=start))
 
 
-def _progress(total: int) -> Any:
+def _scan(
+    source: LogSource, output: OutputFormat, step: str, work: Callable[[_Logs, Any], T]
+) -> tuple[_Logs, T]:
+    """Find the logs and run ``work(logs, advance)`` over them behind a progress bar
+    (``advance`` is called once per object read); any failure ends the command."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    columns = (TextColumn("reading logs"), BarColumn(), MofNCompleteColumn())
-    return Progress(*columns, console=err_console(), transient=True, disable=total < 2)
-
-
-def _no_bucket(output: OutputFormat) -> NoReturn:
-    fix = "Pass --bucket (and --prefix), or `claude-bedrock logging enable`."
-    fail(Failure(ExitCode.USAGE, "NoLogBucket", "Logging has no S3 destination.", fix), output)
+    start = _since(source.since, output)
+    try:
+        with failing_on_errors(output):
+            logs = _find_logs(source, start)
+            columns = (TextColumn("reading logs"), BarColumn(), MofNCompleteColumn())
+            count = len(logs.objects)
+            with Progress(
+                *columns, console=err_console(), transient=True, disable=count < 2
+            ) as bar:
+                task = bar.add_task(step, total=count)
+                return logs, work(logs, lambda _object: bar.advance(task))
+    except LookupError:
+        fix = "Pass --bucket (and --prefix), or `claude-bedrock logging enable`."
+        message = "Logging has no S3 destination."
+        fail(Failure(ExitCode.USAGE, "NoLogBucket", message, fix), output)
 
 
 @logs_app.command("report")
+@option_groups
 def report(
-    bucket: Bucket = None,
-    prefix: Prefix = None,
-    since: Since = None,
+    source: LogSource,
     html: Annotated[Path | None, _opt("--html", "Also write a self-contained HTML page.")] = None,
     workers: Annotated[int, _opt("--workers", "Objects read at once.")] = 8,
-    s3_endpoint_url: S3Endpoint = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Usage and cost per model, per day and per endpoint type, from the logs in S3.
@@ -273,37 +271,24 @@ def report(
 
       claude-bedrock logs report --since 30d --html usage.html
     """
-    from .._exceptions import AnthropicError
-    from ..logs import ReadStats, build_report, html_page, list_log_objects, read_records
+    from ..logs import ReadStats, build_report, html_page, read_records
     from ..logs._render import render_report
 
-    start = _since(since, output)
     stats = ReadStats()
-    try:
-        s3, bucket, prefix = _open(bucket, prefix, ClientOptions(region, profile, endpoint_url),
-                                   s3_endpoint_url)  # fmt: skip
-        objects = list_log_objects(s3, bucket, prefix, since=start)
-        with _progress(len(objects)) as progress:
-            task = progress.add_task("read", total=len(objects))
-            records = read_records(
-                s3, bucket, objects, since=start, workers=max(1, workers), stats=stats,
-                on_object=lambda _o: progress.advance(task),
-            )  # fmt: skip
-            usage = build_report(records)
-    except LookupError:
-        _no_bucket(output)
-    except AnthropicError as exc:
-        _fail(exc, output)
-    source = f"s3://{bucket}/{prefix or ''}" + (
-        f" since {start:%Y-%m-%d %H:%M} UTC" if start else ""
-    )
+
+    def work(logs: _Logs, advance: Any) -> Any:
+        records = read_records(logs.s3, logs.bucket, logs.objects, since=logs.start,
+                               workers=max(1, workers), stats=stats, on_object=advance)  # fmt: skip
+        return build_report(records)
+
+    logs, usage = _scan(source, output, "read", work)
     if html is not None:
-        html.write_text(html_page(usage, source=source), encoding="utf-8")
+        html.write_text(html_page(usage, source=logs.source), encoding="utf-8")
     if output is OutputFormat.json:
-        print_json({"source": source, "objects": stats.objects, "records": stats.records,
+        print_json({"source": logs.source, "objects": stats.objects, "records": stats.records,
                     "skipped_lines": stats.skipped_lines, **usage.to_dict()})  # fmt: skip
         return
-    render_report(usage, out_console(), source=source)
+    render_report(usage, out_console(), source=logs.source)
     note = f"{stats.objects:,} objects, {stats.records:,} records"
     if stats.skipped_lines:
         note += f", {stats.skipped_lines:,} lines that are not invocation records skipped"
@@ -311,36 +296,21 @@ def report(
 
 
 @logs_app.command("show")
+@option_groups
 def show(
     request_id: Annotated[str, typer.Argument(help="The call's request ID (x-amzn-requestid).")],
-    bucket: Bucket = None,
-    prefix: Prefix = None,
-    since: Since = None,
-    s3_endpoint_url: S3Endpoint = None,
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
+    source: LogSource,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Print one invocation (metadata, request and response bodies) by its request ID."""
-    from .._exceptions import AnthropicError
-    from ..logs import find_record, list_log_objects
+    from ..logs import find_record
     from ..logs._render import render_record
 
-    start = _since(since, output)
-    try:
-        s3, bucket, prefix = _open(bucket, prefix, ClientOptions(region, profile, endpoint_url),
-                                   s3_endpoint_url)  # fmt: skip
-        objects = list_log_objects(s3, bucket, prefix, since=start)
-        with _progress(len(objects)) as progress:
-            task = progress.add_task("search", total=len(objects))
-            record = find_record(s3, bucket, request_id, objects,
-                                 on_object=lambda _o: progress.advance(task))  # fmt: skip
-        bodies = _bodies(s3, record) if record is not None else {}
-    except LookupError:
-        _no_bucket(output)
-    except AnthropicError as exc:
-        _fail(exc, output)
+    def work(logs: _Logs, advance: Any) -> tuple[Any, dict[str, Any]]:
+        record = find_record(logs.s3, logs.bucket, request_id, logs.objects, on_object=advance)
+        return record, (_bodies(logs.s3, record) if record is not None else {})
+
+    _, (record, bodies) = _scan(source, output, "search", work)
     if record is None:
         fix = "Check the ID, --bucket/--prefix and --since; records arrive within seconds."
         message = f"No invocation log record for request {request_id}."

@@ -15,15 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ._options import Connection, EndpointOption, build_client, option_groups
 from ._output import OutputFormat, OutputOption, classify, fail, out_console, print_json
-from ._session import (
-    ClientOptions,
-    EndpointOption,
-    EndpointUrlOption,
-    ProfileOption,
-    RegionOption,
-    build_client,
-)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -32,19 +25,17 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-#: The scope columns, in the order of SPEC.md's table.
+#: The scope columns: the global endpoint, then the geographies' inference profiles.
 SCOPE_COLUMNS = ("global", "us", "eu", "jp", "apac")
 _YES, _NO = "\u2713", "\u2717"
 
 
 def register(app: typer.Typer) -> None:
-    app.command("models")(models)
+    app.command("models")(option_groups(models))
 
 
 def models(
-    region: RegionOption = None,
-    profile: ProfileOption = None,
-    endpoint_url: EndpointUrlOption = None,
+    where: Connection,
     endpoint: EndpointOption = None,
     offline: Annotated[
         bool,
@@ -68,9 +59,8 @@ def models(
     from .._exceptions import AnthropicError
     from ..catalog import Catalog
 
-    options = ClientOptions(region, profile, endpoint_url, endpoint)
     try:
-        client = build_client(options)
+        client = build_client(where, endpoint=endpoint)
         with client:
             Catalog.default().geographies(client.aws_region)  # unknown Region: say so now
             entries = client.models.list(offline=offline)
@@ -175,11 +165,12 @@ def _status(entry: ModelEntry, online: bool, names: dict[str, str]) -> str:
 
 
 def _notes(entries: list[ModelEntry], *, online: bool) -> list[str]:
-    notes = [
-        "Regional endpoints (geography profiles) cost 10% more than global for Sonnet 4.5 "
-        "and later; older models keep one price. \u03b2: with the beta flag "
-        "context-1m-2025-08-07 (--context-1m)."
-    ]
+    notes = [_price_note(entries)]
+    betas = sorted(
+        {e.context_1m_beta for e in entries if e.context_1m_tokens and e.context_1m_beta}
+    )
+    if betas:
+        notes.append(f"\u03b2: with the beta flag {' or '.join(betas)} (--context-1m).")
     if online and any(_scope_cell(e, s, online).endswith("*[/]") for e in entries
                       for s in SCOPE_COLUMNS):  # fmt: skip
         notes.append(
@@ -189,3 +180,25 @@ def _notes(entries: list[ModelEntry], *, online: bool) -> list[str]:
     if any(not e.in_catalog for e in entries):
         notes.append("(?): listed by Bedrock, unknown to the catalogue: no prices or limits.")
     return notes
+
+
+def _price_note(entries: list[ModelEntry]) -> str:
+    """Which models cost more on regional endpoints, and by how much, from the prices shown."""
+    dearer = [e for e in entries if _premium(e)]
+    if not dearer:
+        return "Regional endpoints (geography profiles) cost the same as global here."
+    shares = sorted({_premium(e) for e in dearer})
+    rate = " or ".join(f"{share}%" for share in shares)
+    names = ", ".join(e.name for e in dearer)
+    return (
+        f"Regional endpoints (geography profiles) cost {rate} more than global for {names}; "
+        "other models keep one price."
+    )
+
+
+def _premium(entry: ModelEntry) -> int:
+    """The regional premium in whole percent (0 when the prices are equal or unknown)."""
+    low, high = entry.pricing_global, entry.pricing_regional
+    if low is None or high is None or not low.input or high.input <= low.input:
+        return 0
+    return round((high.input / low.input - 1) * 100)

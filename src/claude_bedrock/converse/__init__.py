@@ -19,19 +19,9 @@ document has citations enabled; otherwise it gets the extracted text. We warn
 (:class:`TextOnlyPdfWarning`) instead of switching citations on behind your back.
 """
 
-from ._errors import ConverseRequestError, ConverseTranslationError, TextOnlyPdfWarning
-from ._events import ToAnthropic
-from ._resource import AsyncConverse, Converse, amessages_via_converse, messages_via_converse
-from ._stream import AsyncConverseStream, ConverseStream
-from ._translate import (
-    anthropic_to_converse,
-    document_name_problem,
-    from_converse,
-    from_converse_request,
-    to_converse,
-    to_converse_response,
-)
-from ._types import (
+from ..resources._converse_messages import amessages_via_converse, messages_via_converse
+from ..resources.converse import AsyncConverse, Converse
+from ..types.converse import (
     ContentBlock,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
@@ -44,6 +34,17 @@ from ._types import (
     StreamEvent,
     TokenUsage,
     UnknownStreamEvent,
+)
+from ._errors import ConverseRequestError, ConverseTranslationError, TextOnlyPdfWarning
+from ._events import ToAnthropic
+from ._stream import AsyncConverseStream, ConverseStream
+from ._translate import (
+    anthropic_to_converse,
+    document_name_problem,
+    from_converse,
+    from_converse_request,
+    to_converse,
+    to_converse_response,
 )
 
 __all__ = [

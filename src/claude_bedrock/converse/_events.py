@@ -14,10 +14,10 @@ from typing import Any
 
 import pydantic
 
+from ..types.converse import ContentBlockDeltaEvent
 from ..types.stream_events import RawMessageStreamEvent
 from ..wire import converse as _wire
 from ._errors import ConverseTranslationError
-from ._types import ContentBlockDeltaEvent
 
 __all__ = ["ToAnthropic"]
 

@@ -24,9 +24,9 @@ from .._exceptions import APIResponseValidationError
 from .._stream_decode import bedrock_failure
 from .._stream_iter import REQUEST_ID, AsyncReader, SyncReader, aexpand, arun, expand, run
 from .._stream_pipeline import Pipeline, Reader, Relay, Sink
+from ..types import converse as c
 from ..wire.eventstream import Decoder
 from ..wire.eventstream import Message as Frame
-from . import _types as c
 
 if TYPE_CHECKING:
     from ..types.message import Cost

@@ -1,7 +1,7 @@
 """What the sync and async ``messages.batches`` share: S3 access, request bodies, helpers.
 
 Everything here is I/O-free or blocking S3 work; the control-plane calls themselves are
-made by :class:`~.batches.Batches` and :class:`~._batch_async.AsyncBatches`.
+yielded by the flows of :mod:`._batch_flow` and made by :mod:`.batches`' drivers.
 """
 
 from __future__ import annotations

@@ -18,62 +18,62 @@ A batch is a folder in S3 (see :mod:`._batch_layout`); its ID encodes where, so 
 is kept locally. S3 is reached with botocore, as the client's identity by default (its
 explicit keys or profile, else the default chain) at ``AWS_ENDPOINT_URL_S3`` if set;
 :meth:`Batches.with_s3` chooses another endpoint, identity or S3 client.
+
+The operations are written once, without I/O, in :mod:`._batch_flow`; :class:`Batches`
+drives them with blocking calls and :class:`AsyncBatches` with awaits (S3 work, which
+botocore does blocking, in worker threads; a batch's jobs asked about concurrently).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, Unpack, cast
 
-from .._exceptions import APIStatusError
-from .._s3 import put_object
-from .._s3_errors import S3BucketNotFoundError, S3ObjectNotFoundError
-from ..types.batches import (
-    BATCH_ACTIVE_STATUSES,
-    BatchCostEstimate,
-    BedrockBatchJob,
-    MessageBatch,
-    MessageBatchIndividualResponse,
-)
-from ._batch_async import AsyncBatches
-from ._batch_common import (
-    BatchNotEndedError,
-    S3Options,
-    batch_limits,
-    check_ended,
-    create_body,
-    finish_manifest,
-    folders,
-    job_path,
-    list_path,
-    read_manifest,
-    start_writer,
-)
+from ..types.batches import BatchCostEstimate, MessageBatch, MessageBatchIndividualResponse
+from ._batch_common import BatchNotEndedError, S3Options
 from ._batch_cost import estimate_cost
-from ._batch_layout import (
-    BatchManifest,
-    BatchRef,
-    JobEntry,
-    batch_from_jobs,
-    decode_batch_id,
-    job_from_wire,
+from ._batch_flow import (
+    BatchCreateOptions,
+    BatchFlows,
+    Blocking,
+    Call,
+    CallAll,
+    Effect,
+    Flow,
+    Steps,
 )
-from ._batch_results import iter_results
-from ._batch_write import BatchTooSmallError
+from ._batch_write import BatchTooSmallError, BatchWriter
 
 if TYPE_CHECKING:
-    from .._client import AnthropicBedrock
+    from .._client import AnthropicBedrock, AsyncAnthropicBedrock
 
-__all__ = ["AsyncBatches", "Batches", "BatchNotEndedError", "BatchTooSmallError"]
+    pass
+
+__all__ = [
+    "AsyncBatches",
+    "BatchCreateOptions",
+    "Batches",
+    "BatchNotEndedError",
+    "BatchTooSmallError",
+]
+
+T = TypeVar("T")
+_Request = Mapping[str, Any]
 
 
-class Batches:
-    """Synchronous ``client.messages.batches``."""
+class _HasCore(Protocol):
+    _core: Any
 
-    def __init__(self, client: AnthropicBedrock, s3: S3Options | None = None) -> None:
+
+class _BatchesBase:
+    """What needs no I/O: construction, :meth:`with_s3` and :meth:`estimate`."""
+
+    _client: _HasCore
+
+    def __init__(self, client: _HasCore, s3: S3Options | None = None) -> None:
         self._client = client
         self._s3 = s3 or S3Options(client._core)
+        self._flows = BatchFlows(client._core, self._s3)
 
     def with_s3(
         self,
@@ -83,39 +83,32 @@ class Batches:
         region: str | None = None,
         credentials: tuple[str, str, str | None] | None = None,
         profile: str | None = None,
-    ) -> Batches:
+    ) -> Self:
         """The same API reaching S3 another way: a botocore/boto3 S3 ``client``, or an
         endpoint, region, ``(access_key, secret_key, token)`` or profile for a new one."""
         options = S3Options(self._client._core, client=client, endpoint_url=endpoint_url,
                              region=region, credentials=credentials, profile=profile)  # fmt: skip
         return type(self)(self._client, options)
 
-    # -- control plane -------------------------------------------------------------------
+    def estimate(
+        self, requests: Iterable[_Request], *, model: str | None = None
+    ) -> BatchCostEstimate:
+        """What ``create`` with these requests would cost at most, at batch prices (no I/O)."""
+        return estimate_cost(self._client._core, requests, model)
 
-    def _call(self, method: str, path: str, body: bytes | None = None) -> dict[str, Any]:
-        core = self._client._core
-        response = self._client._sender.send(method, core.url("control", path), body)
-        data: dict[str, Any] = response.json() if response.content else {}
-        return data
 
-    def _job(self, entry: JobEntry) -> BedrockBatchJob:
-        return job_from_wire(self._call("GET", job_path(entry.arn)), entry)
+class Batches(_BatchesBase):
+    """Synchronous ``client.messages.batches``."""
 
-    # -- API -----------------------------------------------------------------------------
+    _client: AnthropicBedrock
 
     def create(
         self,
         *,
-        requests: Iterable[Mapping[str, Any]],
+        requests: Iterable[_Request],
         bucket: str,
         role_arn: str,
-        prefix: str | None = None,
-        model: str | None = None,
-        job_name: str | None = None,
-        timeout_hours: int | None = None,
-        records_per_job: int | None = None,
-        min_records_per_job: int | None = None,
-        tags: Mapping[str, str] | None = None,
+        **options: Unpack[BatchCreateOptions],
     ) -> MessageBatch:
         """Write ``requests`` to S3 as Bedrock batch input and start the job(s).
 
@@ -125,93 +118,160 @@ class Batches:
         the batch gets its own folder under it. ``role_arn`` is the service role Bedrock
         assumes to read and write there. ``records_per_job`` lowers the per-job record
         limit; ``min_records_per_job`` matches an adjusted Bedrock quota; ``tags`` are
-        put on every job.
+        put on every job; ``job_name`` and ``timeout_hours`` are passed to Bedrock.
         """
-        s3 = self._s3.client()
-        limits = batch_limits(records_per_job, min_records_per_job)
-        writer, token = start_writer(
-            self._client._core, s3, bucket, prefix, role_arn, limits, model
-        )
-        try:
-            for request in requests:
-                writer.add(request)
-            manifest = finish_manifest(writer, role_arn, job_name, timeout_hours)
-        except BaseException:
-            writer.abort()
-            raise
-        self._submit(manifest, token, tags)
-        return self.retrieve(manifest.ref.id)
-
-    def _submit(self, manifest: BatchManifest, token: str, tags: Mapping[str, str] | None) -> None:
-
-        try:
-            for entry in manifest.jobs:
-                answer = self._call("POST", "/model-invocation-job",
-                                    create_body(manifest, entry, token, tags))  # fmt: skip
-                entry.arn = str(answer["jobArn"])
-            ref = manifest.ref
-            s3 = self._s3.client()
-            put_object(s3, ref.bucket, ref.manifest_key, manifest.to_json(),
-                       content_type="application/json")  # fmt: skip
-        except BaseException:
-            for entry in manifest.jobs:
-                if entry.arn:
-                    self._stop_quietly(entry.arn)
-            raise
-
-    def _stop_quietly(self, arn: str) -> None:
-        with contextlib.suppress(APIStatusError):  # already ended: nothing to stop
-            self._call("POST", job_path(arn, "/stop"))
+        return self._run(self._flows.create(requests, bucket, role_arn, options))
 
     def retrieve(self, batch_id: str) -> MessageBatch:
         """The batch's state, from its manifest and each job's GetModelInvocationJob."""
-        manifest = read_manifest(self._s3.client(), decode_batch_id(batch_id))
-        return batch_from_jobs(manifest, [self._job(entry) for entry in manifest.jobs])
+        return self._run(self._flows.retrieve(batch_id))
 
     def list(self, *, limit: int = 20) -> list[MessageBatch]:
         """The most recent batches of this library (newest first), at most ``limit``.
 
         Batches whose folder was deleted from S3 are skipped.
         """
-        found: list[MessageBatch] = []
-        for ref in self._refs():
-            if len(found) >= limit:
-                break
-            with contextlib.suppress(S3ObjectNotFoundError, S3BucketNotFoundError):
-                found.append(self.retrieve(ref.id))
-        return found
-
-    def _refs(self) -> Iterator[BatchRef]:
-        seen: set[BatchRef] = set()
-        token: str | None = None
-        while True:
-            page = self._call("GET", list_path(token))
-            for ref in folders(page.get("invocationJobSummaries") or []):
-                if ref not in seen:
-                    seen.add(ref)
-                    yield ref
-            token = page.get("nextToken")
-            if not token:
-                return
+        return self._run(self._flows.list(limit))
 
     def cancel(self, batch_id: str) -> MessageBatch:
         """Stop every job of the batch that is still running (StopModelInvocationJob)."""
-        batch = self.retrieve(batch_id)
-        for job in batch.jobs:
-            if job.status in BATCH_ACTIVE_STATUSES and job.status != "Stopping":
-                self._stop_quietly(job.job_arn)
-        return self.retrieve(batch_id)
+        return self._run(self._flows.cancel(batch_id))
 
     def results(self, batch_id: str) -> Iterator[MessageBatchIndividualResponse]:
         """One result per request, in input order, streamed (the batch must have ended)."""
-        s3 = self._s3.client()
-        manifest = read_manifest(s3, decode_batch_id(batch_id))
-        states = [self._job(entry) for entry in manifest.jobs]
-        check_ended(batch_from_jobs(manifest, states))
-        return iter_results(self._client._core, s3, manifest, states)
+        return self._run(self._flows.results(batch_id))
 
-    def estimate(
-        self, requests: Iterable[Mapping[str, Any]], *, model: str | None = None
-    ) -> BatchCostEstimate:
-        """What ``create`` with these requests would cost at most, at batch prices."""
-        return estimate_cost(self._client._core, requests, model)
+    # -- the driver ------------------------------------------------------------------------
+
+    def _run(self, flow: Flow[T]) -> T:
+        """Drive ``flow``: do each effect it yields, send back the result or throw the error."""
+        steps = Steps(flow)
+        while (effect := steps.next()) is not None:
+            try:
+                steps.answer(self._do(effect))
+            except BaseException as exc:  # the flow decides (it may clean up and re-raise)
+                steps.fail(exc)
+        return steps.result
+
+    def _do(self, effect: Effect) -> Any:
+        if isinstance(effect, Call):
+            return self._call(effect)
+        if isinstance(effect, CallAll):
+            return [self._call(call) for call in effect.calls]
+        if isinstance(effect, Blocking):
+            return effect.fn()
+        return _add_all(effect.writer, cast(Iterable[_Request], effect.requests))
+
+    def _call(self, call: Call) -> dict[str, Any]:
+        url = self._client._core.url("control", call.path)
+        response = self._client._sender.send(call.method, url, call.body)
+        data: dict[str, Any] = response.json() if response.content else {}
+        return data
+
+
+class AsyncBatches(_BatchesBase):
+    """Asynchronous ``client.messages.batches``; S3 work runs in worker threads."""
+
+    _client: AsyncAnthropicBedrock
+
+    async def create(
+        self,
+        *,
+        requests: Iterable[_Request] | AsyncIterable[_Request],
+        bucket: str,
+        role_arn: str,
+        **options: Unpack[BatchCreateOptions],
+    ) -> MessageBatch:
+        """See :meth:`Batches.create`; ``requests`` may also be an async iterable."""
+        return await self._run(self._flows.create(requests, bucket, role_arn, options))
+
+    async def retrieve(self, batch_id: str) -> MessageBatch:
+        """See :meth:`Batches.retrieve` (the jobs are asked concurrently)."""
+        return await self._run(self._flows.retrieve(batch_id))
+
+    async def list(self, *, limit: int = 20) -> list[MessageBatch]:
+        """See :meth:`Batches.list`."""
+        return await self._run(self._flows.list(limit))
+
+    async def cancel(self, batch_id: str) -> MessageBatch:
+        """See :meth:`Batches.cancel`."""
+        return await self._run(self._flows.cancel(batch_id))
+
+    async def results(self, batch_id: str) -> AsyncIterator[MessageBatchIndividualResponse]:
+        """See :meth:`Batches.results`: an async iterator, read in a worker thread."""
+        return _athread(await self._run(self._flows.results(batch_id)))
+
+    # -- the driver ------------------------------------------------------------------------
+
+    async def _run(self, flow: Flow[T]) -> T:
+        """:meth:`Batches._run` with awaits."""
+        steps = Steps(flow)
+        while (effect := steps.next()) is not None:
+            try:
+                steps.answer(await self._do(effect))
+            except BaseException as exc:  # cancellation too: the flow cleans up, re-raises
+                steps.fail(exc)
+        return steps.result
+
+    async def _do(self, effect: Effect) -> Any:
+        import asyncio  # here, not at the top: the sync client never needs it
+
+        if isinstance(effect, Call):
+            return await self._call(effect)
+        if isinstance(effect, CallAll):
+            return await asyncio.gather(*(self._call(call) for call in effect.calls))
+        if isinstance(effect, Blocking):
+            return await asyncio.to_thread(effect.fn)
+        return await _feed(effect.writer, effect.requests)
+
+    async def _call(self, call: Call) -> dict[str, Any]:
+        url = self._client._core.url("control", call.path)
+        response = await self._client._sender.send(call.method, url, call.body)
+        data: dict[str, Any] = response.json() if response.content else {}
+        return data
+
+
+async def _feed(
+    writer: BatchWriter, requests: Iterable[_Request] | AsyncIterable[_Request]
+) -> None:
+    """Hand requests to the writer in slices, each written in a worker thread."""
+    import asyncio
+
+    if not isinstance(requests, AsyncIterable):
+        await asyncio.to_thread(_add_all, writer, requests)
+        return
+    chunk: list[_Request] = []
+    async for request in requests:
+        chunk.append(request)
+        if len(chunk) >= 1000:
+            await asyncio.to_thread(_add_all, writer, chunk)
+            chunk = []
+    if chunk:
+        await asyncio.to_thread(_add_all, writer, chunk)
+
+
+def _add_all(writer: BatchWriter, requests: Iterable[_Request]) -> None:
+    for request in requests:
+        writer.add(request)
+
+
+async def _athread(
+    items: Iterator[MessageBatchIndividualResponse],
+) -> AsyncIterator[MessageBatchIndividualResponse]:
+    """An async iterator over a blocking one, 500 items per worker-thread hop."""
+    import asyncio
+
+    def take() -> list[MessageBatchIndividualResponse]:
+        return [item for _, item in zip(range(500), items, strict=False)]
+
+    try:
+        while True:
+            chunk = await asyncio.to_thread(take)
+            if not chunk:
+                return
+            for item in chunk:
+                yield item
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            await asyncio.to_thread(close)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pydantic
 
-from ..types._base import BaseModel
+from ._base import BaseModel
 
 if TYPE_CHECKING:
-    from ..types.message import Cost
+    from .message import Cost
 
 __all__ = [
     "CachePointBlock", "Citation", "CitationsContentBlock", "ContentBlock",
