@@ -53,6 +53,7 @@ from ._stream_pipeline import Relay
 from .resources._params import PreparedCall, model_path
 from .types.message import Message
 from .types.stream_events import MessageStreamEvent, RawMessageStreamEvent
+from .wire import eventstream
 
 if TYPE_CHECKING:
     from ._client import AnthropicBedrock, AsyncAnthropicBedrock
@@ -69,7 +70,7 @@ __all__ = [
     "open_stream",
 ]
 
-EVENTSTREAM = "application/vnd.amazon.eventstream"
+EVENTSTREAM = eventstream.CONTENT_TYPE
 
 
 def _stream_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: PreparedCall) -> str:

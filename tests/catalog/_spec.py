@@ -1,4 +1,5 @@
-"""The model table of SPEC.md section 2, written out independently of the catalogue's data.
+"""The model table of Anthropic's Bedrock guide (legacy integration), written out
+independently of the catalogue's data.
 
 The tests compare the catalogue against this table, so a typo in ``models.json`` cannot
 also be the expected value.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 SCOPES = ("global", "us", "eu", "jp", "apac")
 
-# name, base ID, offered scopes (SPEC.md: global, us, eu, jp, apac columns)
+# name, base ID, offered scopes (the guide's global, us, eu, jp, apac columns)
 SPEC_TABLE: list[tuple[str, str, tuple[str, ...]]] = [
     ("Claude Opus 4.6", "anthropic.claude-opus-4-6-v1:0", ("global", "us", "eu", "jp", "apac")),
     (

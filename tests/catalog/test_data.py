@@ -1,4 +1,4 @@
-"""The catalogue's data: SPEC.md's facts, Regions, limits, sources, user override files."""
+"""The catalogue's data: the guide's facts, Regions, limits, sources, user override files."""
 
 from __future__ import annotations
 

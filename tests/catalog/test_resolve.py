@@ -1,4 +1,4 @@
-"""Model resolution: every (model, scope) pair of SPEC.md's table, aliases, ARNs, errors."""
+"""Model resolution: every (model, scope) pair of the guide's model table, aliases, ARNs, errors."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import pytest
 
 from claude_bedrock.emulator import Emulator
 
-# SPEC.md section 2: base model ID -> scopes offered (global, us, eu, jp, apac).
+# The Bedrock guide's model table: base model ID -> scopes offered (global, us, eu, jp, apac).
 SPEC_SCOPES: dict[str, tuple[str, ...]] = {
     "anthropic.claude-opus-4-6-v1:0": ("global", "us", "eu", "jp", "apac"),
     "anthropic.claude-sonnet-4-5-20250929-v1:0": ("global", "us", "eu", "jp"),

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from claude_bedrock.emulator import Emulator, EmulatorApp
 from claude_bedrock.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY
-from claude_bedrock.emulator.wire import Request, Response
+from claude_bedrock.emulator.http_types import Request, Response
 
 from .conftest import MODEL, REGION, RawClient, body, error_of
 

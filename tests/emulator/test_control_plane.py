@@ -2,7 +2,7 @@
 
 ListFoundationModels, GetFoundationModel, ListInferenceProfiles (with pagination) and
 GetInferenceProfile, for a Region of each geography. Expected models and profiles come from
-the SPEC.md table written out in ``test_model_scopes.py``; every answer is also checked
+the guide's model table written out in ``test_model_scopes.py``; every answer is also checked
 against botocore's ``bedrock`` service model (shapes, required members, enums, patterns).
 """
 
@@ -169,7 +169,7 @@ def test_deprecated_models_are_legacy(clients: dict[str, Any]) -> None:
     answer = clients["us-east-1"].list_foundation_models(byProvider="anthropic")
     status = {m["modelId"]: m["modelLifecycle"]["status"] for m in answer["modelSummaries"]}
     legacy = {model for model, value in status.items() if value == "LEGACY"}
-    # SPEC.md: Sonnet 3.7 and Haiku 3.5 are "deprecated (warning)".
+    # The Bedrock guide: Sonnet 3.7 and Haiku 3.5 are "deprecated (warning)".
     assert legacy == {
         "anthropic.claude-3-7-sonnet-20250219-v1:0",
         "anthropic.claude-3-5-haiku-20241022-v1:0",

@@ -1,4 +1,4 @@
-"""Every (model, scope) pair of SPEC.md's model table, on the emulator, through boto3.
+"""Every (model, scope) pair of the Bedrock guide's model table, on the emulator, through boto3.
 
 For each pair, a call from a Region of that scope's geography with the profile ID
 ``{scope}.{base}``: offered -> InvokeModel answers 200 and GetInferenceProfile finds it;
@@ -23,7 +23,7 @@ from claude_bedrock.emulator import Emulator
 
 SCOPES = ("global", "us", "eu", "jp", "apac")
 
-# SPEC.md section 2: name, base model ID, the scopes whose column says "yes".
+# Anthropic's Bedrock guide, model table: name, base model ID, the scopes whose column says "yes".
 SPEC_TABLE: list[tuple[str, str, tuple[str, ...]]] = [
     ("Claude Opus 4.6", "anthropic.claude-opus-4-6-v1:0", ("global", "us", "eu", "jp", "apac")),
     (

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from claude_bedrock.emulator import Emulator, EmulatorApp, Limits
+from claude_bedrock.emulator.http_types import AbortConnection, Request, Response, StreamingResponse
 from claude_bedrock.emulator.routing import Router
-from claude_bedrock.emulator.wire import AbortConnection, Request, Response, StreamingResponse
 
 from .conftest import error_of
 

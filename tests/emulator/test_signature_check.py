@@ -10,7 +10,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from claude_bedrock.emulator.wire import Headers
+from claude_bedrock.emulator.http_types import Headers
 from claude_bedrock.wire.signature_check import Problem, SignatureCheck, check_signed_request
 
 ACCESS, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

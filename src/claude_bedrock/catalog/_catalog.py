@@ -128,8 +128,8 @@ class Catalog:
         * An ARN is passed through untouched, without checks (``scope="arn"``).
         * With ``endpoint=None``: a profile ID (``global.``/``us.``/...) keeps its prefix,
           and a ``us.`` ID from a non-US Region is refused. A *base* ID selects the
-          regional endpoint, as the source document says ("drop the ``global.`` prefix
-          for the regional endpoint"): cross-Region inference inside the Region's
+          regional endpoint, as Anthropic's Bedrock guide says ("drop the ``global.``
+          prefix for the regional endpoint"): cross-Region inference inside the Region's
           geography, i.e. the ``{geo}.{base}`` profile. An *alias* selects the global
           endpoint when the model has one, else the Region's geography.
         * ``endpoint="global"`` forces ``global.``; ``"regional"`` forces ``{geo}.``;

@@ -26,9 +26,9 @@ from typing import Any
 from .auth import Authenticator, CredentialStore
 from .engine import DeterministicEngine, Engine
 from .errors import BedrockError, internal_error
+from .http_types import AbortConnection, AnyResponse, Request, Response
 from .routing import Handler, Route, Router
 from .server import Limits
-from .wire import AbortConnection, AnyResponse, Request, Response
 
 __all__ = [
     "BUILTIN_EXTENSIONS",

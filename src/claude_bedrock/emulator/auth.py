@@ -34,8 +34,8 @@ from pathlib import Path
 from ..wire import signature_check, signing
 from ..wire.signature_check import Problem
 from .errors import BedrockError
+from .http_types import Request
 from .model_ids import known_region
-from .wire import Request
 
 __all__ = [
     "DEFAULT_ACCESS_KEY",

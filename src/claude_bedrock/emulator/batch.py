@@ -46,8 +46,8 @@ from ._batch_worker import ACTIVE, BatchJob, JobLimits, run_job
 from .app import EmulatorApp, Extension
 from .auth import DEFAULT_ACCOUNT_ID
 from .errors import BedrockError, not_found, validation_error
+from .http_types import Request, Response
 from .model_ids import resolve_invocation_model
-from .wire import Request, Response
 
 __all__ = ["PACE_TAG", "STATE_KEY", "BatchOptions", "BatchService", "options", "register"]
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ..catalog import Catalog
 from .errors import BedrockError, not_found, validation_error
-from .wire import Request, Response
+from .http_types import Request, Response
 
 if TYPE_CHECKING:
     from .app import EmulatorApp

@@ -49,15 +49,14 @@ from ..wire.converse import (
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
+from .http_types import AbortConnection, Request, Response, StreamingResponse
 from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
 from .runtime import STREAM_FAULT_HEADER, prepare_invocation
-from .wire import AbortConnection, Request, Response, StreamingResponse
 
 __all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translation_message"]
 
 #: ``max_tokens`` when the request has no ``inferenceConfig.maxTokens``.
 DEFAULT_MAX_TOKENS: Final = 4096
-_EVENTSTREAM: Final = "application/vnd.amazon.eventstream"
 _MODEL_PREFIX: Final = "The model returned the following errors: "
 # Bedrock's own messages from the InvokeModel checks, passed on without the model prefix.
 _BEDROCK_MESSAGES: Final = (
@@ -220,7 +219,7 @@ class _ConverseRoutes:
         events = self.app.config.engine.stream_events(prepared.body, prepared.model.response_name)
         pairs = list(anthropic_to_converse(events, response_field_paths=prepared.paths))
         frames = _frames(pairs, prepared.echo, request.received_at, self.app.config.pace, fault)
-        return StreamingResponse(body=frames, content_type=_EVENTSTREAM)
+        return StreamingResponse(body=frames, content_type=eventstream.CONTENT_TYPE)
 
 
 def _parse_fault(value: str | None) -> tuple[str, int] | None:

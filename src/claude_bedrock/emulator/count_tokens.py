@@ -29,9 +29,9 @@ from .app import EmulatorApp
 from .converse import translation_message
 from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
+from .http_types import Request, Response
 from .model_ids import INVALID_MODEL
 from .validation import validate_invoke_body
-from .wire import Request, Response
 
 __all__ = ["NOT_SUPPORTED", "register"]
 

@@ -37,8 +37,8 @@ from .errors import BedrockError, validation_error
 
 if TYPE_CHECKING:  # engines import this module: no import of the app at run time
     from .app import EmulatorApp
+    from .http_types import AnyResponse, Request
     from .routing import Handler
-    from .wire import AnyResponse, Request
 
 __all__ = ["check_invoke_documents", "check_converse_documents", "document_text", "register"]
 

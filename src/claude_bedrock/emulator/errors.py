@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from .wire import Response
+from .http_types import Response
 
 __all__ = [
     "ERROR_STATUS",

@@ -41,8 +41,8 @@ from typing import Final, NoReturn
 from ..wire import eventstream
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
+from .http_types import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 from .routing import Handler
-from .wire import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 
 __all__ = [
     "FAULT_HEADER",

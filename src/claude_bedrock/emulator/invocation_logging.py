@@ -49,9 +49,9 @@ from ..wire.s3 import S3AccessDeniedError, S3BucketNotFoundError, S3Error, check
 from .app import EmulatorApp, Extension
 from .auth import Identity
 from .errors import BedrockError, validation_error
+from .http_types import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 from .log_writer import Destination, LogWriter
 from .routing import Handler
-from .wire import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 
 __all__ = [
     "ENV_ACCESS_KEY",

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from .wire import AnyResponse, Request
+from .http_types import AnyResponse, Request
 
 __all__ = ["Handler", "Match", "Route", "Router"]
 

@@ -30,9 +30,9 @@ from ..wire.rules.context import context_window_violation
 from . import tokens
 from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
+from .http_types import AbortConnection, Request, Response, StreamingResponse
 from .model_ids import InvocationModel, resolve_invocation_model
 from .validation import validate_invoke_body
-from .wire import AbortConnection, Request, Response, StreamingResponse
 
 __all__ = ["STREAM_FAULT_HEADER", "chunk_frame", "prepare_invocation", "register"]
 

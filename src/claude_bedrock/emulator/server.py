@@ -24,8 +24,8 @@ import h11
 
 from ._write_buffer import FLUSH_BYTES, Coalescer, DateCache, drop_connection, reason_phrase
 from .errors import BedrockError
+from .http_types import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse
 from .routing import Handler, Match, Route, Router
-from .wire import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse
 
 __all__ = [
     "AbortConnection",

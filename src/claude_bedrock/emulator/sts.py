@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 from ..wire import signing
 from ..wire.signature_check import Problem
 from .auth import AccessKey, check_sigv4
-from .wire import AnyResponse, Request, Response
+from .http_types import AnyResponse, Request, Response
 
 if TYPE_CHECKING:
     from .app import EmulatorApp

@@ -1,6 +1,6 @@
 """How long invocation logs are kept: S3 lifecycle expiry and CloudWatch Logs retention.
 
-The source document asks for "at least a rolling 30 days": old logs go, the last 30 days
+Anthropic's Bedrock guide asks for "at least a rolling 30 days": old logs go, the last 30 days
 stay. Bedrock itself never deletes logs, so this is set on the destinations: an S3
 lifecycle rule on the log prefix, a retention policy on the log group. Each function
 returns a :class:`RetentionSetting` saying what is now true, including when something
@@ -31,7 +31,7 @@ __all__ = [
     "set_s3_retention",
 ]
 
-#: The source document's minimum: "keep at least a rolling 30 days of activity".
+#: The minimum Anthropic's Bedrock guide advises: "keep at least a rolling 30 days of activity".
 MIN_RETENTION_DAYS = 30
 #: The only values PutRetentionPolicy accepts (botocore ``logs`` model, shape ``Days``).
 CLOUDWATCH_RETENTION_DAYS = (
@@ -42,7 +42,7 @@ _AWS_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
 def check_retention_days(days: int, *, allow_short: bool) -> None:
-    """Refuse a retention the source document advises against, unless told otherwise."""
+    """Refuse a retention Anthropic's Bedrock guide advises against, unless told otherwise."""
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise ClientValidationError(f"retention_days must be a whole number >= 1, got {days!r}.")
     if days < MIN_RETENTION_DAYS and not allow_short:

@@ -11,9 +11,11 @@ from typing import Any
 
 import httpx
 
+from ..wire import eventstream
+
 __all__ = ["EVENTSTREAM", "aprimed", "encode", "primed"]
 
-EVENTSTREAM = "application/vnd.amazon.eventstream"
+EVENTSTREAM = eventstream.CONTENT_TYPE
 
 
 def _blob(value: object) -> str:

@@ -1,7 +1,7 @@
 """``client.invocation_logging``: Bedrock's model invocation logging, switched on right.
 
 Bedrock's own API (``PUT|GET|DELETE /logging/modelinvocations``) only says where logs go.
-The source document also asks to keep "at least a rolling 30 days", which Bedrock leaves
+Anthropic's Bedrock guide also asks to keep "at least a rolling 30 days", which Bedrock leaves
 to the destinations, so :meth:`InvocationLogging.enable` sets that too: an S3 lifecycle
 rule on the log prefix and a CloudWatch Logs retention policy, 30 days unless told
 otherwise, never less without ``allow_short_retention=True``. It returns an

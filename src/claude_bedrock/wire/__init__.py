@@ -8,6 +8,9 @@ in the client cannot hide behind the same mistake in the emulator. What belongs 
 * :mod:`.signing`: SigV4 computation and verification; :mod:`.signature_check` checks a
   signed request in AWS's order and answers a neutral ``Problem``;
 * :mod:`.eventstream`: the AWS event-stream codec (``application/vnd.amazon.eventstream``);
+  :mod:`.sse`: the Server-Sent Events codec of the Messages API surfaces;
+* :mod:`.converse`: the Converse shapes (botocore's service model), Converse's own
+  conversation rules, and the translation to and from the Messages API, on plain dicts;
 * :mod:`.rules`: Bedrock's rules (model-ID syntax, documents, context, batch), each
   returning a neutral :class:`~.rules.Violation` (which rule, the limit, the value, where),
   never a message: the client turns them into errors that say what to do, the emulator into
