@@ -20,10 +20,10 @@ demo: $(VENV)/.installed
 	$(PY) examples/demo.py
 
 # Lint, types and the import contract first: a style or typing break fails fast, before the
-# five-minute suite. The venv's bin/ leads PATH so the suite finds the `aws` CLI the dev
-# dependencies install (the AWS CLI tests run everywhere, not only where one is installed).
+# five-minute suite. (tests/conftest.py puts the venv's bin/ on PATH, so the AWS CLI tests
+# find the `aws` the dev dependencies install.)
 test: lint typecheck
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest -q
+	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run_all.py

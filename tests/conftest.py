@@ -3,12 +3,19 @@ the logic lives in helper modules beside it (``s3server.py`` for the S3 server).
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from claude_bedrock.emulator import Emulator
 from s3server import S3Server, iter_server
+
+# The tools the dev dependencies install beside the interpreter (the `aws` CLI) are found
+# however pytest was started, so the AWS CLI tests run wherever `make test` runs.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
 
 # Every log record, report and captured output of the session is scanned for test secrets.
 pytest_plugins = ["_secret_scan"]
