@@ -244,9 +244,7 @@ def finisher(response: httpx.Response, call: PreparedCall | None) -> Callable[[M
     def finish(message: Message) -> None:
         message._request_id = request_id
         if call is not None:
-            from .resources.messages import cost_of
-
-            message._cost = cost_of(message, call)
+            message._cost = call.cost(message)
 
     return finish
 

@@ -15,7 +15,11 @@ PYPROJECT = ROOT.parents[1] / "pyproject.toml"
 
 def _contracts() -> dict[str, list[str]]:
     config = tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]
-    return {c["source_modules"][0]: c["forbidden_modules"] for c in config["contracts"]}
+    return {
+        c["source_modules"][0]: c["forbidden_modules"]
+        for c in config["contracts"]
+        if c["type"] == "forbidden"
+    }
 
 
 def _private_client_modules() -> set[str]:

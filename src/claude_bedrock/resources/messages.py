@@ -108,14 +108,7 @@ def finish_message(response: httpx.Response, call: PreparedCall) -> Message:
 
 def cost_of(message: Message, call: PreparedCall) -> Cost | None:
     """The call's cost from the catalogue (None for ARNs and models it does not know)."""
-    info = call.resolved.info
-    if info is None:
-        return None
-    from ..catalog import cost
-
-    endpoint_type = call.resolved.endpoint_type
-    usd = cost(info, message.usage, endpoint_type)
-    return Cost(usd=usd, model=info.id, endpoint_type=endpoint_type)
+    return call.cost(message)
 
 
 def _invoke_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: PreparedCall) -> str:
