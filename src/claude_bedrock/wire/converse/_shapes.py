@@ -105,11 +105,19 @@ def _structure(value: object, name: str, shape: dict[str, Any], path: str, out: 
         _check(value[key], members[key], f"{path}.{key}" if path else key, out)
 
 
+def _outside(number: float, shape: dict[str, Any]) -> str | None:
+    """``at least MIN`` or ``at most MAX`` when ``number`` breaks the shape's bound, else None
+    (one comparison for lengths and numbers; the callers word the rest)."""
+    if "min" in shape and number < shape["min"]:
+        return f"at least {shape['min']}"
+    if "max" in shape and number > shape["max"]:
+        return f"at most {shape['max']}"
+    return None
+
+
 def _length(value: object, size: int, shape: dict[str, Any], path: str, out: list[str]) -> None:
-    if "min" in shape and size < shape["min"]:
-        out.append(f"The value at {_at(path)} must have a length of at least {shape['min']}.")
-    elif "max" in shape and size > shape["max"]:
-        out.append(f"The value at {_at(path)} must have a length of at most {shape['max']}.")
+    if bound := _outside(size, shape):
+        out.append(f"The value at {_at(path)} must have a length of {bound}.")
 
 
 def _list(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
@@ -155,10 +163,8 @@ def _number(value: object, name: str, shape: dict[str, Any], path: str, out: lis
         out.append(f"The value at {_at(path)} must be {kind}.")
         return
     assert isinstance(value, int | float)
-    if "min" in shape and value < shape["min"]:
-        out.append(f"The value {value} at {_at(path)} must be at least {shape['min']}.")
-    elif "max" in shape and value > shape["max"]:
-        out.append(f"The value {value} at {_at(path)} must be at most {shape['max']}.")
+    if bound := _outside(value, shape):
+        out.append(f"The value {value} at {_at(path)} must be {bound}.")
 
 
 def _boolean(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
