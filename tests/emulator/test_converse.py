@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
@@ -373,6 +374,35 @@ def test_stream_fault_reaches_boto3_as_an_event_stream_error(runtime: Any) -> No
     finally:
         events.unregister("before-sign.bedrock-runtime.ConverseStream", add_fault)
     assert len(seen) == 2 and caught.value.response["Error"]["Code"] == "throttlingException"
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        # InvokeModel's stream models it; botocore's ConverseStreamOutput does not.
+        ("modelTimeoutException@1", "value for ConverseStream: 'modelTimeoutException'"),
+        ("throttlingException@x", "expected NAME@N with N an integer"),
+    ],
+)
+def test_converse_stream_refuses_faults_its_stream_cannot_carry(
+    raw: RawClient, fault: str, words: str
+) -> None:
+    payload = {"messages": user({"text": "Hi"})}
+    response = raw.post(
+        f"/model/{MODEL}/converse-stream", payload, headers={"x-emulator-stream-fault": fault}
+    )
+    status, kind, message = error_of(response)
+    assert (status, kind) == (400, "ValidationException") and words in message
+
+
+def test_converse_stream_reset_fault_drops_the_connection(raw: RawClient) -> None:
+    payload = {"messages": user({"text": "Hi"})}
+    with pytest.raises(httpx.HTTPError):
+        raw.post(
+            f"/model/{MODEL}/converse-stream",
+            payload,
+            headers={"x-emulator-stream-fault": "reset@2"},
+        )
 
 
 # -- validation ------------------------------------------------------------------------------

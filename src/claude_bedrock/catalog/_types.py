@@ -6,13 +6,13 @@ Prices are :class:`~decimal.Decimal` so that a regional premium (x1.1) or a batc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from ..wire.rules.context import CONTEXT_1M_BETA
+from ..wire.rules.documents import document_name_problem
 
 Scope = Literal["global", "us", "eu", "jp", "apac", "in-region", "arn"]
 EndpointType = Literal["global", "regional"]
@@ -182,14 +182,7 @@ class PdfLimits:
 
     def document_name_problem(self, name: str) -> str | None:
         """Why Converse would refuse ``name`` as a document name, or None if it is fine."""
-        if not self.document_name_min_length <= len(name) <= self.document_name_max_length:
-            return (
-                f"a document name must have {self.document_name_min_length} to "
-                f"{self.document_name_max_length} characters (this one has {len(name)})"
-            )
-        if re.fullmatch(self.document_name_pattern, name) is None:
-            return f"a document name may only contain {self.document_name_rule}: got {name!r}"
-        return None
+        return document_name_problem(name, self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,10 @@ import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Self
 
 from .app import EmulatorApp, EmulatorConfig, Extension
-from .auth import CredentialStore
+from .auth import AccessKey, CredentialStore
 from .engine import DeterministicEngine, Engine
 from .errors import BedrockError
 from .server import Limits
@@ -113,17 +112,11 @@ class Emulator:
     @property
     def access_key(self) -> str:
         """The first accepted access key id (the AWS example key by default)."""
-        keys = self.config.credentials.access_keys
-        if not keys:
-            raise LookupError("the credentials file defines no access key")
-        return keys[0].access_key_id
+        return self._first_access_key().access_key_id
 
     @property
     def secret_key(self) -> str:
-        keys = self.config.credentials.access_keys
-        if not keys:
-            raise LookupError("the credentials file defines no access key")
-        return keys[0].secret_access_key
+        return self._first_access_key().secret_access_key
 
     @property
     def api_key(self) -> str:
@@ -132,6 +125,12 @@ class Emulator:
         if not keys:
             raise LookupError("the credentials file defines no Bedrock API key")
         return keys[0].token
+
+    def _first_access_key(self) -> AccessKey:
+        keys = self.config.credentials.access_keys
+        if not keys:
+            raise LookupError("the credentials file defines no access key")
+        return keys[0]
 
     def __repr__(self) -> str:
         mode = "subprocess" if self.subprocess else "in-process"
@@ -142,12 +141,7 @@ class Emulator:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.stop()
 
     def start(self) -> Self:

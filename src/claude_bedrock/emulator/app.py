@@ -21,13 +21,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 from .auth import Authenticator, CredentialStore
 from .engine import DeterministicEngine, Engine
 from .errors import BedrockError, internal_error
 from .http_types import AbortConnection, AnyResponse, Request, Response
-from .routing import Handler, Route, Router
+from .routing import Handler, Route, RouteOptions, Router
 from .server import Limits
 
 __all__ = [
@@ -114,16 +114,13 @@ class EmulatorApp:
     # -- extension API ---------------------------------------------------------------------
 
     def add_route(
-        self,
-        method: str,
-        pattern: str,
-        handler: Handler,
-        *,
-        operation: str | None = None,
-        auth: bool = True,
+        self, method: str, pattern: str, handler: Handler, **options: Unpack[RouteOptions]
     ) -> Route:
-        """Serve ``handler`` on ``method pattern`` (``{param}`` segments, raw-path matched)."""
-        return self.router.add(method, pattern, handler, operation=operation, auth=auth)
+        """Serve ``handler`` on ``method pattern`` (``{param}`` segments, raw-path matched).
+
+        ``operation`` is the AWS operation name middlewares see; ``auth=False`` skips
+        authentication (see :class:`~.routing.Route`)."""
+        return self.router.add(method, pattern, handler, **options)
 
     def add_middleware(self, middleware: Middleware, *, before_auth: bool = False) -> None:
         """Wrap every routed request: ``await middleware(request, call_next)``.

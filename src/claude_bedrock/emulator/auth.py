@@ -38,10 +38,13 @@ from .http_types import Request
 from .model_ids import known_region
 
 __all__ = [
+    "BAD_SIGNATURE",
+    "BAD_TOKEN",
     "DEFAULT_ACCESS_KEY",
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_API_KEY",
     "DEFAULT_SECRET_KEY",
+    "EXPIRED_TOKEN",
     "AccessKey",
     "ApiKey",
     "Authenticator",
@@ -60,13 +63,14 @@ DEFAULT_API_KEY = "ABSK-claude-bedrock-emulator-key"  # noqa: S105 - public, emu
 _SIGNING_SERVICE = "bedrock"
 _HOST_REGION_RE = re.compile(r"bedrock(?:-runtime)?(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
 
-_BAD_SIGNATURE = (
+#: AWS's wording for a signature or security token it refuses (the STS route's too).
+BAD_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. "
     "Consult the service documentation for details."
 )
-_BAD_TOKEN = "The security token included in the request is invalid."
-_EXPIRED_TOKEN = "The security token included in the request is expired"
+BAD_TOKEN = "The security token included in the request is invalid."
+EXPIRED_TOKEN = "The security token included in the request is expired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +215,7 @@ class Authenticator:
                 capital=True,
             )
         if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
-            raise _fail("ExpiredTokenException", _EXPIRED_TOKEN)
+            raise _fail("ExpiredTokenException", EXPIRED_TOKEN)
         return Identity(
             access_key=f"api-key:{key.profile}",
             account_id=key.account_id,
@@ -264,9 +268,9 @@ def _sigv4_error(check: signature_check.SignatureCheck[AccessKey]) -> BedrockErr
     if problem is Problem.MALFORMED:
         return _fail("IncompleteSignatureException", f"{check.detail}.")
     if problem in (Problem.UNKNOWN_KEY, Problem.BAD_SESSION_TOKEN):
-        return _fail("UnrecognizedClientException", _BAD_TOKEN)
+        return _fail("UnrecognizedClientException", BAD_TOKEN)
     if problem is Problem.EXPIRED_TOKEN:
-        return _fail("ExpiredTokenException", _EXPIRED_TOKEN)
+        return _fail("ExpiredTokenException", EXPIRED_TOKEN)
     if problem is Problem.WRONG_SERVICE:
         return _fail(
             "InvalidSignatureException",
@@ -280,4 +284,4 @@ def _sigv4_error(check: signature_check.SignatureCheck[AccessKey]) -> BedrockErr
         )
     if problem is Problem.REQUEST_EXPIRED:
         return _fail("InvalidSignatureException", check.detail)
-    return _fail("InvalidSignatureException", _BAD_SIGNATURE)
+    return _fail("InvalidSignatureException", BAD_SIGNATURE)

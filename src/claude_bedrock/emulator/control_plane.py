@@ -88,22 +88,17 @@ _BAD_TOKEN = "The pagination token is invalid. Use the nextToken of a previous r
 def register(app: EmulatorApp) -> None:
     """Install the four model-catalogue routes of Bedrock's control plane on ``app``."""
     routes = _ControlPlane(app)
-    app.add_route(
-        "GET", "/foundation-models", routes.list_foundation_models,
-        operation="ListFoundationModels",
-    )  # fmt: skip
-    app.add_route(
-        "GET", "/foundation-models/{modelIdentifier}", routes.get_foundation_model,
-        operation="GetFoundationModel",
-    )  # fmt: skip
-    app.add_route(
-        "GET", "/inference-profiles", routes.list_inference_profiles,
-        operation="ListInferenceProfiles",
-    )  # fmt: skip
-    app.add_route(
-        "GET", "/inference-profiles/{inferenceProfileIdentifier}", routes.get_inference_profile,
-        operation="GetInferenceProfile",
-    )  # fmt: skip
+    for pattern, handler, operation in (
+        ("/foundation-models", routes.list_foundation_models, "ListFoundationModels"),
+        ("/foundation-models/{modelIdentifier}", routes.get_foundation_model, "GetFoundationModel"),
+        ("/inference-profiles", routes.list_inference_profiles, "ListInferenceProfiles"),
+        (
+            "/inference-profiles/{inferenceProfileIdentifier}",
+            routes.get_inference_profile,
+            "GetInferenceProfile",
+        ),
+    ):
+        app.add_route("GET", pattern, handler, operation=operation)
 
 
 @lru_cache(maxsize=1)
@@ -181,11 +176,7 @@ class _ControlPlane:
 
     async def get_foundation_model(self, request: Request) -> Response:
         region, _ = self._where(request)
-        identifier = request.path_params["modelIdentifier"]
-        check = _Violations()
-        check.length(identifier, "modelIdentifier", _MAX_IDENTIFIER_LENGTH)
-        check.pattern(identifier, "modelIdentifier", _FOUNDATION_MODEL_ID_RE)
-        check.raise_if_any()
+        identifier = _identifier(request, "modelIdentifier", _FOUNDATION_MODEL_ID_RE)
         if identifier.startswith("arn:") and identifier.split(":")[3] != region:
             raise not_found(_MODEL_NOT_FOUND)
         details = _catalog().foundation_model(region, identifier)
@@ -215,17 +206,24 @@ class _ControlPlane:
 
     async def get_inference_profile(self, request: Request) -> Response:
         region, account = self._where(request)
-        identifier = request.path_params["inferenceProfileIdentifier"]
-        check = _Violations()
-        check.length(identifier, "inferenceProfileIdentifier", _MAX_IDENTIFIER_LENGTH)
-        check.pattern(identifier, "inferenceProfileIdentifier", _INFERENCE_PROFILE_ID_RE)
-        check.raise_if_any()
+        identifier = _identifier(request, "inferenceProfileIdentifier", _INFERENCE_PROFILE_ID_RE)
         profile = None
         if _arn_matches(identifier, region, account):
             profile = _catalog().inference_profile(region, identifier, account)
         if profile is None:
             raise _profile_not_found(identifier)
         return Response.json(profile)
+
+
+def _identifier(request: Request, member: str, pattern: re.Pattern[str]) -> str:
+    """The path parameter ``member``, refused as AWS's front end does when its length or
+    ``pattern`` does not fit (both violations reported together)."""
+    identifier = request.path_params[member]
+    check = _Violations()
+    check.length(identifier, member, _MAX_IDENTIFIER_LENGTH)
+    check.pattern(identifier, member, pattern)
+    check.raise_if_any()
+    return identifier
 
 
 def _max_results(raw: str | None, check: _Violations) -> int | None:

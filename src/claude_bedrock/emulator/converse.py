@@ -48,10 +48,10 @@ from ..wire.converse import (
 )
 from . import tokens
 from .app import EmulatorApp
-from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
-from .http_types import AbortConnection, Request, Response, StreamingResponse
+from .errors import BedrockError, validation_error
+from .http_types import Request, Response, StreamingResponse
 from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
-from .runtime import STREAM_FAULT_HEADER, prepare_invocation
+from .runtime import StreamFault, padding, prepare_invocation, stream_fault
 
 __all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translation_message"]
 
@@ -72,8 +72,6 @@ _STREAM_EXCEPTIONS: Final = {
     "throttlingException": "Too many requests, please wait before trying again.",
     "serviceUnavailableException": "The service is temporarily unavailable. Try again later.",
 }
-_ABORTS: Final = {"reset": True, "truncate": False}
-_PADDING: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #: Bedrock's wording for Converse's conversation rules, as users of the service report it
 #: (``{field}``, ``{value}``, ``{limit}``: the violation's).
 _CONVERSATION_MESSAGES: Final = {
@@ -208,13 +206,7 @@ class _ConverseRoutes:
         return Response.json(answer)
 
     async def converse_stream(self, request: Request) -> StreamingResponse:
-        # Fault injection only when the emulator was started with it (issue: never by a
-        # stray header against an emulator meant to behave).
-        fault = (
-            _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
-            if self.app.config.faults
-            else None
-        )
+        fault = stream_fault(self.app, request, _STREAM_EXCEPTIONS, "ConverseStream")
         prepared = self._prepare(request, "ConverseStreamRequest")
         events = self.app.config.engine.stream_events(prepared.body, prepared.model.response_name)
         pairs = list(anthropic_to_converse(events, response_field_paths=prepared.paths))
@@ -222,21 +214,9 @@ class _ConverseRoutes:
         return StreamingResponse(body=frames, content_type=eventstream.CONTENT_TYPE)
 
 
-def _parse_fault(value: str | None) -> tuple[str, int] | None:
-    if value is None:
-        return None
-    name, _, count = value.strip().partition("@")
-    name = STREAM_EXCEPTION_TYPES.get(name, name)
-    if name not in _STREAM_EXCEPTIONS and name not in _ABORTS:
-        raise validation_error(f"Unknown {STREAM_FAULT_HEADER} value for ConverseStream: {name!r}.")
-    if count and not count.isdigit():
-        raise validation_error(f"{STREAM_FAULT_HEADER}: expected NAME@N with N an integer.")
-    return name, int(count or 0)
-
-
 def frame(event_type: str, payload: dict[str, Any], index: int) -> bytes:
     """One ConverseStream event frame: the member shape's JSON, plus Bedrock's ``p`` padding."""
-    data = {**payload, "p": _PADDING[: 8 + index % 40]}
+    data = {**payload, "p": padding(index)}
     raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
     return eventstream.encode_event(event_type, raw)
 
@@ -264,16 +244,15 @@ async def _frames(
     echo: dict[str, Any],
     started: float,
     pace: float | None,
-    fault: tuple[str, int] | None,
+    fault: StreamFault | None,
 ) -> AsyncIterator[bytes]:
     deadline = time.monotonic()
     for index, (event_type, payload) in enumerate(_with_metadata(pairs, echo, started)):
-        if fault is not None and index == fault[1]:
-            name = fault[0]
-            if name in _ABORTS:
-                raise AbortConnection(reset=_ABORTS[name])
-            body = json.dumps({"message": _STREAM_EXCEPTIONS[name]}).encode()
-            yield eventstream.encode_exception(name, body)
+        if fault is not None and index == fault.after:
+            if abort := fault.abort():
+                raise abort
+            body = json.dumps({"message": _STREAM_EXCEPTIONS[fault.name]}).encode()
+            yield eventstream.encode_exception(fault.name, body)
             return
         if pace:
             deadline += _delta_tokens(event_type, payload) / pace

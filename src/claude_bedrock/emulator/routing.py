@@ -11,13 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import unquote
 
 from .http_types import AnyResponse, Request
 
-__all__ = ["Handler", "Match", "Route", "Router"]
+__all__ = ["Handler", "Match", "Route", "RouteOptions", "Router"]
 
 Handler = Callable[[Request], Awaitable[AnyResponse]]
+
+
+class RouteOptions(TypedDict, total=False):
+    """The keyword options of :meth:`Router.add`, for the methods that pass them on."""
+
+    operation: str | None
+    auth: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Container, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -34,7 +34,15 @@ from .http_types import AbortConnection, Request, Response, StreamingResponse
 from .model_ids import InvocationModel, resolve_invocation_model
 from .validation import validate_invoke_body
 
-__all__ = ["STREAM_FAULT_HEADER", "chunk_frame", "prepare_invocation", "register"]
+__all__ = [
+    "STREAM_FAULT_HEADER",
+    "StreamFault",
+    "chunk_frame",
+    "padding",
+    "prepare_invocation",
+    "register",
+    "stream_fault",
+]
 
 STREAM_FAULT_HEADER: Final = "x-emulator-stream-fault"
 
@@ -64,21 +72,44 @@ def register(app: EmulatorApp) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Fault:
+class StreamFault:
+    """A stream fault asked for with ``x-emulator-stream-fault: NAME@N``: after ``after``
+    frames, send the exception ``name`` or (``reset``, ``truncate``) drop the connection."""
+
     name: str
     after: int
 
+    def abort(self) -> AbortConnection | None:
+        """The connection drop this fault is, or None when it is an exception frame."""
+        return AbortConnection(reset=_ABORTS[self.name]) if self.name in _ABORTS else None
 
-def _parse_fault(value: str | None) -> _Fault | None:
-    if value is None:
+
+def stream_fault(
+    app: EmulatorApp, request: Request, exceptions: Container[str], operation: str = ""
+) -> StreamFault | None:
+    """The stream fault ``request`` asks for; ``exceptions`` are the names its stream models.
+
+    Read only when the emulator was started with faults (never by a stray header against an
+    emulator meant to behave). InvokeModelWithResponseStream and ConverseStream share it;
+    ``operation`` names the latter in the error, as its streams differ.
+    """
+    value = request.headers.get(STREAM_FAULT_HEADER)
+    if value is None or not app.config.faults:
         return None
     name, _, count = value.strip().partition("@")
     name = STREAM_EXCEPTION_TYPES.get(name, name)
-    if name not in _STREAM_MESSAGES and name not in _ABORTS:
-        raise validation_error(f"Unknown {STREAM_FAULT_HEADER} value: {name!r}.")
+    if name not in exceptions and name not in _ABORTS:
+        where = f" for {operation}" if operation else ""
+        raise validation_error(f"Unknown {STREAM_FAULT_HEADER} value{where}: {name!r}.")
     if count and not count.isdigit():
         raise validation_error(f"{STREAM_FAULT_HEADER}: expected NAME@N with N an integer.")
-    return _Fault(name, int(count or 0))
+    return StreamFault(name, int(count or 0))
+
+
+def padding(index: int) -> str:
+    """Bedrock's ``p`` member for the ``index``-th frame: a length-varying filler that keeps
+    frame sizes from revealing the content (as Bedrock's own frames do)."""
+    return _PADDING[: 8 + index % 40]
 
 
 def prepare_invocation(
@@ -124,13 +155,7 @@ class _RuntimeRoutes:
         return Response.json(message, headers=headers)
 
     async def invoke_stream(self, request: Request) -> StreamingResponse:
-        # Fault injection only when the emulator was started with it (issue: never by a
-        # stray header against an emulator meant to behave).
-        fault = (
-            _parse_fault(request.headers.get(STREAM_FAULT_HEADER))
-            if self.app.config.faults
-            else None
-        )
+        fault = stream_fault(self.app, request, _STREAM_MESSAGES)
         model, body = prepare_invocation(self.app, request)
         events = self.app.config.engine.stream_events(body, model.response_name)
         frames = _frames(events, request.received_at, self.app.config.pace, fault)
@@ -179,20 +204,20 @@ def chunk_frame(event: Mapping[str, Any], index: int) -> bytes:
     ``p`` is the padding field Bedrock adds to hide payload sizes; clients must ignore it.
     """
     raw = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
-    payload = {"bytes": base64.b64encode(raw).decode(), "p": _PADDING[: 8 + index % 40]}
+    payload = {"bytes": base64.b64encode(raw).decode(), "p": padding(index)}
     return eventstream.encode_event("chunk", json.dumps(payload, separators=(",", ":")).encode())
 
 
 async def _frames(
-    events: list[dict[str, Any]], started: float, pace: float | None, fault: _Fault | None
+    events: list[dict[str, Any]], started: float, pace: float | None, fault: StreamFault | None
 ) -> AsyncIterator[bytes]:
     usage = _usage(events)
     first_byte = time.monotonic()
     deadline = time.monotonic()
     for index, event in enumerate(events):
         if fault is not None and index == fault.after:
-            if fault.name in _ABORTS:
-                raise AbortConnection(reset=_ABORTS[fault.name])
+            if abort := fault.abort():
+                raise abort
             error = BedrockError(fault.name, _STREAM_MESSAGES[fault.name])
             yield eventstream.encode_exception(fault.name, json.dumps(error.payload()).encode())
             return

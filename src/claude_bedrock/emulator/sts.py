@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 from ..wire import signing
 from ..wire.signature_check import Problem
-from .auth import AccessKey, check_sigv4
+from .auth import BAD_SIGNATURE, BAD_TOKEN, EXPIRED_TOKEN, AccessKey, check_sigv4
 from .http_types import AnyResponse, Request, Response
 
 if TYPE_CHECKING:
@@ -32,14 +32,6 @@ STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 _VERSION = "2011-06-15"
 _SERVICE = "sts"
 _XML = "text/xml"
-
-_BAD_TOKEN = "The security token included in the request is invalid."
-_EXPIRED = "The security token included in the request is expired"
-_BAD_SIGNATURE = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your AWS Secret Access Key and signing method. "
-    "Consult the service documentation for details."
-)
 
 
 class StsError(Exception):
@@ -122,9 +114,9 @@ def _sts_error(problem: Problem, detail: str) -> StsError:
     if problem is Problem.MALFORMED:
         return StsError("IncompleteSignature", f"{detail}.", 400)
     if problem in (Problem.UNKNOWN_KEY, Problem.BAD_SESSION_TOKEN):
-        return StsError("InvalidClientTokenId", _BAD_TOKEN, 403)
+        return StsError("InvalidClientTokenId", BAD_TOKEN, 403)
     if problem is Problem.EXPIRED_TOKEN:
-        return StsError("ExpiredToken", _EXPIRED, 403)
+        return StsError("ExpiredToken", EXPIRED_TOKEN, 403)
     if problem is Problem.WRONG_SERVICE:
         return StsError(
             "SignatureDoesNotMatch",
@@ -137,7 +129,7 @@ def _sts_error(problem: Problem, detail: str) -> StsError:
         )
     if problem is Problem.REQUEST_EXPIRED:
         return StsError("SignatureDoesNotMatch", detail, 403)
-    return StsError("SignatureDoesNotMatch", _BAD_SIGNATURE, 403)
+    return StsError("SignatureDoesNotMatch", BAD_SIGNATURE, 403)
 
 
 def _unique_id(prefix: str, access_key_id: str) -> str:

@@ -33,7 +33,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Self
+from typing import Self, overload
 from zlib import crc32
 
 __all__ = [
@@ -144,6 +144,25 @@ class Long(_SizedInt):
 HeaderValue = bool | int | str | bytes | uuid.UUID | datetime
 
 
+class _StrHeader:
+    """A string header of :class:`Message` read as an attribute: None when the frame lacks
+    it or carries another type (one rule for the six headers that say what a frame is)."""
+
+    def __init__(self, name: str, doc: str) -> None:
+        self._name = name
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, message: None, owner: type[Message]) -> Self: ...
+    @overload
+    def __get__(self, message: Message, owner: type[Message]) -> str | None: ...
+    def __get__(self, message: Message | None, owner: type[Message]) -> Self | str | None:
+        if message is None:
+            return self
+        value = message.headers.get(self._name)
+        return value if isinstance(value, str) else None
+
+
 @dataclass(slots=True)
 class Message:
     """One decoded frame: typed headers and the raw payload."""
@@ -151,39 +170,25 @@ class Message:
     headers: dict[str, HeaderValue]
     payload: bytes
 
-    def _str_header(self, name: str) -> str | None:
-        value = self.headers.get(name)
-        return value if isinstance(value, str) else None
-
-    @property
-    def message_type(self) -> str | None:
-        """``event``, ``exception`` or ``error``: decides how the payload is read."""
-        return self._str_header(":message-type")
-
-    @property
-    def event_type(self) -> str | None:
-        """The event member name for ``event`` frames (``chunk`` on Bedrock)."""
-        return self._str_header(":event-type")
-
-    @property
-    def exception_type(self) -> str | None:
-        """The modelled exception name for ``exception`` frames (e.g. ThrottlingException)."""
-        return self._str_header(":exception-type")
-
-    @property
-    def content_type(self) -> str | None:
-        """How to parse the payload (``application/json`` on Bedrock)."""
-        return self._str_header(":content-type")
-
-    @property
-    def error_code(self) -> str | None:
-        """For ``error`` frames (unmodelled service errors): the code AWS gives."""
-        return self._str_header(":error-code")
-
-    @property
-    def error_message(self) -> str | None:
-        """For ``error`` frames: the human-readable message AWS gives."""
-        return self._str_header(":error-message")
+    message_type = _StrHeader(
+        ":message-type", "``event``, ``exception`` or ``error``: decides how the payload is read."
+    )
+    event_type = _StrHeader(
+        ":event-type", "The event member name for ``event`` frames (``chunk`` on Bedrock)."
+    )
+    exception_type = _StrHeader(
+        ":exception-type",
+        "The modelled exception name for ``exception`` frames (e.g. ThrottlingException).",
+    )
+    content_type = _StrHeader(
+        ":content-type", "How to parse the payload (``application/json`` on Bedrock)."
+    )
+    error_code = _StrHeader(
+        ":error-code", "For ``error`` frames (unmodelled service errors): the code AWS gives."
+    )
+    error_message = _StrHeader(
+        ":error-message", "For ``error`` frames: the human-readable message AWS gives."
+    )
 
 
 # --------------------------------------------------------------------------- encoding

@@ -15,8 +15,9 @@ from ._common import (
     citation_from_converse,
     fail,
 )
+from ._errors import ConverseTranslationError
 
-__all__ = ["blocks_from_converse", "cache_control", "one_member"]
+__all__ = ["blocks_from_converse", "cache_control", "one_member", "unknown_member"]
 
 
 def one_member(block: object, where: str) -> tuple[str, Any]:
@@ -27,6 +28,16 @@ def one_member(block: object, where: str) -> tuple[str, Any]:
         names = ", ".join(k for k, _ in members) or "none"
         raise fail(f"a union block must set exactly one member (got: {names})", where)
     return members[0]
+
+
+def unknown_member(member: str, where: str) -> ConverseTranslationError:
+    """The error for a union member at ``where`` that the Messages format has no slot for."""
+    return fail(
+        f"{member!r} has no Messages API equivalent",
+        f"{where}.{member}",
+        "no_equivalent",
+        value=member,
+    )
 
 
 def blocks_from_converse(blocks: object, where: str) -> list[dict[str, Any]]:
@@ -158,12 +169,7 @@ def _reasoning_from(value: Mapping[str, Any], where: str) -> dict[str, Any]:
     if member == "redactedContent":
         return {"type": "redacted_thinking", "data": b64_text(sub, f"{where}.redactedContent")}
     if member != "reasoningText":
-        raise fail(
-            f"{member!r} has no Messages API equivalent",
-            f"{where}.{member}",
-            "no_equivalent",
-            value=member,
-        )
+        raise unknown_member(member, where)
     return {"type": "thinking", "thinking": sub.get("text"), "signature": sub.get("signature", "")}
 
 

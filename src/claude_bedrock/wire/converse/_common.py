@@ -20,10 +20,10 @@ obvious from the two formats:
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Mapping
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
+from ..rules.documents import DocumentNameLimits, document_name_problem
 from ._errors import fail
 
 __all__ = [
@@ -52,35 +52,6 @@ OFFICE_TYPES: Final = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 OFFICE_FORMATS: Final = {media: fmt for fmt, media in OFFICE_TYPES.items()}
-
-
-class DocumentNameLimits(Protocol):
-    """Converse's rule for document names, as data (the catalogue's ``pdf_limits`` is one)."""
-
-    @property
-    def document_name_min_length(self) -> int: ...
-    @property
-    def document_name_max_length(self) -> int: ...
-    @property
-    def document_name_pattern(self) -> str: ...
-    @property
-    def document_name_rule(self) -> str: ...
-
-
-def document_name_problem(name: object, limits: DocumentNameLimits) -> str | None:
-    """Why Converse would refuse ``name`` as a document name under ``limits`` (None if fine).
-
-    The limits are data passed in (the catalogue's ``pdf_limits``), so the client, its
-    document checks and the emulator apply the same rule without this layer reading them.
-    """
-    if not isinstance(name, str):
-        return "a document name must be a string"
-    low, high = limits.document_name_min_length, limits.document_name_max_length
-    if not low <= len(name) <= high:
-        return f"a document name must have {low} to {high} characters (this one has {len(name)})"
-    if re.fullmatch(limits.document_name_pattern, name) is None:
-        return f"a document name may only contain {limits.document_name_rule}: got {name!r}"
-    return None
 
 
 def b64_text(value: object, where: str) -> str:

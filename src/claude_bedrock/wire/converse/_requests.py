@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
 from ._blocks import Forward, cache_point, content_to_converse
-from ._blocks_from import blocks_from_converse, cache_control, one_member
+from ._blocks_from import blocks_from_converse, cache_control, one_member, unknown_member
 from ._common import DocumentNameLimits, fail, mapping, only
 
 __all__ = ["ConverseRequest", "from_converse_request", "to_converse_request"]
@@ -249,12 +249,7 @@ def _tools_from_converse(config: Mapping[str, Any] | None, params: dict[str, Any
             tools[-1]["cache_control"] = cache_control(value, where)
             continue
         if member != "toolSpec":
-            raise fail(
-                f"{member!r} has no Messages API equivalent",
-                f"{where}.{member}",
-                "no_equivalent",
-                value=member,
-            )
+            raise unknown_member(member, where)
         converted: dict[str, Any] = {"name": value.get("name")}
         if value.get("description") is not None:
             converted["description"] = value["description"]

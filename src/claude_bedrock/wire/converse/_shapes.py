@@ -105,18 +105,26 @@ def _structure(value: object, name: str, shape: dict[str, Any], path: str, out: 
         _check(value[key], members[key], f"{path}.{key}" if path else key, out)
 
 
-def _length(value: object, size: int, shape: dict[str, Any], path: str, out: list[str]) -> None:
-    if "min" in shape and size < shape["min"]:
-        out.append(f"The value at {_at(path)} must have a length of at least {shape['min']}.")
-    elif "max" in shape and size > shape["max"]:
-        out.append(f"The value at {_at(path)} must have a length of at most {shape['max']}.")
+def _outside(number: float, shape: dict[str, Any]) -> str | None:
+    """``at least MIN`` or ``at most MAX`` when ``number`` breaks the shape's bound, else None
+    (one comparison for lengths and numbers; the callers word the rest)."""
+    if "min" in shape and number < shape["min"]:
+        return f"at least {shape['min']}"
+    if "max" in shape and number > shape["max"]:
+        return f"at most {shape['max']}"
+    return None
+
+
+def _length(size: int, shape: dict[str, Any], path: str, out: list[str]) -> None:
+    if bound := _outside(size, shape):
+        out.append(f"The value at {_at(path)} must have a length of {bound}.")
 
 
 def _list(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
     if not isinstance(value, list):
         out.append(f"The value at {_at(path)} must be a list.")
         return
-    _length(value, len(value), shape, path, out)
+    _length(len(value), shape, path, out)
     for index, item in enumerate(value):
         _check(item, shape["member"]["shape"], f"{path}.{index}", out)
 
@@ -125,7 +133,7 @@ def _map(value: object, name: str, shape: dict[str, Any], path: str, out: list[s
     if not isinstance(value, Mapping):
         out.append(f"The value at {_at(path)} must be a JSON object.")
         return
-    _length(value, len(value), shape, path, out)
+    _length(len(value), shape, path, out)
     for key, item in value.items():
         _check(key, shape["key"]["shape"], f"{path}.{key}", out)
         _check(item, shape["value"]["shape"], f"{path}.{key}", out)
@@ -141,7 +149,7 @@ def _string(value: object, name: str, shape: dict[str, Any], path: str, out: lis
             f"The value {value!r} at {_at(path)} is not valid. Valid values: {', '.join(enum)}."
         )
         return
-    _length(value, len(value), shape, path, out)
+    _length(len(value), shape, path, out)
     pattern = shape.get("pattern")
     if pattern and _pattern(pattern).search(value) is None:
         out.append(f"The value at {_at(path)} must match the pattern {pattern}.")
@@ -155,10 +163,8 @@ def _number(value: object, name: str, shape: dict[str, Any], path: str, out: lis
         out.append(f"The value at {_at(path)} must be {kind}.")
         return
     assert isinstance(value, int | float)
-    if "min" in shape and value < shape["min"]:
-        out.append(f"The value {value} at {_at(path)} must be at least {shape['min']}.")
-    elif "max" in shape and value > shape["max"]:
-        out.append(f"The value {value} at {_at(path)} must be at most {shape['max']}.")
+    if bound := _outside(value, shape):
+        out.append(f"The value {value} at {_at(path)} must be {bound}.")
 
 
 def _boolean(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
@@ -168,7 +174,7 @@ def _boolean(value: object, name: str, shape: dict[str, Any], path: str, out: li
 
 def _blob(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
     if isinstance(value, bytes | bytearray | memoryview):  # boto3's form, before encoding
-        _length(value, len(value), shape, path, out)
+        _length(len(value), shape, path, out)
         return
     if not isinstance(value, str):
         out.append(f"The value at {_at(path)} must be base64 text.")
@@ -178,7 +184,7 @@ def _blob(value: object, name: str, shape: dict[str, Any], path: str, out: list[
     except (binascii.Error, ValueError):
         out.append(f"The value at {_at(path)} is not valid base64.")
         return
-    _length(value, size, shape, path, out)
+    _length(size, shape, path, out)
 
 
 _CHECKERS = {

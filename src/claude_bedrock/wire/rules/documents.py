@@ -7,6 +7,7 @@ Bedrock's checks meet them, so a caller takes the first one it cares about.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Protocol
 
@@ -16,9 +17,11 @@ from . import Rule, Violation
 __all__ = [
     "PDF_SIZE_EXEMPT_FROM_MAJOR",
     "DocumentLimits",
+    "DocumentNameLimits",
     "converse_document_violations",
     "converse_documents",
     "converse_size",
+    "document_name_problem",
     "pdf_page_violations",
     "pdf_size_exempt",
 ]
@@ -29,7 +32,37 @@ __all__ = [
 PDF_SIZE_EXEMPT_FROM_MAJOR: Final = 4
 
 
-class DocumentLimits(Protocol):
+class DocumentNameLimits(Protocol):
+    """Converse's rule for document names, as data (the catalogue's ``pdf_limits`` is one)."""
+
+    @property
+    def document_name_min_length(self) -> int: ...
+    @property
+    def document_name_max_length(self) -> int: ...
+    @property
+    def document_name_pattern(self) -> str: ...
+    @property
+    def document_name_rule(self) -> str: ...
+
+
+def document_name_problem(name: object, limits: DocumentNameLimits) -> str | None:
+    """Why Converse would refuse ``name`` as a document name under ``limits`` (None if fine).
+
+    The one copy of the rule: the limits are data passed in (the catalogue's ``pdf_limits``),
+    so the client, its document checks, the Converse translation and the emulator all apply
+    it without this layer reading them.
+    """
+    if not isinstance(name, str):
+        return "a document name must be a string"
+    low, high = limits.document_name_min_length, limits.document_name_max_length
+    if not low <= len(name) <= high:
+        return f"a document name must have {low} to {high} characters (this one has {len(name)})"
+    if re.fullmatch(limits.document_name_pattern, name) is None:
+        return f"a document name may only contain {limits.document_name_rule}: got {name!r}"
+    return None
+
+
+class DocumentLimits(DocumentNameLimits, Protocol):
     """The document limits a rule needs (the catalogue's ``PdfLimits`` has them)."""
 
     @property
@@ -42,10 +75,6 @@ class DocumentLimits(Protocol):
     def converse_document_needs_text_block(self) -> bool: ...
     @property
     def document_formats(self) -> tuple[str, ...]: ...
-    @property
-    def document_name_max_length(self) -> int: ...
-
-    def document_name_problem(self, name: str) -> str | None: ...
 
 
 def pdf_size_exempt(model_version: str | None) -> bool:
@@ -127,7 +156,7 @@ def converse_document_violations(
         if not isinstance(name, str):
             yield Violation(Rule.DOCUMENT_NAME_MISSING, index=count)
             continue
-        if limits.document_name_problem(name) is not None:
+        if document_name_problem(name, limits) is not None:
             yield Violation(Rule.DOCUMENT_NAME, limits.document_name_max_length, name, name)
         if name in names:
             yield Violation(Rule.DOCUMENT_NAMES_UNIQUE, 1, 2, name, count)
