@@ -27,9 +27,10 @@ import httpx
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
 
-__all__ = ["Blocking", "Flow", "Request", "SendOptions", "arun", "run"]
+__all__ = ["Blocking", "Flow", "Request", "SendOptions", "Steps", "arun", "run"]
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 class SendOptions(TypedDict, total=False):
@@ -62,17 +63,18 @@ Effect = Request | Blocking
 Flow = Generator[Effect, Any, T]
 
 
-class _Steps(Generic[T]):
+class Steps(Generic[E, T]):
     """A flow being driven: :meth:`next` gives the effect to do (``None`` once the flow has
-    returned :attr:`result`); :meth:`answer` or :meth:`fail` says how it went."""
+    returned :attr:`result`); :meth:`answer` or :meth:`fail` says how it went. (Shared with
+    :mod:`._batch_flow`'s drivers.)"""
 
     result: T
 
-    def __init__(self, flow: Flow[T]) -> None:
+    def __init__(self, flow: Generator[E, Any, T]) -> None:
         self._flow = flow
-        self._resume: Callable[[], Effect] = partial(flow.send, None)
+        self._resume: Callable[[], E] = partial(flow.send, None)
 
-    def next(self) -> Effect | None:
+    def next(self) -> E | None:
         try:
             return self._resume()
         except StopIteration as done:
@@ -88,7 +90,7 @@ class _Steps(Generic[T]):
 
 def run(client: AnthropicBedrock, flow: Flow[T]) -> T:
     """Drive ``flow`` with blocking calls."""
-    steps = _Steps(flow)
+    steps = Steps(flow)
     while (effect := steps.next()) is not None:
         try:
             if isinstance(effect, Blocking):
@@ -103,7 +105,7 @@ def run(client: AnthropicBedrock, flow: Flow[T]) -> T:
 
 async def arun(client: AsyncAnthropicBedrock, flow: Flow[T]) -> T:
     """Drive ``flow`` with awaits, :class:`Blocking` work in a worker thread."""
-    steps = _Steps(flow)
+    steps = Steps(flow)
     while (effect := steps.next()) is not None:
         try:
             if isinstance(effect, Blocking):
