@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock", "ClientOptions"]
 
-R = TypeVar("R")
-
 
 class ClientOptions(TypedDict, total=False):
     """Keyword-only options of ours, after the Anthropic SDK's arguments."""
@@ -133,6 +131,9 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         return repr(self._core).replace("RequestCore", type(self).__name__, 1)
+
+
+R = TypeVar("R")
 
 
 class _Resource(Generic[R]):
