@@ -26,7 +26,9 @@ from claude_bedrock import (
     documents,
 )
 from claude_bedrock.emulator import Emulator
+from claude_bedrock.resources._flow import arun
 from claude_bedrock.resources.count_tokens import (
+    converse_count_flow,
     converse_input,
     count_converse_tokens,
     invoke_input,
@@ -230,3 +232,20 @@ def test_too_many_pdf_pages_are_refused_when_counting(
         runtime.count_tokens(
             modelId=BASE, input={"invokeModel": {"body": json.dumps(body).encode()}}
         )
+
+
+def test_async_converse_count_is_boto3s(bedrock_emulator: Emulator, runtime: Any) -> None:
+    """An async client counts a Converse input by driving the same flow (``arun``)."""
+    converse = {"messages": [{"role": "user", "content": [{"text": "How many tokens?"}]}]}
+
+    async def main() -> int:
+        async with AsyncAnthropicBedrock(
+            aws_region=REGION, base_url=bedrock_emulator.url,
+            aws_access_key=bedrock_emulator.access_key,
+            aws_secret_key=bedrock_emulator.secret_key,
+        ) as aclient:  # fmt: skip
+            flow = converse_count_flow(aclient._core, MODEL, converse)
+            return (await arun(aclient, flow)).input_tokens
+
+    boto = runtime.count_tokens(modelId=BASE, input={"converse": converse})["inputTokens"]
+    assert anyio.run(main) == boto

@@ -392,3 +392,15 @@ def test_cli_refuses_short_retention_with_a_usage_error(
     assert result.returncode == 2
     assert "--allow-short-retention" in result.stderr
     assert json.loads(_cli(logged, "logging", "status", "-o", "json").stdout)["enabled"] is False
+
+
+def test_an_unknown_enable_keyword_is_a_type_error_before_any_request(
+    logged: LoggedEmulator,
+) -> None:
+    """``enable``'s keywords are one TypedDict (sync and async): a misspelt one still fails
+    as it would with a plain signature, and nothing is sent."""
+    options: dict[str, Any] = {"s3_bukket": "ok-bucket"}
+    with logged.client() as client:
+        with pytest.raises(TypeError, match="s3_bukket"):
+            client.invocation_logging.enable(**options)
+        assert client.invocation_logging.get() is None

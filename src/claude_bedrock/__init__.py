@@ -3,6 +3,8 @@
 ``from claude_bedrock import AnthropicBedrock`` is all most programs need. Names are
 imported on first use (PEP 562), so ``import claude_bedrock`` costs almost nothing and a
 program pays only for the parts it touches (the CLI never loads pydantic to print help).
+The exception classes are the exception: they import nothing, so they are loaded at once
+and exported under the names :mod:`._exceptions` lists (one list, not two to keep alike).
 """
 
 from __future__ import annotations
@@ -10,40 +12,12 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._exceptions import *  # noqa: F403  (the exception classes: no dependencies, cheap)
+from ._exceptions import __all__ as _exception_names
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import AnthropicBedrock, AsyncAnthropicBedrock
-    from ._exceptions import (
-        AnthropicError,
-        APIConnectionError,
-        APIError,
-        APIResponseValidationError,
-        APIStatusError,
-        APITimeoutError,
-        AuthenticationError,
-        BadRequestError,
-        ClaudeBedrockError,
-        ClientValidationError,
-        ConflictError,
-        ContextWindowError,
-        CredentialsError,
-        DocumentLimitError,
-        InternalServerError,
-        InvalidModelError,
-        ModelError,
-        ModelNotAvailableError,
-        ModelNotReadyError,
-        ModelTimeoutError,
-        NotFoundError,
-        PermissionDeniedError,
-        RateLimitError,
-        RequestTooLargeError,
-        ServiceQuotaExceededError,
-        ServiceUnavailableError,
-        StreamError,
-        UnprocessableEntityError,
-    )
     from ._transports import MockTransport
     from .streaming import (
         AsyncMessageStream,
@@ -66,16 +40,6 @@ _LAZY: dict[str, str] = {
     "MessageStreamManager": ".streaming",
     "AsyncMessageStreamManager": ".streaming",
 }
-_EXCEPTIONS = (
-    "AnthropicError", "ClaudeBedrockError", "APIError", "APIStatusError", "APIConnectionError",
-    "APITimeoutError", "APIResponseValidationError", "BadRequestError", "AuthenticationError",
-    "PermissionDeniedError", "NotFoundError", "ConflictError", "RequestTooLargeError",
-    "UnprocessableEntityError", "RateLimitError", "InternalServerError",
-    "ServiceUnavailableError", "ModelTimeoutError", "ModelError", "ServiceQuotaExceededError",
-    "ModelNotReadyError", "StreamError", "ClientValidationError", "InvalidModelError",
-    "ModelNotAvailableError", "DocumentLimitError", "ContextWindowError", "CredentialsError",
-)  # fmt: skip
-_LAZY.update(dict.fromkeys(_EXCEPTIONS, "._exceptions"))
 
 __all__ = [
     "__version__",
@@ -88,34 +52,7 @@ __all__ = [
     "AsyncMessageStream",
     "MessageStreamManager",
     "AsyncMessageStreamManager",
-    "AnthropicError",
-    "ClaudeBedrockError",
-    "APIError",
-    "APIStatusError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "APIResponseValidationError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "RequestTooLargeError",
-    "UnprocessableEntityError",
-    "RateLimitError",
-    "InternalServerError",
-    "ServiceUnavailableError",
-    "ModelTimeoutError",
-    "ModelError",
-    "ServiceQuotaExceededError",
-    "ModelNotReadyError",
-    "StreamError",
-    "ClientValidationError",
-    "InvalidModelError",
-    "ModelNotAvailableError",
-    "DocumentLimitError",
-    "ContextWindowError",
-    "CredentialsError",
+    *_exception_names,
 ]
 
 

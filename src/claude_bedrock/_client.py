@@ -9,8 +9,8 @@ costs little to build.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar, Unpack, overload
 
 import httpx
 
@@ -133,41 +133,55 @@ class _ClientBase:
         return repr(self._core).replace("RequestCore", type(self).__name__, 1)
 
 
+R = TypeVar("R")
+
+
+class _Resource(Generic[R]):
+    """A resource attribute (``client.messages``...): its module is imported and the
+    resource built on first access, then kept in the instance (like ``cached_property``,
+    one declaration per resource instead of a method per resource and client class)."""
+
+    def __init__(self, module: str, name: str, doc: str | None = None) -> None:
+        self._module = module
+        self._name = name
+        self._attr = name
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self._attr = attr
+
+    @overload
+    def __get__(self, client: None, owner: type) -> _Resource[R]: ...
+    @overload
+    def __get__(self, client: _ClientBase, owner: type) -> R: ...
+    def __get__(self, client: _ClientBase | None, owner: type) -> _Resource[R] | R:
+        if client is None:
+            return self
+        resource: R = getattr(import_module(self._module, __package__), self._name)(client)
+        client.__dict__[self._attr] = resource
+        return resource
+
+
+_MODELS_DOC = "The model catalogue merged with Bedrock's control plane (list, retrieve, resolve)."
+_CONVERSE_DOC = "Bedrock's Converse API (``converse`` / ``converse-stream``), typed."
+_LOGGING_DOC = "Bedrock's model invocation logging configuration (control plane)."
+
+
 class AnthropicBedrock(_ClientBase):
     """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
+
+    messages: _Resource[Messages] = _Resource(".resources.messages", "Messages")
+    models: _Resource[Models] = _Resource(".resources.models", "Models", _MODELS_DOC)
+    converse: _Resource[Converse] = _Resource(".converse", "Converse", _CONVERSE_DOC)
+    invocation_logging: _Resource[InvocationLogging] = _Resource(
+        ".resources.invocation_logging", "InvocationLogging", _LOGGING_DOC
+    )
 
     def _init_sender(
         self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
     ) -> None:
         chosen = for_sync_client(transport, http_client, trust, self._core.timeout)
         self._sender = SyncSender(self._core, *chosen)
-
-    @cached_property
-    def messages(self) -> Messages:
-        from .resources.messages import Messages
-
-        return Messages(self)
-
-    @cached_property
-    def models(self) -> Models:
-        """The model catalogue merged with Bedrock's control plane (list, retrieve, resolve)."""
-        from .resources.models import Models
-
-        return Models(self)
-
-    @cached_property
-    def converse(self) -> Converse:
-        """Bedrock's Converse API (``converse`` / ``converse-stream``), typed."""
-        from .converse import Converse
-
-        return Converse(self)
-
-    @cached_property
-    def invocation_logging(self) -> InvocationLogging:
-        """Bedrock's model invocation logging configuration (control plane)."""
-        from .resources.invocation_logging import InvocationLogging
-
-        return InvocationLogging(self)
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
@@ -183,38 +197,18 @@ class AnthropicBedrock(_ClientBase):
 class AsyncAnthropicBedrock(_ClientBase):
     """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
+    messages: _Resource[AsyncMessages] = _Resource(".resources.messages", "AsyncMessages")
+    models: _Resource[AsyncModels] = _Resource(".resources.models", "AsyncModels", _MODELS_DOC)
+    converse: _Resource[AsyncConverse] = _Resource(".converse", "AsyncConverse", _CONVERSE_DOC)
+    invocation_logging: _Resource[AsyncInvocationLogging] = _Resource(
+        ".resources.invocation_logging", "AsyncInvocationLogging", _LOGGING_DOC
+    )
+
     def _init_sender(
         self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
     ) -> None:
         chosen = for_async_client(transport, http_client, trust, self._core.timeout)
         self._sender = AsyncSender(self._core, *chosen)
-
-    @cached_property
-    def messages(self) -> AsyncMessages:
-        from .resources.messages import AsyncMessages
-
-        return AsyncMessages(self)
-
-    @cached_property
-    def models(self) -> AsyncModels:
-        """The model catalogue merged with Bedrock's control plane (list, retrieve, resolve)."""
-        from .resources.models import AsyncModels
-
-        return AsyncModels(self)
-
-    @cached_property
-    def converse(self) -> AsyncConverse:
-        """Bedrock's Converse API (``converse`` / ``converse-stream``), typed."""
-        from .converse import AsyncConverse
-
-        return AsyncConverse(self)
-
-    @cached_property
-    def invocation_logging(self) -> AsyncInvocationLogging:
-        """Bedrock's model invocation logging configuration (control plane)."""
-        from .resources.invocation_logging import AsyncInvocationLogging
-
-        return AsyncInvocationLogging(self)
 
     async def close(self) -> None:
         """Close the connection pool (only if this client created it)."""

@@ -46,7 +46,6 @@ __all__ = [
     "DocumentLimitError",
     "ContextWindowError",
     "CredentialsError",
-    "status_error_for",
 ]
 
 

@@ -63,6 +63,17 @@ class _HTTPSConnection(_OneWrite, http.client.HTTPSConnection):
     pass
 
 
+#: What reading an answer may raise (``TimeoutError`` is an ``OSError``).
+_READ_ERRORS = (OSError, http.client.HTTPException)
+
+
+def _read_error(exc: BaseException) -> httpx.TransportError:
+    """httpx's exception for a failure while reading an answer (head or body)."""
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(str(exc) or "read timed out")
+    return httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}")
+
+
 class _ResponseStream(httpx.SyncByteStream):
     """The body of one response; gives the connection back to the pool once fully read."""
 
@@ -83,12 +94,9 @@ class _ResponseStream(httpx.SyncByteStream):
                 if not chunk:
                     break
                 yield chunk
-        except TimeoutError as exc:
+        except _READ_ERRORS as exc:
             self._discard()
-            raise httpx.ReadTimeout(str(exc) or "read timed out") from None
-        except (OSError, http.client.HTTPException) as exc:
-            self._discard()
-            raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}") from None
+            raise _read_error(exc) from None
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -195,12 +203,9 @@ class FastHTTPTransport(httpx.BaseTransport):
             try:
                 response = conn.getresponse()
                 break
-            except TimeoutError as exc:
+            except _READ_ERRORS as exc:
                 conn.close()
-                raise httpx.ReadTimeout(str(exc) or "read timed out") from None
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                raise httpx.RemoteProtocolError(f"{type(exc).__name__}: {exc}") from None
+                raise _read_error(exc) from None
         return httpx.Response(
             response.status,
             headers=response.getheaders(),

@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import AsyncIterable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from .._exceptions import APIStatusError
 from .._s3 import put_object
@@ -46,6 +46,7 @@ from ._batch_common import (
 from ._batch_layout import BatchManifest, BatchRef, batch_from_jobs, decode_batch_id, job_from_wire
 from ._batch_results import iter_results
 from ._batch_write import BatchWriter
+from ._flow import Steps
 
 __all__ = [
     "BatchCreateOptions",
@@ -111,30 +112,6 @@ class Feed:
 
 Effect = Call | CallAll | Blocking | Feed
 Flow = Generator[Effect, Any, T]
-
-
-class Steps(Generic[T]):
-    """A flow being driven: :meth:`next` gives the effect to do (``None`` once the flow has
-    returned :attr:`result`); :meth:`answer` or :meth:`fail` says how it went."""
-
-    result: T
-
-    def __init__(self, flow: Flow[T]) -> None:
-        self._flow = flow
-        self._resume: Callable[[], Effect] = partial(flow.send, None)
-
-    def next(self) -> Effect | None:
-        try:
-            return self._resume()
-        except StopIteration as done:
-            self.result = done.value
-            return None
-
-    def answer(self, value: Any) -> None:
-        self._resume = partial(self._flow.send, value)
-
-    def fail(self, error: BaseException) -> None:
-        self._resume = partial(self._flow.throw, error)
 
 
 class BatchFlows:

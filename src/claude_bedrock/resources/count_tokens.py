@@ -24,22 +24,23 @@ import httpx
 
 from .._exceptions import APIResponseValidationError
 from ..types.count_tokens import MessageTokensCount
+from ._flow import Flow, Request, SendOptions, run
 from ._params import PreparedCall, model_path
 
 if TYPE_CHECKING:
-    from .._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from .._client import AnthropicBedrock
+    from .._request_core import RequestCore
     from ..catalog import ResolvedModel
 
 __all__ = [
-    "acount_converse_tokens",
-    "acount_tokens",
-    "count_converse_tokens",
-    "count_tokens",
-    "count_tokens_model_id",
+    "converse_count_flow",
     "converse_input",
+    "count_converse_tokens",
+    "count_flow",
     "invoke_input",
 ]
 
+Timeout = float | httpx.Timeout | None
 _OPERATION = "count-tokens"
 #: Headers of InvokeModel that CountTokens does not define (not forwarded).
 _INVOKE_ONLY_HEADERS = frozenset({"x-amzn-bedrock-service-tier"})
@@ -87,56 +88,27 @@ def _parse(response: httpx.Response) -> MessageTokensCount:
     return MessageTokensCount(input_tokens=tokens)
 
 
-def count_tokens(
-    client: AnthropicBedrock, call: PreparedCall, *, timeout: float | httpx.Timeout | None = None
-) -> MessageTokensCount:
-    """Count the input tokens of a prepared InvokeModel call."""
-    url = client._core.url("runtime", model_path(count_tokens_model_id(call.resolved), _OPERATION))
-    response = client._sender.send(
-        "POST", url, invoke_input(call.encode()), extra_headers=_headers(call), timeout=timeout
-    )
+def count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[MessageTokensCount]:
+    """Count the input tokens of a prepared InvokeModel call (``messages.count_tokens``)."""
+    path = model_path(count_tokens_model_id(call.resolved), _OPERATION)
+    options: SendOptions = {"extra_headers": _headers(call), "timeout": timeout}
+    response = yield Request("POST", "runtime", path, invoke_input(call.encode()), options)
     return _parse(response)
 
 
-async def acount_tokens(
-    client: AsyncAnthropicBedrock,
-    call: PreparedCall,
-    *,
-    timeout: float | httpx.Timeout | None = None,
-) -> MessageTokensCount:
-    """Count the input tokens of a prepared InvokeModel call (asyncio)."""
-    url = client._core.url("runtime", model_path(count_tokens_model_id(call.resolved), _OPERATION))
-    response = await client._sender.send(
-        "POST", url, invoke_input(call.encode()), extra_headers=_headers(call), timeout=timeout
-    )
+def converse_count_flow(
+    core: RequestCore, model: str, converse: Mapping[str, Any], timeout: Timeout = None
+) -> Flow[MessageTokensCount]:
+    """Count the input tokens of a Converse input."""
+    path = model_path(count_tokens_model_id(core.resolve_model(model)), _OPERATION)
+    options: SendOptions = {"timeout": timeout}
+    response = yield Request("POST", "runtime", path, converse_input(converse), options)
     return _parse(response)
 
 
 def count_converse_tokens(
-    client: AnthropicBedrock,
-    model: str,
-    converse: Mapping[str, Any],
-    *,
-    timeout: float | httpx.Timeout | None = None,
+    client: AnthropicBedrock, model: str, converse: Mapping[str, Any], *, timeout: Timeout = None
 ) -> MessageTokensCount:
-    """Count the input tokens of a Converse input (for the Converse API's callers)."""
-    path = model_path(count_tokens_model_id(client._core.resolve_model(model)), _OPERATION)
-    response = client._sender.send(
-        "POST", client._core.url("runtime", path), converse_input(converse), timeout=timeout
-    )
-    return _parse(response)
-
-
-async def acount_converse_tokens(
-    client: AsyncAnthropicBedrock,
-    model: str,
-    converse: Mapping[str, Any],
-    *,
-    timeout: float | httpx.Timeout | None = None,
-) -> MessageTokensCount:
-    """Count the input tokens of a Converse input (asyncio)."""
-    path = model_path(count_tokens_model_id(client._core.resolve_model(model)), _OPERATION)
-    response = await client._sender.send(
-        "POST", client._core.url("runtime", path), converse_input(converse), timeout=timeout
-    )
-    return _parse(response)
+    """Count the input tokens of a Converse input, blocking (async clients:
+    ``arun(client, converse_count_flow(client._core, ...))``)."""
+    return run(client, converse_count_flow(client._core, model, converse, timeout))

@@ -14,10 +14,10 @@ still expire.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from .._exceptions import ClientValidationError
 from .._s3 import S3Client, parse_s3_uri, s3_client
@@ -29,6 +29,7 @@ from ..types.invocation_logging import (
     RetentionSetting,
     S3Config,
 )
+from ._flow import Blocking, Flow, Request, arun, run
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
@@ -41,21 +42,49 @@ _PATH = "/logging/modelinvocations"
 _ROLE_ARN_RE = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
 
 
-def build_config(
-    *,
-    s3_bucket: str | None,
-    s3_prefix: str | None,
-    cloudwatch_log_group: str | None,
-    role_arn: str | None,
-    large_data_s3_bucket: str | None,
-    large_data_s3_prefix: str | None,
-    text: bool,
-    image: bool,
-    embedding: bool,
-    video: bool,
-    audio: bool,
-) -> LoggingConfig:
-    """The ``loggingConfig`` to send, checked before anything is sent."""
+class EnableOptions(TypedDict, total=False):
+    """Keywords of ``invocation_logging.enable`` (sync and async alike); defaults in
+    ``_DEFAULTS``."""
+
+    s3_bucket: str | None
+    s3_prefix: str | None
+    cloudwatch_log_group: str | None
+    role_arn: str | None
+    large_data_s3_bucket: str | None
+    large_data_s3_prefix: str | None
+    text: bool
+    image: bool
+    embedding: bool
+    video: bool
+    audio: bool
+    retention_days: int
+    allow_short_retention: bool
+    s3_endpoint_url: str | None
+    cloudwatch_endpoint_url: str | None
+
+
+_DEFAULTS: dict[str, Any] = dict.fromkeys(EnableOptions.__annotations__) | {
+    "text": True, "image": False, "embedding": False, "video": False, "audio": False,
+    "retention_days": keep.MIN_RETENTION_DAYS, "allow_short_retention": False,
+}  # fmt: skip
+
+
+def _with_defaults(options: EnableOptions) -> dict[str, Any]:
+    """``options`` completed with the defaults; an unknown keyword is a TypeError, as for
+    any function."""
+    unknown = options.keys() - _DEFAULTS.keys()
+    if unknown:
+        raise TypeError(f"enable() got unexpected keyword argument(s): {sorted(unknown)}")
+    return _DEFAULTS | dict(options)
+
+
+def build_config(o: dict[str, Any]) -> LoggingConfig:
+    """The ``loggingConfig`` to send (``o``: every option), checked before anything is
+    sent."""
+    s3_bucket, s3_prefix = o["s3_bucket"], o["s3_prefix"]
+    cloudwatch_log_group, role_arn = o["cloudwatch_log_group"], o["role_arn"]
+    large_data_s3_bucket = o["large_data_s3_bucket"]
+    large_data_s3_prefix = o["large_data_s3_prefix"]
     if not s3_bucket and not cloudwatch_log_group:
         raise ClientValidationError(
             "Invocation logging needs a destination: s3_bucket=..., cloudwatch_log_group=... "
@@ -96,11 +125,11 @@ def build_config(
     return LoggingConfig(
         s3_config=s3,
         cloud_watch_config=cloudwatch,
-        text_data_delivery_enabled=text,
-        image_data_delivery_enabled=image,
-        embedding_data_delivery_enabled=embedding,
-        video_data_delivery_enabled=video,
-        audio_data_delivery_enabled=audio,
+        text_data_delivery_enabled=o["text"],
+        image_data_delivery_enabled=o["image"],
+        embedding_data_delivery_enabled=o["embedding"],
+        video_data_delivery_enabled=o["video"],
+        audio_data_delivery_enabled=o["audio"],
     )
 
 
@@ -206,61 +235,32 @@ class InvocationLogging:
     def __init__(self, client: AnthropicBedrock) -> None:
         self._client = client
 
-    def enable(
-        self,
-        *,
-        s3_bucket: str | None = None,
-        s3_prefix: str | None = None,
-        cloudwatch_log_group: str | None = None,
-        role_arn: str | None = None,
-        large_data_s3_bucket: str | None = None,
-        large_data_s3_prefix: str | None = None,
-        text: bool = True,
-        image: bool = False,
-        embedding: bool = False,
-        video: bool = False,
-        audio: bool = False,
-        retention_days: int = keep.MIN_RETENTION_DAYS,
-        allow_short_retention: bool = False,
-        s3_endpoint_url: str | None = None,
-        cloudwatch_endpoint_url: str | None = None,
-    ) -> EnableReport:
-        """Send logs to S3 and/or CloudWatch Logs, and keep them ``retention_days`` days.
+    def enable(self, **options: Unpack[EnableOptions]) -> EnableReport:
+        """Send logs to S3 and/or CloudWatch Logs, and keep them ``retention_days`` days
+        (default 30; less only with ``allow_short_retention=True``).
 
+        Destinations: ``s3_bucket`` (``s3_prefix``) and/or ``cloudwatch_log_group`` with
+        ``role_arn`` (``large_data_s3_bucket``, ``large_data_s3_prefix``); what is logged:
+        ``text`` (default True), ``image``, ``embedding``, ``video``, ``audio``;
+        ``s3_endpoint_url`` / ``cloudwatch_endpoint_url`` say where to set the retention.
         The configuration is put first (it is what Bedrock acts on); the retention is set
         after, and its outcome per destination is in the report (``report.ok``).
         """
-        keep.check_retention_days(retention_days, allow_short=allow_short_retention)
-        config = build_config(
-            s3_bucket=s3_bucket, s3_prefix=s3_prefix, cloudwatch_log_group=cloudwatch_log_group,
-            role_arn=role_arn, large_data_s3_bucket=large_data_s3_bucket,
-            large_data_s3_prefix=large_data_s3_prefix, text=text, image=image,
-            embedding=embedding, video=video, audio=audio,
-        )  # fmt: skip
-        client = self._client
-        client._sender.send("PUT", client._core.url("control", _PATH), _body(config))
-        plan = _Plan(client._core, s3_endpoint_url, cloudwatch_endpoint_url)
-        return EnableReport(config=config, retention=plan.apply(config, retention_days))
+        return run(self._client, _enable(self._client._core, options))
 
     def get(self) -> LoggingConfig | None:
         """The current configuration, or None when logging is off."""
-        client = self._client
-        response = client._sender.send("GET", client._core.url("control", _PATH), None)
-        return _parse_get(response.content)
+        return run(self._client, _get())
 
     def retention(
         self, config: LoggingConfig | None = None, *, s3_endpoint_url: str | None = None
     ) -> list[RetentionSetting]:
         """How long each destination keeps logs today (reads S3 lifecycle rules)."""
-        config = config if config is not None else self.get()
-        if config is None:
-            return []
-        return _Plan(self._client._core, s3_endpoint_url, None).current(config)
+        return run(self._client, _retention(self._client._core, config, s3_endpoint_url))
 
     def disable(self) -> None:
         """Stop logging (logs already written stay, and still expire by their rules)."""
-        client = self._client
-        client._sender.send("DELETE", client._core.url("control", _PATH), None)
+        run(self._client, _disable())
 
 
 class AsyncInvocationLogging:
@@ -269,56 +269,55 @@ class AsyncInvocationLogging:
     def __init__(self, client: AsyncAnthropicBedrock) -> None:
         self._client = client
 
-    async def enable(
-        self,
-        *,
-        s3_bucket: str | None = None,
-        s3_prefix: str | None = None,
-        cloudwatch_log_group: str | None = None,
-        role_arn: str | None = None,
-        large_data_s3_bucket: str | None = None,
-        large_data_s3_prefix: str | None = None,
-        text: bool = True,
-        image: bool = False,
-        embedding: bool = False,
-        video: bool = False,
-        audio: bool = False,
-        retention_days: int = keep.MIN_RETENTION_DAYS,
-        allow_short_retention: bool = False,
-        s3_endpoint_url: str | None = None,
-        cloudwatch_endpoint_url: str | None = None,
-    ) -> EnableReport:
+    async def enable(self, **options: Unpack[EnableOptions]) -> EnableReport:
         """See :meth:`InvocationLogging.enable`."""
-        keep.check_retention_days(retention_days, allow_short=allow_short_retention)
-        config = build_config(
-            s3_bucket=s3_bucket, s3_prefix=s3_prefix, cloudwatch_log_group=cloudwatch_log_group,
-            role_arn=role_arn, large_data_s3_bucket=large_data_s3_bucket,
-            large_data_s3_prefix=large_data_s3_prefix, text=text, image=image,
-            embedding=embedding, video=video, audio=audio,
-        )  # fmt: skip
-        client = self._client
-        await client._sender.send("PUT", client._core.url("control", _PATH), _body(config))
-        plan = _Plan(client._core, s3_endpoint_url, cloudwatch_endpoint_url)
-        settings = await asyncio.to_thread(plan.apply, config, retention_days)
-        return EnableReport(config=config, retention=settings)
+        return await arun(self._client, _enable(self._client._core, options))
 
     async def get(self) -> LoggingConfig | None:
         """The current configuration, or None when logging is off."""
-        client = self._client
-        response = await client._sender.send("GET", client._core.url("control", _PATH), None)
-        return _parse_get(response.content)
+        return await arun(self._client, _get())
 
     async def retention(
         self, config: LoggingConfig | None = None, *, s3_endpoint_url: str | None = None
     ) -> list[RetentionSetting]:
         """How long each destination keeps logs today (reads S3 lifecycle rules)."""
-        config = config if config is not None else await self.get()
-        if config is None:
-            return []
-        plan = _Plan(self._client._core, s3_endpoint_url, None)
-        return await asyncio.to_thread(plan.current, config)
+        return await arun(self._client, _retention(self._client._core, config, s3_endpoint_url))
 
     async def disable(self) -> None:
         """Stop logging (logs already written stay, and still expire by their rules)."""
-        client = self._client
-        await client._sender.send("DELETE", client._core.url("control", _PATH), None)
+        await arun(self._client, _disable())
+
+
+# -- the operations, once (:mod:`._flow`) -------------------------------------------------
+
+
+def _enable(core: RequestCore, options: EnableOptions) -> Flow[EnableReport]:
+    o = _with_defaults(options)
+    days = o["retention_days"]
+    keep.check_retention_days(days, allow_short=o["allow_short_retention"])
+    config = build_config(o)
+    yield Request("PUT", "control", _PATH, _body(config))
+    plan = _Plan(core, o["s3_endpoint_url"], o["cloudwatch_endpoint_url"])
+    settings = yield Blocking(partial(plan.apply, config, days))
+    return EnableReport(config=config, retention=settings)
+
+
+def _get() -> Flow[LoggingConfig | None]:
+    response = yield Request("GET", "control", _PATH)
+    return _parse_get(response.content)
+
+
+def _retention(
+    core: RequestCore, config: LoggingConfig | None, s3_endpoint_url: str | None
+) -> Flow[list[RetentionSetting]]:
+    if config is None:
+        config = yield from _get()
+    if config is None:
+        return []
+    plan = _Plan(core, s3_endpoint_url, None)
+    settings: list[RetentionSetting] = yield Blocking(partial(plan.current, config))
+    return settings
+
+
+def _disable() -> Flow[None]:
+    yield Request("DELETE", "control", _PATH)

@@ -197,11 +197,12 @@ class Messages:
         **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
         """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
-        from .count_tokens import count_tokens
+        from ._flow import run
+        from .count_tokens import count_flow
 
         options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
         call = _prepare_call(self._client, model, 1, messages, options, generate=False)
-        return count_tokens(self._client, call, timeout=params.get("timeout"))
+        return run(self._client, count_flow(call, params.get("timeout")))
 
 
 class AsyncMessages:
@@ -257,8 +258,9 @@ class AsyncMessages:
         **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
         """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
-        from .count_tokens import acount_tokens
+        from ._flow import arun
+        from .count_tokens import count_flow
 
         options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
         call = _prepare_call(self._client, model, 1, messages, options, generate=False)
-        return await acount_tokens(self._client, call, timeout=params.get("timeout"))
+        return await arun(self._client, count_flow(call, params.get("timeout")))

@@ -12,14 +12,14 @@ Three questions, three methods:
 * ``retrieve(model)`` - one model (alias, base ID, profile ID or ARN), with
   GetFoundationModel instead of the listing.
 
-The merge is plain functions shared by the sync and async classes, which only differ in
-how they send the (two or three) GET requests.
+The requests and the merge are written once, as flows (:mod:`._flow`) that the sync and
+async classes drive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -27,11 +27,14 @@ import httpx
 from .._exceptions import BadRequestError, ClientValidationError, NotFoundError
 from ..catalog import Catalog, ModelInfo, Pricing, ResolvedModel
 from ..types.models import ModelEntry, Prices, ScopeStatus
+from ._flow import Flow, Request, arun, run
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
 
 __all__ = ["AsyncModels", "Models"]
+
+_Client = Union["AnthropicBedrock", "AsyncAnthropicBedrock"]
 
 Endpoint = Literal["global", "regional"]
 Timeout = float | httpx.Timeout | None
@@ -46,10 +49,8 @@ _PAGE_SIZE = 1000
 _FOUNDATION_MODELS = "/foundation-models?" + urlencode({"byProvider": _PROVIDER})
 
 
-class Models:
-    """Synchronous ``client.models``."""
-
-    def __init__(self, client: AnthropicBedrock) -> None:
+class _ModelsBase:
+    def __init__(self, client: _Client) -> None:
         self._client = client
 
     def resolve(self, model: str, *, endpoint: Endpoint | None = None) -> ResolvedModel:
@@ -61,14 +62,15 @@ class Models:
         """
         return self._client._core.resolve_model(model, endpoint)
 
+
+class Models(_ModelsBase):
+    """Synchronous ``client.models``."""
+
+    _client: AnthropicBedrock
+
     def list(self, *, offline: bool = False, timeout: Timeout = None) -> _Entries:
         """Every Claude model, the catalogue's facts merged with Bedrock's answers."""
-        region, prefer = _context(self._client)
-        if offline:
-            return catalog_entries(region, prefer)
-        summaries = self._get(_FOUNDATION_MODELS, timeout)
-        profiles = self._profiles(timeout)
-        return merge(region, prefer, summaries.get("modelSummaries") or [], profiles)
+        return run(self._client, _list(self._client, offline, timeout))
 
     def retrieve(self, model: str, *, offline: bool = False, timeout: Timeout = None) -> ModelEntry:
         """One model by alias, base ID, inference-profile ID or ARN.
@@ -77,89 +79,68 @@ class Models:
         (``listed``); a model the catalogue knows is returned even when Bedrock does not
         list it there. An ID neither knows raises (NotFoundError / InvalidModelError).
         """
-        region, prefer = _context(self._client)
-        info, base_id = _identify(model, need_catalog=offline)
-        if offline:
-            assert info is not None
-            return catalog_entry(info, region, prefer)
-        try:
-            details = self._get(f"/foundation-models/{quote(base_id, safe='')}", timeout)
-        except (NotFoundError, BadRequestError):
-            if info is None:
-                raise
-            details = {}
-        summary = details.get("modelDetails")
-        return single(region, prefer, info, base_id, summary, self._profiles(timeout))
-
-    def _profiles(self, timeout: Timeout) -> _Summaries:
-        out: _Summaries = []
-        token: str | None = None
-        while True:
-            page = self._get(_profiles_path(token), timeout)
-            out.extend(page.get("inferenceProfileSummaries") or [])
-            token = page.get("nextToken")
-            if not token:
-                return out
-
-    def _get(self, path: str, timeout: Timeout) -> dict[str, Any]:
-        client = self._client
-        url = client._core.url("control", path)
-        response = client._sender.send("GET", url, None, timeout=timeout)
-        return _json_object(response)
+        return run(self._client, _retrieve(self._client, model, offline, timeout))
 
 
-class AsyncModels:
+class AsyncModels(_ModelsBase):
     """asyncio ``client.models`` (``resolve`` needs no request, so it is not a coroutine)."""
 
-    def __init__(self, client: AsyncAnthropicBedrock) -> None:
-        self._client = client
-
-    def resolve(self, model: str, *, endpoint: Endpoint | None = None) -> ResolvedModel:
-        """See :meth:`Models.resolve`."""
-        return self._client._core.resolve_model(model, endpoint)
+    _client: AsyncAnthropicBedrock
 
     async def list(self, *, offline: bool = False, timeout: Timeout = None) -> _Entries:
         """See :meth:`Models.list`."""
-        region, prefer = _context(self._client)
-        if offline:
-            return catalog_entries(region, prefer)
-        summaries = await self._get(_FOUNDATION_MODELS, timeout)
-        profiles = await self._profiles(timeout)
-        return merge(region, prefer, summaries.get("modelSummaries") or [], profiles)
+        return await arun(self._client, _list(self._client, offline, timeout))
 
     async def retrieve(
         self, model: str, *, offline: bool = False, timeout: Timeout = None
     ) -> ModelEntry:
         """See :meth:`Models.retrieve`."""
-        region, prefer = _context(self._client)
-        info, base_id = _identify(model, need_catalog=offline)
-        if offline:
-            assert info is not None
-            return catalog_entry(info, region, prefer)
-        try:
-            details = await self._get(f"/foundation-models/{quote(base_id, safe='')}", timeout)
-        except (NotFoundError, BadRequestError):
-            if info is None:
-                raise
-            details = {}
-        summary = details.get("modelDetails")
-        return single(region, prefer, info, base_id, summary, await self._profiles(timeout))
+        return await arun(self._client, _retrieve(self._client, model, offline, timeout))
 
-    async def _profiles(self, timeout: Timeout) -> _Summaries:
-        out: _Summaries = []
-        token: str | None = None
-        while True:
-            page = await self._get(_profiles_path(token), timeout)
-            out.extend(page.get("inferenceProfileSummaries") or [])
-            token = page.get("nextToken")
-            if not token:
-                return out
 
-    async def _get(self, path: str, timeout: Timeout) -> dict[str, Any]:
-        client = self._client
-        url = client._core.url("control", path)
-        response = await client._sender.send("GET", url, None, timeout=timeout)
-        return _json_object(response)
+# -- the operations, once (:mod:`._flow`) -------------------------------------------------
+
+
+def _list(client: _Client, offline: bool, timeout: Timeout) -> Flow[_Entries]:
+    region, prefer = _context(client)
+    if offline:
+        return catalog_entries(region, prefer)
+    summaries = yield from _get(_FOUNDATION_MODELS, timeout)
+    profiles = yield from _profiles(timeout)
+    return merge(region, prefer, summaries.get("modelSummaries") or [], profiles)
+
+
+def _retrieve(client: _Client, model: str, offline: bool, timeout: Timeout) -> Flow[ModelEntry]:
+    region, prefer = _context(client)
+    info, base_id = _identify(model, need_catalog=offline)
+    if offline:
+        assert info is not None
+        return catalog_entry(info, region, prefer)
+    try:
+        details = yield from _get(f"/foundation-models/{quote(base_id, safe='')}", timeout)
+    except (NotFoundError, BadRequestError):
+        if info is None:
+            raise
+        details = {}
+    summary = details.get("modelDetails")
+    profiles = yield from _profiles(timeout)
+    return single(region, prefer, info, base_id, summary, profiles)
+
+
+def _profiles(timeout: Timeout) -> Flow[_Summaries]:
+    out: _Summaries = []
+    token: str | None = None
+    while True:
+        page = yield from _get(_profiles_path(token), timeout)
+        out.extend(page.get("inferenceProfileSummaries") or [])
+        token = page.get("nextToken")
+        if not token:
+            return out
+
+
+def _get(path: str, timeout: Timeout) -> Flow[dict[str, Any]]:
+    response = yield Request("GET", "control", path, options={"timeout": timeout})
+    return _json_object(response)
 
 
 # -- requests -----------------------------------------------------------------------------
@@ -179,7 +160,7 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def _context(client: AnthropicBedrock | AsyncAnthropicBedrock) -> tuple[str, Endpoint | None]:
+def _context(client: _Client) -> tuple[str, Endpoint | None]:
     core = client._core
     return core.aws_region, core.endpoint
 
