@@ -270,16 +270,16 @@ def _in_region(
 def _on_demand_error(
     data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]
 ) -> ModelNotAvailableError:
-    use, use_region = _suggestion(data, info, region, geos, exclude=IN_REGION)
-    where = "" if use is None else f" {_use_text(use, use_region, region)}"
-    return ModelNotAvailableError(
-        f"Invocation of model ID {info.id} ({info.name}) with on-demand throughput isn't "
-        f"supported in {region}. Retry with the ID or ARN of an inference profile that "
-        f"contains this model: it is offered in: {', '.join(info.offered_scopes)}.{where}",
+    return _unavailable(
+        data,
+        info,
+        region,
+        geos,
+        exclude=IN_REGION,
         model=info.id,
-        region=region,
-        offered_in=list(info.offered_scopes),
-        suggestion=use,
+        text=f"Invocation of model ID {info.id} ({info.name}) with on-demand throughput "
+        f"isn't supported in {region}. Retry with the ID or ARN of an inference profile that "
+        f"contains this model: it is offered in: {', '.join(info.offered_scopes)}.",
     )
 
 
@@ -290,26 +290,49 @@ def not_offered(
         where = "through the global endpoint ('global.' inference profiles)"
     else:
         where = f"in geography '{scope}' (region {region})"
-    use, use_region = _suggestion(data, info, region, geos, exclude=scope)
-    tail = f" {_use_text(use, use_region, region)}" if use else ""
-    return ModelNotAvailableError(
-        f"{info.name} is not offered {where}. It is offered in: "
-        f"{', '.join(info.offered_scopes) or 'nowhere'}.{tail}",
+    return _unavailable(
+        data,
+        info,
+        region,
+        geos,
+        exclude=scope,
         model=info.profile_id(scope),
-        region=region,
-        offered_in=list(info.offered_scopes),
-        suggestion=use,
+        text=f"{info.name} is not offered {where}. It is offered in: "
+        f"{', '.join(info.offered_scopes) or 'nowhere'}.",
     )
 
 
 def _no_geography(data: CatalogData, info: ModelInfo, region: str) -> ModelNotAvailableError:
-    use, use_region = _suggestion(data, info, region, (), exclude="")
+    return _unavailable(
+        data,
+        info,
+        region,
+        (),
+        exclude="",
+        model=info.id,
+        text=f"Region {region} has no regional (geographic) inference profiles: Claude is "
+        f"reached from there through 'global.' profiles only. {info.name} is offered in: "
+        f"{', '.join(info.offered_scopes)}.",
+    )
+
+
+def _unavailable(
+    data: CatalogData,
+    info: ModelInfo,
+    region: str,
+    geos: tuple[str, ...],
+    *,
+    exclude: str,
+    model: str,
+    text: str,
+) -> ModelNotAvailableError:
+    """The error for a model the call cannot reach, ``text`` followed by what to use instead
+    (the best other scope, from this Region when it can), so every such error suggests alike."""
+    use, use_region = _suggestion(data, info, region, geos, exclude=exclude)
     tail = f" {_use_text(use, use_region, region)}" if use else ""
     return ModelNotAvailableError(
-        f"Region {region} has no regional (geographic) inference profiles: Claude is reached "
-        f"from there through 'global.' profiles only. {info.name} is offered in: "
-        f"{', '.join(info.offered_scopes)}.{tail}",
-        model=info.id,
+        f"{text}{tail}",
+        model=model,
         region=region,
         offered_in=list(info.offered_scopes),
         suggestion=use,
