@@ -102,12 +102,12 @@ def resolve(
         return _scoped(data, info, GLOBAL, region, geos)
     if endpoint == "regional":
         return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
-    if endpoint == IN_REGION:
-        return _in_region(data, info, region, geos)
+    if endpoint == IN_REGION:  # the base ID, under Bedrock's own rules
+        return validate_invocation(data, info.id, region)
     if endpoint is not None:
         raise ValueError(f"endpoint must be 'global', 'regional' or None, not {endpoint!r}")
-    if prefix is not None:
-        return _prefixed(data, model.strip(), prefix, info, region, geos)
+    if prefix is not None:  # a profile ID names its scope: Bedrock's rules decide
+        return validate_invocation(data, model.strip(), region)
     if via_alias and GLOBAL in info.scopes:
         return _scoped(data, info, GLOBAL, region, geos)
     return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
@@ -241,30 +241,6 @@ def _regional_scope(data: CatalogData, info: ModelInfo, region: str, geos: tuple
     if not geos:
         raise _no_geography(data, info, region)
     return geos[0]
-
-
-def _prefixed(
-    data: CatalogData,
-    model: str,
-    prefix: str,
-    info: ModelInfo,
-    region: str,
-    geos: tuple[str, ...],
-) -> ResolvedModel:
-    if prefix not in info.scopes:
-        raise not_offered(data, info, prefix, region, geos)
-    if prefix != GLOBAL and prefix not in geos:
-        raise _wrong_geography(data, model, prefix, info, region, geos)
-    return _scoped(data, info, prefix, region, geos)
-
-
-def _in_region(
-    data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]
-) -> ResolvedModel:
-    """The base ID itself: single-Region on-demand throughput, which few models allow."""
-    if info.on_demand and any(g in info.scopes for g in geos):
-        return ResolvedModel(info.id, info, IN_REGION, "regional", region)
-    raise _on_demand_error(data, info, region, geos)
 
 
 def _on_demand_error(
