@@ -2,7 +2,9 @@
 
 Two rule sets live here. :func:`resolve` is the client's: it accepts aliases and picks a
 profile for the caller's Region. :func:`validate_invocation` is Bedrock's own, for the
-emulator: it accepts only what Bedrock accepts and refuses what Bedrock refuses.
+emulator: it accepts only what Bedrock accepts and refuses what Bedrock refuses. Where the
+user already named the exact ID (a profile ID, or ``endpoint="in-region"``), :func:`resolve`
+hands it to Bedrock's rules, so those are written once.
 Every refusal says where the model *is* offered and the exact ID to use instead.
 """
 
