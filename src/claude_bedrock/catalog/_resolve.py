@@ -2,7 +2,9 @@
 
 Two rule sets live here. :func:`resolve` is the client's: it accepts aliases and picks a
 profile for the caller's Region. :func:`validate_invocation` is Bedrock's own, for the
-emulator: it accepts only what Bedrock accepts and refuses what Bedrock refuses.
+emulator: it accepts only what Bedrock accepts and refuses what Bedrock refuses. Where the
+user already named the exact ID (a profile ID, or ``endpoint="in-region"``), :func:`resolve`
+hands it to Bedrock's rules, so those are written once.
 Every refusal says where the model *is* offered and the exact ID to use instead.
 """
 
@@ -102,12 +104,12 @@ def resolve(
         return _scoped(data, info, GLOBAL, region, geos)
     if endpoint == "regional":
         return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
-    if endpoint == IN_REGION:
-        return _in_region(data, info, region, geos)
+    if endpoint == IN_REGION:  # the base ID, under Bedrock's own rules
+        return validate_invocation(data, info.id, region)
     if endpoint is not None:
         raise ValueError(f"endpoint must be 'global', 'regional' or None, not {endpoint!r}")
-    if prefix is not None:
-        return _prefixed(data, model.strip(), prefix, info, region, geos)
+    if prefix is not None:  # a profile ID names its scope: Bedrock's rules decide
+        return validate_invocation(data, model.strip(), region)
     if via_alias and GLOBAL in info.scopes:
         return _scoped(data, info, GLOBAL, region, geos)
     return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
@@ -243,43 +245,19 @@ def _regional_scope(data: CatalogData, info: ModelInfo, region: str, geos: tuple
     return geos[0]
 
 
-def _prefixed(
-    data: CatalogData,
-    model: str,
-    prefix: str,
-    info: ModelInfo,
-    region: str,
-    geos: tuple[str, ...],
-) -> ResolvedModel:
-    if prefix not in info.scopes:
-        raise not_offered(data, info, prefix, region, geos)
-    if prefix != GLOBAL and prefix not in geos:
-        raise _wrong_geography(data, model, prefix, info, region, geos)
-    return _scoped(data, info, prefix, region, geos)
-
-
-def _in_region(
-    data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]
-) -> ResolvedModel:
-    """The base ID itself: single-Region on-demand throughput, which few models allow."""
-    if info.on_demand and any(g in info.scopes for g in geos):
-        return ResolvedModel(info.id, info, IN_REGION, "regional", region)
-    raise _on_demand_error(data, info, region, geos)
-
-
 def _on_demand_error(
     data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]
 ) -> ModelNotAvailableError:
-    use, use_region = _suggestion(data, info, region, geos, exclude=IN_REGION)
-    where = "" if use is None else f" {_use_text(use, use_region, region)}"
-    return ModelNotAvailableError(
-        f"Invocation of model ID {info.id} ({info.name}) with on-demand throughput isn't "
-        f"supported in {region}. Retry with the ID or ARN of an inference profile that "
-        f"contains this model: it is offered in: {', '.join(info.offered_scopes)}.{where}",
+    return _unavailable(
+        data,
+        info,
+        region,
+        geos,
+        exclude=IN_REGION,
         model=info.id,
-        region=region,
-        offered_in=list(info.offered_scopes),
-        suggestion=use,
+        text=f"Invocation of model ID {info.id} ({info.name}) with on-demand throughput "
+        f"isn't supported in {region}. Retry with the ID or ARN of an inference profile that "
+        f"contains this model: it is offered in: {', '.join(info.offered_scopes)}.",
     )
 
 
@@ -290,26 +268,49 @@ def not_offered(
         where = "through the global endpoint ('global.' inference profiles)"
     else:
         where = f"in geography '{scope}' (region {region})"
-    use, use_region = _suggestion(data, info, region, geos, exclude=scope)
-    tail = f" {_use_text(use, use_region, region)}" if use else ""
-    return ModelNotAvailableError(
-        f"{info.name} is not offered {where}. It is offered in: "
-        f"{', '.join(info.offered_scopes) or 'nowhere'}.{tail}",
+    return _unavailable(
+        data,
+        info,
+        region,
+        geos,
+        exclude=scope,
         model=info.profile_id(scope),
-        region=region,
-        offered_in=list(info.offered_scopes),
-        suggestion=use,
+        text=f"{info.name} is not offered {where}. It is offered in: "
+        f"{', '.join(info.offered_scopes) or 'nowhere'}.",
     )
 
 
 def _no_geography(data: CatalogData, info: ModelInfo, region: str) -> ModelNotAvailableError:
-    use, use_region = _suggestion(data, info, region, (), exclude="")
+    return _unavailable(
+        data,
+        info,
+        region,
+        (),
+        exclude="",
+        model=info.id,
+        text=f"Region {region} has no regional (geographic) inference profiles: Claude is "
+        f"reached from there through 'global.' profiles only. {info.name} is offered in: "
+        f"{', '.join(info.offered_scopes)}.",
+    )
+
+
+def _unavailable(
+    data: CatalogData,
+    info: ModelInfo,
+    region: str,
+    geos: tuple[str, ...],
+    *,
+    exclude: str,
+    model: str,
+    text: str,
+) -> ModelNotAvailableError:
+    """The error for a model the call cannot reach, ``text`` followed by what to use instead
+    (the best other scope, from this Region when it can), so every such error suggests alike."""
+    use, use_region = _suggestion(data, info, region, geos, exclude=exclude)
     tail = f" {_use_text(use, use_region, region)}" if use else ""
     return ModelNotAvailableError(
-        f"Region {region} has no regional (geographic) inference profiles: Claude is reached "
-        f"from there through 'global.' profiles only. {info.name} is offered in: "
-        f"{', '.join(info.offered_scopes)}.{tail}",
-        model=info.id,
+        f"{text}{tail}",
+        model=model,
         region=region,
         offered_in=list(info.offered_scopes),
         suggestion=use,

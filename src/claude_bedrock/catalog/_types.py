@@ -6,10 +6,10 @@ Prices are :class:`~decimal.Decimal` so that a regional premium (x1.1) or a batc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from ..wire.rules.context import CONTEXT_1M_BETA
 from ..wire.rules.documents import document_name_problem
@@ -44,23 +44,15 @@ class Pricing:
 
     def scaled(self, factor: Decimal) -> Pricing:
         """The same price list multiplied by ``factor`` (regional premium, batch discount)."""
+        changed: dict[str, Any] = {}
+        for name in _PRICE_FIELDS:
+            value = getattr(self, name)
+            changed[name] = None if value is None else value * factor
+        return replace(self, **changed)
 
-        def mul(value: Decimal | None) -> Decimal | None:
-            return None if value is None else value * factor
 
-        return Pricing(
-            input=self.input * factor,
-            output=self.output * factor,
-            cache_write=self.cache_write * factor,
-            cache_read=self.cache_read * factor,
-            long_context_input=mul(self.long_context_input),
-            long_context_output=mul(self.long_context_output),
-            cache_write_1h=mul(self.cache_write_1h),
-            long_context_cache_write=mul(self.long_context_cache_write),
-            long_context_cache_read=mul(self.long_context_cache_read),
-            long_context_cache_write_1h=mul(self.long_context_cache_write_1h),
-            source=self.source,
-        )
+#: Every price of a :class:`Pricing` (all its fields but ``source``): what ``scaled`` scales.
+_PRICE_FIELDS = tuple(f.name for f in fields(Pricing) if f.name != "source")
 
 
 @dataclass(frozen=True, slots=True)

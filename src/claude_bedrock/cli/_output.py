@@ -143,6 +143,11 @@ def fail(failure: Failure, output: OutputFormat = OutputFormat.text) -> NoReturn
     raise typer.Exit(int(failure.code))
 
 
+def fail_usage(output: OutputFormat, kind: str, message: str, fix: str | None = None) -> NoReturn:
+    """Refuse what the command was given (exit code 2): every command says it the same way."""
+    fail(Failure(ExitCode.USAGE, kind, message, fix), output)
+
+
 def tell(failure: Failure) -> None:
     """``error: ...`` and ``fix: ...`` on stderr, without exiting (``chat`` goes on)."""
     console = err_console()

@@ -21,6 +21,7 @@ from ._output import (
     OutputOption,
     err_console,
     fail,
+    fail_usage,
     failing_on_errors,
     print_json,
 )
@@ -98,9 +99,8 @@ def _prompt_text(prompt: str, output: OutputFormat) -> str:
     text = sys.stdin.read() if prompt == "-" else prompt
     if not text.strip():
         where = "stdin was empty" if prompt == "-" else "the prompt is empty"
-        fail(Failure(ExitCode.USAGE, "UsageError", f"nothing to ask: {where}",
-                     'Pass the question as an argument, or pipe it with `ask -`.'),
-             output)  # fmt: skip
+        fail_usage(output, "UsageError", f"nothing to ask: {where}",
+                   "Pass the question as an argument, or pipe it with `ask -`.")  # fmt: skip
     return text
 
 

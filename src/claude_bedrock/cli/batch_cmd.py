@@ -32,13 +32,12 @@ import typer
 
 from ._options import S3Connection, build_client, option_groups
 from ._output import (
-    ExitCode,
-    Failure,
     OutputFormat,
     OutputOption,
     classify,
     err_console,
     fail,
+    fail_usage,
     out_console,
     print_json,
 )
@@ -77,7 +76,7 @@ def _batches(where: S3Connection) -> Batches:
 def _fail(exc: Exception, output: OutputFormat = OutputFormat.text) -> NoReturn:
     """A bad input line or an unreadable file is a usage error; the rest as every command."""
     if isinstance(exc, InputError | OSError):
-        fail(Failure(ExitCode.USAGE, type(exc).__name__, str(exc)), output)
+        fail_usage(output, type(exc).__name__, str(exc))
     fail(classify(exc), output)
 
 
@@ -173,7 +172,7 @@ def submit(
 
     tags = dict(item.partition("=")[::2] for item in tag or ())
     if any(not key for key in tags):
-        fail(Failure(ExitCode.USAGE, "UsageError", "--tag takes KEY=VALUE."), output)
+        fail_usage(output, "UsageError", "--tag takes KEY=VALUE.")
 
     try:
         batches = _batches(where)
@@ -192,7 +191,7 @@ def submit(
         if not sys.stdin.isatty():
             message = f"The estimate (${estimate.usd:,.2f}) is above ${confirm_above:,.2f}."
             fix = "Pass --yes to submit anyway, or raise --confirm-above."
-            fail(Failure(ExitCode.USAGE, "ConfirmationRequired", message, fix), output)
+            fail_usage(output, "ConfirmationRequired", message, fix)
         typer.confirm("Submit this batch?", abort=True, err=True)
     try:
         batch = batches.create(requests=requests(), bucket=bucket, role_arn=role_arn, model=model,

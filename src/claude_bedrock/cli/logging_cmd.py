@@ -21,11 +21,10 @@ import typer
 from ._options import Connection, S3Connection, build_client, option_groups
 from ._output import (
     ExitCode,
-    Failure,
     OutputFormat,
     OutputOption,
     err_console,
-    fail,
+    fail_usage,
     failing_on_errors,
     out_console,
     print_json,
@@ -191,7 +190,7 @@ def _since(value: str | None, output: OutputFormat) -> datetime | None:
     try:
         return parse_since(value) if value is not None else None
     except ValueError as exc:
-        fail(Failure(ExitCode.USAGE, "BadParameter", f"--since: {exc}"), output)
+        fail_usage(output, "BadParameter", f"--since: {exc}")
 
 
 @dataclass(frozen=True)
@@ -252,7 +251,7 @@ def _scan(
     except LookupError:
         fix = "Pass --bucket (and --prefix), or `claude-bedrock logging enable`."
         message = "Logging has no S3 destination."
-        fail(Failure(ExitCode.USAGE, "NoLogBucket", message, fix), output)
+        fail_usage(output, "NoLogBucket", message, fix)
 
 
 @logs_app.command("report")
@@ -314,7 +313,7 @@ def show(
     if record is None:
         fix = "Check the ID, --bucket/--prefix and --since; records arrive within seconds."
         message = f"No invocation log record for request {request_id}."
-        fail(Failure(ExitCode.USAGE, "NotFound", message, fix), output)
+        fail_usage(output, "NotFound", message, fix)
     if output is OutputFormat.json:
         print_json({**record.to_wire(), "bodies": bodies})
         return

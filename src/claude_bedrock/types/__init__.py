@@ -1,5 +1,6 @@
 """Typed request and response shapes."""
 
+from . import stream_events
 from ._base import BaseModel
 from .count_tokens import MessageTokensCount
 from .message import (
@@ -15,36 +16,7 @@ from .message import (
     UnknownBlock,
     Usage,
 )
-from .stream_events import (
-    CitationEvent,
-    CitationsDelta,
-    ContentBlockDeltaEvent,
-    ContentBlockStartEvent,
-    ContentBlockStopEvent,
-    Delta,
-    InputJSONDelta,
-    InputJsonEvent,
-    MessageDeltaEvent,
-    MessageDeltaUsage,
-    MessageStartEvent,
-    MessageStopEvent,
-    MessageStreamEvent,
-    RawContentBlockDelta,
-    RawContentBlockDeltaEvent,
-    RawContentBlockStartEvent,
-    RawContentBlockStopEvent,
-    RawMessageDeltaEvent,
-    RawMessageStartEvent,
-    RawMessageStopEvent,
-    RawMessageStreamEvent,
-    SignatureDelta,
-    SignatureEvent,
-    TextDelta,
-    TextEvent,
-    ThinkingDelta,
-    ThinkingEvent,
-    UnknownDelta,
-)
+from .stream_events import *  # noqa: F403  (its ``__all__``: one list, not two)
 
 __all__ = [
     "BaseModel",
@@ -60,32 +32,5 @@ __all__ = [
     "UnknownBlock",
     "Usage",
     "MessageTokensCount",
-    "CitationEvent",
-    "CitationsDelta",
-    "ContentBlockDeltaEvent",
-    "ContentBlockStartEvent",
-    "ContentBlockStopEvent",
-    "Delta",
-    "InputJSONDelta",
-    "InputJsonEvent",
-    "MessageDeltaEvent",
-    "MessageDeltaUsage",
-    "MessageStartEvent",
-    "MessageStopEvent",
-    "MessageStreamEvent",
-    "RawContentBlockDelta",
-    "RawContentBlockDeltaEvent",
-    "RawContentBlockStartEvent",
-    "RawContentBlockStopEvent",
-    "RawMessageDeltaEvent",
-    "RawMessageStartEvent",
-    "RawMessageStopEvent",
-    "RawMessageStreamEvent",
-    "SignatureDelta",
-    "SignatureEvent",
-    "TextDelta",
-    "TextEvent",
-    "ThinkingDelta",
-    "ThinkingEvent",
-    "UnknownDelta",
+    *stream_events.__all__,
 ]

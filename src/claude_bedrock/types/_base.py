@@ -8,9 +8,12 @@ strings), for ``create()`` answers and streams alike (one parsing path, ``_parse
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
+
+if TYPE_CHECKING:
+    from .message import Cost
 
 
 class BaseModel(pydantic.BaseModel):
@@ -29,3 +32,22 @@ class BaseModel(pydantic.BaseModel):
     def to_json(self, *, indent: int | None = 2, exclude_unset: bool = True) -> str:
         """The JSON text of the fields Bedrock sent (same defaults as the Anthropic SDK)."""
         return self.model_dump_json(indent=indent, exclude_unset=exclude_unset)
+
+
+class _CallFacts(BaseModel):
+    """What a typed answer knows about its call besides the body Bedrock sent: the request
+    ID and our cost estimate. Private attributes, so never serialised nor compared as data;
+    the Messages and the Converse answers share them."""
+
+    _cost: Cost | None = pydantic.PrivateAttr(default=None)
+    _request_id: str | None = pydantic.PrivateAttr(default=None)
+
+    @property
+    def cost(self) -> Cost | None:
+        """USD cost from the catalogue's prices (None for models the catalogue does not know)."""
+        return self._cost
+
+    @property
+    def request_id(self) -> str | None:
+        """Bedrock's ``x-amzn-RequestId`` for this call: quote it to AWS support."""
+        return self._request_id

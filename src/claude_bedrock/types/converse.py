@@ -11,14 +11,11 @@ fields are kept (``extra="allow"``): a field Bedrock adds shows up instead of br
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 
-from ._base import BaseModel
-
-if TYPE_CHECKING:
-    from .message import Cost
+from ._base import BaseModel, _CallFacts
 
 __all__ = [
     "CachePointBlock", "Citation", "CitationsContentBlock", "ContentBlock",
@@ -158,7 +155,7 @@ class ConverseMetrics(_Shape):
     latencyMs: int
 
 
-class ConverseResponse(_Shape):
+class ConverseResponse(_Shape, _CallFacts):
     """What ``client.converse.create`` returns (botocore's ``ConverseResponse``)."""
 
     output: ConverseOutput
@@ -169,19 +166,6 @@ class ConverseResponse(_Shape):
     trace: dict[str, Any] | None = None
     performanceConfig: dict[str, Any] | None = None
     serviceTier: dict[str, Any] | None = None
-
-    _request_id: str | None = pydantic.PrivateAttr(default=None)
-    _cost: Cost | None = pydantic.PrivateAttr(default=None)
-
-    @property
-    def request_id(self) -> str | None:
-        """Bedrock's ``x-amzn-RequestId`` for this call."""
-        return self._request_id
-
-    @property
-    def cost(self) -> Cost | None:
-        """USD cost from the catalogue's list prices (None for models it does not know)."""
-        return self._cost
 
     @property
     def text(self) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 
-from ._base import BaseModel
+from ._base import BaseModel, _CallFacts
 
 __all__ = [
     "TextBlock",
@@ -124,7 +124,7 @@ class Cost(BaseModel):
     batch: bool = False
 
 
-class Message(BaseModel):
+class Message(_CallFacts):
     id: str
     type: Literal["message"] = "message"
     role: Literal["assistant"] = "assistant"
@@ -136,19 +136,7 @@ class Message(BaseModel):
     usage: Usage
 
     # Not serialised: facts about the call that Bedrock gives outside the Messages body.
-    _cost: Cost | None = pydantic.PrivateAttr(default=None)
-    _request_id: str | None = pydantic.PrivateAttr(default=None)
     _invocation_metrics: dict[str, Any] | None = pydantic.PrivateAttr(default=None)
-
-    @property
-    def cost(self) -> Cost | None:
-        """USD cost from the catalogue's prices (None for models the catalogue does not know)."""
-        return self._cost
-
-    @property
-    def request_id(self) -> str | None:
-        """Bedrock's ``x-amzn-RequestId`` for this call: quote it to AWS support."""
-        return self._request_id
 
     @property
     def invocation_metrics(self) -> dict[str, Any] | None:
