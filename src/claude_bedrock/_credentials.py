@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ._debug_log import mask
 from ._exceptions import CredentialsError
-from ._logging import mask
 from .wire.signing import Credentials
 
 __all__ = ["CredentialSource", "mask"]

@@ -33,6 +33,7 @@ import httpx
 
 from ._config import Endpoints, resolve_endpoints, resolve_region
 from ._credentials import CredentialSource
+from ._debug_log import mask, scrub, setup_from_env
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -40,7 +41,6 @@ from ._exceptions import (
     CredentialsError,
     status_error_for,
 )
-from ._logging import mask, scrub, setup_from_env
 from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy
 from ._version import __version__
 from .wire.signing import SigV4Signer

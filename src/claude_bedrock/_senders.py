@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 
+from ._debug_log import log, log_exchange, log_failure, log_retry
 from ._exceptions import APIError, APIStatusError
-from ._logging import log, log_exchange, log_failure, log_retry
 from ._request_core import connection_error
 from ._retry import retryable_error
 from ._transports import TrustError

@@ -23,7 +23,7 @@ from claude_bedrock import (
     AsyncAnthropicBedrock,
     CredentialsError,
 )
-from claude_bedrock._logging import (
+from claude_bedrock._debug_log import (
     SecretFilter,
     redact_authorization,
     redact_headers,

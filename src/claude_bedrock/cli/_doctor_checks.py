@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from .._logging import mask
+from .._debug_log import mask
 from ._output import BEDROCK_GUIDE, ExitCode, classify
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""Logging without secrets: the ``claude_bedrock`` logger and its debug mode.
+"""Debug logging without secrets (Python's `logging`, not Bedrock's invocation logging):
+the ``claude_bedrock`` logger and its debug mode.
 
 Everything goes through standard :mod:`logging` under the ``"claude_bedrock"`` logger, so
 applications configure it as they configure anything else. ``CLAUDE_BEDROCK_LOG=debug``
