@@ -35,31 +35,24 @@ from claude_bedrock.emulator import Emulator
 MODEL = "global.anthropic.claude-opus-4-6-v1:0"
 REGION = "us-west-2"
 
+# The two AnthropicBedrock clients run the same child, but for the package they import.
+_MESSAGES_CLIENT = """
+import json, os, time
+t0 = time.perf_counter()
+from {package} import AnthropicBedrock
+client = AnthropicBedrock(aws_region=os.environ["B_REGION"], base_url=os.environ["B_URL"],
+    aws_access_key=os.environ["B_AK"], aws_secret_key=os.environ["B_SK"])
+msg = client.messages.create(model=os.environ["B_MODEL"], max_tokens=64,
+    messages=[{{"role": "user", "content": "Hello, world"}}])
+inner = time.perf_counter() - t0
+print(json.dumps({{"inner": inner, "text": msg.content[0].text}}))
+"""
+
 # Each child prints one JSON line: its own import->first-answer seconds and the answer text.
 _CHILDREN: dict[str, str] = {
     "python (bare)": "import json; print(json.dumps({'inner': 0.0, 'text': ''}))",
-    "claude_bedrock": """
-import json, os, time
-t0 = time.perf_counter()
-from claude_bedrock import AnthropicBedrock
-client = AnthropicBedrock(aws_region=os.environ["B_REGION"], base_url=os.environ["B_URL"],
-    aws_access_key=os.environ["B_AK"], aws_secret_key=os.environ["B_SK"])
-msg = client.messages.create(model=os.environ["B_MODEL"], max_tokens=64,
-    messages=[{"role": "user", "content": "Hello, world"}])
-inner = time.perf_counter() - t0
-print(json.dumps({"inner": inner, "text": msg.content[0].text}))
-""",
-    "anthropic_sdk": """
-import json, os, time
-t0 = time.perf_counter()
-from anthropic import AnthropicBedrock
-client = AnthropicBedrock(aws_region=os.environ["B_REGION"], base_url=os.environ["B_URL"],
-    aws_access_key=os.environ["B_AK"], aws_secret_key=os.environ["B_SK"])
-msg = client.messages.create(model=os.environ["B_MODEL"], max_tokens=64,
-    messages=[{"role": "user", "content": "Hello, world"}])
-inner = time.perf_counter() - t0
-print(json.dumps({"inner": inner, "text": msg.content[0].text}))
-""",
+    "claude_bedrock": _MESSAGES_CLIENT.format(package="claude_bedrock"),
+    "anthropic_sdk": _MESSAGES_CLIENT.format(package="anthropic"),
     "boto3": """
 import json, os, time
 t0 = time.perf_counter()
