@@ -46,6 +46,11 @@ __all__ = [
     "DocumentLimitError",
     "ContextWindowError",
     "CredentialsError",
+    "ModelEndOfLifeError",
+    "SurfaceNotSupportedError",
+    "UnknownModelWarning",
+    "ModelIdMendedWarning",
+    "LegacyModelWarning",
 ]
 
 
@@ -310,6 +315,76 @@ class ModelNotAvailableError(ClientValidationError):
         self.region = region
         self.offered_in = offered_in
         self.suggestion = suggestion
+
+
+class ModelEndOfLifeError(ModelNotAvailableError):
+    """The model reached end of life on Bedrock (and the account's live list does not offer it).
+
+    ``eol_date`` is the ISO date Bedrock stopped serving it; ``successor`` the base ID to use
+    instead (also in ``suggestion``), when the catalogue names one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str,
+        region: str,
+        eol_date: str,
+        successor: str | None = None,
+        offered_in: list[str] | None = None,
+    ):
+        super().__init__(
+            message, model=model, region=region, offered_in=offered_in or [], suggestion=successor
+        )
+        self.eol_date = eol_date
+        self.successor = successor
+
+
+class SurfaceNotSupportedError(ModelNotAvailableError):
+    """A source the catalogue marks certain says this surface does not serve the model.
+
+    ``surface`` is the one asked for (``invoke``, ``converse``, ``count-tokens``,
+    ``runtime-messages``, ``mantle``); ``served_by`` the surfaces that do serve it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str,
+        region: str,
+        surface: str,
+        served_by: list[str],
+        suggestion: str | None = None,
+    ):
+        super().__init__(message, model=model, region=region, offered_in=[], suggestion=suggestion)
+        self.surface = surface
+        self.served_by = served_by
+
+
+class UnknownModelWarning(UserWarning):
+    """A well-formed model ID the bundled catalogue does not know: sent as written, unpriced.
+
+    Issued once per ID. Bedrock decides; ``claude-bedrock models --refresh`` (or
+    ``client.models.refresh()``) reads the account's live model lists.
+    """
+
+
+class ModelIdMendedWarning(UserWarning):
+    """A model ID that documents print but Bedrock refuses was replaced by the one it accepts.
+
+    Issued once per ID; the message names both. The catalogue's ``mended_ids`` lists the
+    replacements with their sources.
+    """
+
+
+class LegacyModelWarning(FutureWarning):
+    """The model is in Bedrock's Legacy state: it still works, and ends on the date given.
+
+    A ``FutureWarning`` (shown by default) because it is meant for the people running the
+    program, not only for developers; issued once per model.
+    """
 
 
 class DocumentLimitError(ClientValidationError):

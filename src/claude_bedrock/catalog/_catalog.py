@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import ContextWindowError
+from ..wire.messages_api import Surface
 from . import _control_plane, _resolve
 from ._control_plane import DEFAULT_ACCOUNT_ID
 from ._load import CatalogData, Geography, build, load_documents, merge_files, read_sources
@@ -120,6 +121,7 @@ class Catalog:
         region: str,
         endpoint: Endpoint | None = None,
         *,
+        surface: Surface = "invoke",
         warn: bool = True,
         stacklevel: int = 2,
     ) -> ResolvedModel:
@@ -145,7 +147,9 @@ class Catalog:
             self._warn_deprecated(resolved.info, stacklevel)
         return resolved
 
-    def check_invocation(self, model_id: str, region: str) -> InvocationCheck:
+    def check_invocation(
+        self, model_id: str, region: str, surface: Surface = "invoke"
+    ) -> InvocationCheck:
         """Bedrock's own rules for the model ID of a runtime call arriving in ``region``.
 
         No aliases; a bare base ID means single-Region on-demand throughput, which only

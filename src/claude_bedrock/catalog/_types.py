@@ -11,11 +11,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from ..wire.messages_api import Surface
 from ..wire.rules.context import CONTEXT_1M_BETA
 from ..wire.rules.documents import document_name_problem
 
 Scope = Literal["global", "us", "eu", "jp", "apac", "in-region", "arn"]
 EndpointType = Literal["global", "regional"]
+#: Bedrock's lifecycle states (ListFoundationModels ``modelLifecycle.status``) plus ``eol``.
+Lifecycle = Literal["active", "legacy", "eol"]
+#: What the classic runtime serves unless the data says otherwise.
+RUNTIME_SURFACES: frozenset[Surface] = frozenset({"invoke", "converse", "count-tokens"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +88,29 @@ class ModelInfo:
     long_context_threshold: int = 200_000
     max_output_tokens_beta: tuple[tuple[str, int], ...] = ()
     scope_order: tuple[str, ...] = field(default=(), compare=False)
+    #: ``active``, ``legacy`` (still served; ends on ``eol_date``) or ``eol`` (refused).
+    lifecycle: Lifecycle = "active"
+    legacy_date: date | None = None
+    eol_date: date | None = None
+    #: The surfaces that serve the model according to the data.
+    surfaces: frozenset[Surface] = RUNTIME_SURFACES
+    #: The surfaces whose yes/no above rests on a source marked certain: the client refuses
+    #: a surface before sending only when it is here and not in ``surfaces``.
+    surfaces_certain: frozenset[Surface] = frozenset()
+    #: The model ID on bedrock-mantle (bare, in-Region), when mantle serves the model.
+    mantle_id: str | None = None
+    #: False for invitation-only models (Mythos): never an alias's or a default's choice.
+    generally_available: bool = True
 
     @property
     def offered_scopes(self) -> tuple[str, ...]:
         """Scopes in a stable, human order: global first, then geographies as in the data."""
         order = self.scope_order or tuple(sorted(self.scopes))
         return tuple(s for s in order if s in self.scopes)
+
+    def refuses(self, surface: Surface) -> bool:
+        """True only when a certain source says ``surface`` does not serve this model."""
+        return surface in self.surfaces_certain and surface not in self.surfaces
 
     def profile_id(self, scope: str) -> str:
         """The inference-profile ID of this model in ``scope`` (``us.anthropic....``)."""
