@@ -46,7 +46,7 @@ from ._version import __version__
 from .wire.signing import SigV4Signer
 
 if TYPE_CHECKING:
-    from .catalog import ResolvedModel
+    from .catalog import Catalog, ResolvedModel
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -132,6 +132,7 @@ class RequestCore:
         self.context_1m = context_1m
         self.endpoint = endpoint
         self._resolved: dict[tuple[str, str | None], ResolvedModel] = {}
+        self._catalog: Catalog | None = None
 
     @property
     def max_retries(self) -> int:
@@ -164,6 +165,21 @@ class RequestCore:
 
     # -- models -------------------------------------------------------------------------
 
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue this client resolves against: the default one, until
+        ``client.models.refresh()`` puts the account's live lists over it."""
+        if self._catalog is None:
+            from .catalog import Catalog
+
+            self._catalog = Catalog.default()
+        return self._catalog
+
+    @catalog.setter
+    def catalog(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._resolved.clear()
+
     def resolve_model(
         self, model: str, endpoint: Literal["global", "regional"] | None = None
     ) -> ResolvedModel:
@@ -172,9 +188,7 @@ class RequestCore:
         key = (model, endpoint)
         resolved = self._resolved.get(key)
         if resolved is None:
-            from .catalog import Catalog
-
-            resolved = Catalog.default().resolve(model, self.aws_region, endpoint)
+            resolved = self.catalog.resolve(model, self.aws_region, endpoint)
             self._resolved[key] = resolved
         return resolved
 
