@@ -43,6 +43,7 @@ from ._exceptions import (
 )
 from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy
 from ._version import __version__
+from .wire.messages_api import Surface
 from .wire.signing import SigV4Signer
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class RequestCore:
         self._default_headers = {k.lower(): v for k, v in (default_headers or {}).items()}
         self.context_1m = context_1m
         self.endpoint = endpoint
-        self._resolved: dict[tuple[str, str | None], ResolvedModel] = {}
+        self._resolved: dict[tuple[str, str | None, str], ResolvedModel] = {}
         self._catalog: Catalog | None = None
 
     @property
@@ -181,14 +182,17 @@ class RequestCore:
         self._resolved.clear()
 
     def resolve_model(
-        self, model: str, endpoint: Literal["global", "regional"] | None = None
+        self,
+        model: str,
+        endpoint: Literal["global", "regional"] | None = None,
+        surface: Surface = "invoke",
     ) -> ResolvedModel:
         """The catalogue's resolution, cached per client (it is on every call's path)."""
         endpoint = endpoint or self.endpoint
-        key = (model, endpoint)
+        key = (model, endpoint, surface)
         resolved = self._resolved.get(key)
         if resolved is None:
-            resolved = self.catalog.resolve(model, self.aws_region, endpoint)
+            resolved = self.catalog.resolve(model, self.aws_region, endpoint, surface=surface)
             self._resolved[key] = resolved
         return resolved
 

@@ -130,6 +130,14 @@ class Verdict(enum.Enum):
     NOT_OFFERED = "not-offered"
     OTHER_GEOGRAPHY = "other-geography"
     ON_DEMAND_NOT_SUPPORTED = "on-demand-not-supported"
+    #: The model reached end of life ("This model version has reached the end of its life.").
+    END_OF_LIFE = "end-of-life"
+    #: The surface (``check_invocation``'s ``surface``) does not serve this model.
+    NOT_ON_SURFACE = "not-on-surface"
+    #: bedrock-mantle got an inference-profile ID: it serves bare in-Region IDs only.
+    PROFILE_ON_MANTLE = "profile-on-mantle"
+    #: The runtime's Messages API got a bare base ID: it takes inference-profile IDs only.
+    BARE_ID_ON_MESSAGES = "bare-id-on-messages"
 
 
 @dataclass(frozen=True, slots=True)

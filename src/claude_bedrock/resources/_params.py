@@ -16,6 +16,7 @@ import pydantic_core
 
 from .._exceptions import ClientValidationError, ContextWindowError
 from ..documents import check_invoke_documents
+from ..wire.messages_api import Surface
 from ..wire.rules import Rule
 from ..wire.rules.context import CONTEXT_1M_BETA
 from ..wire.rules.model_id import MODEL_ID_MAX_LENGTH, model_id_violation
@@ -132,12 +133,13 @@ def prepare(
     extra_body: Mapping[str, Any] | None,
     context_1m: bool | None,
     endpoint: Literal["global", "regional"] | None,
+    surface: Surface = "invoke",
 ) -> PreparedCall:
     """Resolve the model (early checks) and build the InvokeModel body and headers."""
     model = params.pop("model")
     if not isinstance(model, str) or not model:
         raise TypeError(f"`model` must be a non-empty string, got {model!r}")
-    resolved = core.resolve_model(model, endpoint)
+    resolved = core.resolve_model(model, endpoint, surface)
     use_1m = core.context_1m if context_1m is None else context_1m
     all_betas = collect_betas(betas, extra_headers, use_1m)
     if CONTEXT_1M_BETA in all_betas and resolved.info is not None and not resolved.info.context_1m:
