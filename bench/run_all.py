@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
     ("invoke", "bench_invoke.py", [], ["--calls", "500"]),
     ("cold-start", "bench_cold_start.py", [], ["--runs", "5"]),
     ("streaming", "bench_streaming.py", [], ["--runs", "3"]),
+    ("mantle", "bench_mantle.py", [], ["--runs", "3", "--calls", "300"]),
     ("eventstream", "bench_eventstream.py", [], ["--repeat", "2"]),
     ("signing", "bench_signing.py", [], []),
     ("memory-1m", "bench_memory_1m.py", [], ["--tokens", "300000"]),
