@@ -26,7 +26,7 @@ from ._spec import MANTLE_IDS
 CAT = Catalog.default()
 
 
-# -- bedrock-mantle: bare in-Region IDs -----------------------------------------------------------
+# -- bedrock-mantle: bare in-Region IDs ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("base", "mantle_id"), MANTLE_IDS.items(), ids=list(MANTLE_IDS))
@@ -97,7 +97,7 @@ def test_unknown_ids_pass_on_every_surface() -> None:
     assert (got.model_id, got.info) == ("anthropic.claude-opus-7", None)
 
 
-# -- Bedrock's verdicts per surface (what the emulator answers) --------------------------------------------------
+# -- Bedrock's verdicts per surface (what the emulator answers) ------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_check_invocation_per_surface(
     assert CAT.check_invocation(model_id, region, surface).verdict is verdict
 
 
-# -- malformed IDs: botocore's pattern is the oracle --------------------------------------------------
+# -- malformed IDs: botocore's pattern is the oracle -----------------------------------------------
 
 
 def _botocore_model_id() -> tuple[re.Pattern[str], int]:
@@ -176,7 +176,7 @@ def test_malformed_means_what_botocore_refuses(model: str) -> None:
             assert botocore_ok, model
 
 
-# -- cost of an unknown model --------------------------------------------------
+# -- cost of an unknown model ----------------------------------------------------------------------
 
 
 def test_an_unknown_model_is_sent_as_written_and_has_no_cost() -> None:
