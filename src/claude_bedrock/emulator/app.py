@@ -122,7 +122,8 @@ class EmulatorApp:
         """Serve ``handler`` on ``method pattern`` (``{param}`` segments, raw-path matched).
 
         ``operation`` is the AWS operation name middlewares see; ``auth=False`` skips
-        authentication (see :class:`~.routing.Route`)."""
+        authentication; ``authenticate`` and ``render_error`` give the route its own
+        authentication and error format (see :class:`~.routing.Route`)."""
         return self.router.add(method, pattern, handler, **options)
 
     def add_middleware(self, middleware: Middleware, *, before_auth: bool = False) -> None:
