@@ -18,11 +18,12 @@ from botocore.credentials import Credentials
 from claude_bedrock.emulator import Emulator
 
 #: A model bedrock-mantle serves in us-east-1 (bare in-Region ID).
-MANTLE_MODEL: Final = "anthropic.claude-3-haiku-20240307-v1:0"
+MANTLE_MODEL: Final = "anthropic.claude-opus-5"
 #: An inference-profile ID the runtime's Messages API serves from us-east-1.
-PROFILE_MODEL: Final = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-#: The ``anthropic-version`` the official SDK must send for these models (None: its own).
-SDK_VERSION_HEADER: Final[dict[str, str]] = {"anthropic-version": "2023-06-01"}
+PROFILE_MODEL: Final = "global.anthropic.claude-opus-4-8"
+#: Headers the official SDK's clients add in these tests (none: its own ``anthropic-version``,
+#: ``2026-10-21``, is accepted for these models, Claude 4.7 and later).
+SDK_VERSION_HEADER: Final[dict[str, str]] = {}
 REGION: Final = "us-east-1"
 VERSION: Final = "2023-06-01"
 PROMPT: Final = "Hello from the Messages API"
