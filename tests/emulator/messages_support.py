@@ -8,7 +8,8 @@ against an independent reference.
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from collections.abc import Iterator
+from typing import Any, Final, TypeVar
 
 import httpx
 from botocore.auth import SigV4Auth
@@ -28,6 +29,25 @@ REGION: Final = "us-east-1"
 VERSION: Final = "2023-06-01"
 PROMPT: Final = "Hello from the Messages API"
 MESSAGES: Final = [{"role": "user", "content": PROMPT}]
+
+
+_Client = TypeVar("_Client")
+_OPEN: list[Any] = []
+
+
+def kept(client: _Client) -> _Client:
+    """``client``, closed by :func:`close_clients` after the test (an SDK client holds a
+    connection pool; left to the garbage collector, its sockets close at a random later
+    time, in another test that counts file descriptors)."""
+    _OPEN.append(client)
+    return client
+
+
+def close_clients() -> Iterator[None]:
+    """Body of each SDK test module's autouse fixture: close the clients :func:`kept`."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def payload(model: str = MANTLE_MODEL, **extra: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ SDK's exceptions are the reference for what a user sees.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -17,7 +18,16 @@ import pytest
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.wire.messages_api import MESSAGES_PATH
 
-from .messages_support import MESSAGES, REGION, envelope, payload, post_keyed, post_signed
+from .messages_support import (
+    MESSAGES,
+    REGION,
+    close_clients,
+    envelope,
+    kept,
+    payload,
+    post_keyed,
+    post_signed,
+)
 
 OPUS_5 = "anthropic.claude-opus-5"
 OPUS_48_GLOBAL = "global.anthropic.claude-opus-4-8"
@@ -30,24 +40,33 @@ PINNED = {"anthropic-version": "2023-06-01"}  # what AWS documents, for models b
 END_OF_LIFE = "This model version has reached the end of its life."
 
 
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield from close_clients()
+
+
 def _mantle(emulator: Emulator, **headers: str) -> anthropic.AnthropicBedrockMantle:
     """The SDK's Mantle client, SigV4, sending its own ``anthropic-version`` (2026-10-21)."""
-    return anthropic.AnthropicBedrockMantle(
-        aws_region=REGION,
-        aws_access_key=emulator.access_key,
-        aws_secret_key=emulator.secret_key,
-        base_url=emulator.url + "/anthropic",
-        max_retries=0,
-        default_headers=headers or None,
+    return kept(
+        anthropic.AnthropicBedrockMantle(
+            aws_region=REGION,
+            aws_access_key=emulator.access_key,
+            aws_secret_key=emulator.secret_key,
+            base_url=emulator.url + "/anthropic",
+            max_retries=0,
+            default_headers=headers or None,
+        )
     )
 
 
 def _plain(emulator: Emulator, **headers: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(
-        base_url=emulator.url + "/anthropic",
-        api_key=emulator.api_key,
-        max_retries=0,
-        default_headers=headers or None,
+    return kept(
+        anthropic.Anthropic(
+            base_url=emulator.url + "/anthropic",
+            api_key=emulator.api_key,
+            max_retries=0,
+            default_headers=headers or None,
+        )
     )
 
 
