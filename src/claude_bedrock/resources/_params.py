@@ -46,6 +46,8 @@ class PreparedCall:
     resolved: ResolvedModel
     body: dict[str, Any]
     headers: dict[str, str]
+    #: Where it goes: InvokeModel, Converse, or a Messages API surface (:mod:`._surfaces`).
+    surface: Surface = "invoke"
 
     def encode(self) -> bytes:
         # pydantic-core writes compact UTF-8 JSON straight to bytes: no intermediate str
@@ -146,6 +148,10 @@ def prepare(
         raise _no_1m_error(resolved.info.name)
     if resolved.info is None:  # an ARN the catalogue does not know: Bedrock's syntax still holds
         _check_model_id(resolved.model_id)
+    if surface in ("runtime-messages", "mantle"):  # Anthropic's request shape, not InvokeModel's
+        from ._surfaces import messages_call
+
+        return messages_call(core, resolved, surface, params, all_betas, extra_headers, extra_body)
     body: dict[str, Any] = {"anthropic_version": BEDROCK_ANTHROPIC_VERSION}
     for name in BODY_FIELDS:
         value = params.get(name)
@@ -164,4 +170,4 @@ def prepare(
             if key.lower() != "anthropic-beta":
                 headers[key] = value
     check_invoke_documents(body)
-    return PreparedCall(resolved=resolved, body=body, headers=headers)
+    return PreparedCall(resolved=resolved, body=body, headers=headers, surface=surface)
