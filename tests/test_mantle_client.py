@@ -431,3 +431,25 @@ def test_async_client_sends_the_same(server: MessagesServer) -> None:
     assert streamed.body["stream"] is True and counted.path.endswith("/count_tokens")
     assert {r.scope for r in (created, streamed, counted)} == {"us-east-1/bedrock-mantle"}
     assert all(r.signature_ok for r in (created, streamed, counted))
+
+
+# -- where the Region comes from (the SDK's order, and the AWS profile as AnthropicBedrock) --
+
+
+def test_the_profile_region_is_honoured_as_anthropicbedrock_does(tmp_path: Path) -> None:
+    # Beyond the SDK (which stops at AWS_DEFAULT_REGION), as our AnthropicBedrock does.
+    (tmp_path / "config").write_text("[profile work]\nregion = eu-central-2\n")
+    (tmp_path / "credentials").write_text(
+        f"[work]\naws_access_key_id = {ACCESS}\naws_secret_access_key = {SECRET}\n"
+    )
+    client = AnthropicBedrockMantle(aws_profile="work")
+    assert client.base_url == "https://bedrock-mantle.eu-central-2.api.aws/anthropic"
+    assert client.aws_region == "eu-central-2"
+
+
+def test_a_base_url_needs_no_region(server: MessagesServer) -> None:
+    ours = AnthropicBedrockMantle(base_url=f"{server.url}/ok/anthropic", api_key="k-0000000001")
+    sdk = anthropic.AnthropicBedrockMantle(
+        base_url=f"{server.url}/ok/anthropic", api_key="k-0000000001"
+    )
+    assert _auth_sent(server, ours) == _auth_sent(server, sdk) == "Bearer k-0000000001"

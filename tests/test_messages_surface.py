@@ -270,3 +270,22 @@ def test_count_on_mantle_uses_the_aws_host_by_default() -> None:
     )
     assert seen[0].headers["authorization"] == f"Bearer {KEY}"
     assert mantle_id in seen[0].content.decode()
+
+
+def test_the_mantle_base_url_variable_names_where_counting_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "http://127.0.0.1:9/gateway/anthropic/")
+    client = AnthropicBedrock(aws_region="us-east-1", api_key=KEY)
+    assert client._core.route("mantle").count_tokens_url == (
+        "http://127.0.0.1:9/gateway/anthropic/v1/messages/count_tokens"
+    )
+    assert client._core.route("runtime-messages").messages_url == (
+        "https://bedrock-runtime.us-east-1.amazonaws.com/anthropic/v1/messages"
+    )
+
+
+def test_without_a_region_anthropicbedrock_keeps_its_documented_default() -> None:
+    # SPEC: argument, AWS_REGION (AWS_DEFAULT_REGION, the profile's), else us-east-1; the
+    # official SDK 2.16 raises instead. The Mantle classes refuse (test_mantle_client).
+    assert AnthropicBedrock(api_key=KEY).aws_region == "us-east-1"
