@@ -21,6 +21,7 @@ def test_env_lines(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
         "export AWS_ENDPOINT_URL=http://127.0.0.1:8765",
+        "export ANTHROPIC_BEDROCK_MANTLE_BASE_URL=http://127.0.0.1:8765/anthropic",
         f"export AWS_ACCESS_KEY_ID={DEFAULT_ACCESS_KEY}",
         f"export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_KEY}",
         "export AWS_REGION=us-east-1",
@@ -38,9 +39,10 @@ def test_env_follows_port_region_and_credentials_file(tmp_path: Path) -> None:
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "export AWS_ENDPOINT_URL=http://127.0.0.1:9100"
-    assert lines[1] == "export AWS_ACCESS_KEY_ID=AKIATEAMKEY000000001"
-    assert lines[2] == "export AWS_SECRET_ACCESS_KEY='team secret/with+chars'"
-    assert lines[3] == "export AWS_REGION=eu-west-1"
+    assert lines[1] == "export ANTHROPIC_BEDROCK_MANTLE_BASE_URL=http://127.0.0.1:9100/anthropic"
+    assert lines[2] == "export AWS_ACCESS_KEY_ID=AKIATEAMKEY000000001"
+    assert lines[3] == "export AWS_SECRET_ACCESS_KEY='team secret/with+chars'"
+    assert lines[4] == "export AWS_REGION=eu-west-1"
 
 
 def test_env_needs_a_fixed_port(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..wire.messages_api import BASE_PATH
+
 if TYPE_CHECKING:
     from ..emulator.auth import CredentialStore
 
@@ -31,10 +33,13 @@ def env_lines(url: str, access_key: str, secret_key: str, region: str) -> list[s
 
     ``AWS_ENDPOINT_URL`` is read by botocore (>= 1.31), the AWS CLI (>= 2.13) and our
     client; boto3 and the AWS CLI read ``AWS_DEFAULT_REGION``, our client and the
-    Anthropic SDK ``AWS_REGION``, so both are set.
+    Anthropic SDK ``AWS_REGION``, so both are set. ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL``
+    points the Messages API clients (the official SDK's ``AnthropicBedrockMantle`` and
+    ours) at the emulator's ``/anthropic`` routes.
     """
     values = {
         "AWS_ENDPOINT_URL": url,
+        "ANTHROPIC_BEDROCK_MANTLE_BASE_URL": url.rstrip("/") + BASE_PATH,
         "AWS_ACCESS_KEY_ID": access_key,
         "AWS_SECRET_ACCESS_KEY": secret_key,
         "AWS_REGION": region,

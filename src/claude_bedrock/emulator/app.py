@@ -10,8 +10,10 @@ extensions are listed by import path in :data:`BUILTIN_EXTENSIONS`; more can be 
 Order of a request: route lookup (unknown path: 404 ``UnknownOperationException``) ->
 ``before_auth`` middlewares -> authentication (skipped for ``auth=False`` routes) ->
 middlewares -> handler. A :class:`~.errors.BedrockError` raised anywhere becomes Bedrock's
-JSON error; any other exception becomes a 500 ``InternalServerException`` that reveals
-nothing (the traceback goes to the log).
+JSON error (or the route's own format: ``render_error``, as the Messages API routes answer
+in Anthropic's envelope); any other exception becomes a 500 ``InternalServerException``
+that reveals nothing (the traceback goes to the log). A route's ``authenticate`` replaces
+the application's :class:`~.auth.Authenticator` for that route.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .auth import Authenticator, CredentialStore
 from .engine import DeterministicEngine, Engine
 from .errors import BedrockError, internal_error
 from .http_types import AbortConnection, AnyResponse, Request, Response
-from .routing import Handler, Route, RouteOptions, Router
+from .routing import Authenticate, Handler, Route, RouteOptions, Router
 from .server import Limits
 
 __all__ = [
@@ -55,6 +57,7 @@ BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.sts:register",
     "claude_bedrock.emulator.invocation_logging:register",
     "claude_bedrock.emulator.batch:register",
+    "claude_bedrock.emulator.messages_api:register",
 )
 
 
@@ -119,7 +122,8 @@ class EmulatorApp:
         """Serve ``handler`` on ``method pattern`` (``{param}`` segments, raw-path matched).
 
         ``operation`` is the AWS operation name middlewares see; ``auth=False`` skips
-        authentication (see :class:`~.routing.Route`)."""
+        authentication; ``authenticate`` and ``render_error`` give the route its own
+        authentication and error format (see :class:`~.routing.Route`)."""
         return self.router.add(method, pattern, handler, **options)
 
     def add_middleware(self, middleware: Middleware, *, before_auth: bool = False) -> None:
@@ -178,14 +182,22 @@ class EmulatorApp:
             )
         request.path_params = match.params
         request.operation = match.route.operation
-        handler = _chain(self._inner, match.route.handler)
-        if match.route.auth:
-            handler = self._authenticated(handler)
-        return await _chain(self._outer, handler)(request)
+        route = match.route
+        handler = _chain(self._inner, route.handler)
+        if route.auth:
+            handler = self._authenticated(handler, route.authenticate)
+        if route.render_error is None:
+            return await _chain(self._outer, handler)(request)
+        try:
+            return await _chain(self._outer, handler)(request)
+        except BedrockError as error:
+            return route.render_error(request, error)
 
-    def _authenticated(self, handler: Handler) -> Handler:
+    def _authenticated(self, handler: Handler, authenticate: Authenticate | None) -> Handler:
+        check = authenticate or self.authenticator.authenticate
+
         async def run(request: Request) -> AnyResponse:
-            request.identity = self.authenticator.authenticate(request)
+            request.identity = check(request)
             return await handler(request)
 
         return run

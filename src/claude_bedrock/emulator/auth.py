@@ -18,6 +18,11 @@ INI file shaped like ``~/.aws/credentials``::
     [api-key]
     bedrock_api_key = ABSK...                       ; accepted as "Authorization: Bearer ..."
 
+The Messages API routes take more: SigV4 scoped to ``bedrock-mantle`` as well as
+``bedrock`` (the scope then tells which surface was called), and a key sent as
+``x-api-key`` as well as ``Authorization: Bearer`` (the AWS documentation's curl examples
+use the former, the official SDK the latter). See :meth:`Authenticator.authenticate`.
+
 Failures use AWS's error types and messages (see ``_fail``); none repeats a secret.
 The SigV4 arithmetic itself is :mod:`claude_bedrock.wire.signing`, shared with our client.
 """
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import configparser
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +66,11 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_API_KEY = "ABSK-claude-bedrock-emulator-key"  # noqa: S105 - public, emulator only
 
 _SIGNING_SERVICE = "bedrock"
-_HOST_REGION_RE = re.compile(r"bedrock(?:-runtime)?(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
+_HOST_REGION_RE = re.compile(
+    r"bedrock(?:-runtime)?(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com"
+    r"|bedrock-mantle\.([a-z0-9-]+)\.api\.aws"
+)
+_API_KEY_HEADER = "x-api-key"
 
 #: AWS's wording for a signature or security token it refuses (the STS route's too).
 BAD_SIGNATURE = (
@@ -102,7 +111,10 @@ class ApiKey:
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who made an authenticated request, and for which region."""
+    """Who made an authenticated request, and for which region.
+
+    ``service`` is the signing name of a SigV4 request's credential scope (None for a key).
+    """
 
     access_key: str
     account_id: str
@@ -110,6 +122,7 @@ class Identity:
     principal: str
     method: str  # "sigv4" or "bearer"
     profile: str = "default"
+    service: str | None = None
 
 
 class CredentialStore:
@@ -190,17 +203,31 @@ class Authenticator:
         self.store = store
         self.default_region = default_region
 
-    def authenticate(self, request: Request) -> Identity:
-        """Raise :class:`BedrockError` (403) unless the request is properly authenticated."""
+    def authenticate(
+        self,
+        request: Request,
+        *,
+        services: Sequence[str] = (_SIGNING_SERVICE,),
+        api_key_header: bool = False,
+    ) -> Identity:
+        """Raise :class:`BedrockError` (403) unless the request is properly authenticated.
+
+        ``services``: the SigV4 signing names accepted (the first one is named when the
+        scope has another). ``api_key_header``: a key may come as ``x-api-key`` when there
+        is no ``Authorization`` header (the Messages API routes).
+        """
         header = request.headers.get("authorization")
         if header is None:
+            key = request.headers.get(_API_KEY_HEADER) if api_key_header else None
+            if key is not None:
+                return self._bearer(request, key.strip())
             # What Bedrock answers today to a request with no credentials at all.
             raise _fail("AccessDeniedException", "Authorization header is missing", capital=True)
         scheme, _, rest = header.strip().partition(" ")
         if scheme.lower() == "bearer":
             return self._bearer(request, rest.strip())
         if scheme == signing.ALGORITHM:
-            return self._sigv4(request, header)
+            return self._sigv4(request, services)
         raise _fail(
             "IncompleteSignatureException",
             f"Authorization header requires '{signing.ALGORITHM}' or 'Bearer' scheme.",
@@ -227,12 +254,19 @@ class Authenticator:
 
     def _region_from_host(self, request: Request) -> str:
         match = _HOST_REGION_RE.match(request.headers.get("host", "") or "")
-        return match.group(1) if match else self.default_region
+        if match is None:
+            return self.default_region
+        return match.group(1) or match.group(2)
 
-    def _sigv4(self, request: Request, header: str) -> Identity:
-        check = check_sigv4(request, _SIGNING_SERVICE, self.store)
+    def _sigv4(self, request: Request, services: Sequence[str]) -> Identity:
+        service = services[0]
+        if len(services) > 1:  # the scope picks one of them (one parse more, for those only)
+            scoped = _scope_service(request)
+            if scoped is not None and scoped in services:
+                service = scoped
+        check = check_sigv4(request, service, self.store)
         if check.problem is not None:
-            raise _sigv4_error(check)
+            raise _sigv4_error(check, service)
         key, parsed = check.key, check.parsed
         assert key is not None and parsed is not None  # a check without problem has both
         return Identity(
@@ -242,7 +276,17 @@ class Authenticator:
             principal=key.principal,
             method="sigv4",
             profile=key.profile,
+            service=parsed.service,
         )
+
+
+def _scope_service(request: Request) -> str | None:
+    """The signing name in a SigV4 header's credential scope (None if it cannot be read:
+    the full check then reports the malformed header in AWS's words)."""
+    try:
+        return signing.parse_authorization(request.headers.get("authorization") or "").service
+    except signing.SignatureError:
+        return None
 
 
 def check_sigv4(
@@ -262,7 +306,9 @@ def check_sigv4(
     )
 
 
-def _sigv4_error(check: signature_check.SignatureCheck[AccessKey]) -> BedrockError:
+def _sigv4_error(
+    check: signature_check.SignatureCheck[AccessKey], service: str = _SIGNING_SERVICE
+) -> BedrockError:
     """Bedrock's error type and words for a refused SigV4 request."""
     problem, parsed = check.problem, check.parsed
     if problem is Problem.MALFORMED:
@@ -274,7 +320,7 @@ def _sigv4_error(check: signature_check.SignatureCheck[AccessKey]) -> BedrockErr
     if problem is Problem.WRONG_SERVICE:
         return _fail(
             "InvalidSignatureException",
-            f"Credential should be scoped to correct service: '{_SIGNING_SERVICE}'. ",
+            f"Credential should be scoped to correct service: '{service}'. ",
         )
     if problem is Problem.UNKNOWN_REGION:
         region = parsed.region if parsed is not None else ""

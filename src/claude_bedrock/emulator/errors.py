@@ -1,5 +1,10 @@
 """Bedrock's error wire format: a JSON body ``{"message": ...}`` plus ``x-amzn-ErrorType``.
 
+The Messages API routes (``/anthropic/v1/...``) answer the same errors in Anthropic's
+envelope instead (:func:`anthropic_response`): ``{"type": "error", "error": {"type":
+"invalid_request_error", "message": ...}}``, the type taken from the shared table in
+:mod:`claude_bedrock.wire.messages_api`, the status unchanged.
+
 Status codes come from botocore's service models (``bedrock-runtime/*/service-2.json``,
 ``error.httpStatusCode``); the authentication errors are the ones AWS's front door emits
 before any service code runs. Messages are fixed strings or built from request *metadata*
@@ -12,6 +17,11 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from ..wire.messages_api import (
+    ERROR_TYPE_BY_BEDROCK_EXCEPTION,
+    ERROR_TYPE_BY_STATUS,
+    error_envelope,
+)
 from .http_types import Response
 
 __all__ = [
@@ -19,6 +29,8 @@ __all__ = [
     "STREAM_EXCEPTION_TYPES",
     "BedrockError",
     "access_denied",
+    "anthropic_error_type",
+    "anthropic_response",
     "internal_error",
     "not_found",
     "throttled",
@@ -100,6 +112,28 @@ class BedrockError(Exception):
         body = json.dumps(self.payload(), separators=(",", ":")).encode()
         headers = [("x-amzn-ErrorType", self.error_type), *self.headers]
         return Response(status=self.status, body=body, headers=headers)
+
+
+def anthropic_error_type(error: BedrockError) -> str:
+    """The Anthropic error ``type`` that carries the meaning of a Bedrock error: by its
+    exception name, else by its status (a 5xx the table does not name is an ``api_error``)."""
+    return (
+        ERROR_TYPE_BY_BEDROCK_EXCEPTION.get(error.error_type)
+        or ERROR_TYPE_BY_STATUS.get(error.status)
+        or ("api_error" if error.status >= 500 else "invalid_request_error")
+    )
+
+
+def anthropic_response(error: BedrockError, *, error_type_header: bool) -> Response:
+    """``error`` in Anthropic's envelope, with its status and extra headers (``Retry-After``).
+
+    ``error_type_header`` keeps Bedrock's ``x-amzn-ErrorType`` beside it, as an AWS front
+    door adds to whatever the service behind it answers.
+    """
+    envelope = error_envelope(anthropic_error_type(error), error.message)
+    body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = [("x-amzn-ErrorType", error.error_type)] if error_type_header else []
+    return Response(status=error.status, body=body, headers=[*headers, *error.headers])
 
 
 def validation_error(message: str) -> BedrockError:

@@ -58,8 +58,9 @@ FAULT_HEADER: Final = "x-emulator-fault"
 FAULT_KEY_HEADER: Final = "x-emulator-fault-key"
 #: Operations the global rate applies to (the header works on every authenticated route).
 RUNTIME_OPERATIONS: Final = frozenset(
-    {"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream", "CountTokens"}
-)
+    {"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream", "CountTokens",
+     "CreateMessage", "CountMessageTokens"}  # the last two: the Messages API routes
+)  # fmt: skip
 _STREAMING: Final = frozenset({"InvokeModelWithResponseStream", "ConverseStream"})
 _STATUS: Final[dict[str, tuple[str, str]]] = {
     "throttle": ("ThrottlingException", "Too many requests, please wait before trying again."),

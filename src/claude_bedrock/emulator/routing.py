@@ -5,20 +5,35 @@ parameters unquoted: Bedrock model IDs contain ``:`` and ARNs contain ``/``, whi
 send percent-encoded inside one segment (``arn%3Aaws%3A...%2Fmodel``), so decoding first
 would split an ARN across segments. Routes are bucketed by segment count, so a lookup costs
 a dict access plus a short scan, whatever the number of routes.
+
+A route may bring its own authentication and its own error format: the Messages API paths
+(``/anthropic/v1/messages``) decide from the credentials which Bedrock surface they are
+(SigV4 ``bedrock-mantle`` or ``bedrock``, or a key), and answer in Anthropic's error
+envelope rather than Bedrock's JSON, while the rest of the pipeline (faults, logging,
+middlewares) stays the same for every route.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import unquote
 
+from .errors import BedrockError
 from .http_types import AnyResponse, Request
 
-__all__ = ["Handler", "Match", "Route", "RouteOptions", "Router"]
+if TYPE_CHECKING:
+    from .auth import Identity
+
+__all__ = ["Authenticate", "Handler", "Match", "RenderError", "Route", "RouteOptions", "Router"]
 
 Handler = Callable[[Request], Awaitable[AnyResponse]]
+#: A route's own authentication: the identity, or a :class:`~.errors.BedrockError` raised.
+Authenticate = Callable[[Request], "Identity"]
+#: A route's own error format: the response for a :class:`~.errors.BedrockError` raised
+#: while serving it (by the handler, a middleware or the authentication).
+RenderError = Callable[[Request, BedrockError], AnyResponse]
 
 
 class RouteOptions(TypedDict, total=False):
@@ -26,6 +41,8 @@ class RouteOptions(TypedDict, total=False):
 
     operation: str | None
     auth: bool
+    authenticate: Authenticate | None
+    render_error: RenderError | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +50,9 @@ class Route:
     """One registered route.
 
     ``auth=False`` skips authentication (emulator-only endpoints such as health checks);
-    ``operation`` is the AWS operation name exposed to middlewares.
+    ``operation`` is the AWS operation name exposed to middlewares. ``authenticate``
+    replaces the application's authenticator for this route; ``render_error`` replaces
+    Bedrock's JSON error (see the module docstring).
     """
 
     method: str
@@ -43,6 +62,8 @@ class Route:
     params: tuple[str | None, ...]
     operation: str | None = None
     auth: bool = True
+    authenticate: Authenticate | None = None
+    render_error: RenderError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +90,8 @@ class Router:
         *,
         operation: str | None = None,
         auth: bool = True,
+        authenticate: Authenticate | None = None,
+        render_error: RenderError | None = None,
     ) -> Route:
         """Register ``handler`` for ``method`` on ``pattern`` (e.g. ``/model/{modelId}/invoke``)."""
         if not pattern.startswith("/"):
@@ -84,7 +107,15 @@ class Router:
                 segments.append(part)
                 params.append(None)
         route = Route(
-            method.upper(), pattern, handler, tuple(segments), tuple(params), operation, auth
+            method.upper(),
+            pattern,
+            handler,
+            tuple(segments),
+            tuple(params),
+            operation,
+            auth,
+            authenticate,
+            render_error,
         )
         bucket = self._by_length.setdefault(len(parts), [])
         for existing in bucket:
