@@ -289,3 +289,35 @@ def test_without_a_region_anthropicbedrock_keeps_its_documented_default() -> Non
     # SPEC: argument, AWS_REGION (AWS_DEFAULT_REGION, the profile's), else us-east-1; the
     # official SDK 2.16 raises instead. The Mantle classes refuse (test_mantle_client).
     assert AnthropicBedrock(api_key=KEY).aws_region == "us-east-1"
+
+
+def test_both_envelopes_are_read() -> None:
+    """Bedrock's ``{"message"}`` + ``x-amzn-ErrorType`` still maps as before; Anthropic's
+    envelope gives the message and its own error type, and a Bedrock error type sent beside
+    it (bedrock-runtime's front door adds one) picks the more specific class."""
+    from claude_bedrock import RateLimitError, ServiceQuotaExceededError
+
+    answers = iter([
+        httpx.Response(429, json={"message": "Too many tokens"},
+                       headers={"x-amzn-ErrorType": "ThrottlingException:http://x"}),
+        httpx.Response(429, json={"type": "error", "error": {
+            "type": "rate_limit_error", "message": "Quota exceeded"}},
+            headers={"x-amzn-ErrorType": "ServiceQuotaExceededException"}),
+        httpx.Response(429, json={"type": "error", "error": {
+            "type": "rate_limit_error", "message": "Not admitted"}},
+            headers={"request-id": "req_anthropic_1"}),
+    ])  # fmt: skip
+    client = AnthropicBedrock(aws_region="us-east-1", api_key=KEY, max_retries=0,
+                              transport=MockTransport(lambda request: next(answers)))  # fmt: skip
+    errors = []
+    for api in ("invoke", "messages", "messages"):
+        with pytest.raises(RateLimitError) as info:
+            client.messages.create(model=MODEL, max_tokens=8, messages=MESSAGES, api=api)
+        errors.append(info.value)
+    assert [(type(e).__name__, e.error_type, e.message) for e in errors] == [
+        ("RateLimitError", "ThrottlingException", "Too many tokens"),
+        ("ServiceQuotaExceededError", "rate_limit_error", "Quota exceeded"),
+        ("RateLimitError", "rate_limit_error", "Not admitted"),
+    ]
+    assert isinstance(errors[1], ServiceQuotaExceededError)
+    assert errors[2].request_id == "req_anthropic_1"
