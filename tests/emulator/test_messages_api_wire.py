@@ -237,3 +237,11 @@ def test_error_bodies_are_json_envelopes_only(emulator: Emulator) -> None:
         "error": {"type": "not_found_error", "message": message},
     }
     assert response.headers["x-amzn-requestid"]
+
+
+def test_the_global_fault_rate_covers_the_messages_routes() -> None:
+    with Emulator(faults="rate=1,seed=3,kinds=throttle") as faulty:
+        response = post_keyed(faulty, MESSAGES_PATH, payload())
+        assert envelope(response)[:2] == (429, "rate_limit_error")
+        report = httpx.get(faulty.url + "/_emulator/faults").json()
+    assert report["by_kind"] == {"throttle": 1}
