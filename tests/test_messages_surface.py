@@ -25,10 +25,23 @@ from claude_bedrock import (
     MockTransport,
 )
 from claude_bedrock.wire.messages_api import ANTHROPIC_VERSION, INVOKE_ANTHROPIC_VERSION
-from messagesserver import ACCESS, MODEL_REPLY, SECRET, MessagesServer, Recorded
+from messagesserver import (
+    ACCESS,
+    MODEL_REPLY,
+    SECRET,
+    MessagesServer,
+    Recorded,
+    december_catalogue,
+    needs_surface_data,
+)
 
-#: bedrock-runtime's Messages path takes inference-profile IDs.
-MODEL = "global.anthropic.claude-opus-4-7"
+#: bedrock-runtime's Messages path takes inference-profile IDs (one the older catalogue
+#: also knows, until the December-2026 data is merged).
+MODEL = (
+    "global.anthropic.claude-opus-4-7"
+    if december_catalogue()
+    else "global.anthropic.claude-opus-4-5-20251101-v1:0"
+)
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
 KEY = "bedrock-api-key-runtime-1"
 _ENV = (
@@ -155,7 +168,7 @@ def test_invoke_is_unchanged_and_a_call_may_override_the_client_default(
         model=MODEL, max_tokens=8, messages=MESSAGES, api="invoke", betas=["beta-one"]
     )
     sent = _one(server)
-    assert sent.path == f"/ok/model/{MODEL}/invoke"
+    assert sent.path == f"/ok/model/{MODEL.replace(':', '%3A')}/invoke"
     assert sent.body["anthropic_version"] == INVOKE_ANTHROPIC_VERSION == "bedrock-2023-05-31"
     assert sent.body["anthropic_beta"] == ["beta-one"]
     assert "model" not in sent.body and "anthropic-version" not in sent.headers
@@ -220,6 +233,7 @@ def _mantle_only_counting() -> tuple[str, str]:
     pytest.fail("the catalogue names no model that only bedrock-mantle counts (AWS: Opus 5)")
 
 
+@needs_surface_data
 def test_count_tokens_goes_to_mantle_for_the_models_only_it_counts(server: MessagesServer) -> None:
     profile_id, mantle_id = _mantle_only_counting()
     ours = AnthropicBedrock(
@@ -255,6 +269,7 @@ def test_count_tokens_stays_on_count_tokens_otherwise(server: MessagesServer) ->
     assert (sent.signature_ok, sent.scope) == (True, "us-east-1/bedrock")
 
 
+@needs_surface_data
 def test_count_on_mantle_uses_the_aws_host_by_default() -> None:
     profile_id, mantle_id = _mantle_only_counting()
     seen: list[httpx.Request] = []
