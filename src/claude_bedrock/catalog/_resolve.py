@@ -1,74 +1,115 @@
 """Turning what a user typed (alias, base ID, profile ID, ARN) into the ID a call will use.
 
-Two rule sets live here. :func:`resolve` is the client's: it accepts aliases and picks a
-profile for the caller's Region. :func:`validate_invocation` is Bedrock's own, for the
-emulator: it accepts only what Bedrock accepts and refuses what Bedrock refuses. Where the
-user already named the exact ID (a profile ID, or ``endpoint="in-region"``), :func:`resolve`
-hands it to Bedrock's rules, so those are written once.
-Every refusal says where the model *is* offered and the exact ID to use instead.
+Two rule sets live here. :func:`resolve` is the client's: it accepts aliases, mends IDs that
+documents print but Bedrock refuses, lets unknown well-formed IDs through (the catalogue
+advises, it never gates) and picks a profile for the caller's Region.
+:func:`check_invocation` is Bedrock's own, for the emulator: it accepts only what Bedrock
+accepts and refuses what Bedrock refuses. Where the user already named the exact ID (a
+profile ID, or ``endpoint="in-region"``), :func:`resolve` hands it to Bedrock's rules, so
+those are written once. Every refusal says where the model *is* offered and the exact ID to
+use instead. The Messages-API surfaces' variations are in :mod:`._surfaces`.
 """
 
 from __future__ import annotations
 
-import difflib
-import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from .._exceptions import ClientValidationError, InvalidModelError, ModelNotAvailableError
-from ._load import GLOBAL, CatalogData, normalize_alias
+from .._exceptions import InvalidModelError, ModelNotAvailableError
+from ..wire.messages_api import Surface
+from ..wire.rules.model_id import model_id_violation
+from ._load import GLOBAL, CatalogData, newer, normalize_alias
+from ._refusals import (
+    IN_REGION,
+    RegionError,
+    _no_geography,
+    _on_demand_error,
+    _region_error,
+    _wrong_geography,
+    close_matches,
+    end_of_life,
+    malformed_model,
+    not_offered,
+    split_prefix,
+    unknown_model,
+)
 from ._types import EndpointType, ModelInfo, ResolvedModel
+from ._verdicts import InvocationCheck, Verdict
+
+__all__ = [
+    "FAMILIES",
+    "IN_REGION",
+    "UNKNOWN",
+    "Endpoint",
+    "InvocationCheck",
+    "RegionError",
+    "Resolution",
+    "Verdict",
+    "check_invocation",
+    "close_matches",
+    "end_of_life",
+    "find",
+    "lookup",
+    "malformed_model",
+    "mend",
+    "newest",
+    "not_offered",
+    "offered_from",
+    "region_geographies",
+    "resolve",
+    "split_prefix",
+    "unknown_model",
+    "validate_invocation",
+]
 
 Endpoint = Literal["global", "regional", "in-region"]
-IN_REGION = "in-region"
+UNKNOWN = "unknown"
+FAMILIES = ("opus", "sonnet", "haiku", "fable", "mythos")
 
 
-class RegionError(ClientValidationError):
-    """The Region is unknown to the catalogue, or has no geographic inference profiles."""
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A :class:`ResolvedModel` plus what the caller should be told about it (warnings)."""
 
-    def __init__(self, message: str, *, region: str, known_regions: list[str]):
-        super().__init__(message)
-        self.region = region
-        self.known_regions = known_regions
+    resolved: ResolvedModel
+    #: The ID as written when it was mended (``resolved.model_id`` is the accepted one).
+    mended_from: str | None = None
+    #: Close matches, for an ID the catalogue does not know (``resolved.info`` is None).
+    suggestions: list[str] = field(default_factory=list)
 
-
-def split_prefix(data: CatalogData, model: str) -> tuple[str | None, str]:
-    """``us.anthropic.x`` -> (``us``, ``anthropic.x``); a base ID has no prefix."""
-    head, sep, rest = model.partition(".")
-    if sep and rest and (head == GLOBAL or head in data.geographies):
-        return head, rest
-    return None, model
+    @property
+    def unknown(self) -> bool:
+        return self.resolved.scope == UNKNOWN
 
 
-def lookup(data: CatalogData, model: str) -> tuple[str | None, ModelInfo, bool]:
-    """(profile prefix, model, whether ``model`` was an alias); InvalidModelError if unknown."""
+def mend(data: CatalogData, model: str) -> str:
+    """The ID Bedrock accepts for ``model`` (profile prefix kept), or ``model`` itself."""
+    prefix, base = split_prefix(data, model)
+    accepted = data.mended.get(base)
+    if accepted is None:
+        return model
+    return f"{prefix}.{accepted}" if prefix else accepted
+
+
+def find(data: CatalogData, model: str) -> tuple[str | None, ModelInfo | None, bool]:
+    """(profile prefix, model or None, whether ``model`` was an alias). No exceptions."""
     name = model.strip()
     prefix, base = split_prefix(data, name)
-    info = data.models.get(base)
+    info = data.models.get(base) or data.models.get(data.mantle_ids.get(base, ""))
     if info is not None:
         return prefix, info, False
     model_id = data.aliases.get(normalize_alias(name))
     if model_id is not None:
         return None, data.models[model_id], True
-    raise unknown_model(data, name)
+    return prefix, None, False
 
 
-def unknown_model(data: CatalogData, model: str) -> InvalidModelError:
-    prefix, base = split_prefix(data, model.strip())
-    if prefix is not None:
-        close = difflib.get_close_matches(base, list(data.models), n=3, cutoff=0.6)
-        suggestions = [f"{prefix}.{c}" for c in close]
-    else:
-        names = [*data.models, *data.aliases]
-        close = difflib.get_close_matches(normalize_alias(model), names, n=3, cutoff=0.6)
-        suggestions = list(dict.fromkeys(close))
-    hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-    known = ", ".join(sorted({f"{i.family}-{i.version}" for i in data.models.values()}))
-    message = (
-        f"Unknown model {model!r}: it is neither a Bedrock Claude model ID, an inference "
-        f"profile ID nor an alias.{hint} Known models: {known}."
-    )
-    return InvalidModelError(message, model=model, suggestions=suggestions)
+def lookup(data: CatalogData, model: str) -> tuple[str | None, ModelInfo, bool]:
+    """:func:`find` that raises InvalidModelError (with close matches) for an unknown name."""
+    prefix, info, via_alias = find(data, mend(data, model.strip()))
+    if info is None:
+        raise unknown_model(data, model)
+    return prefix, info, via_alias
 
 
 def region_geographies(data: CatalogData, region: str) -> tuple[str, ...]:
@@ -78,28 +119,104 @@ def region_geographies(data: CatalogData, region: str) -> tuple[str, ...]:
         raise _region_error(data, region) from None
 
 
-def _region_error(data: CatalogData, region: str) -> RegionError:
-    known = sorted(data.regions)
-    return RegionError(
-        f"Unknown AWS Region {region!r} for Claude on Bedrock. Known Regions: "
-        f"{', '.join(known)}. A catalogue file (CLAUDE_BEDROCK_CATALOG) can add one.",
-        region=region,
-        known_regions=known,
-    )
-
-
 def endpoint_of_arn(arn: str) -> EndpointType:
     return "global" if "/global." in arn else "regional"
 
 
+def offered_from(data: CatalogData, info: ModelInfo, region: str, surface: Surface) -> bool:
+    """Whether a caller in ``region`` can reach ``info`` on ``surface`` (per the data)."""
+    if surface not in info.surfaces:
+        return False
+    if surface == "mantle":
+        return not info.mantle_regions or region in info.mantle_regions
+    scopes = data.reachable_scopes(region)
+    return bool(info.scopes.intersection(scopes)) or info.on_demand_in(region)
+
+
+def newest(data: CatalogData, family: str, region: str, surface: Surface) -> ModelInfo | None:
+    """The newest generally available, active model of ``family`` offered from ``region``."""
+    best: ModelInfo | None = None
+    for info in data.models.values():
+        if info.family != family or not info.generally_available or info.lifecycle != "active":
+            continue
+        if offered_from(data, info, region, surface) and (best is None or newer(info, best)):
+            best = info
+    return best
+
+
 def resolve(
-    data: CatalogData, model: str, region: str, endpoint: Endpoint | None = None
-) -> ResolvedModel:
+    data: CatalogData,
+    model: str,
+    region: str,
+    endpoint: Endpoint | None = None,
+    surface: Surface = "invoke",
+) -> Resolution:
     """The client's rules: see :meth:`Catalog.resolve`."""
-    if model.startswith("arn:"):
-        return ResolvedModel(model, None, "arn", endpoint_of_arn(model), region)
-    prefix, info, via_alias = lookup(data, model)
+    name = model.strip()
+    if surface == "mantle":
+        from ._surfaces import resolve_mantle
+
+        return resolve_mantle(data, name, region)
+    if name.startswith("arn:"):
+        if model_id_violation(name) is not None:
+            raise malformed_model(name)
+        return Resolution(ResolvedModel(name, None, "arn", endpoint_of_arn(name), region))
+    mended = mend(data, name)
+    info: ModelInfo | None
+    if normalize_alias(name) in FAMILIES:
+        prefix, info, via_alias = None, _family(data, normalize_alias(name), region, surface), True
+    else:
+        prefix, info, via_alias = find(data, mended)
+    if info is None:
+        return _unknown(data, name, region, prefix)
+    from ._surfaces import check_surface
+
+    check_surface(data, info, mended, region, surface)
+    if info.end_of_life:
+        raise end_of_life(data, info, mended, region)
+    resolved = _resolve_known(data, mended, prefix, info, via_alias, region, endpoint)
+    return Resolution(resolved, mended_from=name if mended != name else None)
+
+
+def _family(data: CatalogData, family: str, region: str, surface: Surface) -> ModelInfo:
+    region_geographies(data, region)
+    info = newest(data, family, region, surface)
+    if info is None:
+        raise ModelNotAvailableError(
+            f"No generally available Claude {family.title()} model is offered from {region} "
+            f"on the {surface} surface. Name a model ID instead (`claude-bedrock models` "
+            "lists them).",
+            model=family,
+            region=region,
+            offered_in=[],
+        )
+    return info
+
+
+def _unknown(data: CatalogData, name: str, region: str, prefix: str | None) -> Resolution:
+    """A well-formed ID the catalogue does not know is sent as written (Bedrock decides)."""
+    if model_id_violation(name) is not None:
+        raise malformed_model(name)
+    endpoint: EndpointType = "global" if prefix == GLOBAL else "regional"
+    resolved = ResolvedModel(name, None, UNKNOWN, endpoint, region)
+    return Resolution(resolved, suggestions=close_matches(data, name))
+
+
+def _resolve_known(
+    data: CatalogData,
+    model: str,
+    prefix: str | None,
+    info: ModelInfo,
+    via_alias: bool,
+    region: str,
+    endpoint: Endpoint | None,
+) -> ResolvedModel:
+    if prefix is not None and endpoint is None and region not in data.regions:
+        # A profile ID names its scope; a Region the catalogue does not know is Bedrock's call.
+        kind: EndpointType = "global" if prefix == GLOBAL else "regional"
+        return ResolvedModel(info.profile_id(prefix), info, prefix, kind, region)
     geos = region_geographies(data, region)
+    reachable = data.reachable_scopes(region)
     if endpoint == GLOBAL:
         return _scoped(data, info, GLOBAL, region, geos)
     if endpoint == "regional":
@@ -109,80 +226,54 @@ def resolve(
     if endpoint is not None:
         raise ValueError(f"endpoint must be 'global', 'regional' or None, not {endpoint!r}")
     if prefix is not None:  # a profile ID names its scope: Bedrock's rules decide
-        return validate_invocation(data, model.strip(), region)
-    if via_alias and GLOBAL in info.scopes:
+        return validate_invocation(data, model, region)
+    if via_alias and GLOBAL in info.scopes and GLOBAL in reachable:
         return _scoped(data, info, GLOBAL, region, geos)
+    if not any(g in info.scopes for g in geos) and info.on_demand_in(region):
+        return ResolvedModel(info.id, info, IN_REGION, "regional", region)
     return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
 
 
-class Verdict(enum.Enum):
-    """Bedrock's answer to a runtime model ID, as a fact: no wording, no exception.
+def check_invocation(
+    data: CatalogData, model_id: str, region: str, surface: Surface = "invoke"
+) -> InvocationCheck:
+    """Bedrock's rules for a model ID arriving on ``surface`` in ``region``, as a verdict."""
+    if surface == "mantle":
+        from ._surfaces import check_mantle
 
-    The emulator turns it into Bedrock's error; :func:`validate_invocation` into a client
-    error that says what to use instead.
-    """
-
-    OK = "ok"
-    UNKNOWN_REGION = "unknown-region"
-    UNKNOWN_MODEL = "unknown-model"
-    NOT_A_MODEL_ARN = "not-a-model-arn"
-    ARN_OTHER_REGION = "arn-other-region"
-    NOT_OFFERED = "not-offered"
-    OTHER_GEOGRAPHY = "other-geography"
-    ON_DEMAND_NOT_SUPPORTED = "on-demand-not-supported"
-    #: The model reached end of life ("This model version has reached the end of its life.").
-    END_OF_LIFE = "end-of-life"
-    #: The surface (``check_invocation``'s ``surface``) does not serve this model.
-    NOT_ON_SURFACE = "not-on-surface"
-    #: bedrock-mantle got an inference-profile ID: it serves bare in-Region IDs only.
-    PROFILE_ON_MANTLE = "profile-on-mantle"
-    #: The runtime's Messages API got a bare base ID: it takes inference-profile IDs only.
-    BARE_ID_ON_MESSAGES = "bare-id-on-messages"
-
-
-@dataclass(frozen=True, slots=True)
-class InvocationCheck:
-    """A :class:`Verdict` and what it is about.
-
-    ``model_id`` is the ID the verdict concerns (for an ARN, the model or profile inside
-    it); ``info`` the catalogue entry when known; ``scope`` the profile prefix the ID used;
-    ``resolved`` the accepted model when the verdict is OK (``resolved.info`` is None for
-    application inference profiles and custom models, which the catalogue does not know).
-    """
-
-    verdict: Verdict
-    model_id: str
-    info: ModelInfo | None = None
-    scope: str | None = None
-    resolved: ResolvedModel | None = None
-
-
-def check_invocation(data: CatalogData, model_id: str, region: str) -> InvocationCheck:
-    """Bedrock's rules for a model ID in a runtime URL, as a neutral verdict."""
+        return check_mantle(data, model_id, region)
     if region not in data.regions:
         return InvocationCheck(Verdict.UNKNOWN_REGION, model_id)
     if model_id.startswith("arn:"):
-        return _check_arn(data, model_id, region)
+        return _check_arn(data, model_id, region, surface)
     prefix, base = split_prefix(data, model_id)
     info = data.models.get(base)
     if info is None:
         return InvocationCheck(Verdict.UNKNOWN_MODEL, model_id)
+    if info.end_of_life:
+        return InvocationCheck(Verdict.END_OF_LIFE, model_id, info, prefix)
+    if info.refuses(surface):
+        return InvocationCheck(Verdict.NOT_ON_SURFACE, model_id, info, prefix)
     geos = data.regions[region]
     if prefix is None:
-        if info.on_demand and any(g in info.scopes for g in geos):
+        if surface == "runtime-messages":
+            return InvocationCheck(Verdict.BARE_ID_ON_MESSAGES, model_id, info)
+        if (info.on_demand and any(g in info.scopes for g in geos)) or (
+            region in info.on_demand_regions
+        ):
             ok = ResolvedModel(info.id, info, IN_REGION, "regional", region)
             return InvocationCheck(Verdict.OK, model_id, info, None, ok)
         return InvocationCheck(Verdict.ON_DEMAND_NOT_SUPPORTED, model_id, info)
     if prefix not in info.scopes:
         return InvocationCheck(Verdict.NOT_OFFERED, model_id, info, prefix)
-    if prefix != GLOBAL and prefix not in geos:
+    if prefix not in data.reachable_scopes(region):
         return InvocationCheck(Verdict.OTHER_GEOGRAPHY, model_id, info, prefix)
     endpoint: EndpointType = "global" if prefix == GLOBAL else "regional"
     ok = ResolvedModel(info.profile_id(prefix), info, prefix, endpoint, region)
     return InvocationCheck(Verdict.OK, model_id, info, prefix, ok)
 
 
-def _check_arn(data: CatalogData, arn: str, region: str) -> InvocationCheck:
+def _check_arn(data: CatalogData, arn: str, region: str, surface: Surface) -> InvocationCheck:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "bedrock" or "/" not in parts[5]:
         return InvocationCheck(Verdict.NOT_A_MODEL_ARN, arn)
@@ -195,6 +286,8 @@ def _check_arn(data: CatalogData, arn: str, region: str) -> InvocationCheck:
     if kind not in ("foundation-model", "inference-profile"):
         return InvocationCheck(Verdict.NOT_A_MODEL_ARN, arn)
     inner = check_invocation(data, resource, region)
+    if inner.info is not None and inner.info.refuses(surface):
+        return InvocationCheck(Verdict.NOT_ON_SURFACE, arn, inner.info, inner.scope)
     if inner.resolved is None:
         return inner
     ok = ResolvedModel(arn, inner.resolved.info, "arn", inner.resolved.endpoint_type, region)
@@ -226,6 +319,8 @@ def _invocation_error(data: CatalogData, check: InvocationCheck, region: str) ->
         )
     if info is None:
         return unknown_model(data, model)
+    if verdict is Verdict.END_OF_LIFE:
+        return end_of_life(data, info, model, region)
     geos = data.regions[region]
     if verdict is Verdict.ON_DEMAND_NOT_SUPPORTED:
         return _on_demand_error(data, info, region, geos)
@@ -239,6 +334,8 @@ def _scoped(
 ) -> ResolvedModel:
     if scope not in info.scopes:
         raise not_offered(data, info, scope, region, geos)
+    if scope == GLOBAL and region in data.no_global:
+        raise _wrong_geography(data, info.profile_id(GLOBAL), GLOBAL, info, region, geos)
     endpoint: EndpointType = "global" if scope == GLOBAL else "regional"
     return ResolvedModel(info.profile_id(scope), info, scope, endpoint, region)
 
@@ -251,118 +348,3 @@ def _regional_scope(data: CatalogData, info: ModelInfo, region: str, geos: tuple
     if not geos:
         raise _no_geography(data, info, region)
     return geos[0]
-
-
-def _on_demand_error(
-    data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...]
-) -> ModelNotAvailableError:
-    return _unavailable(
-        data,
-        info,
-        region,
-        geos,
-        exclude=IN_REGION,
-        model=info.id,
-        text=f"Invocation of model ID {info.id} ({info.name}) with on-demand throughput "
-        f"isn't supported in {region}. Retry with the ID or ARN of an inference profile that "
-        f"contains this model: it is offered in: {', '.join(info.offered_scopes)}.",
-    )
-
-
-def not_offered(
-    data: CatalogData, info: ModelInfo, scope: str, region: str, geos: tuple[str, ...]
-) -> ModelNotAvailableError:
-    if scope == GLOBAL:
-        where = "through the global endpoint ('global.' inference profiles)"
-    else:
-        where = f"in geography '{scope}' (region {region})"
-    return _unavailable(
-        data,
-        info,
-        region,
-        geos,
-        exclude=scope,
-        model=info.profile_id(scope),
-        text=f"{info.name} is not offered {where}. It is offered in: "
-        f"{', '.join(info.offered_scopes) or 'nowhere'}.",
-    )
-
-
-def _no_geography(data: CatalogData, info: ModelInfo, region: str) -> ModelNotAvailableError:
-    return _unavailable(
-        data,
-        info,
-        region,
-        (),
-        exclude="",
-        model=info.id,
-        text=f"Region {region} has no regional (geographic) inference profiles: Claude is "
-        f"reached from there through 'global.' profiles only. {info.name} is offered in: "
-        f"{', '.join(info.offered_scopes)}.",
-    )
-
-
-def _unavailable(
-    data: CatalogData,
-    info: ModelInfo,
-    region: str,
-    geos: tuple[str, ...],
-    *,
-    exclude: str,
-    model: str,
-    text: str,
-) -> ModelNotAvailableError:
-    """The error for a model the call cannot reach, ``text`` followed by what to use instead
-    (the best other scope, from this Region when it can), so every such error suggests alike."""
-    use, use_region = _suggestion(data, info, region, geos, exclude=exclude)
-    tail = f" {_use_text(use, use_region, region)}" if use else ""
-    return ModelNotAvailableError(
-        f"{text}{tail}",
-        model=model,
-        region=region,
-        offered_in=list(info.offered_scopes),
-        suggestion=use,
-    )
-
-
-def _wrong_geography(
-    data: CatalogData,
-    model: str,
-    prefix: str,
-    info: ModelInfo,
-    region: str,
-    geos: tuple[str, ...],
-) -> ModelNotAvailableError:
-    home = data.geographies[prefix].default_region
-    here = next((g for g in (*geos, GLOBAL) if g in info.scopes), None)
-    alternative = f" or use model '{info.profile_id(here)}' from {region}" if here else ""
-    region_geo = ", ".join(f"'{g}'" for g in geos) or "no geography"
-    return ModelNotAvailableError(
-        f"Model '{model}' is an inference profile of geography '{prefix}', but region "
-        f"{region} is in {region_geo}: '{prefix}.' profiles are called from Regions of "
-        f"that geography only. Use region {home} with model '{model}'{alternative}.",
-        model=model,
-        region=region,
-        offered_in=list(info.offered_scopes),
-        suggestion=info.profile_id(here) if here else model,
-    )
-
-
-def _suggestion(
-    data: CatalogData, info: ModelInfo, region: str, geos: tuple[str, ...], *, exclude: str
-) -> tuple[str | None, str]:
-    """The best ID to use instead (and the Region to call it from): same Region first."""
-    same_region = (GLOBAL, *geos) if exclude != GLOBAL else (*geos, GLOBAL)
-    for scope in same_region:
-        if scope != exclude and scope in info.scopes:
-            return info.profile_id(scope), region
-    for scope in info.offered_scopes:
-        if scope != GLOBAL and scope != exclude and scope in data.geographies:
-            return info.profile_id(scope), data.geographies[scope].default_region
-    return None, region
-
-
-def _use_text(model_id: str | None, use_region: str, region: str) -> str:
-    if use_region == region:
-        return f"Use model '{model_id}' (works from {region})."
-    return f"Use region {use_region} with model '{model_id}'."

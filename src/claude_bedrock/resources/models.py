@@ -270,10 +270,7 @@ def _profile_scope(profile: Mapping[str, Any]) -> tuple[str, str, str] | None:
 
 
 def _reachable(region: str) -> tuple[str, ...]:
-    try:
-        return (_GLOBAL, *Catalog.default().geographies(region))
-    except ClientValidationError:  # a Region the catalogue does not know
-        return (_GLOBAL,)
+    return Catalog.default().reachable_scopes(region)  # GovCloud: no global profiles
 
 
 def _catalog_entry(
