@@ -190,3 +190,32 @@ def test_runtime_messages_errors_in_anthropics_envelope(runtime: AnthropicBedroc
                                 extra_headers={"anthropic-version": "1999-01-01"})  # fmt: skip
     assert info.value.error_type == "invalid_request_error"
     assert "anthropic-version" in info.value.message
+
+
+@needs_surface_data
+def test_anthropicbedrock_counts_on_mantle_what_only_mantle_counts(
+    mantle: AnthropicBedrockMantle, runtime: AnthropicBedrock
+) -> None:
+    """Opus 5: CountTokens does not serve it (AWS's model card); bedrock-mantle's
+    count_tokens does. Through the emulator (one host for both), signed ``bedrock-mantle``:
+    the emulator's runtime would answer ``UnknownOperationException`` on that path."""
+    counted = runtime.messages.count_tokens(
+        model="global.anthropic.claude-opus-5", messages=MESSAGES
+    )
+    direct = mantle.messages.count_tokens(model="anthropic.claude-opus-5", messages=MESSAGES)
+    created = runtime.messages.create(model="global.anthropic.claude-opus-5", max_tokens=16,
+                                      messages=MESSAGES)  # fmt: skip
+    assert counted.input_tokens == direct.input_tokens == created.usage.input_tokens > 0
+
+
+@needs_surface_data
+def test_a_model_only_mantle_serves_is_refused_elsewhere_with_the_class_to_use(
+    runtime: AnthropicBedrock,
+) -> None:
+    from claude_bedrock import SurfaceNotSupportedError
+
+    for api in ("invoke", "messages"):
+        with pytest.raises(SurfaceNotSupportedError, match="AnthropicBedrockMantle") as info:
+            runtime.messages.create(model="anthropic.claude-mythos-5", max_tokens=8,
+                                    messages=MESSAGES, api=api)  # fmt: skip
+        assert info.value.served_by == ["mantle"]
