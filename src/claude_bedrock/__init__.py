@@ -18,6 +18,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from ._mantle_client import AnthropicBedrockMantle, AsyncAnthropicBedrockMantle
     from ._transports import MockTransport
     from .streaming import (
         AsyncMessageStream,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "AnthropicBedrock": "._client",
     "AsyncAnthropicBedrock": "._client",
+    "AnthropicBedrockMantle": "._mantle_client",
+    "AsyncAnthropicBedrockMantle": "._mantle_client",
     "MockTransport": "._transports",
     "types": ".types",
     "Stream": ".streaming",
@@ -45,6 +48,8 @@ __all__ = [
     "__version__",
     "AnthropicBedrock",
     "AsyncAnthropicBedrock",
+    "AnthropicBedrockMantle",
+    "AsyncAnthropicBedrockMantle",
     "MockTransport",
     "Stream",
     "AsyncStream",

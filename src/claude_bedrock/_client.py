@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar, Unpack, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    Self,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    overload,
+)  # fmt: skip
 
 import httpx
 
@@ -24,6 +34,7 @@ from ._transports import (
     for_async_client,
     for_sync_client,
 )
+from .wire.messages_api import Surface
 
 if TYPE_CHECKING:
     from .converse import AsyncConverse, Converse
@@ -31,15 +42,20 @@ if TYPE_CHECKING:
     from .resources.messages import AsyncMessages, Messages
     from .resources.models import AsyncModels, Models
 
-__all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock", "ClientOptions"]
+__all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock", "ClientOptions", "ConnectionOptions"]
+
+Api = Literal["invoke", "converse", "messages"]
+#: ``api=`` -> the surface a client's calls take by default.
+_SURFACE_OF_API: dict[str, Surface] = {
+    "invoke": "invoke",
+    "converse": "converse",
+    "messages": "runtime-messages",
+}
 
 
-class ClientOptions(TypedDict, total=False):
-    """Keyword-only options of ours, after the Anthropic SDK's arguments."""
+class ConnectionOptions(TypedDict, total=False):
+    """Keyword-only options of ours that every client class takes."""
 
-    control_plane_url: str | None
-    context_1m: bool
-    endpoint: Literal["global", "regional"] | None
     #: No retry starts after this many seconds from the call's start (default 60).
     retry_deadline: float
     #: Which CAs to trust: ``False``, a CA bundle file or directory, or an
@@ -49,6 +65,27 @@ class ClientOptions(TypedDict, total=False):
     #: Send through this ``httpx`` transport instead of the network, e.g. a
     #: :class:`~claude_bedrock.MockTransport` in unit tests.
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport
+
+
+class ClientOptions(ConnectionOptions, total=False):
+    """Keyword-only options of ours, after the Anthropic SDK's arguments."""
+
+    control_plane_url: str | None
+    context_1m: bool
+    endpoint: Literal["global", "regional"] | None
+    #: Where ``messages`` calls go unless a call says (``api=``): ``"invoke"`` (InvokeModel,
+    #: the default), ``"converse"``, or ``"messages"`` (the Messages API on bedrock-runtime).
+    api: Api
+
+
+def surface_of_api(api: str) -> Surface:
+    surface = _SURFACE_OF_API.get(api)
+    if surface is None:
+        raise ValueError(
+            f"api={api!r}: expected 'invoke' (InvokeModel), 'converse' (Converse) or "
+            "'messages' (the Messages API on bedrock-runtime)"
+        )
+    return surface
 
 
 class _ClientBase:
@@ -70,9 +107,10 @@ class _ClientBase:
         **options: Unpack[ClientOptions],
     ) -> None:
         core_options: dict[str, Any] = dict(options)
-        verify: Verify | None = core_options.pop("verify", None)
-        transport = core_options.pop("transport", None)
-        self._core = RequestCore(
+        core_options["surface"] = surface_of_api(core_options.pop("api", "invoke"))
+        self._start(
+            http_client,
+            core_options,
             aws_secret_key=aws_secret_key,
             aws_access_key=aws_access_key,
             aws_region=aws_region,
@@ -83,8 +121,18 @@ class _ClientBase:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
-            **core_options,
         )
+
+    def _start(
+        self,
+        http_client: httpx.Client | httpx.AsyncClient | None,
+        options: dict[str, Any],
+        **core_arguments: Any,
+    ) -> None:
+        """Build the request core and the sender (every client class, once)."""
+        verify: Verify | None = options.pop("verify", None)
+        transport = options.pop("transport", None)
+        self._core = RequestCore(**core_arguments, **options)
         if (http_client is not None or transport is not None) and verify is not None:
             given = "http_client" if http_client is not None else "transport"
             raise ValueError(f"verify= sets our own connections' TLS: configure {given} instead")
@@ -167,15 +215,10 @@ _CONVERSE_DOC = "Bedrock's Converse API (``converse`` / ``converse-stream``), ty
 _LOGGING_DOC = "Bedrock's model invocation logging configuration (control plane)."
 
 
-class AnthropicBedrock(_ClientBase):
-    """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
+class SyncClient(_ClientBase):
+    """What every blocking client adds: the blocking sender, ``close`` and ``with``."""
 
-    messages: _Resource[Messages] = _Resource(".resources.messages", "Messages")
-    models: _Resource[Models] = _Resource(".resources.models", "Models", _MODELS_DOC)
-    converse: _Resource[Converse] = _Resource(".converse", "Converse", _CONVERSE_DOC)
-    invocation_logging: _Resource[InvocationLogging] = _Resource(
-        ".resources.invocation_logging", "InvocationLogging", _LOGGING_DOC
-    )
+    _sender: SyncSender
 
     def _init_sender(
         self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
@@ -187,22 +230,17 @@ class AnthropicBedrock(_ClientBase):
         """Close the connection pool (only if this client created it)."""
         self._sender.close()
 
-    def __enter__(self) -> AnthropicBedrock:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-class AsyncAnthropicBedrock(_ClientBase):
-    """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
+class AsyncClient(_ClientBase):
+    """What every asyncio client adds: the awaiting sender, ``close`` and ``async with``."""
 
-    messages: _Resource[AsyncMessages] = _Resource(".resources.messages", "AsyncMessages")
-    models: _Resource[AsyncModels] = _Resource(".resources.models", "AsyncModels", _MODELS_DOC)
-    converse: _Resource[AsyncConverse] = _Resource(".converse", "AsyncConverse", _CONVERSE_DOC)
-    invocation_logging: _Resource[AsyncInvocationLogging] = _Resource(
-        ".resources.invocation_logging", "AsyncInvocationLogging", _LOGGING_DOC
-    )
+    _sender: AsyncSender
 
     def _init_sender(
         self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
@@ -214,8 +252,30 @@ class AsyncAnthropicBedrock(_ClientBase):
         """Close the connection pool (only if this client created it)."""
         await self._sender.close()
 
-    async def __aenter__(self) -> AsyncAnthropicBedrock:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+class AnthropicBedrock(SyncClient):
+    """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
+
+    messages: _Resource[Messages] = _Resource(".resources.messages", "Messages")
+    models: _Resource[Models] = _Resource(".resources.models", "Models", _MODELS_DOC)
+    converse: _Resource[Converse] = _Resource(".converse", "Converse", _CONVERSE_DOC)
+    invocation_logging: _Resource[InvocationLogging] = _Resource(
+        ".resources.invocation_logging", "InvocationLogging", _LOGGING_DOC
+    )
+
+
+class AsyncAnthropicBedrock(AsyncClient):
+    """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
+
+    messages: _Resource[AsyncMessages] = _Resource(".resources.messages", "AsyncMessages")
+    models: _Resource[AsyncModels] = _Resource(".resources.models", "AsyncModels", _MODELS_DOC)
+    converse: _Resource[AsyncConverse] = _Resource(".converse", "AsyncConverse", _CONVERSE_DOC)
+    invocation_logging: _Resource[AsyncInvocationLogging] = _Resource(
+        ".resources.invocation_logging", "AsyncInvocationLogging", _LOGGING_DOC
+    )

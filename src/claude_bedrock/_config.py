@@ -4,6 +4,10 @@ the AWS profile's settings that concern the connection (``region``, ``ca_bundle`
 The order is the Anthropic SDK's, extended the way AWS tools behave, so that one
 environment variable (``AWS_ENDPOINT_URL``) points every part of the client, runtime and
 control plane, at the same place (our emulator, a VPC endpoint, a proxy).
+
+The Messages API surfaces have a base URL ending in ``/anthropic``, as the official SDK's
+``base_url`` does (``https://bedrock-mantle.{region}.api.aws/anthropic``): the request
+paths after it are the Anthropic API's own (``/v1/messages``).
 """
 
 from __future__ import annotations
@@ -12,16 +16,25 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ._exceptions import ClientValidationError
+from .wire.messages_api import BASE_PATH, MANTLE_HOST
+
 #: The Anthropic SDK's default when nothing else names a region.
 DEFAULT_REGION = "us-east-1"
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoints:
-    """Base URLs of the two Bedrock APIs a client talks to (no trailing slash)."""
+    """Base URLs of the Bedrock APIs a client talks to (no trailing slash).
+
+    ``mantle`` is bedrock-mantle's Messages API base (ending in ``/anthropic`` unless the
+    user named another): where ``AnthropicBedrockMantle`` sends everything and where
+    ``AnthropicBedrock`` counts tokens for models only bedrock-mantle can count.
+    """
 
     runtime: str
     control: str
+    mantle: str = ""
 
 
 def resolve_region(aws_region: str | None, aws_profile: str | None) -> str:
@@ -91,6 +104,11 @@ def _is_aws_runtime_host(url: str) -> bool:
     )
 
 
+def mantle_default(region: str) -> str:
+    """bedrock-mantle's Messages API base for ``region`` (the official SDK's default)."""
+    return "https://" + MANTLE_HOST.format(region=region) + BASE_PATH
+
+
 def resolve_endpoints(
     region: str, base_url: str | None, control_plane_url: str | None = None
 ) -> Endpoints:
@@ -100,6 +118,11 @@ def resolve_endpoints(
     Control plane: ``control_plane_url``, ``AWS_ENDPOINT_URL_BEDROCK``, ``AWS_ENDPOINT_URL``;
     else, when the runtime URL is not an AWS runtime host (an emulator or a proxy that
     serves both APIs), the runtime URL; else ``https://bedrock.{region}.amazonaws.com``.
+
+    bedrock-mantle (token counting for the models only it counts):
+    ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL``; else, when the runtime URL is not an AWS runtime
+    host, the same host (``{runtime}/anthropic``: the emulator serves both); else
+    ``https://bedrock-mantle.{region}.api.aws/anthropic``.
     """
     runtime = (
         base_url
@@ -115,4 +138,37 @@ def resolve_endpoints(
             control = f"https://bedrock.{region}.amazonaws.com"
         else:
             control = runtime
-    return Endpoints(runtime=runtime, control=str(control).rstrip("/"))
+    mantle = _env(MANTLE_BASE_URL_ENV)
+    if not mantle:
+        mantle = mantle_default(region) if _is_aws_runtime_host(runtime) else runtime + BASE_PATH
+    return Endpoints(runtime=runtime, control=str(control).rstrip("/"), mantle=mantle.rstrip("/"))
+
+
+#: The official SDK's variable naming bedrock-mantle's base URL (``.../anthropic``).
+MANTLE_BASE_URL_ENV = "ANTHROPIC_BEDROCK_MANTLE_BASE_URL"
+
+
+def resolve_mantle_region(aws_region: str | None, aws_profile: str | None) -> str | None:
+    """Argument, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, then the profile's region; None if
+    none names one (``AnthropicBedrockMantle`` then needs a base URL: it has no default
+    Region, as the official SDK's class has none)."""
+    if aws_region:
+        return aws_region
+    return _env("AWS_REGION", "AWS_DEFAULT_REGION") or _profile_region(aws_profile)
+
+
+def resolve_mantle_base(region: str | None, base_url: str | None) -> str:
+    """``AnthropicBedrockMantle``'s base: ``base_url``, ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL``,
+    then ``https://bedrock-mantle.{region}.api.aws/anthropic``. Without a Region and a base
+    URL there is nowhere to send: refused before sending (as the official SDK does)."""
+    base = base_url or _env(MANTLE_BASE_URL_ENV)
+    if base:
+        return str(base).rstrip("/")
+    if region is None:
+        raise ClientValidationError(
+            "No AWS Region or base URL for bedrock-mantle. Pass aws_region= (or set "
+            "AWS_REGION / AWS_DEFAULT_REGION, or a region in your AWS profile), or pass "
+            f"base_url= (or set {MANTLE_BASE_URL_ENV}), e.g. "
+            f"{mantle_default('us-east-1')!r}."
+        )
+    return mantle_default(region)

@@ -8,6 +8,7 @@ keys or an API key starts without paying botocore's import (about 100 ms).
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -15,7 +16,69 @@ from ._debug_log import mask
 from ._exceptions import CredentialsError
 from .wire.signing import Credentials
 
-__all__ = ["CredentialSource", "mask"]
+__all__ = ["MANTLE_API_KEY_ENV", "CredentialSource", "mask", "resolve_auth"]
+
+#: Where ``AnthropicBedrock`` finds a Bedrock API key when none is passed.
+API_KEY_ENV = ("AWS_BEARER_TOKEN_BEDROCK",)
+#: Where ``AnthropicBedrockMantle`` finds one, in the official SDK's order.
+MANTLE_API_KEY_ENV = ("AWS_BEARER_TOKEN_BEDROCK", "ANTHROPIC_AWS_API_KEY")
+
+Auth = tuple[str | None, "CredentialSource | None"]
+
+
+def resolve_auth(
+    *,
+    api_key: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+    session_token: str | None,
+    profile: str | None,
+    mantle: bool = False,
+    skip_auth: bool = False,
+) -> Auth:
+    """``(api_key, None)`` for a Bearer key, ``(None, source)`` for SigV4, ``(None, None)``
+    for no authentication at all (``skip_auth``: a gateway that signs for us).
+
+    ``AnthropicBedrock`` (the official SDK's rule): ``api_key``, else
+    ``AWS_BEARER_TOKEN_BEDROCK``; a key together with any AWS credential argument is refused.
+    ``AnthropicBedrockMantle`` (the official SDK's precedence): ``api_key``; explicit keys or
+    ``aws_profile`` (SigV4); ``AWS_BEARER_TOKEN_BEDROCK`` then ``ANTHROPIC_AWS_API_KEY``; the
+    AWS chain. Where the SDK would silently ignore AWS keys passed beside ``api_key``, we
+    refuse the pair: one of them would be dropped without a word.
+    """
+    if skip_auth:
+        return None, None
+    explicit = [
+        name
+        for name, value in (
+            ("aws_access_key", access_key), ("aws_secret_key", secret_key),
+            ("aws_session_token", session_token), ("aws_profile", profile),
+        )
+        if value is not None
+    ]  # fmt: skip
+    if api_key is None and not (mantle and explicit):
+        api_key = _env_key(MANTLE_API_KEY_ENV if mantle else API_KEY_ENV)
+    if api_key is not None and explicit:
+        where = "`api_key`" if mantle else "`api_key` / AWS_BEARER_TOKEN_BEDROCK"
+        raise CredentialsError(
+            f"Cannot use both a Bedrock API key ({where}) and AWS credentials "
+            f"({', '.join(f'`{name}`' for name in explicit)}): choose one. Drop the key to "
+            "sign with SigV4, or drop the AWS credentials to send the key."
+        )
+    if api_key is not None:
+        return api_key, None
+    source = CredentialSource(
+        access_key=access_key, secret_key=secret_key, session_token=session_token, profile=profile
+    )
+    return None, source
+
+
+def _env_key(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
 
 
 class CredentialSource:

@@ -19,6 +19,13 @@ connect), all per attempt and all raising :class:`APITimeoutError` (a subclass o
   byte of the body, so a stream that stalls mid-answer fails after ``read`` seconds;
 * ``write``: sending the request; ``pool``: waiting for a free connection (async client).
 
+Surfaces: a client's requests go to one of Bedrock's hosts, each with its SigV4 signing
+name: ``bedrock-runtime`` (InvokeModel, Converse, CountTokens, and the Messages API at
+``/anthropic/v1/messages``; signing name ``bedrock``), the control plane (``bedrock``) and
+``bedrock-mantle`` (the Messages API; ``bedrock-mantle``). :meth:`RequestCore.route` says
+where a Messages API surface is reached (URLs, signing name, ``anthropic-version``);
+``build_request(signing=...)`` signs for a host other than the client's own.
+
 The total: retries stop ``retry_deadline`` seconds (default 60) after the call began, so a
 call ends at the latest ``retry_deadline`` plus one attempt's timeout after it started (see
 :mod:`._retry` for what is retried).
@@ -27,23 +34,38 @@ call ends at the latest ``retry_deadline`` plus one attempt's timeout after it s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import httpx
 
-from ._config import Endpoints, resolve_endpoints, resolve_region
-from ._credentials import CredentialSource
+from ._config import (
+    DEFAULT_REGION,
+    Endpoints,
+    resolve_endpoints,
+    resolve_mantle_base,
+    resolve_mantle_region,
+    resolve_region,
+)
+from ._credentials import resolve_auth
 from ._debug_log import mask, scrub, setup_from_env
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    CredentialsError,
     status_error_for,
 )
 from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy
 from ._version import __version__
-from .wire.messages_api import Surface
+from .wire.messages_api import (
+    ANTHROPIC_VERSION,
+    BASE_PATH,
+    COUNT_TOKENS_PATH,
+    MANTLE_SIGNING_NAME,
+    MESSAGES_PATH,
+    RUNTIME_SIGNING_NAME,
+    Surface,
+    read_error_envelope,
+)
 from .wire.signing import SigV4Signer
 
 if TYPE_CHECKING:
@@ -54,6 +76,7 @@ __all__ = [
     "DEFAULT_RETRY_DEADLINE",
     "DEFAULT_TIMEOUT",
     "RequestCore",
+    "Route",
     "connection_error",
 ]
 
@@ -63,7 +86,22 @@ DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=5.0)
 USER_AGENT = f"claude-bedrock/{__version__} (python)"
 _JSON = "application/json"
 
-Service = Literal["runtime", "control"]
+Service = Literal["runtime", "control", "mantle"]
+MessagesSurface = Literal["runtime-messages", "mantle"]
+#: The Anthropic API's own paths, after a Messages surface's ``.../anthropic`` base.
+_MESSAGES = MESSAGES_PATH.removeprefix(BASE_PATH)
+_COUNT_TOKENS = COUNT_TOKENS_PATH.removeprefix(BASE_PATH)
+
+
+class Route(NamedTuple):
+    """Where one Messages API surface is reached from a client, computed once per client."""
+
+    messages_url: str
+    count_tokens_url: str
+    #: SigV4 signing name of the host (``bedrock`` on bedrock-runtime).
+    signing: str
+    #: The ``anthropic-version`` header the surface's documentation asks for.
+    version: str
 
 
 def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnectionError:
@@ -93,37 +131,32 @@ class RequestCore:
         context_1m: bool = False,
         endpoint: Literal["global", "regional"] | None = None,
         retry_deadline: float | None = None,
+        surface: Surface = "invoke",
+        skip_auth: bool = False,
     ) -> None:
-        import os
-
-        if api_key is None:
-            api_key = os.environ.get("AWS_BEARER_TOKEN_BEDROCK") or None
-        explicit_aws = any(
-            v is not None for v in (aws_access_key, aws_secret_key, aws_session_token, aws_profile)
-        )
-        if api_key is not None and explicit_aws:
-            raise CredentialsError(
-                "Cannot use both a Bedrock API key (`api_key` / AWS_BEARER_TOKEN_BEDROCK) and AWS "
-                "credentials (`aws_access_key`, `aws_secret_key`, `aws_session_token`, "
-                "`aws_profile`): choose one."
-            )
-        self._api_key = api_key
-        self.aws_region = resolve_region(aws_region, aws_profile)
+        mantle = surface == "mantle"
+        self._api_key, self._credentials = resolve_auth(
+            api_key=api_key, access_key=aws_access_key, secret_key=aws_secret_key,
+            session_token=aws_session_token, profile=aws_profile, mantle=mantle,
+            skip_auth=skip_auth,
+        )  # fmt: skip
+        #: The surface calls take unless they say otherwise (``api=`` on a call).
+        self.surface: Surface = surface
         self.aws_profile = aws_profile
-        self.endpoints: Endpoints = resolve_endpoints(
-            self.aws_region, str(base_url) if base_url is not None else None, control_plane_url
+        url = str(base_url) if base_url is not None else None
+        if mantle:
+            region = resolve_mantle_region(aws_region, aws_profile)
+            base = resolve_mantle_base(region, url)
+            self.aws_region = region or DEFAULT_REGION  # signs for a gateway named by base_url
+            self.endpoints: Endpoints = Endpoints(runtime=base, control=base, mantle=base)
+        else:
+            self.aws_region = resolve_region(aws_region, aws_profile)
+            self.endpoints = resolve_endpoints(self.aws_region, url, control_plane_url)
+        self._signer = SigV4Signer(
+            self.aws_region, MANTLE_SIGNING_NAME if mantle else RUNTIME_SIGNING_NAME
         )
-        self._credentials = (
-            None
-            if api_key is not None
-            else CredentialSource(
-                access_key=aws_access_key,
-                secret_key=aws_secret_key,
-                session_token=aws_session_token,
-                profile=aws_profile,
-            )
-        )
-        self._signer = SigV4Signer(self.aws_region, "bedrock")
+        self._signers = {self._signer.service: self._signer}
+        self._routes: dict[str, Route] = {}
         if timeout is None:
             timeout = DEFAULT_TIMEOUT
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -148,18 +181,24 @@ class RequestCore:
 
     @property
     def base_url(self) -> str:
-        return self.endpoints.runtime
+        return self.endpoints.mantle if self.surface == "mantle" else self.endpoints.runtime
 
     @property
     def api_key(self) -> str | None:
         return self._api_key
 
+    @property
+    def signing_name(self) -> str:
+        """The SigV4 signing name of the client's own host."""
+        return self._signer.service
+
     def __repr__(self) -> str:
-        auth = (
-            f"api_key={mask(self._api_key)}"
-            if self._api_key is not None
-            else f"credentials={self._credentials!r}"
-        )
+        if self._api_key is not None:
+            auth = f"api_key={mask(self._api_key)}"
+        elif self._credentials is not None:
+            auth = f"credentials={self._credentials!r}"
+        else:
+            auth = "skip_auth=True"
         return (
             f"{type(self).__name__}(region={self.aws_region!r}, base_url={self.base_url!r}, {auth})"
         )
@@ -207,8 +246,13 @@ class RequestCore:
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
         accept: str = _JSON,
+        signing: str | None = None,
     ) -> httpx.Request:
-        """A signed request, ready to send. Called again for every retry (fresh timestamp)."""
+        """A signed request, ready to send. Called again for every retry (fresh timestamp).
+
+        ``signing``: the SigV4 signing name, when the host is not the client's own (token
+        counting on bedrock-mantle from ``AnthropicBedrock``); ignored with an API key.
+        """
         headers: dict[str, str] = {"content-type": _JSON, "accept": accept}
         if self._default_headers:
             headers.update(self._default_headers)
@@ -217,11 +261,10 @@ class RequestCore:
                 headers[k.lower()] = v
         content = body if body is not None else b""
         if self._api_key is not None:
-            auth = {"authorization": f"Bearer {self._api_key}"}
-        else:
-            assert self._credentials is not None
-            auth = self._signer.sign(method, url, headers, content, self._credentials.get())
-        headers.update(auth)
+            headers["authorization"] = f"Bearer {self._api_key}"
+        elif self._credentials is not None:
+            signer = self._signer if signing is None else self._signer_for(signing)
+            headers.update(signer.sign(method, url, headers, content, self._credentials.get()))
         headers["user-agent"] = USER_AGENT
         if timeout is None:
             ext = self._timeout_ext
@@ -232,12 +275,41 @@ class RequestCore:
             method, url, headers=headers, content=content, extensions={"timeout": ext}
         )
 
+    def _signer_for(self, signing: str) -> SigV4Signer:
+        signer = self._signers.get(signing)
+        if signer is None:
+            signer = self._signers[signing] = SigV4Signer(self.aws_region, signing)
+        return signer
+
     def url(self, service: Service, path: str) -> str:
-        base = self.endpoints.runtime if service == "runtime" else self.endpoints.control
-        return base + path
+        if service == "runtime":
+            return self.endpoints.runtime + path
+        if service == "control":
+            return self.endpoints.control + path
+        return self.endpoints.mantle + path
+
+    def route(self, surface: MessagesSurface) -> Route:
+        """Where a Messages API surface is reached: ``mantle`` (bedrock-mantle, signing name
+        ``bedrock-mantle``) or ``runtime-messages`` (bedrock-runtime's ``/anthropic`` path,
+        signing name ``bedrock``). Both ask for ``anthropic-version: 2023-06-01``."""
+        route = self._routes.get(surface)
+        if route is None:
+            if surface == "mantle":
+                base, signing = self.endpoints.mantle, MANTLE_SIGNING_NAME
+            else:
+                base, signing = self.endpoints.runtime + BASE_PATH, RUNTIME_SIGNING_NAME
+            route = Route(base + _MESSAGES, base + _COUNT_TOKENS, signing, ANTHROPIC_VERSION)
+            self._routes[surface] = route
+        return route
 
     def error_from_response(self, response: httpx.Response) -> APIStatusError:
-        """Map a Bedrock error answer (JSON ``message`` + ``x-amzn-ErrorType``) to a class."""
+        """Map an error answer to a class: Bedrock's (JSON ``message`` + ``x-amzn-ErrorType``)
+        or the Messages API's (Anthropic's ``{"type": "error", "error": {"type", "message"}}``).
+
+        With Anthropic's envelope, ``error_type`` is the Anthropic name as sent
+        (``overloaded_error``) and the class follows the status (a Bedrock error type
+        header, when one comes too, picks the more specific class).
+        """
         body: Any = None
         message = ""
         try:
@@ -246,13 +318,21 @@ class RequestCore:
             text = response.text
             body = text
             message = text[:500]
+        envelope = read_error_envelope(body)
         if isinstance(body, dict):
             message = str(body.get("message") or body.get("Message") or "")
+        if envelope is not None:
+            message = envelope[1] or envelope[0]
         error_type = response.headers.get("x-amzn-errortype")
         if not error_type and isinstance(body, dict):
             error_type = body.get("__type")
         if not message:
             message = f"HTTP {response.status_code} from Bedrock"
-        return status_error_for(
+        error = status_error_for(
             response.status_code, message, error_type=error_type, response=response, body=body
         )
+        if envelope is not None:
+            error.error_type = envelope[0]
+            if error.request_id is None:
+                error.request_id = response.headers.get("request-id")
+        return error

@@ -80,16 +80,19 @@ def _reason(error: APIError) -> str:
     return type(error).__name__
 
 
-def send_flow(core: RequestCore, call: Call, stream: bool, prime: bool) -> Flow:
+def send_flow(
+    core: RequestCore, call: Call, stream: bool, prime: bool, signing: str | None = None
+) -> Flow:
     """Attempts of one call, until a response under 400 (primed if ``prime``) or an error
-    the retry policy gives up on (raised)."""
+    the retry policy gives up on (raised). ``signing``: see ``RequestCore.build_request``."""
     method, url, body, extra_headers, timeout, accept = call
     started = time.monotonic()
     attempt = 0
     while True:
         request = core.build_request(
-            method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept
-        )
+            method, url, body, extra_headers=extra_headers, timeout=timeout, accept=accept,
+            signing=signing,
+        )  # fmt: skip
         sent = time.monotonic()
         try:
             response = yield Send(request, stream)
@@ -158,10 +161,11 @@ class SyncSender:
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
         accept: str = _JSON,
+        signing: str | None = None,
     ) -> httpx.Response:
         """Send with retries; a response with a status under 400, else the mapped error."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return self._run(send_flow(self._core, call, stream, False), None)[0]
+        return self._run(send_flow(self._core, call, stream, False, signing), None)[0]
 
     def send_stream(
         self,
@@ -173,11 +177,12 @@ class SyncSender:
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
         accept: str = _JSON,
+        signing: str | None = None,
     ) -> tuple[httpx.Response, P]:
         """Open a stream and read it up to its first event with ``prime``; a failure there
         (an :class:`APIError` that :func:`~._retry.retryable_error` accepts) is retried."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return self._run(send_flow(self._core, call, True, True), prime)
+        return self._run(send_flow(self._core, call, True, True, signing), prime)
 
     def _run(
         self, flow: Flow, prime: Callable[[httpx.Response], Any] | None
@@ -239,10 +244,11 @@ class AsyncSender:
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
         accept: str = _JSON,
+        signing: str | None = None,
     ) -> httpx.Response:
         """Async twin of :meth:`SyncSender.send`."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return (await self._run(send_flow(self._core, call, stream, False), None))[0]
+        return (await self._run(send_flow(self._core, call, stream, False, signing), None))[0]
 
     async def send_stream(
         self,
@@ -254,10 +260,11 @@ class AsyncSender:
         extra_headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = None,
         accept: str = _JSON,
+        signing: str | None = None,
     ) -> tuple[httpx.Response, P]:
         """Async twin of :meth:`SyncSender.send_stream`."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return await self._run(send_flow(self._core, call, True, True), prime)
+        return await self._run(send_flow(self._core, call, True, True, signing), prime)
 
     async def _run(
         self, flow: Flow, prime: Callable[[httpx.Response], Awaitable[Any]] | None

@@ -38,15 +38,17 @@ class SendOptions(TypedDict, total=False):
 
     extra_headers: Mapping[str, str] | None
     timeout: float | httpx.Timeout | None
+    #: SigV4 signing name of a host other than the client's own (``bedrock-mantle``).
+    signing: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """Send one request (``plane``: ``"runtime"`` or ``"control"``); answered with the
-    response (status under 400: the sender raises the mapped error otherwise)."""
+    """Send one request (``plane``: ``"runtime"``, ``"control"`` or ``"mantle"``); answered
+    with the response (status under 400: the sender raises the mapped error otherwise)."""
 
     method: str
-    plane: Literal["runtime", "control"]
+    plane: Literal["runtime", "control", "mantle"]
     path: str
     body: bytes | None = None
     options: SendOptions = field(default_factory=lambda: SendOptions())

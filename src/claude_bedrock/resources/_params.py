@@ -47,6 +47,8 @@ class PreparedCall:
     resolved: ResolvedModel
     body: dict[str, Any]
     headers: dict[str, str]
+    #: Where it goes: InvokeModel, Converse, or a Messages API surface (:mod:`._surfaces`).
+    surface: Surface = "invoke"
 
     def encode(self) -> bytes:
         # pydantic-core writes compact UTF-8 JSON straight to bytes: no intermediate str
@@ -158,6 +160,10 @@ def prepare(
         _warn_retired_beta()
     if resolved.info is None:  # an ID the catalogue does not know: Bedrock's syntax still holds
         _check_model_id(resolved.model_id)
+    if surface in ("runtime-messages", "mantle"):  # Anthropic's request shape, not InvokeModel's
+        from ._surfaces import messages_call
+
+        return messages_call(core, resolved, surface, params, all_betas, extra_headers, extra_body)
     body: dict[str, Any] = {"anthropic_version": BEDROCK_ANTHROPIC_VERSION}
     for name in BODY_FIELDS:
         value = params.get(name)
@@ -176,4 +182,4 @@ def prepare(
             if key.lower() != "anthropic-beta":
                 headers[key] = value
     check_invoke_documents(body)
-    return PreparedCall(resolved=resolved, body=body, headers=headers)
+    return PreparedCall(resolved=resolved, body=body, headers=headers, surface=surface)

@@ -24,6 +24,7 @@ import httpx
 
 from .._exceptions import APIResponseValidationError
 from ..types.count_tokens import MessageTokensCount
+from ..wire.messages_api import BASE_PATH, COUNT_TOKENS_PATH, MANTLE_SIGNING_NAME
 from ._flow import Flow, Request, SendOptions, run
 from ._params import PreparedCall, model_path
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from ..catalog import ResolvedModel
 
 __all__ = [
+    "messages_count_flow",
     "converse_count_flow",
     "converse_input",
     "count_converse_tokens",
@@ -42,6 +44,8 @@ __all__ = [
 
 Timeout = float | httpx.Timeout | None
 _OPERATION = "count-tokens"
+#: The Messages API's path after bedrock-mantle's ``.../anthropic`` base.
+_MESSAGES_COUNT_PATH = COUNT_TOKENS_PATH.removeprefix(BASE_PATH)
 #: Headers of InvokeModel that CountTokens does not define (not forwarded).
 _INVOKE_ONLY_HEADERS = frozenset({"x-amzn-bedrock-service-tier"})
 
@@ -94,6 +98,37 @@ def count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[MessageToken
     options: SendOptions = {"extra_headers": _headers(call), "timeout": timeout}
     response = yield Request("POST", "runtime", path, invoke_input(call.encode()), options)
     return _parse(response)
+
+
+def _parse_messages(response: httpx.Response) -> MessageTokensCount:
+    try:
+        data = response.json()
+    except ValueError:
+        raise APIResponseValidationError(
+            "count_tokens answered with a body that is not JSON.", response
+        ) from None
+    tokens = data.get("input_tokens") if isinstance(data, dict) else None
+    if not isinstance(tokens, int) or isinstance(tokens, bool):
+        raise APIResponseValidationError(
+            "count_tokens answered without an integer 'input_tokens'.", response, body=data
+        )
+    return MessageTokensCount(input_tokens=tokens)
+
+
+def messages_count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[MessageTokensCount]:
+    """Count the input tokens of a prepared bedrock-mantle call with the Messages API's
+    ``POST .../anthropic/v1/messages/count_tokens`` (answer: ``{"input_tokens": n}``).
+
+    bedrock-runtime's ``/anthropic`` path has no ``count_tokens`` (it answers
+    ``UnknownOperationException``), so bedrock-mantle is the only Messages API host asked.
+    """
+    from ._surfaces import count_body
+
+    options: SendOptions = {
+        "extra_headers": call.headers, "timeout": timeout, "signing": MANTLE_SIGNING_NAME,
+    }  # fmt: skip
+    response = yield Request("POST", "mantle", _MESSAGES_COUNT_PATH, count_body(call), options)
+    return _parse_messages(response)
 
 
 def converse_count_flow(

@@ -1,11 +1,14 @@
-"""``client.messages``: the Messages API over Bedrock's InvokeModel.
+"""``client.messages``: the Messages API over Bedrock's InvokeModel, Converse, or the
+Messages API itself (bedrock-runtime's ``/anthropic`` path, or bedrock-mantle).
 
 The parameters are the Anthropic SDK's (keyword-only, same names, same defaults) plus a
 few Bedrock facts of our own: ``context_1m`` (the 1M-token beta), ``endpoint``
-(``"global"`` or ``"regional"``, when the model ID does not say) and ``api`` (``"invoke"``
-or ``"converse"``). They are declared once, in :class:`MessageParams`, and shared by
-``create``, ``stream`` and ``count_tokens``, sync and async; an unknown keyword is a
-``TypeError`` as it would be with the Anthropic SDK.
+(``"global"`` or ``"regional"``, when the model ID does not say) and ``api`` (``"invoke"``,
+``"converse"`` or ``"messages"``; the client's ``api=`` when omitted). They are declared
+once, in :class:`MessageParams`, and shared by ``create``, ``stream`` and
+``count_tokens``, sync and async; an unknown keyword is a ``TypeError`` as it would be
+with the Anthropic SDK. ``AnthropicBedrockMantle`` uses the same resource (its calls all
+take the bedrock-mantle surface).
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from .._context import check_context_window
 from .._parse import parse_message
 from ..types.message import Cost, Message
 from ._params import PreparedCall, model_path, prepare
+from ._surfaces import MESSAGES_SURFACES, header_params, move_user_profile, surface_for
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
     from ..streaming import AsyncMessageStreamManager, AsyncStream, MessageStreamManager, Stream
     from ..types.count_tokens import MessageTokensCount
+    from ..wire.messages_api import Surface
+    from ._flow import Flow
     from .batches import AsyncBatches, Batches
 
 __all__ = ["Messages", "AsyncMessages", "MessageParams"]
 
 Endpoint = Literal["global", "regional"]
-Api = Literal["invoke", "converse"]
+Api = Literal["invoke", "converse", "messages"]
 
 
 class MessageParams(TypedDict, total=False):
@@ -50,6 +56,10 @@ class MessageParams(TypedDict, total=False):
     context_1m: bool
     endpoint: Endpoint
     api: Api
+    #: The official SDK's: the ``anthropic-workspace-id`` header (bedrock-mantle's Workspaces).
+    workspace_id: str
+    #: The official SDK's: whom the call acts for, sent as the body's ``user_profile_id``.
+    user_profile_id: str
     extra_headers: Mapping[str, str]
     extra_body: Mapping[str, Any]
     timeout: float | httpx.Timeout
@@ -67,12 +77,17 @@ def _prepare_call(
     options: Mapping[str, Any],
     *,
     generate: bool = True,
+    stream: bool = False,
+    surface: Surface | None = None,
 ) -> PreparedCall:
-    """Check the keywords, resolve the model and build the body (and, for a call that
-    generates, refuse early an input that clearly cannot fit the context window)."""
+    """Check the keywords, resolve the model for the call's surface and build the body
+    (and, for a call that generates, refuse early an input that clearly cannot fit the
+    context window)."""
     unknown = options.keys() - _KNOWN
     if unknown:
         raise TypeError(f"messages: unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    if surface is None:
+        surface = surface_for(client._core, options.get("api"))
     params: dict[str, Any] = dict(options)
     params["model"] = model
     params["max_tokens"] = max_tokens
@@ -80,14 +95,23 @@ def _prepare_call(
     tools = params.get("tools")
     if tools is not None and not isinstance(tools, list):
         params["tools"] = list(tools)
+    if stream and surface in MESSAGES_SURFACES:
+        params["stream"] = True
+    extra_headers = header_params(
+        options.get("extra_headers"), options.get("workspace_id"), options.get("user_profile_id")
+    )
+    extra_body = options.get("extra_body")
+    if surface != "converse":
+        extra_headers, extra_body = move_user_profile(extra_headers, extra_body)
     call = prepare(
         client._core,
         params,
         betas=options.get("betas"),
-        extra_headers=options.get("extra_headers"),
-        extra_body=options.get("extra_body"),
+        extra_headers=extra_headers,
+        extra_body=extra_body,
         context_1m=options.get("context_1m"),
         endpoint=options.get("endpoint"),
+        surface=surface,
     )
     if generate:
         check_context_window(call)
@@ -121,7 +145,11 @@ def _send(
     """``create``: over Converse, as a stream, or one answer; for the async client, the
     same as a coroutine (the sync and async senders take the same arguments)."""
     timeout = params.get("timeout")
-    if params.get("api", "invoke") == "converse":
+    if call.surface in MESSAGES_SURFACES:
+        from ._surface_send import send_message
+
+        return send_message(client, call, stream, timeout, sync=sync)
+    if call.surface == "converse":
         from .. import converse
 
         via = converse.messages_via_converse if sync else converse.amessages_via_converse
@@ -139,6 +167,52 @@ def _send(
 
 async def _finish_later(sent: Awaitable[httpx.Response], call: PreparedCall) -> Message:
     return finish_message(await sent, call)
+
+
+def _manager(client: Any, call: PreparedCall, timeout: Any, *, sync: bool) -> Any:
+    """What ``messages.stream(...)`` returns for the call's surface (nothing sent yet)."""
+    from .. import streaming
+    from . import _surface_send as surfaces
+
+    if call.surface in MESSAGES_SURFACES:
+        surfaced = surfaces.SurfaceStreamManager if sync else surfaces.AsyncSurfaceStreamManager
+        return surfaced(client, call, timeout=timeout)
+    manager = streaming.MessageStreamManager if sync else streaming.AsyncMessageStreamManager
+    api: Literal["invoke", "converse"] = "converse" if call.surface == "converse" else "invoke"
+    return manager(client, call, timeout=timeout, api=api)
+
+
+def _count(
+    client: AnthropicBedrock | AsyncAnthropicBedrock,
+    model: str,
+    messages: Iterable[Mapping[str, Any]],
+    params: Mapping[str, Any],
+) -> Flow[MessageTokensCount]:
+    """Where a token count goes. ``AnthropicBedrockMantle``: its own ``count_tokens``.
+    ``AnthropicBedrock``: Bedrock's CountTokens, except for a model the catalogue says
+    (from a certain source) CountTokens does not serve and bedrock-mantle does: AWS says to
+    count those with bedrock-mantle's ``count_tokens``, so the call goes there, with the
+    model's bedrock-mantle ID, signed for ``bedrock-mantle`` (or with the same API key).
+    """
+    from .count_tokens import count_flow, messages_count_flow
+
+    options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
+    timeout = params.get("timeout")
+    core = client._core
+    if core.surface == "mantle":
+        call = _prepare_call(client, model, 1, messages, options, generate=False, surface="mantle")
+        return messages_count_flow(call, timeout)
+    info = core.catalog.identify(model)
+    if info is not None and info.refuses("count-tokens") and "mantle" in info.surfaces:
+        options.pop("endpoint", None)  # bedrock-mantle is in-Region only
+        mantle_id = info.mantle_id or info.id
+        call = _prepare_call(
+            client, mantle_id, 1, messages, options, generate=False, surface="mantle"
+        )
+        return messages_count_flow(call, timeout)
+    surface: Surface = "count-tokens"
+    call = _prepare_call(client, model, 1, messages, options, generate=False, surface=surface)
+    return count_flow(call, timeout)
 
 
 class Messages:
@@ -167,7 +241,7 @@ class Messages:
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | Stream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or a :class:`Stream` of events."""
-        call = _prepare_call(self._client, model, max_tokens, messages, params)
+        call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return _send(self._client, call, params, stream, sync=True)  # type: ignore[no-any-return]
 
     def stream(
@@ -178,12 +252,8 @@ class Messages:
 
         Nothing is sent until the ``with`` block is entered.
         """
-        from ..streaming import MessageStreamManager
-
-        call = _prepare_call(self._client, model, max_tokens, messages, params)
-        return MessageStreamManager(
-            self._client, call, timeout=params.get("timeout"), api=params.get("api", "invoke")
-        )
+        call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
+        return _manager(self._client, call, params.get("timeout"), sync=True)  # type: ignore[no-any-return]
 
     @cached_property
     def batches(self) -> Batches:
@@ -196,13 +266,11 @@ class Messages:
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
         **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
-        """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
+        """Count input tokens: Bedrock's CountTokens, or the Messages API's ``count_tokens``
+        on bedrock-mantle for the models only it counts (see :func:`_count`)."""
         from ._flow import run
-        from .count_tokens import count_flow
 
-        options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
-        call = _prepare_call(self._client, model, 1, messages, options, generate=False)
-        return run(self._client, count_flow(call, params.get("timeout")))
+        return run(self._client, _count(self._client, model, messages, params))
 
 
 class AsyncMessages:
@@ -231,7 +299,7 @@ class AsyncMessages:
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | AsyncStream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or an :class:`AsyncStream`."""
-        call = _prepare_call(self._client, model, max_tokens, messages, params)
+        call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return await _send(self._client, call, params, stream, sync=False)  # type: ignore[no-any-return]
 
     def stream(
@@ -239,12 +307,8 @@ class AsyncMessages:
         **params: Unpack[MessageParams],
     ) -> AsyncMessageStreamManager:  # fmt: skip
         """An async context manager over a streamed call (``async with``)."""
-        from ..streaming import AsyncMessageStreamManager
-
-        call = _prepare_call(self._client, model, max_tokens, messages, params)
-        return AsyncMessageStreamManager(
-            self._client, call, timeout=params.get("timeout"), api=params.get("api", "invoke")
-        )
+        call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
+        return _manager(self._client, call, params.get("timeout"), sync=False)  # type: ignore[no-any-return]
 
     @cached_property
     def batches(self) -> AsyncBatches:
@@ -257,10 +321,7 @@ class AsyncMessages:
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
         **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
-        """Count input tokens with Bedrock's CountTokens (the Anthropic SDK refuses to)."""
+        """Async :meth:`Messages.count_tokens`."""
         from ._flow import arun
-        from .count_tokens import count_flow
 
-        options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
-        call = _prepare_call(self._client, model, 1, messages, options, generate=False)
-        return await arun(self._client, count_flow(call, params.get("timeout")))
+        return await arun(self._client, _count(self._client, model, messages, params))
