@@ -126,10 +126,10 @@ def _model_differences(
                 )
             )
     status = _LIFECYCLE.get(str(((summary or {}).get("modelLifecycle") or {}).get("status")))
-    if status is not None and status != info.lifecycle:
-        out.append(
-            Disagreement("lifecycle", info.id, f"bundle: {info.lifecycle}; Bedrock: {status}")
-        )
+    # Data without lifecycle fields says "deprecated": that is Bedrock's Legacy.
+    bundled = "legacy" if info.lifecycle == "active" and info.deprecated else info.lifecycle
+    if status is not None and status != bundled:
+        out.append(Disagreement("lifecycle", info.id, f"bundle: {bundled}; Bedrock: {status}"))
     out.extend(_mantle_difference(info, lists))
     return out
 
