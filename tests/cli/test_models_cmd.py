@@ -96,16 +96,21 @@ def test_offline_table(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Claude on Bedrock from ap-southeast-2" in out and "catalogue only" in out
-    rows = {line.split("\u2502")[1].strip(): line for line in out.splitlines()
-            if line.startswith("\u2502")}  # fmt: skip
+    lines = out.splitlines()
+    header = lines[1]
+    for column in ("Model", "Lifecycle", "Runtime ID", "Mantle ID", "Profiles", "Context"):
+        assert column in header
+    rows = {name: line for line in lines[2:] for name in NAMES
+            if line.startswith(name + "  ")}  # fmt: skip
     assert list(rows) == NAMES
     assert "apac.anthropic.claude-3-haiku-20240307-v1:0" in rows["Claude Haiku 3"]
     assert "not from ap-southeast-2 (offered in: us)" in rows["Claude Opus 4.1"]
     assert "200K (1M \u03b2)" in rows["Claude Opus 4.6"]
-    assert "$5 / $25" in rows["Claude Opus 4.6"] and "$5.5 / $27.5" in rows["Claude Opus 4.6"]
-    assert "deprecated \u2192 Claude Sonnet 4.5" in rows["Claude Sonnet 3.7"]
-    cells = [c.strip() for c in rows["Claude Sonnet 4.5"].split("\u2502")[3:8]]
-    assert cells == ["\u2713", "\u2713", "\u2713", "\u2713", "\u2717"]
+    assert "$5 / $25" in rows["Claude Opus 4.6"]
+    assert "legacy \u2192 Sonnet 4.5" in rows["Claude Sonnet 3.7"]
+    # From ap-southeast-2 only global and apac are reachable; Sonnet 4.5 has no apac.
+    assert "global\u2713" in rows["Claude Sonnet 4.5"]
+    assert "apac" not in rows["Claude Sonnet 4.5"] and "\u2026" not in out
 
 
 @pytest.mark.parametrize(
