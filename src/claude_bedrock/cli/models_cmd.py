@@ -77,6 +77,12 @@ def models(
 ) -> None:
     """List Claude models: lifecycle, the ID per surface from your Region, context, prices.
 
+    The account's lists (ListFoundationModels, ListInferenceProfiles) decide what is
+    offered and its lifecycle; the built-in catalogue gives prices and limits. The lists
+    are cached per account and Region (CLAUDE_BEDROCK_CACHE_DIR, else
+    ~/.cache/claude-bedrock) and reused for a day: the header says how old they are;
+    --refresh fetches them anew.
+
     Profiles: ✓ offered; ✓* offered by the catalogue but not listed by Bedrock for your
     account here; (?) listed by Bedrock, unknown to the catalogue (no prices or limits).
 
