@@ -199,3 +199,29 @@ def test_async_refresh(emulator: Emulator, account: Account) -> None:
     model_id, path = asyncio.run(run())
     assert model_id == f"us.{OPUS_46}"
     assert path is not None and Path(path).is_file()
+
+
+def test_mantle_list_shapes() -> None:
+    """Both shapes bedrock-mantle's ``/v1/models`` may have: the Anthropic Models API page
+    (built with the official SDK's own type) and the OpenAI list; anything else is None."""
+    from anthropic.types import ModelInfo as SdkModelInfo
+
+    from claude_bedrock.catalog._live import parse_mantle_models
+
+    item = SdkModelInfo.model_construct(
+        id=HAIKU_45,
+        type="model",
+        display_name="Claude Haiku 4.5",
+        created_at=datetime(2025, 10, 1, tzinfo=UTC),
+    )
+    page = {"data": [item.model_dump(mode="json", exclude_unset=True)], "has_more": False,
+            "first_id": HAIKU_45, "last_id": HAIKU_45}  # fmt: skip
+    assert parse_mantle_models(page) == [HAIKU_45]
+    data = [
+        {"id": NEW, "object": "model", "created": 1, "owned_by": "anthropic"},
+        {"id": "openai.gpt-oss-120b", "object": "model", "created": 1, "owned_by": "openai"},
+    ]
+    openai_list = {"object": "list", "data": data}
+    assert parse_mantle_models(openai_list) == [NEW]  # Claude models only
+    for other in ([], {"models": []}, {"data": "x"}, None):
+        assert parse_mantle_models(other) is None
