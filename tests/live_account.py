@@ -51,8 +51,8 @@ class Account:
         app.add_route("GET", "/v1/models", self._mantle_models, operation="ListModels")
 
     async def _edit(self, request: Request, call_next: Handler) -> AnyResponse:
+        self.calls[request.operation or "?"] += 1  # before: an error answer raises
         response = await call_next(request)
-        self.calls[request.operation or "?"] += 1
         if not isinstance(response, Response) or response.status != 200:
             return response
         if request.operation == "ListFoundationModels":
