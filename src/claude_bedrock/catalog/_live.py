@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -57,6 +57,7 @@ _UNPRICED = Pricing(
     cache_read=_ZERO,
     source="unpriced: listed by Bedrock, unknown to the bundled catalogue",
 )
+_MODEL_FIELDS = frozenset(f.name for f in fields(ModelInfo))
 _FAMILY = re.compile(r"^anthropic\.claude-(?:\d+-(?:\d+-)?)?([a-z]+)")
 
 
@@ -246,7 +247,7 @@ def merge(base: Catalog, lists: LiveLists) -> LiveCatalog:
     models: dict[str, ModelInfo] = {}
     for info in data.models.values():
         models[info.id] = _merged(
-            info, summaries.get(info.id), profiles.get(info.id, {}), reachable, mantle
+            info, summaries.get(info.id), profiles.get(info.id, {}), lists.region, reachable, mantle
         )
     unpriced = []
     for model_id in lists.model_ids():
@@ -274,20 +275,31 @@ def _merged(
     info: ModelInfo,
     summary: Mapping[str, Any] | None,
     profiles: Mapping[str, str],
+    region: str,
     reachable: set[str],
     mantle: set[str],
 ) -> ModelInfo:
     scopes = (info.scopes - reachable) | {s for s in profiles if s in reachable}
     offered = summary is not None or bool(profiles)
     changes: dict[str, Any] = {"scopes": frozenset(scopes)}
-    if summary is not None:
-        changes["on_demand"] = "ON_DEMAND" in (summary.get("inferenceTypesSupported") or ())
-    elif info.on_demand:
-        changes["on_demand"] = False  # not in this Region's list: no in-Region calls here
+    # In-Region (bare ID) calls from here: as the Region's list says (absent: none).
+    in_region = "ON_DEMAND" in ((summary or {}).get("inferenceTypesSupported") or ())
+    changes["on_demand"] = in_region
+    on_demand_regions: frozenset[str] = getattr(info, "on_demand_regions", frozenset())
+    changes["on_demand_regions"] = (
+        on_demand_regions | {region} if in_region else on_demand_regions - {region}
+    )
     if offered:
         changes.update(_lifecycle(info, summary))
-    changes.update(_surfaces(info, info.id in mantle or (info.mantle_id or "") in mantle))
-    return replace(info, **changes)
+    if info.id in mantle or (info.mantle_id or "") in mantle:
+        changes.update(_on_mantle(info, region))
+    return replace(info, **_fit(changes))
+
+
+def _fit(changes: dict[str, Any]) -> dict[str, Any]:
+    """The changes the catalogue's ModelInfo has fields for (``deprecated`` is derived from
+    ``lifecycle`` in the current schema)."""
+    return {k: v for k, v in changes.items() if k in _MODEL_FIELDS}
 
 
 def _lifecycle(info: ModelInfo, summary: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -301,13 +313,19 @@ def _lifecycle(info: ModelInfo, summary: Mapping[str, Any] | None) -> dict[str, 
         "deprecated": status != "active",
         "legacy_date": _day(block.get("legacyTime")) or info.legacy_date,
         "eol_date": _day(block.get("endOfLifeTime")) or info.eol_date,
+        "public_extended_access_date": _day(block.get("publicExtendedAccessTime"))
+        or getattr(info, "public_extended_access_date", None),
     }
 
 
-def _surfaces(info: ModelInfo, on_mantle: bool) -> dict[str, Any]:
-    if not on_mantle or "mantle" in info.surfaces:
-        return {}
-    return {"surfaces": info.surfaces | {"mantle"}, "mantle_id": info.mantle_id or info.id}
+def _on_mantle(info: ModelInfo, region: str) -> dict[str, Any]:
+    """bedrock-mantle lists the model in this Region: it serves it here."""
+    regions: frozenset[str] = getattr(info, "mantle_regions", frozenset())
+    return {
+        "surfaces": info.surfaces | {"mantle"},
+        "mantle_id": info.mantle_id or info.id,
+        "mantle_regions": regions | {region} if regions else regions,
+    }
 
 
 def _live_only(
@@ -326,7 +344,7 @@ def _live_only(
     surfaces: frozenset[Surface] = RUNTIME_SURFACES | (
         {"mantle"} if model_id in mantle else frozenset()
     )
-    return ModelInfo(
+    spec = dict(
         id=model_id,
         name=name if name.startswith("Claude") else f"Claude {name}",
         family=match.group(1) if match else "claude",
@@ -345,11 +363,13 @@ def _live_only(
         lifecycle=lifecycle,
         legacy_date=_day(block.get("legacyTime")),
         eol_date=_day(block.get("endOfLifeTime")),
+        public_extended_access_date=_day(block.get("publicExtendedAccessTime")),
         surfaces=surfaces,
         mantle_id=model_id if model_id in mantle else None,
         generally_available=False,
         scope_order=scope_order,
     )
+    return ModelInfo(**_fit(spec))
 
 
 def _day(value: Any) -> date | None:
