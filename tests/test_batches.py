@@ -40,7 +40,7 @@ from claude_bedrock.resources.batches import (
 )
 from claude_bedrock.types.batches import MessageBatch
 
-OPUS = "global.anthropic.claude-opus-4-6-v1:0"
+OPUS = "global.anthropic.claude-opus-4-6-v1"
 HAIKU = "claude-haiku-4-5"
 HAIKU_ID = "anthropic.claude-haiku-4-5-20251001-v1:0"
 ROLE = "arn:aws:iam::123456789012:role/BedrockBatch"
@@ -102,7 +102,8 @@ def requests(n: int, *, bad_every: int = 0, unknown_every: int = 0) -> Iterator[
         if bad_every and i % bad_every == 1:
             params["temperature"] = 5.0  # over Bedrock's limit: an error record
         if unknown_every and i % unknown_every == 2:
-            params["model"] = "no-such-model"  # refused by the client before sending
+            # not a Bedrock model ID at all (a space): refused by the client before sending
+            params["model"] = "no such-model"
         yield {"custom_id": f"req-{i}", "params": params}
 
 
@@ -123,7 +124,7 @@ def check_results(batches: Batches, batch: MessageBatch, n: int, bad: int, unkno
         if unknown and i % unknown == 2:
             assert result.type == "errored"
             assert result.error.error.type == "invalid_request_error"
-            assert "no-such-model" in result.error.error.message
+            assert "no such-model" in result.error.error.message
         elif bad and i % bad == 1:
             assert result.type == "errored"
             assert result.error.error.bedrock_error_code == 400
@@ -407,7 +408,7 @@ def test_estimate_uses_batch_prices(stack: Stack) -> None:
         resolved = catalog.resolve(model_id, "us-east-1")
         assert resolved.info is not None
         share = [r for r in requests(30, unknown_every=10)
-                 if r["params"].get("model", OPUS) != "no-such-model"
+                 if r["params"].get("model", OPUS) != "no such-model"
                  and catalog.resolve(r["params"].get("model", OPUS), "us-east-1").model_id
                  == model_id]  # fmt: skip
         text = sum(len(r["params"]["messages"][0]["content"]) for r in share)

@@ -25,9 +25,10 @@ from claude_bedrock import (
     PermissionDeniedError,
     RateLimitError,
 )
+from claude_bedrock._exceptions import UnknownModelWarning
 from claude_bedrock.emulator import Emulator
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 HELLO = [{"role": "user", "content": "Hello, world"}]
 
 
@@ -117,11 +118,19 @@ def test_validation_error_from_bedrock(client: AnthropicBedrock) -> None:
     assert info.value.request_id
 
 
-def test_unknown_model_fails_before_sending(client: AnthropicBedrock) -> None:
-    with pytest.raises(InvalidModelError) as info:
+def test_unknown_model_is_sent_with_a_warning_and_bedrock_decides(
+    client: AnthropicBedrock,
+) -> None:
+    """Open world: a well-formed ID the catalogue does not know goes to Bedrock (which
+    refuses this one); only an ID that cannot be a model ID fails before sending."""
+    with (
+        pytest.warns(UnknownModelWarning, match="claude-bedrock models --refresh"),
+        pytest.raises(BadRequestError, match="model identifier is invalid"),
+    ):
         client.messages.create(model="anthropic.claude-opus-4-7-v1:0", max_tokens=8,
                                messages=HELLO)  # fmt: skip
-    assert info.value.suggestions
+    with pytest.raises(InvalidModelError):
+        client.messages.create(model="opus-4.7!", max_tokens=8, messages=HELLO)
 
 
 def test_model_not_in_geography_fails_before_sending(bedrock_emulator: Emulator) -> None:
@@ -137,7 +146,7 @@ def test_model_not_in_geography_fails_before_sending(bedrock_emulator: Emulator)
 
 
 def test_regional_endpoint_from_base_id(client: AnthropicBedrock) -> None:
-    message = client.messages.create(model="anthropic.claude-opus-4-6-v1:0", max_tokens=32,
+    message = client.messages.create(model="anthropic.claude-opus-4-6-v1", max_tokens=32,
                                      messages=HELLO)  # fmt: skip
     assert message.cost is not None and message.cost.endpoint_type == "regional"
 

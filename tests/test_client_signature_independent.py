@@ -87,7 +87,7 @@ def server_url() -> Iterator[str]:
 @pytest.mark.parametrize("token", [None, TOKEN])
 @pytest.mark.parametrize(
     "model",
-    ["global.anthropic.claude-opus-4-6-v1:0", "us.anthropic.claude-haiku-4-5-20251001-v1:0"],
+    ["global.anthropic.claude-opus-4-6-v1", "us.anthropic.claude-haiku-4-5-20251001-v1:0"],
 )
 def test_botocore_accepts_our_signature(server_url: str, token: str | None, model: str) -> None:
     _Handler.seen.clear()
@@ -112,7 +112,7 @@ def test_wrong_secret_is_refused_by_botocore_check(server_url: str) -> None:
     )  # fmt: skip
     with pytest.raises(PermissionDeniedError) as info:
         client.messages.create(
-            model="global.anthropic.claude-opus-4-6-v1:0", max_tokens=8,
+            model="global.anthropic.claude-opus-4-6-v1", max_tokens=8,
             messages=[{"role": "user", "content": "hi"}],
         )  # fmt: skip
     assert info.value.error_type == "InvalidSignatureException"

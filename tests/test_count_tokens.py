@@ -197,8 +197,8 @@ def test_profile_ids_are_refused_but_our_client_sends_the_base_id(
 
 
 def test_errors(client: AnthropicBedrock, runtime: Any) -> None:
-    with pytest.raises(InvalidModelError):
-        client.messages.count_tokens(model="anthropic.claude-nonexistent-v1:0", messages=[])
+    with pytest.raises(InvalidModelError):  # not a model ID: refused before sending
+        client.messages.count_tokens(model="claude nonexistent", messages=[])
     with pytest.raises(BadRequestError, match="at least one message"):
         client.messages.count_tokens(model=MODEL, messages=[])
     with pytest.raises(ClientError, match="model identifier is invalid"):

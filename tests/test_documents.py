@@ -345,7 +345,7 @@ def test_client_checks_documents_before_sending() -> None:
         aws_access_key="AKIDEXAMPLE",
         aws_secret_key="not-a-real-secret",
     ) as offline:  # nothing listens there: an error from it was raised before sending
-        model = "global.anthropic.claude-opus-4-6-v1:0"
+        model = "global.anthropic.claude-opus-4-6-v1"
         with pytest.raises(DocumentLimitError, match="101 pages"):
             offline.messages.create(model=model, max_tokens=64, messages=messages)
         with pytest.raises(DocumentLimitError, match="101 pages"):

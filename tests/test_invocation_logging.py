@@ -36,7 +36,7 @@ from claude_bedrock.emulator.invocation_logging import writer_options
 from claude_bedrock.types.invocation_logging import LoggingConfig
 from s3server import S3Server
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 ROLE = "arn:aws:iam::123456789012:role/BedrockLogs"
 
 

@@ -41,12 +41,12 @@ PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile"
 CACHED_SYSTEM = [{"type": "text", "text": "You are a careful assistant. " * 400,
                   "cache_control": {"type": "ephemeral"}}]  # fmt: skip
 CALLS: list[tuple[str, dict[str, Any]]] = [
-    ("global.anthropic.claude-opus-4-6-v1:0", {}),
-    ("global.anthropic.claude-opus-4-6-v1:0", {"stream": True}),
+    ("global.anthropic.claude-opus-4-6-v1", {}),
+    ("global.anthropic.claude-opus-4-6-v1", {"stream": True}),
     ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", {"system": CACHED_SYSTEM}),
     ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", {"system": CACHED_SYSTEM}),  # cache read
     ("us.anthropic.claude-haiku-4-5-20251001-v1:0", {"stream": True}),
-    ("anthropic.claude-3-haiku-20240307-v1:0", {}),  # in-Region on-demand: regional
+    ("global.anthropic.claude-haiku-5-5", {}),
 ]
 
 
@@ -235,7 +235,7 @@ def test_since_skips_old_hours_and_foreign_lines_are_counted(
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     old, recent = now - timedelta(days=10), now - timedelta(minutes=5)
-    opus = "global.anthropic.claude-opus-4-6-v1:0"
+    opus = "global.anthropic.claude-opus-4-6-v1"
     _put(s3_server, s3_bucket, old, [json.dumps(_record("old", old, opus, input=1000)).encode()])
     _put(s3_server, s3_bucket, recent, [
         json.dumps(_record("new", recent, opus, input=10, output=5)).encode(),
@@ -285,11 +285,11 @@ def test_parse_since_dates() -> None:
 @pytest.mark.parametrize(
     ("model", "kind"),
     [
-        ("global.anthropic.claude-opus-4-6-v1:0", "global"),
+        ("global.anthropic.claude-opus-4-6-v1", "global"),
         ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "regional"),
         ("anthropic.claude-3-haiku-20240307-v1:0", "regional"),
-        (f"{PROFILE_ARN}/global.anthropic.claude-opus-4-6-v1:0", "global"),
-        (f"{PROFILE_ARN}/eu.anthropic.claude-opus-4-6-v1:0", "regional"),
+        (f"{PROFILE_ARN}/global.anthropic.claude-opus-4-6-v1", "global"),
+        (f"{PROFILE_ARN}/eu.anthropic.claude-opus-4-6-v1", "regional"),
     ],
 )  # fmt: skip
 def test_endpoint_type_from_the_model_id(model: str, kind: str) -> None:
@@ -313,7 +313,7 @@ def test_key_layout_round_trip() -> None:
 
 def test_record_usage_reads_the_one_hour_cache_split() -> None:
     record = InvocationLogRecord.model_validate({
-        **_record("r", datetime.now(UTC), "global.anthropic.claude-opus-4-6-v1:0", input=5),
+        **_record("r", datetime.now(UTC), "global.anthropic.claude-opus-4-6-v1", input=5),
         "output": {"outputTokenCount": 3, "outputBodyJson": {"usage": {
             "cache_creation": {"ephemeral_1h_input_tokens": 100}}}},
     })  # fmt: skip

@@ -8,6 +8,7 @@ named by ``CLAUDE_BEDROCK_CACHE_DIR``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import warnings
 from collections.abc import Iterator
@@ -18,7 +19,12 @@ from typing import Any
 import pytest
 
 from claude_bedrock import AnthropicBedrock, AsyncAnthropicBedrock
-from claude_bedrock._exceptions import ModelNotAvailableError
+from claude_bedrock._exceptions import (
+    APIStatusError,
+    LegacyModelWarning,
+    ModelEndOfLifeError,
+    ModelNotAvailableError,
+)
 from claude_bedrock.catalog import Catalog
 from claude_bedrock.emulator import Emulator
 from live_account import Account, account_emulator, profile, summary
@@ -225,3 +231,25 @@ def test_mantle_list_shapes() -> None:
     assert parse_mantle_models(openai_list) == [NEW]  # Claude models only
     for other in ([], {"models": []}, {"data": "x"}, None):
         assert parse_mantle_models(other) is None
+
+
+def test_an_end_of_life_model_the_account_still_lists_passes(
+    emulator: Emulator, account: Account
+) -> None:
+    eol = next(m for m in Catalog.default().models() if m.lifecycle == "eol")
+    lifecycle = {"legacyTime": "2026-04-14T00:00:00Z", "endOfLifeTime": "2027-03-01T00:00:00Z"}
+    account.extra_summaries.append(summary(eol.id, REGION, "LEGACY", **lifecycle))
+    account.extra_profiles.append(profile("us", eol.id, REGION))
+    with _client(emulator) as client:
+        with pytest.raises(ModelEndOfLifeError):  # the bundle alone refuses it
+            client.models.resolve(eol.id)
+        client.models.refresh()
+        with pytest.warns(LegacyModelWarning, match="2027-03-01"):
+            resolved = client.models.resolve(eol.id)
+        assert resolved.model_id == f"us.{eol.id}" and resolved.info is not None
+        assert (resolved.info.lifecycle, str(resolved.info.eol_date)) == ("legacy", "2027-03-01")
+        calls = account.calls["InvokeModel"]
+        with contextlib.suppress(APIStatusError):  # the emulator may refuse it: Bedrock's say
+            client.messages.create(model=eol.id, max_tokens=8,
+                                   messages=[{"role": "user", "content": "hi"}])  # fmt: skip
+        assert account.calls["InvokeModel"] == calls + 1  # sent, not refused before sending

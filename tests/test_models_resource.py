@@ -25,6 +25,7 @@ from claude_bedrock._exceptions import (
     APIConnectionError,
     BadRequestError,
     InvalidModelError,
+    LegacyModelWarning,
     ModelNotAvailableError,
     NotFoundError,
 )
@@ -34,7 +35,7 @@ from claude_bedrock.emulator import Emulator
 from claude_bedrock.types.models import ModelEntry
 from emulator.test_model_scopes import REGION_GEOGRAPHIES, SCOPES, SPEC_TABLE
 
-OPUS_46 = "anthropic.claude-opus-4-6-v1:0"
+OPUS_46 = "anthropic.claude-opus-4-6-v1"
 OPUS_41 = "anthropic.claude-opus-4-1-20250805-v1:0"
 SONNET_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
 HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -89,7 +90,7 @@ def dead_client() -> Iterator[AnthropicBedrock]:
         ("us-west-2", "regional", f"us.{OPUS_46}"),
         ("eu-west-1", "regional", f"eu.{OPUS_46}"),
         ("ap-northeast-1", "regional", f"jp.{OPUS_46}"),
-        ("ap-southeast-2", "regional", f"apac.{OPUS_46}"),
+        ("ap-southeast-2", "regional", f"au.{OPUS_46}"),  # Sydney prefers au. to apac.
     ],
 )
 def test_resolve_alias_per_endpoint(region: str, endpoint: Any, expected: str) -> None:
@@ -106,15 +107,15 @@ def test_resolve_sends_nothing_and_explains_refusals(dead_client: AnthropicBedro
         dead_client.models.resolve(OPUS_41, endpoint="regional")
     assert excinfo.value.offered_in == ["us"]
     assert "us.anthropic.claude-opus-4-1" in str(excinfo.value)
-    with pytest.raises(InvalidModelError):
-        dead_client.models.resolve("opus-9")
+    with pytest.raises(InvalidModelError):  # not a model ID (unknown IDs pass: open world)
+        dead_client.models.resolve("opus 9!")
 
 
 # -- list, offline --------------------------------------------------------------------------
 
 
 def test_offline_list_is_the_catalogue_without_requests(dead_client: AnthropicBedrock) -> None:
-    entries = dead_client.models.list(offline=True)
+    entries = [e for e in dead_client.models.list(offline=True) if e.id in SPEC_SCOPES]
     assert [e.id for e in entries] == [base for _, base, _ in SPEC_TABLE]
     for entry in entries:
         assert entry.in_catalog and entry.region == "eu-west-1"
@@ -155,32 +156,40 @@ def test_prices_global_and_regional(dead_client: AnthropicBedrock) -> None:
 
 def test_context_and_deprecation(dead_client: AnthropicBedrock) -> None:
     by_id = {e.id: e for e in dead_client.models.list(offline=True)}
-    one_million = {b for b, e in by_id.items() if e.context_1m_tokens == 1_000_000}
-    assert one_million == {OPUS_46, SONNET_4, "anthropic.claude-sonnet-4-5-20250929-v1:0"}
-    assert all(by_id[b].context_1m_beta == "context-1m-2025-08-07" for b in one_million)
-    deprecated = {b for b, e in by_id.items() if e.deprecated}
+    # The 1M beta retired on 2026-04-30: no model needs it; 1M is native where offered.
+    assert not {b for b, e in by_id.items() if e.context_1m_tokens}
+    assert by_id[OPUS_46].context_window == 1_000_000
+    assert by_id["anthropic.claude-sonnet-4-5-20250929-v1:0"].context_window == 200_000
+    deprecated = {b for b, e in by_id.items() if e.deprecated}  # Legacy or end of life
     assert deprecated == {
+        OPUS_41,
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        SONNET_4,
         "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "anthropic.claude-opus-4-20250514-v1:0",
         "anthropic.claude-3-5-haiku-20241022-v1:0",
+        HAIKU_3,
     }
     assert all(by_id[b].successor in by_id for b in deprecated)
 
 
 def test_listing_does_not_warn(dead_client: AnthropicBedrock) -> None:
-    """Listing deprecated models is not using them: no DeprecationWarning (resolving is)."""
+    """Listing Legacy models is not using them: no LegacyModelWarning (resolving is)."""
     _reset_deprecation_warnings()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dead_client.models.list(offline=True)
-        assert not [w for w in caught if issubclass(w.category, DeprecationWarning)]
-        dead_client.models.resolve("anthropic.claude-3-7-sonnet-20250219-v1:0")
-        assert [w for w in caught if issubclass(w.category, DeprecationWarning)]
+        assert not [w for w in caught if issubclass(w.category, LegacyModelWarning)]
+        dead_client.models.resolve("anthropic.claude-sonnet-4-5-20250929-v1:0")
+        assert [w for w in caught if issubclass(w.category, LegacyModelWarning)]
 
 
 # -- list, online ---------------------------------------------------------------------------
 
 
 def _reachable(region: str) -> set[str]:
+    if region.startswith("us-gov-"):  # GovCloud calls no global profiles
+        return set(REGION_GEOGRAPHIES[region])
     return {"global", *REGION_GEOGRAPHIES[region]}
 
 
@@ -188,7 +197,7 @@ def _reachable(region: str) -> set[str]:
 def test_online_list_merges_bedrock_answers(
     region_clients: dict[str, AnthropicBedrock], region: str
 ) -> None:
-    entries = region_clients[region].models.list()
+    entries = [e for e in region_clients[region].models.list() if e.id in SPEC_SCOPES]
     assert [e.id for e in entries] == [base for _, base, _ in SPEC_TABLE]
     for entry in entries:
         reachable = set(SPEC_SCOPES[entry.id]) & _reachable(region)
@@ -387,7 +396,8 @@ def _scripted_client(handler: type[_Scripted]) -> AnthropicBedrock:
 def test_models_only_bedrock_knows_are_flagged(scripted: type[_Scripted]) -> None:
     with _scripted_client(scripted) as client:
         entries = client.models.list()
-    assert [e.id for e in entries][-1] == FUTURE and len(entries) == len(SPEC_TABLE) + 1
+    known = len(Catalog.default().models())
+    assert [e.id for e in entries][-1] == FUTURE and len(entries) == known + 1
     future = entries[-1]
     assert not future.in_catalog and future.name == "Claude Future 5" and future.listed
     assert [s.scope for s in future.scopes] == ["global", "us", "au"]
@@ -401,7 +411,8 @@ def test_catalogue_and_bedrock_disagreeing(scripted: type[_Scripted]) -> None:
     with _scripted_client(scripted) as client:
         by_id = {e.id: e for e in client.models.list()}
     haiku = by_id[HAIKU_45]
-    assert haiku.listed is False and haiku.offered_scopes == ["global", "us", "eu"]
+    assert haiku.listed is False
+    assert haiku.offered_scopes == ["global", "us", "eu", "jp", "au", "in"]
     opus = by_id[OPUS_46]
     global_scope = opus.scope("global")
     assert global_scope is not None and global_scope.offered and global_scope.reported is False

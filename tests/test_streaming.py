@@ -55,7 +55,7 @@ from claude_bedrock.types.stream_events import (
 from claude_bedrock.wire.eventstream import ChecksumMismatch, TruncatedFrame, encode_event
 from claude_bedrock.wire.eventstream import encode_exception as exception_frame
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 ACCESS, SECRET = "AKIDSTREAMTEST000001", "stream/test/secret/key/00000000000000000"
 FAULT = "x-emulator-stream-fault"

@@ -28,7 +28,7 @@ import trustme
 from claude_bedrock import AnthropicBedrock, APIConnectionError, AsyncAnthropicBedrock
 from claude_bedrock.emulator import Emulator
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 SAID = '[emulator] You said: "Hello over TLS"'
 MODES = ["sync", "async"]

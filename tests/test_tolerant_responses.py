@@ -23,7 +23,7 @@ from claude_bedrock.types import TextBlock, ToolUseBlock, UnknownBlock
 from claude_bedrock.wire.eventstream import encode_event
 from replyserver import ReplyServer
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 KEYS = {"aws_access_key": "AKIDTOLERANT00000001", "aws_region": "us-west-2",
         "aws_secret_key": "tolerant/test/secret/key/000000000000000"}  # fmt: skip
 ASK: dict[str, Any] = {"model": MODEL, "max_tokens": 500,

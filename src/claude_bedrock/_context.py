@@ -112,17 +112,22 @@ def _advice(info: ModelInfo, tokens: int, max_tokens: int, limit: int, has_1m: b
     )
     if info.context_1m and not has_1m and tokens + max_tokens <= info.context_1m_tokens:
         return (
-            f"{head} Enable the 1M-token context window: pass context_1m=True to the call "
-            f"(or to the client), which sends the beta {info.context_1m_beta!r}."
+            f"{head} This catalogue entry opens 1M tokens with the beta "
+            f"{info.context_1m_beta!r}: pass context_1m=True to the call (or to the client)."
         )
-    if info.context_1m:
+    if limit >= 1_000_000 or info.context_1m:
         return f"{head} Shorten the input or lower max_tokens."
     from .catalog import Catalog, model_names
 
+    retired = (
+        f" The 1M beta {info.context_1m_beta!r} was retired on 2026-04-30 and no longer "
+        f"raises {info.name}'s window."
+        if has_1m
+        else ""
+    )
     return (
-        f"{head} The input is too long for this model: shorten it, or use a model with the "
-        f"1M-token context window ({model_names(Catalog.default().context_1m_models())}) "
-        "with context_1m=True."
+        f"{head}{retired} The input is too long for this model: shorten it, or use a model "
+        f"with a native 1M-token window ({model_names(Catalog.default().context_1m_models())})."
     )
 
 
@@ -135,7 +140,7 @@ def check_window(info: ModelInfo, body: Mapping[str, Any]) -> None:
     max_tokens = max_tokens if isinstance(max_tokens, int) else 0
     tokens = input_tokens_lower_bound(body, stop_after=limit - max_tokens)
     if context_window_violation(tokens, max_tokens, limit) is not None:
-        has_1m = info.context_1m and info.context_1m_beta in betas
+        has_1m = info.context_1m_beta in betas
         raise ContextWindowError(_advice(info, tokens, max_tokens, limit, has_1m))
 
 

@@ -387,6 +387,11 @@ class LegacyModelWarning(FutureWarning):
     """
 
 
+class RetiredBetaWarning(UserWarning):
+    """A beta flag Bedrock retired (``context-1m-2025-08-07``, retired 2026-04-30) was sent:
+    it has no effect any more. Still sent as asked; issued once per process."""
+
+
 class DocumentLimitError(ClientValidationError):
     """A document (PDF) breaks one of Bedrock's limits; ``limit`` names which."""
 

@@ -65,27 +65,29 @@ def test_foundation_model_summaries_match_botocore() -> None:
 
 def test_lifecycle_and_inference_types() -> None:
     by_id = {s["modelId"]: s for s in foundation_models("us-east-1")}
-    assert by_id["anthropic.claude-3-7-sonnet-20250219-v1:0"]["modelLifecycle"] == {
-        "status": "LEGACY"
+    assert by_id["anthropic.claude-sonnet-4-5-20250929-v1:0"]["modelLifecycle"] == {
+        "status": "LEGACY",
+        "startOfLifeTime": "2025-09-29T00:00:00Z",
+        "legacyTime": "2026-10-08T00:00:00Z",
+        "publicExtendedAccessTime": "2027-01-08T00:00:00Z",
+        "endOfLifeTime": "2027-04-08T00:00:00Z",
     }
-    assert by_id["anthropic.claude-opus-4-6-v1:0"]["modelLifecycle"] == {"status": "ACTIVE"}
-    assert by_id["anthropic.claude-3-haiku-20240307-v1:0"]["inferenceTypesSupported"] == [
+    assert by_id["anthropic.claude-opus-4-6-v1"]["modelLifecycle"]["status"] == "ACTIVE"
+    assert "anthropic.claude-3-haiku-20240307-v1:0" not in by_id  # end of life: not listed
+    assert all(s["inferenceTypesSupported"] == ["INFERENCE_PROFILE"] for s in by_id.values())
+    london = {s["modelId"]: s for s in foundation_models("eu-west-2")}
+    assert london["anthropic.claude-opus-5-5"]["inferenceTypesSupported"] == [
         "ON_DEMAND",
         "INFERENCE_PROFILE",
-    ]
-    assert by_id["anthropic.claude-opus-4-6-v1:0"]["inferenceTypesSupported"] == [
-        "INFERENCE_PROFILE"
     ]
 
 
 def test_foundation_model_filters() -> None:
     assert len(foundation_models("us-east-1", by_provider="anthropic")) == len(SPEC_TABLE)
     assert foundation_models("us-east-1", by_provider="Meta") == []
-    on_demand = foundation_models("us-east-1", by_inference_type="ON_DEMAND")
-    assert {s["modelId"] for s in on_demand} == {
-        "anthropic.claude-3-haiku-20240307-v1:0",
-        "anthropic.claude-3-5-haiku-20241022-v1:0",
-    }
+    assert foundation_models("us-east-1", by_inference_type="ON_DEMAND") == []
+    on_demand = foundation_models("eu-west-2", by_inference_type="ON_DEMAND")
+    assert {s["modelId"] for s in on_demand} == {"anthropic.claude-opus-5-5"}
     assert foundation_models("us-east-1", by_inference_type="PROVISIONED") == []
     assert foundation_models("us-east-1", by_output_modality="IMAGE") == []
     assert foundation_models("us-east-1", by_customization_type="FINE_TUNING") == []
@@ -95,9 +97,12 @@ def test_only_reachable_models_are_listed() -> None:
     cape_town = {s["modelId"] for s in foundation_models("af-south-1")}
     assert cape_town == {base for _, base, offered in SPEC_TABLE if "global" in offered}
     assert CAT.foundation_model("eu-west-1", "anthropic.claude-opus-4-1-20250805-v1:0") is None
-    arn = foundation_model_arn("eu-west-1", "anthropic.claude-3-haiku-20240307-v1:0")
+    assert CAT.foundation_model("us-east-1", "anthropic.claude-3-haiku-20240307-v1:0") is None
+    arn = foundation_model_arn("eu-west-1", "anthropic.claude-sonnet-4-6")
     details = CAT.foundation_model("eu-west-1", arn)
     assert details is not None and details["modelArn"] == arn
+    govcloud = {s["modelId"] for s in foundation_models("us-gov-west-1")}
+    assert govcloud == {base for _, base, offered in SPEC_TABLE if "us-gov" in offered}
 
 
 def test_inference_profiles_match_botocore() -> None:
@@ -135,11 +140,11 @@ def test_profile_destinations() -> None:
         "us-east-2",
         "us-west-2",
     ]
-    glob = CAT.inference_profile("us-west-2", "global.anthropic.claude-opus-4-6-v1:0")
+    glob = CAT.inference_profile("us-west-2", "global.anthropic.claude-opus-4-6-v1")
     assert glob is not None and glob["models"][-1]["modelArn"] == (
-        "arn:aws:bedrock:::foundation-model/anthropic.claude-opus-4-6-v1:0"
+        "arn:aws:bedrock:::foundation-model/anthropic.claude-opus-4-6-v1"
     )
-    assert CAT.inference_profile("us-east-1", "eu.anthropic.claude-opus-4-6-v1:0") is None
+    assert CAT.inference_profile("us-east-1", "eu.anthropic.claude-opus-4-6-v1") is None
 
 
 @pytest.mark.parametrize(
@@ -147,8 +152,11 @@ def test_profile_destinations() -> None:
     [
         ("eu-west-1", {"global", "eu"}),
         ("ap-northeast-1", {"global", "jp", "apac"}),
-        ("ap-southeast-2", {"global", "apac"}),
+        ("ap-southeast-2", {"global", "au", "apac"}),
+        ("ap-south-1", {"global", "in", "apac"}),
+        ("us-gov-west-1", {"us-gov"}),
         ("af-south-1", {"global"}),
+        ("sa-east-1", {"global"}),
     ],
 )
 def test_profiles_per_region(region: str, scopes: set[str]) -> None:
@@ -210,13 +218,12 @@ def bedrock() -> Iterator[Any]:
 def test_boto3_reads_the_answers(bedrock: Any) -> None:
     models = bedrock.list_foundation_models(byProvider="anthropic")["modelSummaries"]
     assert len(models) == len(SPEC_TABLE)
-    details = bedrock.get_foundation_model(modelIdentifier="anthropic.claude-opus-4-6-v1:0")
+    details = bedrock.get_foundation_model(modelIdentifier="anthropic.claude-opus-4-6-v1")
     assert details["modelDetails"]["modelName"] == "Claude Opus 4.6"
     profiles = bedrock.list_inference_profiles()["inferenceProfileSummaries"]
-    assert {
-        "global.anthropic.claude-opus-4-6-v1:0",
-        "us.anthropic.claude-3-haiku-20240307-v1:0",
-    } <= {p["inferenceProfileId"] for p in profiles}
+    ids = {p["inferenceProfileId"] for p in profiles}
+    assert "global.anthropic.claude-opus-4-6-v1" in ids
+    assert "us.anthropic.claude-3-haiku-20240307-v1:0" not in ids  # end of life
     assert all(isinstance(p["createdAt"], datetime) for p in profiles)
     one = bedrock.get_inference_profile(
         inferenceProfileIdentifier="us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -229,31 +236,31 @@ def test_boto3_reads_the_answers(bedrock: Any) -> None:
 
 
 def test_validate_accepts_profiles_of_the_region() -> None:
-    got = CAT.validate_invocation("global.anthropic.claude-opus-4-6-v1:0", "us-west-2")
+    got = CAT.validate_invocation("global.anthropic.claude-opus-4-6-v1", "us-west-2")
     assert (got.scope, got.endpoint_type) == ("global", "global")
     got = CAT.validate_invocation("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", "ap-northeast-1")
     assert got.scope == "jp"
 
 
 def test_validate_base_id_needs_on_demand() -> None:
-    got = CAT.validate_invocation("anthropic.claude-3-haiku-20240307-v1:0", "eu-west-1")
-    assert (got.scope, got.model_id) == ("in-region", "anthropic.claude-3-haiku-20240307-v1:0")
+    got = CAT.validate_invocation("anthropic.claude-opus-5-5", "eu-west-2")
+    assert (got.scope, got.model_id) == ("in-region", "anthropic.claude-opus-5-5")
     with pytest.raises(ModelNotAvailableError, match="on-demand throughput isn't supported"):
-        CAT.validate_invocation("anthropic.claude-opus-4-6-v1:0", "us-west-2")
+        CAT.validate_invocation("anthropic.claude-opus-4-6-v1", "us-west-2")
 
 
 def test_validate_refuses_aliases_and_foreign_profiles() -> None:
     with pytest.raises(InvalidModelError):
         CAT.validate_invocation("opus", "us-west-2")
     with pytest.raises(ModelNotAvailableError, match="geography 'eu'"):
-        CAT.validate_invocation("eu.anthropic.claude-opus-4-6-v1:0", "us-west-2")
+        CAT.validate_invocation("eu.anthropic.claude-opus-4-6-v1", "us-west-2")
     with pytest.raises(ModelNotAvailableError, match="not offered"):
         CAT.validate_invocation("global.anthropic.claude-opus-4-1-20250805-v1:0", "us-east-1")
 
 
 def test_validate_arns() -> None:
     profile = (
-        f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.anthropic.claude-opus-4-6-v1:0"
+        f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/us.anthropic.claude-opus-4-6-v1"
     )
     got = CAT.validate_invocation(profile, "us-east-1")
     assert got.model_id == profile and got.info is CAT.get("opus-4.6")
@@ -261,8 +268,8 @@ def test_validate_arns() -> None:
     assert CAT.validate_invocation(app, "us-east-1").info is None
     with pytest.raises(ModelNotAvailableError, match="belongs to Region us-east-1"):
         CAT.validate_invocation(profile, "us-west-2")
-    haiku = foundation_model_arn("us-east-1", "anthropic.claude-3-haiku-20240307-v1:0")
-    assert CAT.validate_invocation(haiku, "us-east-1").scope == "arn"
+    opus = foundation_model_arn("eu-west-2", "anthropic.claude-opus-5-5")
+    assert CAT.validate_invocation(opus, "eu-west-2").scope == "arn"
     with pytest.raises(InvalidModelError):
         CAT.validate_invocation("arn:aws:s3:::bucket/key", "us-east-1")
     with pytest.raises(InvalidModelError):

@@ -12,7 +12,8 @@ from claude_bedrock.catalog import Catalog, cost, cost_breakdown
 CAT = Catalog.default()
 SONNET_45 = CAT.get("anthropic.claude-sonnet-4-5-20250929-v1:0")
 SONNET_4 = CAT.get("anthropic.claude-sonnet-4-20250514-v1:0")
-OPUS_46 = CAT.get("anthropic.claude-opus-4-6-v1:0")
+OPUS_46 = CAT.get("anthropic.claude-opus-4-6-v1")
+HAIKU_55 = CAT.get("anthropic.claude-haiku-5-5")
 
 
 def usage(inp: int = 0, out: int = 0, write: int = 0, read: int = 0) -> dict[str, int]:
@@ -50,20 +51,34 @@ def test_one_hour_cache_writes_cost_twice_the_input_price() -> None:
     assert cost(SONNET_45, u, "global") == 0.0135
 
 
-def test_long_context_bills_every_token_at_the_long_rate() -> None:
-    # 150000 input + 60000 cache reads = 210000 > 200K:
-    # 150000 x 6 + 60000 x 0.60 + 2000 x 22.50 = 981000 micro-dollars.
-    u = usage(150_000, 2000, read=60_000)
-    assert cost(SONNET_45, u, "global") == 0.981
-    assert cost(SONNET_45, u, "regional") == 1.0791
-    assert cost_breakdown(SONNET_45, u, "global").long_context
-    # Sonnet 4 has long-context prices but no regional premium.
-    assert cost(SONNET_4, u, "regional") == 0.981
-    # Opus 4.6: 300000 x 10 + 10000 x 37.50 = 3375000 micro-dollars.
-    assert cost(OPUS_46, usage(300_000, 10_000), "global") == 3.375
+def test_no_long_context_surcharge_any_more() -> None:
+    """1M went GA at standard prices on 2026-03-13 (A-NOTES, A-PRICE): a 900K-token request
+    is billed at the same per-token rate as a 9K one."""
+    # Opus 4.6, 300000 in + 10000 out: 300000 x 5 + 10000 x 25 = 1750000 micro-dollars.
+    assert cost(OPUS_46, usage(300_000, 10_000), "global") == 1.75
+    assert not cost_breakdown(OPUS_46, usage(900_000, 10), "global").long_context
+    # Sonnet 4.5 cannot exceed 200K any more; its rate never changes with length.
+    u = usage(150_000, 2000, read=60_000)  # 150000 x 3 + 60000 x 0.3 + 2000 x 15
+    assert cost(SONNET_45, u, "global") == 0.498
+    assert cost(SONNET_45, u, "regional") == 0.5478
 
 
-def test_exactly_200k_input_is_not_long_context() -> None:
+def test_haiku_55_tier_bills_every_token_above_100k_prompts() -> None:
+    # 100000 x 0.10 + 1000 x 0.50 = 10500 micro-dollars: at the threshold, standard.
+    assert cost(HAIKU_55, usage(100_000, 1000), "global") == 0.0105
+    # 100001 x 0.50 + 1000 x 2.50 = 52500.5 micro-dollars: above it, every token at the tier.
+    above = usage(100_001, 1000)
+    assert cost(HAIKU_55, above, "global") == 0.0525005
+    assert cost_breakdown(HAIKU_55, above, "global").long_context
+    # The prompt counts cache reads and writes: 40000 + 30000 + 40000 = 110000 > 100K.
+    # 40000 x 0.50 + 30000 x 0.625 + 40000 x 0.05 + 1000 x 2.50 = 43250 micro-dollars.
+    mixed = usage(40_000, 1000, write=30_000, read=40_000)
+    assert cost(HAIKU_55, mixed, "global") == 0.04325
+    assert cost(HAIKU_55, mixed, "regional") == pytest.approx(0.047575)
+    assert cost(HAIKU_55, mixed, "global", batch=True) == 0.021625
+
+
+def test_exactly_200k_input_is_standard() -> None:
     # 200000 x 3 + 1000 x 15 = 615000 micro-dollars.
     u = usage(200_000, 1000)
     assert cost(SONNET_45, u, "global") == 0.615
@@ -102,7 +117,10 @@ def test_older_models_have_one_price(model: str, expected: float) -> None:
     [
         ("anthropic.claude-haiku-4-5-20251001-v1:0", 0.006, 0.0066),
         ("anthropic.claude-opus-4-5-20251101-v1:0", 0.03, 0.033),
-        ("anthropic.claude-opus-4-6-v1:0", 0.03, 0.033),
+        ("anthropic.claude-opus-4-6-v1", 0.03, 0.033),
+        ("anthropic.claude-opus-5-5", 0.024, 0.0264),
+        ("anthropic.claude-sonnet-5-5", 0.012, 0.0132),
+        ("anthropic.claude-fable-5-1", 0.06, 0.066),
         ("anthropic.claude-sonnet-4-5-20250929-v1:0", 0.018, 0.0198),
     ],
 )
@@ -134,20 +152,37 @@ def test_rejects_bad_input() -> None:
 
 
 def test_cache_prices_follow_anthropic_multipliers() -> None:
+    """5-min write 1.25x, 1-hour write 2x, read 0.1x input - except the reads Anthropic
+    prices lower (Opus 5.5 and Sonnet 5.5 0.05x; Fable 5.1, Fable 5.2 and Mythos 5.1
+    0.025x), Haiku 3's rounded prices, and no 1-hour cache on Bedrock for Opus 4.1 and
+    older (AWS prompt caching page)."""
     haiku_3 = CAT.get("anthropic.claude-3-haiku-20240307-v1:0").pricing
-    # Anthropic publishes Haiku 3's cache prices rounded: $0.30, $0.50 and $0.03.
-    assert (haiku_3.cache_write, haiku_3.cache_write_1h, haiku_3.cache_read) == (
-        Decimal("0.3"),
-        Decimal("0.5"),
-        Decimal("0.03"),
-    )
+    assert (haiku_3.cache_write, haiku_3.cache_read) == (Decimal("0.3"), Decimal("0.03"))
+    read_factor = {
+        "anthropic.claude-opus-5-5": Decimal("0.05"),
+        "anthropic.claude-sonnet-5-5": Decimal("0.05"),
+        "anthropic.claude-fable-5-1": Decimal("0.025"),
+        "anthropic.claude-mythos-5-1": Decimal("0.025"),
+        "anthropic.claude-fable-5-2": Decimal("0.025"),
+        "anthropic.claude-sonnet-5": Decimal("0.1"),
+        "anthropic.claude-fable-5": Decimal("0.1"),
+        "anthropic.claude-mythos-5": Decimal("0.1"),
+    }
+    no_1h = {"anthropic.claude-opus-4-1-20250805-v1:0", "anthropic.claude-3-7-sonnet-20250219-v1:0",
+             "anthropic.claude-opus-4-20250514-v1:0", "anthropic.claude-3-5-haiku-20241022-v1:0",
+             "anthropic.claude-3-haiku-20240307-v1:0"}  # fmt: skip
     for info in CAT.models():
-        if info.pricing is haiku_3:
-            continue
         p = info.pricing
-        assert p.cache_write == p.input * Decimal("1.25"), info.id
-        assert p.cache_read == p.input * Decimal("0.1"), info.id
-        assert p.cache_write_1h == p.input * 2, info.id
-        if p.long_context_input is not None:
-            assert p.long_context_input == p.input * 2, info.id
-            assert p.long_context_output == p.output * Decimal("1.5"), info.id
+        if info.id == "anthropic.claude-mythos-preview":  # cache prices not published
+            continue
+        if p is not haiku_3:
+            assert p.cache_write == p.input * Decimal("1.25"), info.id
+            assert p.cache_read == p.input * read_factor.get(info.id, Decimal("0.1")), info.id
+        if info.id in no_1h:
+            assert p.cache_write_1h is None, info.id
+        else:
+            assert p.cache_write_1h == p.input * 2, info.id
+    # A 1-hour write on a model without 1-hour caching is priced as a 5-minute one.
+    opus_41 = CAT.get("opus-4.1")
+    u = {"cache_creation_input_tokens": 1000, "cache_creation": {"ephemeral_1h_input_tokens": 1000}}
+    assert cost(opus_41, u, "global") == 0.01875

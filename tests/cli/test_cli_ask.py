@@ -36,7 +36,7 @@ def test_answer_streams_to_stdout_and_usage_to_stderr(env: dict[str, str]) -> No
     assert result.stdout.startswith("[emulator] " + ECHO.format("Hello, world"))
     assert result.stdout.endswith("\n")
     # default model: the catalogue's newest Sonnet, on the global endpoint
-    assert "claude-sonnet-4-5-20250929 · " in result.stderr
+    assert "claude-sonnet-5-5 · " in result.stderr
     assert " in / " in result.stderr and " out tokens · $" in result.stderr
     assert "(global endpoint)" in result.stderr
 
@@ -63,7 +63,7 @@ def test_empty_prompt_is_a_usage_error(env: dict[str, str]) -> None:
 def test_json_output_has_text_usage_cost_and_request_id(env: dict[str, str]) -> None:
     data = ask_json(env, "Hello, world", "--model", "haiku")
     assert data["text"] == data["message"]["content"][0]["text"]
-    assert data["model"] == "claude-haiku-4-5-20251001"
+    assert data["model"] == "claude-haiku-5-5"
     assert data["request_id"]
     info = Catalog.default().get("haiku")
     usage = data["usage"]
@@ -124,12 +124,11 @@ def test_not_an_image_is_a_usage_error(env: dict[str, str], tmp_path: Path) -> N
 
 def test_context_1m(env: dict[str, str]) -> None:
     assert ask_json(env, "long", "--model", "opus-4.6", "--context-1m")["text"]
-    refused = run(["ask", "long", "--model", "haiku", "--context-1m"], env)
-    assert refused.returncode == 2
-    assert "does not support the 1M-token context window" in refused.stderr
-    assert "fix: Shorten the input or --max-tokens; for up to 1M tokens use --context-1m" in (
-        refused.stderr
-    )
+    # The 1M beta retired on 2026-04-30: still sent as asked, with a warning that it does
+    # nothing (1M is native where offered).
+    retired = run(["ask", "long", "--model", "haiku", "--context-1m"], env)
+    assert retired.returncode == 0
+    assert "was retired on 2026-04-30 and has no effect" in retired.stderr
 
 
 def test_model_not_offered_in_region_exits_4_with_the_fix(env: dict[str, str]) -> None:
@@ -143,20 +142,27 @@ def test_model_not_offered_in_region_exits_4_with_the_fix(env: dict[str, str]) -
 
 
 def test_unknown_model_exits_4_with_suggestions(env: dict[str, str]) -> None:
+    """Open world: a well-formed unknown ID is sent (Bedrock refuses it), with a warning that
+    suggests close matches; an ID that cannot be one fails before sending."""
     result = run(["ask", "hi", "--model", "sonet-4.5"], env)
-    assert result.returncode == 4
-    assert "Unknown model 'sonet-4.5'" in result.stderr
-    assert "Did you mean: sonnet-4.5" in result.stderr
+    assert result.returncode != 0
+    assert "warning: Model 'sonet-4.5' is not in the bundled catalogue" in result.stderr
+    assert "'sonnet-4.5'" in result.stderr
+    malformed = run(["ask", "hi", "--model", "sonnet 4.5!"], env)
+    assert malformed.returncode == 4
 
 
 def test_deprecated_model_warns_on_stderr(env: dict[str, str]) -> None:
-    result = run(["ask", "hi", "--model", "sonnet-3.7"], env)
+    result = run(["ask", "hi", "--model", "sonnet-4.5"], env)  # Legacy since 2026-10-08
     assert result.returncode == 0
     assert result.stdout.startswith("[emulator]")
-    assert "warning: Claude Sonnet 3.7 (anthropic.claude-3-7-sonnet-20250219-v1:0) is " in (
+    assert "warning: Claude Sonnet 4.5 (anthropic.claude-sonnet-4-5-20250929-v1:0) is " in (
         result.stderr
     )
-    assert "use Claude Sonnet 4.5" in result.stderr
+    assert "2027-04-08" in result.stderr and "Move to Claude Sonnet 4.6" in result.stderr
+    ended = run(["ask", "hi", "--model", "sonnet-3.7"], env)  # end of life 2026-04-28
+    assert ended.returncode == 4
+    assert "reached end of life on Bedrock on 2026-04-28" in ended.stderr
 
 
 def test_credentials_problems_exit_3(bedrock_emulator: Emulator, tmp_path: Path) -> None:

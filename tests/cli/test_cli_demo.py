@@ -33,7 +33,7 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
         "Anthropic's Bedrock example (examples/hello.py)",
         "[TextBlock(type='text', text='[emulator] You said: \"Hello, world\"",
         "$ claude-bedrock models",
-        "global.anthropic.claude-opus-4-6-v1:0",
+        "global.anthropic.claude-opus-4-6-v1",
         "$ claude-bedrock ask --pdf q3-report.pdf --model sonnet",
         '[emulator] You said: "Q3 report: revenue grew 12% to 4.2M EUR.',
         "$ claude-bedrock doctor",

@@ -29,6 +29,11 @@ def doctor_json(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
     return result.returncode, json.loads(result.stdout)
 
 
+def _usable() -> list[Any]:
+    """Catalogue models a us-west-2 caller can use: generally available, not past end of life."""
+    return [m for m in Catalog.default().models() if m.generally_available and m.lifecycle != "eol"]
+
+
 def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {check["name"]: check for check in report["checks"]}
 
@@ -51,7 +56,12 @@ def test_the_emulators_credentials_pass(bedrock_emulator: Emulator, tmp_path: Pa
     models = [c for c in report["checks"] if c.get("group") == "models"]
     names = {m.name for m in Catalog.default().models()}
     assert {c["name"] for c in models} == names | {"model access"}
-    assert all(c["status"] == "ok" for c in models), models
+    # Models past end of life are skipped; invitation-only ones (Mythos), which Bedrock does
+    # not list to an ordinary account, are skipped or warned about; none fails.
+    usable = {m.name for m in _usable()} | {"model access"}
+    assert all(c["status"] == "ok" for c in models if c["name"] in usable), models
+    others = [c["status"] for c in models if c["name"] not in usable]
+    assert others and set(others) <= {"skip", "warn"}, models
     logging = checks["invocation logging"]
     assert (logging["status"], logging["detail"]) == (
         "warn",
@@ -195,7 +205,7 @@ def test_probe_sends_one_token_per_model(bedrock_emulator: Emulator, tmp_path: P
     assert code == 0
     models = [c for c in report["checks"] if c.get("group") == "models"]
     probed = [c for c in models if "answered a 1-token call" in c["detail"]]
-    assert len(probed) == len(Catalog.default().models())  # all reachable from us-west-2
+    assert len(probed) == len(_usable())  # all reachable from us-west-2
 
 
 def test_models_not_offered_in_the_region_are_skipped(
@@ -207,7 +217,7 @@ def test_models_not_offered_in_the_region_are_skipped(
     assert checks["Claude Opus 4.1"] == {
         "name": "Claude Opus 4.1",
         "status": "skip",
-        "detail": "not offered from eu-west-1 (offered in: us)",
+        "detail": "not offered from eu-west-1 (offered in: us) · deprecated",  # Legacy
         "group": "models",
     }
 

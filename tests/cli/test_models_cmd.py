@@ -17,25 +17,12 @@ from typing import Any
 import pytest
 
 from claude_bedrock.emulator import Emulator
+from emulator.test_model_scopes import SPEC_TABLE
 
-# The Bedrock guide's model table: base model ID -> scopes offered (global, us, eu, jp, apac).
-SPEC_SCOPES: dict[str, tuple[str, ...]] = {
-    "anthropic.claude-opus-4-6-v1:0": ("global", "us", "eu", "jp", "apac"),
-    "anthropic.claude-sonnet-4-5-20250929-v1:0": ("global", "us", "eu", "jp"),
-    "anthropic.claude-sonnet-4-20250514-v1:0": ("global", "us", "eu", "apac"),
-    "anthropic.claude-3-7-sonnet-20250219-v1:0": ("us", "eu", "apac"),
-    "anthropic.claude-opus-4-5-20251101-v1:0": ("global", "us", "eu"),
-    "anthropic.claude-opus-4-1-20250805-v1:0": ("us",),
-    "anthropic.claude-opus-4-20250514-v1:0": ("us",),
-    "anthropic.claude-haiku-4-5-20251001-v1:0": ("global", "us", "eu"),
-    "anthropic.claude-3-5-haiku-20241022-v1:0": ("us",),
-    "anthropic.claude-3-haiku-20240307-v1:0": ("us", "eu", "apac"),
-}
-NAMES = [
-    "Claude Opus 4.6", "Claude Sonnet 4.5", "Claude Sonnet 4", "Claude Sonnet 3.7",
-    "Claude Opus 4.5", "Claude Opus 4.1", "Claude Opus 4", "Claude Haiku 4.5",
-    "Claude Haiku 3.5", "Claude Haiku 3",
-]  # fmt: skip
+# Bedrock's Claude models (December 2026), written out independently of the catalogue in
+# tests/emulator/test_model_scopes.py: base model ID -> scopes offered.
+SPEC_SCOPES: dict[str, tuple[str, ...]] = {base: offered for _, base, offered in SPEC_TABLE}
+NAMES = [name for name, _, _ in SPEC_TABLE]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -78,17 +65,17 @@ def _json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 def test_offline_json_needs_no_credentials(tmp_path: Path) -> None:
     data = _json(_run(_env(tmp_path, AWS_REGION="eu-west-1"), "--offline", "--output", "json"))
     assert (data["region"], data["source"]) == ("eu-west-1", "catalogue")
-    models = data["models"]
+    models = [m for m in data["models"] if m["id"] in SPEC_SCOPES]  # + Mythos, end of life
     assert [m["id"] for m in models] == list(SPEC_SCOPES)
     assert [m["name"] for m in models] == NAMES
     for model in models:
         offered = [s["scope"] for s in model["scopes"] if s["offered"]]
         assert offered == list(SPEC_SCOPES[model["id"]])
         assert model["listed"] is None
-    opus = models[0]
-    assert opus["recommended_id"] == "global.anthropic.claude-opus-4-6-v1:0"
+    opus = next(m for m in models if m["id"] == "anthropic.claude-opus-4-6-v1")
+    assert opus["recommended_id"] == "global.anthropic.claude-opus-4-6-v1"
     assert (opus["pricing_global"]["input"], opus["pricing_regional"]["input"]) == (5.0, 5.5)
-    assert opus["context_1m_tokens"] == 1_000_000
+    assert opus["context_window"] == 1_000_000 and opus["context_1m_tokens"] is None
 
 
 def test_offline_table(tmp_path: Path) -> None:
@@ -97,20 +84,17 @@ def test_offline_table(tmp_path: Path) -> None:
     out = result.stdout
     assert "Claude on Bedrock from ap-southeast-2" in out and "catalogue only" in out
     lines = out.splitlines()
-    header = lines[1]
     for column in ("Model", "Lifecycle", "Runtime ID", "Mantle ID", "Profiles", "Context"):
-        assert column in header
-    rows = {name: line for line in lines[2:] for name in NAMES
-            if line.startswith(name + "  ")}  # fmt: skip
-    assert list(rows) == NAMES
-    assert "apac.anthropic.claude-3-haiku-20240307-v1:0" in rows["Claude Haiku 3"]
+        assert column in lines[1]
+    rows = {line.split("  ")[0]: line for line in lines[2:] if line.startswith("Claude ")}
+    assert [name for name in rows if name in NAMES] == NAMES
+    assert "end of life 2026-09-10" in rows["Claude Haiku 3"]
+    assert "refused by Bedrock since end of life" in rows["Claude Haiku 3"]
     assert "not from ap-southeast-2 (offered in: us)" in rows["Claude Opus 4.1"]
-    assert "200K (1M \u03b2)" in rows["Claude Opus 4.6"]
+    assert " 1M " in rows["Claude Opus 4.6"] and " 200K " in rows["Claude Sonnet 4.5"]
     assert "$5 / $25" in rows["Claude Opus 4.6"]
-    assert "legacy \u2192 Sonnet 4.5" in rows["Claude Sonnet 3.7"]
-    # From ap-southeast-2 only global and apac are reachable; Sonnet 4.5 has no apac.
-    assert "global\u2713" in rows["Claude Sonnet 4.5"]
-    assert "apac" not in rows["Claude Sonnet 4.5"] and "\u2026" not in out
+    assert "legacy, EOL 2027-04-08" in rows["Claude Sonnet 4.5"]
+    assert "\u2026" not in out  # nothing cut
 
 
 @pytest.mark.parametrize(
@@ -123,8 +107,9 @@ def test_online_json_against_the_emulator(
 ) -> None:
     data = _json(_run(_emulator_env(tmp_path, bedrock_emulator, region), "-o", "json"))
     assert (data["region"], data["source"]) == (region, "catalogue+bedrock")
-    assert [m["id"] for m in data["models"]] == list(SPEC_SCOPES)
-    for model in data["models"]:
+    models = [m for m in data["models"] if m["id"] in SPEC_SCOPES]
+    assert [m["id"] for m in models] == list(SPEC_SCOPES)
+    for model in models:
         here = [s for s in SPEC_SCOPES[model["id"]] if s in reachable]
         assert model["listed"] is bool(here)
         reported = [s["scope"] for s in model["scopes"] if s["reported"]]
@@ -141,8 +126,8 @@ def test_online_table_with_region_and_endpoint_url_flags(
                   "--endpoint", "regional")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "catalogue + Bedrock control plane" in result.stdout
-    assert "eu.anthropic.claude-opus-4-6-v1:0" in result.stdout  # --endpoint regional
-    assert "global.anthropic" not in result.stdout
+    assert "eu.anthropic.claude-opus-4-6-v1" in result.stdout  # --endpoint regional
+    assert "global.anthropic.claude-opus" not in result.stdout
 
 
 def test_errors_have_documented_exit_codes(tmp_path: Path, bedrock_emulator: Emulator) -> None:

@@ -16,7 +16,7 @@ from .files import make_pdf, make_png
 
 __all__ = ["MODEL", "REGION", "async_client_for", "client_for", "make_pdf", "make_png"]
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 
 

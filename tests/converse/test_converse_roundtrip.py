@@ -214,7 +214,7 @@ def messages_params(draw: st.DrawFn) -> dict[str, Any]:
     _unique_titles(messages)
     params: dict[str, Any] = {"max_tokens": draw(st.integers(1, 200_000)), "messages": messages}
     if draw(st.booleans()):
-        params["model"] = draw(st.sampled_from(["opus", "global.anthropic.claude-opus-4-6-v1:0"]))
+        params["model"] = draw(st.sampled_from(["opus", "global.anthropic.claude-opus-4-6-v1"]))
     optional = {
         "system": st.lists(
             st.tuples(text_block(cited=False), cache_control).map(lambda t: _with_cache(*t)),

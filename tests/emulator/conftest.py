@@ -14,7 +14,7 @@ from botocore.config import Config
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.wire.signing import Credentials, SigV4Signer
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 
 

@@ -23,7 +23,7 @@ from claude_bedrock.types.message import Message
 
 from .conftest import RawClient, error_of
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 ROLE = "arn:aws:iam::123456789012:role/BedrockBatch"
 MIN_RECORDS = 5
 ENDED = {"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"}

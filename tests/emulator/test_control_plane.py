@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from claude_bedrock.emulator import Emulator, control_plane
 from claude_bedrock.wire.signing import Credentials, SigV4Signer
 
-from .test_model_scopes import REGION_GEOGRAPHIES, SPEC_TABLE
+from .test_model_scopes import END_OF_LIFE, REGION_GEOGRAPHIES, SPEC_TABLE
 
 SERVICE = botocore.loaders.Loader().load_service_model("bedrock", "service-2")
 SHAPES: dict[str, Any] = SERVICE["shapes"]
@@ -59,6 +59,8 @@ def clients(bedrock_emulator: Emulator) -> dict[str, Any]:
 
 
 def _reachable(region: str) -> tuple[str, ...]:
+    if region.startswith("us-gov-"):  # GovCloud calls us-gov. profiles, no global ones
+        return REGION_GEOGRAPHIES[region]
     return ("global", *REGION_GEOGRAPHIES[region])
 
 
@@ -142,14 +144,14 @@ def _output_shape(operation: str) -> str:
 # -- ListFoundationModels -------------------------------------------------------------------
 
 
-def test_us_region_lists_all_ten_models_of_the_spec(clients: dict[str, Any]) -> None:
+def test_us_region_lists_every_current_model(clients: dict[str, Any]) -> None:
     answer = clients["us-east-1"].list_foundation_models(byProvider="anthropic")
     assert _conforms(answer, _output_shape("ListFoundationModels")) == []
     ids = [m["modelId"] for m in answer["modelSummaries"]]
-    assert len(ids) == len(set(ids)) == 10
+    assert len(ids) == len(set(ids)) == len(SPEC_TABLE)
     assert set(ids) == ALL_BASE_IDS
     names = {m["modelId"]: m["modelName"] for m in answer["modelSummaries"]}
-    assert names["anthropic.claude-opus-4-6-v1:0"] == "Claude Opus 4.6"
+    assert names["anthropic.claude-opus-4-6-v1"] == "Claude Opus 4.6"
     for summary in answer["modelSummaries"]:
         assert summary["providerName"] == "Anthropic"
         assert (
@@ -165,35 +167,55 @@ def test_each_region_lists_the_models_it_can_reach(clients: dict[str, Any], regi
     assert all(f":bedrock:{region}::" in m["modelArn"] for m in answer["modelSummaries"])
 
 
-def test_deprecated_models_are_legacy(clients: dict[str, Any]) -> None:
+def test_legacy_models_carry_their_dates_and_eol_models_are_absent(
+    clients: dict[str, Any],
+) -> None:
     answer = clients["us-east-1"].list_foundation_models(byProvider="anthropic")
-    status = {m["modelId"]: m["modelLifecycle"]["status"] for m in answer["modelSummaries"]}
-    legacy = {model for model, value in status.items() if value == "LEGACY"}
-    # The Bedrock guide: Sonnet 3.7 and Haiku 3.5 are "deprecated (warning)".
-    assert legacy == {
-        "anthropic.claude-3-7-sonnet-20250219-v1:0",
-        "anthropic.claude-3-5-haiku-20241022-v1:0",
+    lifecycle = {m["modelId"]: m["modelLifecycle"] for m in answer["modelSummaries"]}
+    legacy = {model: value for model, value in lifecycle.items() if value["status"] == "LEGACY"}
+    # AWS "Model lifecycle (Legacy)": Opus 4.1 and Sonnet 4.5 are Legacy, with these dates.
+    day = {
+        model: {k: v.date().isoformat() for k, v in value.items() if k.endswith("Time")}
+        for model, value in legacy.items()
     }
+    assert day["anthropic.claude-opus-4-1-20250805-v1:0"] == {
+        "startOfLifeTime": "2025-08-05",
+        "legacyTime": "2026-07-08",
+        "publicExtendedAccessTime": "2026-10-08",
+        "endOfLifeTime": "2027-01-08",
+    }
+    assert day["anthropic.claude-sonnet-4-5-20250929-v1:0"]["endOfLifeTime"] == "2027-04-08"
+    assert set(legacy) == {
+        "anthropic.claude-opus-4-1-20250805-v1:0",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    }
+    assert not {base for _, base, _ in END_OF_LIFE} & set(lifecycle)
 
 
 def test_provider_filter_is_case_insensitive_and_selective(clients: dict[str, Any]) -> None:
     client = clients["us-west-2"]
     upper = client.list_foundation_models(byProvider="Anthropic")["modelSummaries"]
     lower = client.list_foundation_models(byProvider="anthropic")["modelSummaries"]
-    assert upper == lower and len(lower) == 10
+    assert upper == lower and len(lower) == len(SPEC_TABLE)
     assert client.list_foundation_models(byProvider="meta")["modelSummaries"] == []
-    assert len(client.list_foundation_models()["modelSummaries"]) == 10
+    assert len(client.list_foundation_models()["modelSummaries"]) == len(SPEC_TABLE)
 
 
-def test_modality_inference_and_customization_filters(clients: dict[str, Any]) -> None:
+def test_modality_inference_and_customization_filters(
+    clients: dict[str, Any], bedrock_emulator: Emulator
+) -> None:
     client = clients["us-east-1"]
     text = client.list_foundation_models(byOutputModality="TEXT")["modelSummaries"]
-    assert len(text) == 10
+    assert len(text) == len(SPEC_TABLE)
     assert client.list_foundation_models(byOutputModality="IMAGE")["modelSummaries"] == []
-    on_demand = client.list_foundation_models(byInferenceType="ON_DEMAND")["modelSummaries"]
+    # Every current Claude model is INFERENCE_PROFILE-only in us-east-1 (fact sheet §2.1) ...
+    assert client.list_foundation_models(byInferenceType="ON_DEMAND")["modelSummaries"] == []
     everything = client.list_foundation_models()["modelSummaries"]
-    expected = [m for m in everything if "ON_DEMAND" in m["inferenceTypesSupported"]]
-    assert on_demand == expected and 0 < len(on_demand) < 10
+    assert all(m["inferenceTypesSupported"] == ["INFERENCE_PROFILE"] for m in everything)
+    # ... and Opus 5.5 runs on demand in-Region in London.
+    london = _bedrock(bedrock_emulator, "eu-west-2")
+    on_demand = london.list_foundation_models(byInferenceType="ON_DEMAND")["modelSummaries"]
+    assert [m["modelId"] for m in on_demand] == ["anthropic.claude-opus-5-5"]
     assert client.list_foundation_models(byInferenceType="PROVISIONED")["modelSummaries"] == []
     tuned = client.list_foundation_models(byCustomizationType="FINE_TUNING")
     assert tuned["modelSummaries"] == []
@@ -264,7 +286,7 @@ def test_listing_and_get_agree(clients: dict[str, Any]) -> None:
         # Opus 4.1 is offered in the US geography only: not a model of eu-west-1.
         ("eu-west-1", "anthropic.claude-opus-4-1-20250805-v1:0"),
         # An ARN of another Region.
-        ("eu-west-1", "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-6-v1:0"),
+        ("eu-west-1", "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-6-v1"),
     ],
 )
 def test_get_foundation_model_not_found(
@@ -318,7 +340,8 @@ def test_system_defined_profiles_per_region(clients: dict[str, Any], region: str
 
 
 def test_prefixes_per_geography(clients: dict[str, Any]) -> None:
-    """global., us., eu., jp., apac. exactly where the table and the Region allow."""
+    """global., us., eu., jp., au., apac., in., us-gov. exactly where the table and the
+    Region allow."""
     seen = {
         region: {p["inferenceProfileId"].split(".", 1)[0] for p in _all_profiles(client)}
         for region, client in clients.items()
@@ -328,7 +351,10 @@ def test_prefixes_per_geography(clients: dict[str, Any]) -> None:
         "us-west-2": {"global", "us"},
         "eu-west-1": {"global", "eu"},
         "ap-northeast-1": {"global", "jp", "apac"},
-        "ap-southeast-2": {"global", "apac"},
+        "ap-southeast-2": {"global", "au", "apac"},
+        "ap-southeast-4": {"global", "au", "apac"},
+        "ap-south-2": {"global", "in", "apac"},
+        "us-gov-west-1": {"us-gov"},
     }
 
 
@@ -416,10 +442,10 @@ def test_get_inference_profile_by_id_and_arn(clients: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "identifier",
     [
-        "us.anthropic.claude-opus-4-6-v1:0",  # a US profile, asked in eu-west-1
+        "us.anthropic.claude-opus-4-6-v1",  # a US profile, asked in eu-west-1
         "eu.anthropic.claude-opus-9-v1:0",
-        "arn:aws:bedrock:eu-west-1:999999999999:inference-profile/eu.anthropic.claude-opus-4-6-v1:0",
-        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.anthropic.claude-opus-4-6-v1:0",
+        "arn:aws:bedrock:eu-west-1:999999999999:inference-profile/eu.anthropic.claude-opus-4-6-v1",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.anthropic.claude-opus-4-6-v1",
     ],
 )
 def test_get_inference_profile_not_found(clients: dict[str, Any], identifier: str) -> None:

@@ -136,7 +136,7 @@ def test_the_fixtures_work_in_a_user_test_suite(pytester: pytest.Pytester) -> No
         def test_user_code(bedrock_env):
             client = anthropic.AnthropicBedrock()
             message = client.messages.create(
-                model="global.anthropic.claude-opus-4-6-v1:0",
+                model="global.anthropic.claude-opus-4-6-v1",
                 max_tokens=64,
                 messages=[{"role": "user", "content": "Hello, world"}],
             )

@@ -49,7 +49,7 @@ from test_invocation_logging import (
     read_records,
 )
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 ROLE = "arn:aws:iam::123456789012:role/BedrockLogs"
 
 
@@ -285,7 +285,7 @@ def test_converse_and_converse_stream_are_logged_count_tokens_is_not(
     streamed = runtime.converse_stream(modelId=MODEL, messages=messages)
     events = list(streamed["stream"])
     runtime.count_tokens(
-        modelId="anthropic.claude-opus-4-6-v1:0", input={"converse": {"messages": messages}}
+        modelId="anthropic.claude-opus-4-6-v1", input={"converse": {"messages": messages}}
     )
     logged.wait_delivered()
     records = {r["requestId"]: r for r in read_records(logged.s3, enabled)}

@@ -1,10 +1,15 @@
-"""Every (model, scope) pair of the Bedrock guide's model table, on the emulator, through boto3.
+"""Every (model, scope) pair of Bedrock's Claude models (December 2026), on the emulator,
+through boto3.
 
 For each pair, a call from a Region of that scope's geography with the profile ID
 ``{scope}.{base}``: offered -> InvokeModel answers 200 and GetInferenceProfile finds it;
 not offered -> Bedrock's ValidationException ("The provided model identifier is invalid.")
-and ResourceNotFoundException. The table is written out here, independently of the
-catalogue's data, so a mistake in ``models.json`` cannot also be the expected value.
+and ResourceNotFoundException. Models past end of life answer Bedrock's
+ResourceNotFoundException "This model version has reached the end of its life.". The table
+is written out here from the fact sheet (``shared/research/bedrock-2026-12.md`` §2.1, which
+cites Anthropic's Bedrock guides, the AWS model cards and live third-party checks),
+independently of the catalogue's data, so a mistake in ``models.json`` cannot also be the
+expected value.
 """
 
 from __future__ import annotations
@@ -21,41 +26,77 @@ from botocore.exceptions import ClientError
 
 from claude_bedrock.emulator import Emulator
 
-SCOPES = ("global", "us", "eu", "jp", "apac")
+SCOPES = ("global", "us", "eu", "jp", "au", "apac", "in", "us-gov")
 
-# Anthropic's Bedrock guide, model table: name, base model ID, the scopes whose column says "yes".
+# name, base model ID, the profile prefixes Bedrock offers (fact sheet §2.1; where it marks a
+# third-party-only profile, the profile is offered: the client must never refuse it).
 SPEC_TABLE: list[tuple[str, str, tuple[str, ...]]] = [
-    ("Claude Opus 4.6", "anthropic.claude-opus-4-6-v1:0", ("global", "us", "eu", "jp", "apac")),
+    ("Claude Opus 5.5", "anthropic.claude-opus-5-5", ("global", "us", "eu", "jp", "au", "us-gov")),
+    (
+        "Claude Opus 5",
+        "anthropic.claude-opus-5",
+        ("global", "us", "eu", "jp", "au", "in", "us-gov"),
+    ),
+    ("Claude Opus 4.8", "anthropic.claude-opus-4-8", ("global", "us", "eu", "jp", "au")),
+    ("Claude Opus 4.7", "anthropic.claude-opus-4-7", ("global", "us", "eu", "jp", "au")),
+    (
+        "Claude Opus 4.6",
+        "anthropic.claude-opus-4-6-v1",
+        ("global", "us", "eu", "jp", "au", "apac"),
+    ),
+    ("Claude Opus 4.5", "anthropic.claude-opus-4-5-20251101-v1:0", ("global", "us", "eu")),
+    ("Claude Opus 4.1", "anthropic.claude-opus-4-1-20250805-v1:0", ("us",)),
+    ("Claude Sonnet 5.5", "anthropic.claude-sonnet-5-5", ("global", "us", "eu", "us-gov")),
+    ("Claude Sonnet 5", "anthropic.claude-sonnet-5", ("global", "us", "eu", "jp", "au", "in")),
+    ("Claude Sonnet 4.6", "anthropic.claude-sonnet-4-6", ("global", "us", "eu", "jp", "au")),
     (
         "Claude Sonnet 4.5",
         "anthropic.claude-sonnet-4-5-20250929-v1:0",
-        ("global", "us", "eu", "jp"),
+        ("global", "us", "eu", "jp", "au", "us-gov"),
     ),
-    ("Claude Sonnet 4", "anthropic.claude-sonnet-4-20250514-v1:0", ("global", "us", "eu", "apac")),
-    ("Claude Sonnet 3.7", "anthropic.claude-3-7-sonnet-20250219-v1:0", ("us", "eu", "apac")),
-    ("Claude Opus 4.5", "anthropic.claude-opus-4-5-20251101-v1:0", ("global", "us", "eu")),
-    ("Claude Opus 4.1", "anthropic.claude-opus-4-1-20250805-v1:0", ("us",)),
-    ("Claude Opus 4", "anthropic.claude-opus-4-20250514-v1:0", ("us",)),
-    ("Claude Haiku 4.5", "anthropic.claude-haiku-4-5-20251001-v1:0", ("global", "us", "eu")),
-    ("Claude Haiku 3.5", "anthropic.claude-3-5-haiku-20241022-v1:0", ("us",)),
-    ("Claude Haiku 3", "anthropic.claude-3-haiku-20240307-v1:0", ("us", "eu", "apac")),
+    ("Claude Haiku 5.5", "anthropic.claude-haiku-5-5", ("global", "us", "eu", "jp", "au")),
+    (
+        "Claude Haiku 4.5",
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        ("global", "us", "eu", "jp", "au", "in"),
+    ),
+    ("Claude Fable 5.2", "anthropic.claude-fable-5-2", ("global", "us")),
+    ("Claude Fable 5.1", "anthropic.claude-fable-5-1", ("global", "us")),
+    ("Claude Fable 5", "anthropic.claude-fable-5", ("global", "us", "eu")),
 ]
 
+# Past end of life on Bedrock (fact sheet §2.4): base ID and the profiles they used to have.
+END_OF_LIFE: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Claude Sonnet 4", "anthropic.claude-sonnet-4-20250514-v1:0", ("global", "us", "eu")),
+    ("Claude Sonnet 3.7", "anthropic.claude-3-7-sonnet-20250219-v1:0", ("us", "eu")),
+    ("Claude Opus 4", "anthropic.claude-opus-4-20250514-v1:0", ("us",)),
+    ("Claude Haiku 3.5", "anthropic.claude-3-5-haiku-20241022-v1:0", ("us",)),
+    ("Claude Haiku 3", "anthropic.claude-3-haiku-20240307-v1:0", ("us", "eu")),
+]
+END_OF_LIFE_MESSAGE = "This model version has reached the end of its life."
+
 # A source Region of each scope, and the geographies AWS lets each such Region call
-# (Tokyo is a source Region of both the JP and the APAC profiles).
+# (Tokyo calls JP and APAC profiles, Sydney AU and APAC, Hyderabad India and APAC;
+# GovCloud calls us-gov. profiles and no global ones).
 HOME_REGION = {
     "global": "us-west-2",
     "us": "us-east-1",
     "eu": "eu-west-1",
     "jp": "ap-northeast-1",
+    "au": "ap-southeast-4",
     "apac": "ap-southeast-2",
+    "in": "ap-south-2",
+    "us-gov": "us-gov-west-1",
 }
 REGION_GEOGRAPHIES = {
     "us-west-2": ("us",),
     "us-east-1": ("us",),
     "eu-west-1": ("eu",),
     "ap-northeast-1": ("jp", "apac"),
-    "ap-southeast-2": ("apac",),
+    "ap-southeast-4": ("au", "apac"),
+    "ap-southeast-2": ("au", "apac"),
+    "ap-south-2": ("in", "apac"),
+    "us-gov-west-1": ("us-gov",),
 }
 INVALID_MODEL = "The provided model identifier is invalid."
 
@@ -150,7 +191,7 @@ def test_get_inference_profile_for_each_pair(
         for name, base, offered in SPEC_TABLE
         for geo in offered
         if geo != "global"
-        for region in ("us-east-1", "eu-west-1", "ap-southeast-2")
+        for region in ("us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1")
         if geo not in REGION_GEOGRAPHIES[region]
     ],
 )
@@ -164,7 +205,7 @@ def test_a_profile_of_another_geography_is_refused(
     assert _error(excinfo) == (400, "ValidationException", INVALID_MODEL)
 
 
-@pytest.mark.parametrize("region", sorted(REGION_GEOGRAPHIES))
+@pytest.mark.parametrize("region", sorted(set(REGION_GEOGRAPHIES) - {"us-gov-west-1"}))
 def test_global_profiles_work_from_every_region(client_for: Factory, region: str) -> None:
     runtime = client_for("bedrock-runtime", region)
     for _, base, offered in SPEC_TABLE:
@@ -172,9 +213,59 @@ def test_global_profiles_work_from_every_region(client_for: Factory, region: str
             assert _invoke(runtime, f"global.{base}")["type"] == "message"
 
 
+def test_govcloud_cannot_call_global_profiles(client_for: Factory) -> None:
+    runtime = client_for("bedrock-runtime", "us-gov-west-1")
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, "global.anthropic.claude-sonnet-5-5")
+    assert _error(excinfo) == (400, "ValidationException", INVALID_MODEL)
+    assert _invoke(runtime, "us-gov.anthropic.claude-sonnet-5-5")["type"] == "message"
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        pytest.param(f"{scope}.{base}" if scope else base, id=f"{name}-{scope or 'base'}")
+        for name, base, scopes in END_OF_LIFE
+        for scope in (None, *scopes)
+    ],
+)
+def test_end_of_life_models_answer_bedrocks_404(client_for: Factory, model_id: str) -> None:
+    runtime = client_for("bedrock-runtime", "us-east-1")
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, model_id)
+    assert _error(excinfo) == (404, "ResourceNotFoundException", END_OF_LIFE_MESSAGE)
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    [
+        "anthropic.claude-opus-4-6-v1:0",
+        "global.anthropic.claude-opus-4-6-v1:0",
+        "us.anthropic.claude-opus-4-6-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-6-v1:0",
+    ],
+)
+def test_the_printed_opus_46_id_with_colon_zero_is_invalid(
+    client_for: Factory, model_id: str
+) -> None:
+    """The source document prints Opus 4.6 as ``...-v1:0``; Bedrock refuses that ID."""
+    runtime = client_for("bedrock-runtime", "us-east-1")
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(runtime, model_id)
+    assert _error(excinfo) == (400, "ValidationException", INVALID_MODEL)
+
+
+def test_opus_55_in_region_on_demand_only_in_london(client_for: Factory) -> None:
+    """Opus 5.5's bare ID runs on demand in eu-west-2 only (fact sheet §2.1)."""
+    assert _invoke(client_for("bedrock-runtime", "eu-west-2"), "anthropic.claude-opus-5-5")
+    with pytest.raises(ClientError) as excinfo:
+        _invoke(client_for("bedrock-runtime", "eu-west-1"), "anthropic.claude-opus-5-5")
+    assert "on-demand throughput isn\u2019t supported" in _error(excinfo)[2]
+
+
 def test_tokyo_reaches_both_jp_and_apac_profiles(client_for: Factory) -> None:
     runtime = client_for("bedrock-runtime", "ap-northeast-1")
-    opus = "anthropic.claude-opus-4-6-v1:0"
+    opus = "anthropic.claude-opus-4-6-v1"
     assert _invoke(runtime, f"jp.{opus}")["type"] == "message"
     assert _invoke(runtime, f"apac.{opus}")["type"] == "message"
 
@@ -192,7 +283,7 @@ def test_profile_only_models_refuse_the_bare_base_id(client_for: Factory) -> Non
     names the fix (an inference profile)."""
     runtime = client_for("bedrock-runtime", "us-east-1")
     with pytest.raises(ClientError) as excinfo:
-        _invoke(runtime, "anthropic.claude-opus-4-6-v1:0")
+        _invoke(runtime, "anthropic.claude-opus-4-6-v1")
     status, code, message = _error(excinfo)
     assert (status, code) == (400, "ValidationException")
     assert "on-demand throughput isn\u2019t supported" in message

@@ -59,26 +59,27 @@ def test_answers_are_deterministic(runtime: Any) -> None:
 
 def test_model_ids_in_every_accepted_form(runtime: Any) -> None:
     forms = [
-        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "global.anthropic.claude-opus-4-6-v1",
         "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-        f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+        f"arn:aws:bedrock:{REGION}:123456789012:inference-profile/"
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
         f"arn:aws:bedrock:{REGION}:123456789012:inference-profile/"
         "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
     ]
     names = [invoke(runtime, body(), model=form)["model"] for form in forms]
     assert names == [
-        "claude-3-5-haiku-20241022",
+        "claude-opus-4-6",
         "claude-sonnet-4-5-20250929",
-        "claude-3-haiku-20240307",
+        "claude-haiku-4-5-20251001",
         "claude-sonnet-4-5-20250929",
     ]
 
 
 def test_base_id_of_a_profile_only_model_is_refused(runtime: Any) -> None:
     with pytest.raises(ClientError) as caught:
-        invoke(runtime, body(), model="anthropic.claude-opus-4-6-v1:0")
+        invoke(runtime, body(), model="anthropic.claude-opus-4-6-v1")
     assert caught.value.response["Error"]["Message"] == (
-        "Invocation of model ID anthropic.claude-opus-4-6-v1:0 with on-demand throughput "
+        "Invocation of model ID anthropic.claude-opus-4-6-v1 with on-demand throughput "
         "isn\u2019t supported. Retry your request with the ID or ARN of an inference profile "
         "that contains this model."
     )
@@ -90,7 +91,7 @@ def test_base_id_of_a_profile_only_model_is_refused(runtime: Any) -> None:
         "amazon.titan-text-express-v1",
         "anthropic.gpt-5",
         "nope",
-        "jp.anthropic.claude-opus-4-6-v1:0",  # a profile of another geography
+        "jp.anthropic.claude-opus-4-6-v1",  # a profile of another geography
         "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
     ],
 )
@@ -297,11 +298,17 @@ def test_pace_spreads_the_stream_over_time() -> None:
     assert latency_ms >= int(streamed / pace * 1000) - 1
 
 
-def test_context_window_and_the_1m_beta(runtime: Any) -> None:
+def test_context_window_and_the_retired_1m_beta(runtime: Any) -> None:
+    """Sonnet 4.5 is back to 200K: above it Bedrock refuses, with or without the retired
+    beta. Opus 4.6 has 1M natively, no beta needed."""
     long_text = "word " * 80_000  # 80k pieces + 128k max_tokens > 200k context
-    payload = body(max_tokens=128_000, messages=[{"role": "user", "content": long_text}])
-    with pytest.raises(ClientError) as caught:
-        invoke(runtime, payload)
-    assert caught.value.response["Error"]["Message"] == "Input is too long for requested model."
-    payload["anthropic_beta"] = ["context-1m-2025-08-07"]
-    assert invoke(runtime, payload)["usage"]["input_tokens"] > 80_000
+    sonnet = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    payload = body(max_tokens=64_000, messages=[{"role": "user", "content": long_text * 2}])
+    for betas in ([], ["context-1m-2025-08-07"]):
+        payload["anthropic_beta"] = betas
+        with pytest.raises(ClientError) as caught:
+            invoke(runtime, payload, model=sonnet)
+        message = caught.value.response["Error"]["Message"]
+        assert message == "Input is too long for requested model."
+    opus = body(max_tokens=128_000, messages=[{"role": "user", "content": long_text}])
+    assert invoke(runtime, opus)["usage"]["input_tokens"] > 80_000

@@ -46,8 +46,8 @@ def test_model_id_rule_is_botocores(operation: str) -> None:
     "model_id",
     [
         "anthropic.claude-3-haiku-20240307-v1:0",
-        "global.anthropic.claude-opus-4-6-v1:0",
-        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-6-v1:0",
+        "global.anthropic.claude-opus-4-6-v1",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-6-v1",
         "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123def456",
         "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
         "anthropic.claude-v2:1:200k",  # refused by the 2023 pattern, accepted by today's
@@ -88,19 +88,17 @@ def test_check_invocation_answers_verdicts_not_exceptions() -> None:
     def verdict(model_id: str, region: str = "us-west-2") -> Verdict:
         return CAT.check_invocation(model_id, region).verdict
 
-    assert verdict("global.anthropic.claude-opus-4-6-v1:0") is Verdict.OK
-    assert verdict("anthropic.claude-opus-4-6-v1:0") is Verdict.ON_DEMAND_NOT_SUPPORTED
-    assert verdict("eu.anthropic.claude-opus-4-6-v1:0") is Verdict.OTHER_GEOGRAPHY
+    assert verdict("global.anthropic.claude-opus-4-6-v1") is Verdict.OK
+    assert verdict("anthropic.claude-opus-4-6-v1") is Verdict.ON_DEMAND_NOT_SUPPORTED
+    assert verdict("eu.anthropic.claude-opus-4-6-v1") is Verdict.OTHER_GEOGRAPHY
     assert verdict("global.anthropic.claude-opus-4-1-20250805-v1:0") is Verdict.NOT_OFFERED
     assert verdict("opus") is Verdict.UNKNOWN_MODEL
     assert verdict("arn:aws:s3:::bucket/key") is Verdict.NOT_A_MODEL_ARN
-    assert verdict("global.anthropic.claude-opus-4-6-v1:0", "mars-1") is Verdict.UNKNOWN_REGION
-    arn = (
-        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-6-v1:0"
-    )
+    assert verdict("global.anthropic.claude-opus-4-6-v1", "mars-1") is Verdict.UNKNOWN_REGION
+    arn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-6-v1"
     assert verdict(arn) is Verdict.ARN_OTHER_REGION
-    check = CAT.check_invocation("anthropic.claude-opus-4-6-v1:0", "us-west-2")
-    assert check.info is not None and check.info.id == "anthropic.claude-opus-4-6-v1:0"
+    check = CAT.check_invocation("anthropic.claude-opus-4-6-v1", "us-west-2")
+    assert check.info is not None and check.info.id == "anthropic.claude-opus-4-6-v1"
 
 
 def test_emulator_words_on_demand_as_bedrock(runtime: Any) -> None:
@@ -108,9 +106,9 @@ def test_emulator_words_on_demand_as_bedrock(runtime: Any) -> None:
     # on-demand throughput isn't supported. Retry your request with the ID or ARN of an
     # inference profile that contains this model."
     with pytest.raises(ClientError) as info:
-        runtime.invoke_model(modelId="anthropic.claude-opus-4-6-v1:0", body=json.dumps(body()))
+        runtime.invoke_model(modelId="anthropic.claude-opus-4-6-v1", body=json.dumps(body()))
     assert info.value.response["Error"]["Message"] == (
-        "Invocation of model ID anthropic.claude-opus-4-6-v1:0 with on-demand throughput "
+        "Invocation of model ID anthropic.claude-opus-4-6-v1 with on-demand throughput "
         "isn\u2019t supported. Retry your request with the ID or ARN of an inference profile "
         "that contains this model."
     )

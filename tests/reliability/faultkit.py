@@ -21,7 +21,7 @@ from claude_bedrock import AnthropicBedrock, APIError, AsyncAnthropicBedrock
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_API_KEY, DEFAULT_SECRET_KEY
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 HELLO = [{"role": "user", "content": "Hello, world emulator:tokens=30"}]
 FAULT = "x-emulator-fault"

@@ -11,7 +11,7 @@ from faultkit import async_client, attempts, fault, sync_client
 from claude_bedrock import RateLimitError
 from claude_bedrock.emulator import Emulator
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 ASK = {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": "Hi there"}]}
 
 

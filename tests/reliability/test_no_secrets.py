@@ -162,7 +162,7 @@ def test_debug_mode_from_the_environment(guarded: Emulator, tmp_path: Path) -> N
         "import sys\nfrom claude_bedrock import AnthropicBedrock\n"
         f"c = AnthropicBedrock(aws_access_key={ACCESS!r}, aws_secret_key={SECRET!r}, "
         f"aws_session_token={TOKEN!r}, aws_region={REGION!r}, base_url=sys.argv[1])\n"
-        "print(c.messages.create(model='global.anthropic.claude-opus-4-6-v1:0', max_tokens=16,"
+        "print(c.messages.create(model='global.anthropic.claude-opus-4-6-v1', max_tokens=16,"
         " messages=[{'role': 'user', 'content': 'hi'}]).id)\n"
     )
     env = {**os.environ, "CLAUDE_BEDROCK_LOG": "debug"}

@@ -10,17 +10,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .._exceptions import ContextWindowError
+from .._exceptions import (
+    ContextWindowError,
+    LegacyModelWarning,
+    ModelIdMendedWarning,
+    UnknownModelWarning,
+)
 from ..wire.messages_api import Surface
 from . import _control_plane, _resolve
 from ._control_plane import DEFAULT_ACCOUNT_ID
 from ._load import CatalogData, Geography, build, load_documents, merge_files, read_sources
-from ._resolve import Endpoint, InvocationCheck, RegionError
+from ._resolve import Endpoint, InvocationCheck, RegionError, Resolution
 from ._types import BatchLimits, ModelInfo, PdfLimits, ResolvedModel
 
 ENV_VAR = "CLAUDE_BEDROCK_CATALOG"
 
-_warned: set[str] = set()
+#: (warning kind, ID) pairs already warned about: each warning is issued once per process.
+_warned: set[tuple[str, str]] = set()
 _warned_lock = threading.Lock()
 
 
@@ -61,8 +67,29 @@ class Catalog:
         return list(self._data.models.values())
 
     def context_1m_models(self) -> list[ModelInfo]:
-        """The current models that offer the 1M-token context window, in catalogue order."""
-        return [m for m in self._data.models.values() if m.context_1m and not m.deprecated]
+        """The active, generally available models with a 1M-token window, in catalogue order.
+
+        (1M is native where offered; the 1M beta that used to open it retired 2026-04-30.)"""
+        return [
+            m
+            for m in self._data.models.values()
+            if m.context_window >= 1_000_000 and m.lifecycle == "active" and m.generally_available
+        ]
+
+    def newest(self, family: str, region: str, *, surface: Surface = "invoke") -> ModelInfo | None:
+        """The newest generally available, active model of ``family`` (``opus``, ``sonnet``,
+        ``haiku``, ``fable``) offered from ``region`` on ``surface``, per the data; None if
+        there is none. What the family aliases resolve to."""
+        return _resolve.newest(self._data, family.lower(), region, surface)
+
+    def mended_ids(self) -> dict[str, str]:
+        """Base IDs that documents print but Bedrock refuses -> the base ID it accepts."""
+        return dict(self._data.mended)
+
+    @property
+    def as_of(self) -> str:
+        """The date the built-in data was checked against its sources (ISO)."""
+        return self._data.as_of
 
     def get(self, model: str) -> ModelInfo:
         """A model by base ID, inference-profile ID or alias.
@@ -93,6 +120,13 @@ class Catalog:
     def geographies(self, region: str) -> tuple[str, ...]:
         """The geographies whose profiles ``region`` may call, preferred first (may be empty)."""
         return _resolve.region_geographies(self._data, region)
+
+    def reachable_scopes(self, region: str) -> tuple[str, ...]:
+        """The scopes a caller in ``region`` may use: ``global`` (not from GovCloud), then
+        the Region's geographies, preferred first. An unknown Region gets ``global`` only."""
+        if region not in self._data.regions:
+            return ("global",)
+        return self._data.reachable_scopes(region)
 
     def geography(self, region: str) -> str:
         """The preferred geography of ``region`` (``us``, ``eu``, ``jp``, ``apac``).
@@ -125,27 +159,38 @@ class Catalog:
         warn: bool = True,
         stacklevel: int = 2,
     ) -> ResolvedModel:
-        """The model ID a call from ``region`` must put in its URL.
+        """The model ID a call from ``region`` on ``surface`` must send.
 
-        * An ARN is passed through untouched, without checks (``scope="arn"``).
+        The catalogue advises, it never gates:
+
+        * An ARN is passed through untouched (``scope="arn"``).
+        * A well-formed ID the catalogue does not know is sent as written
+          (``scope="unknown"``, ``info=None``: no cost) with one ``UnknownModelWarning``;
+          only a name that cannot be a Bedrock model ID (botocore's pattern) raises
+          InvalidModelError.
+        * An ID that documents print but Bedrock refuses (``mended_ids``: Opus 4.6 with
+          ``:0``) becomes the accepted one, with one ``ModelIdMendedWarning``.
+        * ``opus``/``sonnet``/``haiku``/``fable`` pick :meth:`newest` for ``region`` and
+          ``surface``; other aliases (``opus-4.8``, ``claude-sonnet-4-6``, API names) name
+          one model.
         * With ``endpoint=None``: a profile ID (``global.``/``us.``/...) keeps its prefix,
-          and a ``us.`` ID from a non-US Region is refused. A *base* ID selects the
-          regional endpoint, as Anthropic's Bedrock guide says ("drop the ``global.``
-          prefix for the regional endpoint"): cross-Region inference inside the Region's
-          geography, i.e. the ``{geo}.{base}`` profile. An *alias* selects the global
-          endpoint when the model has one, else the Region's geography.
-        * ``endpoint="global"`` forces ``global.``; ``"regional"`` forces ``{geo}.``;
-          ``"in-region"`` sends the bare base ID (single-Region on-demand, Claude 3 Haiku
-          and 3.5 Haiku only).
+          and a profile of another geography is refused. A *base* ID selects the regional
+          endpoint (the ``{geo}.{base}`` profile of the Region's geography), an *alias* the
+          global endpoint when the model and Region have one. ``endpoint="global"`` forces
+          ``global.``; ``"regional"`` forces ``{geo}.``; ``"in-region"`` sends the bare ID.
+        * ``surface="mantle"``: the model's bare bedrock-mantle ID (``scope="in-region"``);
+          a profile ID is refused with the bare ID to use.
+        * End of life raises ModelEndOfLifeError (date, successor); a Legacy model warns
+          once (``LegacyModelWarning``, with its end-of-life date); a surface that a
+          certain source says does not serve the model raises SurfaceNotSupportedError.
 
-        Raises InvalidModelError (unknown model, with suggestions), ModelNotAvailableError
-        (not offered there: the message lists where it is and the ID to use instead) or
-        RegionError. A deprecated model warns once per process (DeprecationWarning).
+        Raises InvalidModelError, ModelNotAvailableError (not offered there: the message
+        lists where it is and the ID to use instead) or RegionError.
         """
-        resolved = _resolve.resolve(self._data, model, region, endpoint)
-        if warn and resolved.info is not None and resolved.info.deprecated:
-            self._warn_deprecated(resolved.info, stacklevel)
-        return resolved
+        outcome = _resolve.resolve(self._data, model, region, endpoint, surface)
+        if warn:
+            self._warn(outcome, model, stacklevel + 1)
+        return outcome.resolved
 
     def check_invocation(
         self, model_id: str, region: str, surface: Surface = "invoke"
@@ -158,7 +203,7 @@ class Catalog:
         Answers a neutral :class:`~._resolve.Verdict` (the emulator words it as Bedrock
         does); :meth:`validate_invocation` raises client errors instead.
         """
-        return _resolve.check_invocation(self._data, model_id, region)
+        return _resolve.check_invocation(self._data, model_id, region, surface)
 
     def validate_invocation(self, model_id: str, region: str) -> ResolvedModel:
         """Bedrock's own rules for the model ID of a runtime call arriving in ``region``.
@@ -170,17 +215,38 @@ class Catalog:
         """
         return _resolve.validate_invocation(self._data, model_id, region)
 
-    def _warn_deprecated(self, info: ModelInfo, stacklevel: int) -> None:
-        with _warned_lock:
-            if info.id in _warned:
-                return
-            _warned.add(info.id)
+    def _warn(self, outcome: Resolution, model: str, stacklevel: int) -> None:
+        resolved = outcome.resolved
+        if outcome.unknown:
+            _warn_once("unknown", resolved.model_id, self._unknown_text(outcome), stacklevel)
+        if outcome.mended_from is not None:
+            text = (
+                f"Model ID {outcome.mended_from!r} is refused by Bedrock ('The provided model "
+                f"identifier is invalid.'); sending {resolved.model_id!r}, the ID it accepts."
+            )
+            _warn_once("mended", outcome.mended_from, text, stacklevel, ModelIdMendedWarning)
+        info = resolved.info
+        if info is not None and info.lifecycle == "legacy":
+            _warn_once("legacy", info.id, self._legacy_text(info), stacklevel, LegacyModelWarning)
+
+    def _unknown_text(self, outcome: Resolution) -> str:
+        hint = outcome.suggestions
+        close = f" Close matches: {', '.join(repr(s) for s in hint)}." if hint else ""
+        return (
+            f"Model {outcome.resolved.model_id!r} is not in the bundled catalogue (checked "
+            f"{self.as_of or 'at release'}): it is sent as written and Bedrock decides; its cost "
+            f"is not computed.{close} To update the catalogue from your account's model lists: "
+            "`claude-bedrock models --refresh` or `client.models.refresh()`."
+        )
+
+    def _legacy_text(self, info: ModelInfo) -> str:
+        since = f" since {info.legacy_date.isoformat()}" if info.legacy_date else ""
+        ends = info.eol_date.isoformat() if info.eol_date else "a date AWS has not announced"
         successor = self._data.models.get(info.successor or "")
-        instead = f"; use {successor.name} ({successor.id}) instead" if successor else ""
-        warnings.warn(
-            f"{info.name} ({info.id}) is deprecated{instead}.",
-            DeprecationWarning,
-            stacklevel=stacklevel + 1,
+        instead = f" Move to {successor.name} ({successor.id})." if successor else ""
+        return (
+            f"{info.name} ({info.id}) is a Legacy model on Bedrock{since}: it reaches end of "
+            f"life on {ends}, after which Bedrock refuses it.{instead}"
         )
 
     # -- limits -------------------------------------------------------------------------
@@ -257,8 +323,8 @@ def _context_advice(
     )
     if info.context_1m and limit < info.context_1m_tokens and need <= info.context_1m_tokens:
         return f"{head} Send the beta flag {info.context_1m_beta!r} to get 1M tokens."
-    bigger = [m.name for m in catalog.models() if m.context_1m and not m.deprecated]
-    if not info.context_1m and bigger:
+    bigger = [m.name for m in catalog.context_1m_models()]
+    if info.context_window < 1_000_000 and bigger:
         return f"{head} Shorten the prompt, or use a 1M-context model: {', '.join(bigger)}."
     return f"{head} Shorten the prompt or lower max_tokens."
 
@@ -269,7 +335,24 @@ def _default_for(env_value: str) -> Catalog:
     return Catalog.load(*paths)
 
 
+def _warn_once(
+    kind: str,
+    key: str,
+    text: str,
+    stacklevel: int,
+    category: type[Warning] = UnknownModelWarning,
+) -> None:
+    with _warned_lock:
+        if (kind, key) in _warned:
+            return
+        _warned.add((kind, key))
+    warnings.warn(text, category, stacklevel=stacklevel + 1)
+
+
 def _reset_deprecation_warnings() -> None:
-    """Forget which models already warned (tests only: the rule is once per process)."""
+    """Forget which IDs already warned (tests only: the rule is once per process)."""
     with _warned_lock:
         _warned.clear()
+
+
+_reset_warnings = _reset_deprecation_warnings

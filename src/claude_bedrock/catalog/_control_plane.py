@@ -5,16 +5,20 @@ The dicts follow botocore's ``bedrock`` service model: ``FoundationModelSummary`
 Two places where real Bedrock and that model differ, and where we follow Bedrock:
 
 * ``inferenceTypesSupported`` holds ``INFERENCE_PROFILE`` for models that can only be
-  called through a profile (Claude 3.7 and later), a value missing from botocore's
+  called through a profile (every current Claude model, bar Opus 5.5's in-Region
+  invocation in eu-west-2), a value missing from botocore's
   ``InferenceType`` enum (botocore does not validate answers, so boto3 reads it fine);
 * a global profile's ``models`` holds the Region-less ARN
   ``arn:aws:bedrock:::foundation-model/...`` that IAM policies for global profiles name.
 
+Models past end of life are absent, as on Bedrock; Legacy ones carry ``modelLifecycle``
+``status: LEGACY`` with ``legacyTime``, ``publicExtendedAccessTime`` and ``endOfLifeTime``.
 Timestamps are ISO 8601 strings (UTC), ready for JSON; botocore parses them.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ._load import GLOBAL, CatalogData
@@ -36,8 +40,16 @@ def inference_profile_arn(region: str, account_id: str, profile_id: str) -> str:
 
 
 def _reachable(data: CatalogData, region: str) -> tuple[str, ...]:
-    """Scopes a caller in ``region`` can use: global, then the Region's geographies."""
-    return (GLOBAL, *data.regions.get(region, ()))
+    """Scopes a caller in ``region`` can use: global (not from GovCloud), then geographies."""
+    return data.reachable_scopes(region)
+
+
+def _listed(data: CatalogData, info: ModelInfo, region: str) -> bool:
+    """Whether Bedrock lists the model in ``region``: generally available (invitation-only
+    models are not listed to an ordinary account), not past end of life, reachable there."""
+    if info.end_of_life or not info.generally_available:
+        return False
+    return bool(info.scopes.intersection(_reachable(data, region))) or info.on_demand_in(region)
 
 
 def _timestamp(info: ModelInfo) -> str:
@@ -47,7 +59,8 @@ def _timestamp(info: ModelInfo) -> str:
 
 def model_summary(info: ModelInfo, region: str) -> dict[str, Any]:
     """One ``FoundationModelSummary`` (also the shape of ``FoundationModelDetails``)."""
-    types = ["ON_DEMAND", "INFERENCE_PROFILE"] if info.on_demand else ["INFERENCE_PROFILE"]
+    on_demand = info.on_demand_in(region)
+    types = ["ON_DEMAND", "INFERENCE_PROFILE"] if on_demand else ["INFERENCE_PROFILE"]
     return {
         "modelArn": foundation_model_arn(region, info.id),
         "modelId": info.id,
@@ -58,8 +71,26 @@ def model_summary(info: ModelInfo, region: str) -> dict[str, Any]:
         "responseStreamingSupported": True,
         "customizationsSupported": [],
         "inferenceTypesSupported": types,
-        "modelLifecycle": {"status": "LEGACY" if info.deprecated else "ACTIVE"},
+        "modelLifecycle": _lifecycle(info),
     }
+
+
+def _lifecycle(info: ModelInfo) -> dict[str, str]:
+    """``modelLifecycle``: ACTIVE or LEGACY, with the dates botocore's shape has."""
+    out = {"status": "LEGACY" if info.lifecycle == "legacy" else "ACTIVE"}
+    if info.release_date:
+        out["startOfLifeTime"] = _day(info.release_date)
+    if info.legacy_date:
+        out["legacyTime"] = _day(info.legacy_date)
+    if info.public_extended_access_date:
+        out["publicExtendedAccessTime"] = _day(info.public_extended_access_date)
+    if info.eol_date:
+        out["endOfLifeTime"] = _day(info.eol_date)
+    return out
+
+
+def _day(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
 
 
 def foundation_models(
@@ -83,10 +114,9 @@ def foundation_models(
         return []
     if by_output_modality is not None and by_output_modality != "TEXT":
         return []
-    scopes = _reachable(data, region)
     out = []
     for info in data.models.values():
-        if not info.scopes.intersection(scopes):
+        if not _listed(data, info, region):
             continue
         summary = model_summary(info, region)
         if (
@@ -133,6 +163,7 @@ def inference_profiles(
     return [
         _profile(data, info, scope, region, account_id)
         for info in data.models.values()
+        if info.generally_available and not info.end_of_life
         for scope in scopes
         if scope in info.scopes
     ]
@@ -153,6 +184,6 @@ def foundation_model(data: CatalogData, region: str, model_id: str) -> dict[str,
     """GetFoundationModel's ``modelDetails`` for an ID or ARN, or None if unknown here."""
     wanted = model_id.rsplit("foundation-model/", 1)[-1]
     info = data.models.get(wanted)
-    if info is None or not info.scopes.intersection(_reachable(data, region)):
+    if info is None or not _listed(data, info, region):
         return None
     return model_summary(info, region)

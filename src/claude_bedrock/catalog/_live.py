@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -57,7 +57,6 @@ _UNPRICED = Pricing(
     cache_read=_ZERO,
     source="unpriced: listed by Bedrock, unknown to the bundled catalogue",
 )
-_MODEL_FIELDS = frozenset(f.name for f in fields(ModelInfo))
 _FAMILY = re.compile(r"^anthropic\.claude-(?:\d+-(?:\d+-)?)?([a-z]+)")
 
 
@@ -242,7 +241,7 @@ def merge(base: Catalog, lists: LiveLists) -> LiveCatalog:
     summaries, profiles = lists.summaries(), lists.profiles()
     regions = dict(data.regions)
     regions[lists.region] = _live_geographies(data, lists.region, profiles)
-    reachable = {GLOBAL, *regions[lists.region]}
+    reachable = {*regions[lists.region]} | (set() if lists.region in data.no_global else {GLOBAL})
     mantle = set(lists.mantle_models or ())
     models: dict[str, ModelInfo] = {}
     for info in data.models.values():
@@ -285,21 +284,14 @@ def _merged(
     # In-Region (bare ID) calls from here: as the Region's list says (absent: none).
     in_region = "ON_DEMAND" in ((summary or {}).get("inferenceTypesSupported") or ())
     changes["on_demand"] = in_region
-    on_demand_regions: frozenset[str] = getattr(info, "on_demand_regions", frozenset())
     changes["on_demand_regions"] = (
-        on_demand_regions | {region} if in_region else on_demand_regions - {region}
+        info.on_demand_regions | {region} if in_region else info.on_demand_regions - {region}
     )
     if offered:
         changes.update(_lifecycle(info, summary))
     if info.id in mantle or (info.mantle_id or "") in mantle:
         changes.update(_on_mantle(info, region))
-    return replace(info, **_fit(changes))
-
-
-def _fit(changes: dict[str, Any]) -> dict[str, Any]:
-    """The changes the catalogue's ModelInfo has fields for (``deprecated`` is derived from
-    ``lifecycle`` in the current schema)."""
-    return {k: v for k, v in changes.items() if k in _MODEL_FIELDS}
+    return replace(info, **changes)
 
 
 def _lifecycle(info: ModelInfo, summary: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -310,17 +302,16 @@ def _lifecycle(info: ModelInfo, summary: Mapping[str, Any] | None) -> dict[str, 
         status = "legacy" if info.lifecycle != "active" else "active"
     return {
         "lifecycle": status,
-        "deprecated": status != "active",
         "legacy_date": _day(block.get("legacyTime")) or info.legacy_date,
         "eol_date": _day(block.get("endOfLifeTime")) or info.eol_date,
         "public_extended_access_date": _day(block.get("publicExtendedAccessTime"))
-        or getattr(info, "public_extended_access_date", None),
+        or info.public_extended_access_date,
     }
 
 
 def _on_mantle(info: ModelInfo, region: str) -> dict[str, Any]:
     """bedrock-mantle lists the model in this Region: it serves it here."""
-    regions: frozenset[str] = getattr(info, "mantle_regions", frozenset())
+    regions = info.mantle_regions
     return {
         "surfaces": info.surfaces | {"mantle"},
         "mantle_id": info.mantle_id or info.id,
@@ -344,7 +335,7 @@ def _live_only(
     surfaces: frozenset[Surface] = RUNTIME_SURFACES | (
         {"mantle"} if model_id in mantle else frozenset()
     )
-    spec = dict(
+    return ModelInfo(
         id=model_id,
         name=name if name.startswith("Claude") else f"Claude {name}",
         family=match.group(1) if match else "claude",
@@ -353,7 +344,6 @@ def _live_only(
         context_window=0,
         max_output_tokens=0,
         context_1m=False,
-        deprecated=lifecycle != "active",
         successor=None,
         aliases=(),
         pricing=_UNPRICED,
@@ -369,7 +359,6 @@ def _live_only(
         generally_available=False,
         scope_order=scope_order,
     )
-    return ModelInfo(**_fit(spec))
 
 
 def _day(value: Any) -> date | None:

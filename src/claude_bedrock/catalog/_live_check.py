@@ -4,7 +4,8 @@ For the lists' Region only (the lists cannot see further): models either side la
 profiles either side lacks among the scopes the Region reaches, lifecycle differences
 (end of life in the bundle yet still offered, Legacy on one side only), and, when
 bedrock-mantle's list was read, the models it lists that the bundle does not put on
-mantle (and back). End-of-life models missing from the lists agree with the bundle.
+mantle (and back). End-of-life models missing from the lists agree with the bundle, and so do
+invitation-only ones (Bedrock lists them to enrolled accounts only).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any, Literal
 
 from ._catalog import Catalog
 from ._live import _LIFECYCLE, LiveCatalog, LiveLists
-from ._load import GLOBAL
 from ._types import ModelInfo
 
 __all__ = ["Disagreement", "differences"]
@@ -55,7 +55,7 @@ def differences(base: Catalog, lists: LiveLists) -> list[Disagreement]:
         base = base.base
     data = base._data
     summaries, profiles = lists.summaries(), lists.profiles()
-    reachable = {GLOBAL, *data.regions.get(lists.region, ())}
+    reachable = set(base.reachable_scopes(lists.region))
     out: list[Disagreement] = []
     for info in data.models.values():
         out.extend(
@@ -97,7 +97,9 @@ def _model_differences(
                 )
             )
         return out
-    if (expected or info.on_demand) and not offered:
+    if not offered and not info.generally_available:
+        return out  # invitation-only (Mythos): listed to enrolled accounts only
+    if (expected or info.on_demand_in(lists.region)) and not offered:
         out.append(
             Disagreement(
                 "model-not-listed",
@@ -138,13 +140,15 @@ def _mantle_difference(info: ModelInfo, lists: LiveLists) -> list[Disagreement]:
     if lists.mantle_models is None:
         return []
     listed = info.id in lists.mantle_models or (info.mantle_id or "") in lists.mantle_models
-    bundled = "mantle" in info.surfaces
+    regions = info.mantle_regions
+    bundled = "mantle" in info.surfaces and (not regions or lists.region in regions)
     if listed == bundled:
         return []
     detail = (
         "bedrock-mantle lists it; the bundle does not say mantle serves it"
         if listed
-        else f"the bundle says mantle serves it ({info.mantle_id}); bedrock-mantle does not list it"
+        else f"the bundle says mantle serves it here ({info.mantle_model_id()}); bedrock-mantle "
+        "does not list it"
     )
     return [Disagreement("mantle", info.id, detail)]
 

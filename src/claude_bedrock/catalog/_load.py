@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .._exceptions import AnthropicError
+from ..wire.messages_api import SURFACES, Surface
 from ..wire.rules.context import CONTEXT_1M_BETA
-from ._types import BatchLimits, ModelInfo, PdfLimits, Pricing
+from ._types import BatchLimits, Lifecycle, ModelInfo, PdfLimits, Pricing, ThinkingRules
 
 _HERE = Path(__file__).parent
 BUILTIN_FILES = ("models.json", "regions.json", "limits.json")
@@ -57,6 +58,19 @@ class CatalogData:
     pdf_limits: PdfLimits
     batch_limits: BatchLimits
     context_1m_beta: str
+    #: Base IDs that documents print but Bedrock refuses -> the base ID it accepts.
+    mended: dict[str, str] = field(default_factory=dict)
+    #: bedrock-mantle model ID -> base ID (where they differ, e.g. Haiku 4.5).
+    mantle_ids: dict[str, str] = field(default_factory=dict)
+    #: Regions that cannot call ``global.`` profiles (GovCloud).
+    no_global: frozenset[str] = frozenset()
+    #: The date the built-in data was checked against its sources.
+    as_of: str = ""
+
+    def reachable_scopes(self, region: str) -> tuple[str, ...]:
+        """Scopes a caller in ``region`` may use: global (where allowed), then geographies."""
+        geos = self.regions.get(region, ())
+        return geos if region in self.no_global else (GLOBAL, *geos)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -114,6 +128,11 @@ def build(merged: Mapping[str, Any]) -> CatalogData:
     geographies = _geographies(merged.get("geographies", {}))
     scope_order = (GLOBAL, *geographies)
     regions = _regions(merged.get("regions", {}), geographies)
+    no_global = frozenset(
+        r
+        for r, e in merged.get("regions", {}).items()
+        if isinstance(e, Mapping) and e.get("global_profiles") is False
+    )
     common = {
         "regional_premium_factor": Decimal(str(merged.get("regional_premium_factor", "1.1"))),
         "context_1m_beta": beta,
@@ -121,6 +140,7 @@ def build(merged: Mapping[str, Any]) -> CatalogData:
         "long_context_threshold": int(merged.get("long_context_threshold_tokens", 200_000)),
         "scope_order": scope_order,
     }
+    mended = _mended(merged.get("mended_ids", ()))
     models: dict[str, ModelInfo] = {}
     for entry in merged.get("models", ()):
         info = _checked(f"model {entry.get('id')!r}", _model, entry, common)
@@ -133,7 +153,20 @@ def build(merged: Mapping[str, Any]) -> CatalogData:
         pdf_limits=_checked("limits.pdf", _pdf_limits, limits.get("pdf", {})),
         batch_limits=_checked("limits.batch", _batch_limits, limits.get("batch", {})),
         context_1m_beta=beta,
+        mended=mended,
+        mantle_ids={m.mantle_id: m.id for m in models.values() if m.mantle_id},
+        no_global=no_global,
+        as_of=str(merged.get("as_of", "")),
     )
+
+
+def _mended(raw: Iterable[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for entry in raw:
+        if not isinstance(entry, Mapping) or "id" not in entry or "accepted" not in entry:
+            raise CatalogDataError("every entry of 'mended_ids' needs 'id' and 'accepted'")
+        out[str(entry["id"])] = str(entry["accepted"])
+    return out
 
 
 def _checked(what: str, func: Callable[..., _T], *args: Any) -> _T:
@@ -193,7 +226,9 @@ def _model(entry: Mapping[str, Any], common: Mapping[str, Any]) -> ModelInfo:
         raise CatalogDataError(
             f"model {model_id!r} has unknown scopes {unknown}; known: {', '.join(scope_order)}"
         )
-    released = entry.get("release_date")
+    pricing = _pricing(model_id, entry.get("pricing"))
+    long = (entry.get("pricing") or {}).get("long_context") or {}
+    threshold = int(long.get("above_prompt_tokens", common["long_context_threshold"]))
     return ModelInfo(
         id=model_id,
         name=str(entry["name"]),
@@ -203,25 +238,87 @@ def _model(entry: Mapping[str, Any], common: Mapping[str, Any]) -> ModelInfo:
         context_window=int(entry["context_window"]),
         max_output_tokens=int(entry["max_output_tokens"]),
         context_1m=bool(entry.get("context_1m", False)),
-        deprecated=bool(entry.get("deprecated", False)),
         successor=entry.get("successor"),
         aliases=tuple(entry.get("aliases", ())),
-        pricing=_pricing(model_id, entry.get("pricing")),
+        pricing=pricing,
         regional_premium=bool(entry.get("regional_premium", False)),
-        release_date=date.fromisoformat(released) if released else None,
+        release_date=_date(entry.get("release_date")),
         bedrock_name=str(entry.get("bedrock_name") or entry["name"]),
         api_name=entry.get("api_name"),
         on_demand=bool(entry.get("on_demand", False)),
         max_output_tokens_beta=tuple(
             (str(k), int(v)) for k, v in entry.get("max_output_tokens_beta", {}).items()
         ),
-        **common,
+        lifecycle=_lifecycle(entry),
+        legacy_date=_date(entry.get("legacy_date")),
+        eol_date=_date(entry.get("eol_date")),
+        public_extended_access_date=_date(entry.get("public_extended_access_date")),
+        eol_not_before=_date(entry.get("eol_not_before")),
+        on_demand_regions=frozenset(entry.get("on_demand_regions", ())),
+        mantle_regions=frozenset(entry.get("mantle_regions", ())),
+        surfaces=_surfaces(entry.get("surfaces", _RUNTIME)),
+        surfaces_certain=_surfaces(entry.get("surfaces_certain", ())),
+        mantle_id=entry.get("mantle_id"),
+        generally_available=bool(entry.get("generally_available", True)),
+        batch=bool(entry.get("batch", True)),
+        thinking=_thinking(entry.get("thinking") or {}),
+        sources=tuple(
+            (str(k), tuple(str(x) for x in v)) for k, v in (entry.get("sources") or {}).items()
+        ),
+        checked=_date(entry.get("checked")),
+        notes=str(entry.get("notes", "")),
+        **{**common, "long_context_threshold": threshold},
+    )
+
+
+_RUNTIME = ("invoke", "converse", "count-tokens")
+_LIFECYCLES: tuple[Lifecycle, ...] = ("active", "legacy", "eol")
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(str(value)) if value else None
+
+
+def _lifecycle(entry: Mapping[str, Any]) -> Lifecycle:
+    """``lifecycle``; a schema-1 file's ``deprecated: true`` still means Legacy."""
+    value = entry.get("lifecycle") or ("legacy" if entry.get("deprecated") else "active")
+    for known in _LIFECYCLES:
+        if value == known:
+            return known
+    raise CatalogDataError(f"lifecycle must be one of {', '.join(_LIFECYCLES)}, not {value!r}")
+
+
+def _surfaces(raw: Iterable[Any]) -> frozenset[Surface]:
+    out: set[Surface] = set()
+    for name in raw:
+        surface = next((s for s in SURFACES if s == name), None)
+        if surface is None:
+            raise CatalogDataError(f"unknown surface {name!r}; known: {', '.join(SURFACES)}")
+        out.add(surface)
+    return frozenset(out)
+
+
+def _thinking(raw: Mapping[str, Any]) -> ThinkingRules:
+    return ThinkingRules(
+        default=str(raw.get("default", "off")),
+        refuses=frozenset(str(x) for x in raw.get("refuses", ())),
+        budget_tokens=bool(raw.get("budget_tokens", True)),
+        default_effort=raw.get("default_effort"),
+        sampling=str(raw.get("sampling", "any")),
+        forced_tool_choice=bool(raw.get("forced_tool_choice", True)),
+        assistant_prefill=bool(raw.get("assistant_prefill", True)),
+        lowest=raw.get("lowest"),
+        note=str(raw.get("note", "")),
     )
 
 
 def _price(block: Mapping[str, Any], key: str, default: Decimal | None) -> Decimal | None:
-    value = block.get(key)
-    return default if value is None else Decimal(str(value))
+    """A price; missing means ``default`` (the usual multiplier), an explicit null "not
+    offered" (1-hour cache writes on older models)."""
+    if key not in block:
+        return default
+    value = block[key]
+    return None if value is None else Decimal(str(value))
 
 
 def _pricing(model_id: str, block: Any) -> Pricing:
@@ -241,8 +338,15 @@ def _pricing(model_id: str, block: Any) -> Pricing:
         long_context_cache_write=_price(long, "cache_write", _mul(long_in, _CACHE_WRITE)),
         long_context_cache_read=_price(long, "cache_read", _mul(long_in, _CACHE_READ)),
         long_context_cache_write_1h=_price(long, "cache_write_1h", _mul(long_in, _CACHE_WRITE_1H)),
-        source=str(block.get("source", "")),
+        source=_source_text(block.get("source", "")),
     )
+
+
+def _source_text(value: Any) -> str:
+    """A ``source``: one key of sources.json or a list of them (joined with ", ")."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def _mul(value: Decimal | None, factor: Decimal) -> Decimal | None:
@@ -250,26 +354,48 @@ def _mul(value: Decimal | None, factor: Decimal) -> Decimal | None:
 
 
 def _aliases(models: Mapping[str, ModelInfo]) -> dict[str, str]:
-    """Every name a model answers to, plus ``opus``/``sonnet``/``haiku`` for the newest.
+    """Every name a model answers to, plus ``opus``/``sonnet``/``haiku``/``fable`` for the newest.
 
-    The family aliases are computed, not written down, so that a user file adding a newer
-    model moves them. Deprecated models never become a family's default.
+    Names are computed from the data (API name, the ID without its version suffix, the
+    mantle ID, ``{family}-{version}`` spellings) besides the row's own ``aliases``. The family
+    aliases here are the Region-independent default; resolution picks per Region with
+    :func:`newest`. Only generally available, active models become a family's default.
     """
     out: dict[str, str] = {}
     newest: dict[str, ModelInfo] = {}
     for info in models.values():
-        short = info.id.removesuffix("-v1:0").removesuffix(":0")
-        for name in (*info.aliases, info.api_name or short, short):
-            out[normalize_alias(name)] = info.id
+        for name in _names(info):
+            out.setdefault(normalize_alias(name), info.id)
         best = newest.get(info.family)
-        if not info.deprecated and (best is None or _newer(info, best)):
+        if _default_candidate(info) and (best is None or newer(info, best)):
             newest[info.family] = info
     for family, info in newest.items():
         out.setdefault(family, info.id)
     return out
 
 
-def _newer(a: ModelInfo, b: ModelInfo) -> bool:
+def _names(info: ModelInfo) -> list[str]:
+    short = info.id.removesuffix("-v1:0").removesuffix(":0").removesuffix("-v1")
+    dashed = info.version.replace(".", "-")
+    return [
+        *info.aliases,
+        *([info.api_name] if info.api_name else []),
+        *([info.mantle_id] if info.mantle_id else []),
+        short,
+        short.removeprefix("anthropic."),
+        f"claude-{info.family}-{dashed}",
+        f"claude-{info.family}-{info.version}",
+        f"{info.family}-{info.version}",
+        f"{info.family}-{dashed}",
+    ]
+
+
+def _default_candidate(info: ModelInfo) -> bool:
+    return info.generally_available and info.lifecycle == "active"
+
+
+def newer(a: ModelInfo, b: ModelInfo) -> bool:
+    """Whether ``a`` is a newer model than ``b`` (release date, then version)."""
     return (a.release_date or date.min, a.version) > (b.release_date or date.min, b.version)
 
 

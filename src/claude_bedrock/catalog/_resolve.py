@@ -1,26 +1,37 @@
 """Turning what a user typed (alias, base ID, profile ID, ARN) into the ID a call will use.
 
-Two rule sets live here. :func:`resolve` is the client's: it accepts aliases and picks a
-profile for the caller's Region. :func:`validate_invocation` is Bedrock's own, for the
-emulator: it accepts only what Bedrock accepts and refuses what Bedrock refuses. Where the
-user already named the exact ID (a profile ID, or ``endpoint="in-region"``), :func:`resolve`
-hands it to Bedrock's rules, so those are written once.
-Every refusal says where the model *is* offered and the exact ID to use instead.
+Two rule sets live here. :func:`resolve` is the client's: it accepts aliases, mends IDs that
+documents print but Bedrock refuses, lets unknown well-formed IDs through (the catalogue
+advises, it never gates) and picks a profile for the caller's Region.
+:func:`check_invocation` is Bedrock's own, for the emulator: it accepts only what Bedrock
+accepts and refuses what Bedrock refuses. Where the user already named the exact ID (a
+profile ID, or ``endpoint="in-region"``), :func:`resolve` hands it to Bedrock's rules, so
+those are written once. Every refusal says where the model *is* offered and the exact ID to
+use instead. The Messages-API surfaces' variations are in :mod:`._surfaces`.
 """
 
 from __future__ import annotations
 
 import difflib
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from .._exceptions import ClientValidationError, InvalidModelError, ModelNotAvailableError
-from ._load import GLOBAL, CatalogData, normalize_alias
+from .._exceptions import (
+    ClientValidationError,
+    InvalidModelError,
+    ModelEndOfLifeError,
+    ModelNotAvailableError,
+)
+from ..wire.messages_api import Surface
+from ..wire.rules.model_id import model_id_violation
+from ._load import GLOBAL, CatalogData, newer, normalize_alias
 from ._types import EndpointType, ModelInfo, ResolvedModel
 
 Endpoint = Literal["global", "regional", "in-region"]
 IN_REGION = "in-region"
+UNKNOWN = "unknown"
+FAMILIES = ("opus", "sonnet", "haiku", "fable", "mythos")
 
 
 class RegionError(ClientValidationError):
@@ -32,6 +43,21 @@ class RegionError(ClientValidationError):
         self.known_regions = known_regions
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A :class:`ResolvedModel` plus what the caller should be told about it (warnings)."""
+
+    resolved: ResolvedModel
+    #: The ID as written when it was mended (``resolved.model_id`` is the accepted one).
+    mended_from: str | None = None
+    #: Close matches, for an ID the catalogue does not know (``resolved.info`` is None).
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def unknown(self) -> bool:
+        return self.resolved.scope == UNKNOWN
+
+
 def split_prefix(data: CatalogData, model: str) -> tuple[str | None, str]:
     """``us.anthropic.x`` -> (``us``, ``anthropic.x``); a base ID has no prefix."""
     head, sep, rest = model.partition(".")
@@ -40,28 +66,49 @@ def split_prefix(data: CatalogData, model: str) -> tuple[str | None, str]:
     return None, model
 
 
-def lookup(data: CatalogData, model: str) -> tuple[str | None, ModelInfo, bool]:
-    """(profile prefix, model, whether ``model`` was an alias); InvalidModelError if unknown."""
+def mend(data: CatalogData, model: str) -> str:
+    """The ID Bedrock accepts for ``model`` (profile prefix kept), or ``model`` itself."""
+    prefix, base = split_prefix(data, model)
+    accepted = data.mended.get(base)
+    if accepted is None:
+        return model
+    return f"{prefix}.{accepted}" if prefix else accepted
+
+
+def find(data: CatalogData, model: str) -> tuple[str | None, ModelInfo | None, bool]:
+    """(profile prefix, model or None, whether ``model`` was an alias). No exceptions."""
     name = model.strip()
     prefix, base = split_prefix(data, name)
-    info = data.models.get(base)
+    info = data.models.get(base) or data.models.get(data.mantle_ids.get(base, ""))
     if info is not None:
         return prefix, info, False
     model_id = data.aliases.get(normalize_alias(name))
     if model_id is not None:
         return None, data.models[model_id], True
-    raise unknown_model(data, name)
+    return prefix, None, False
 
 
-def unknown_model(data: CatalogData, model: str) -> InvalidModelError:
+def lookup(data: CatalogData, model: str) -> tuple[str | None, ModelInfo, bool]:
+    """:func:`find` that raises InvalidModelError (with close matches) for an unknown name."""
+    prefix, info, via_alias = find(data, mend(data, model.strip()))
+    if info is None:
+        raise unknown_model(data, model)
+    return prefix, info, via_alias
+
+
+def close_matches(data: CatalogData, model: str) -> list[str]:
+    """Up to three known IDs or aliases that look like ``model`` (prefix kept)."""
     prefix, base = split_prefix(data, model.strip())
     if prefix is not None:
         close = difflib.get_close_matches(base, list(data.models), n=3, cutoff=0.6)
-        suggestions = [f"{prefix}.{c}" for c in close]
-    else:
-        names = [*data.models, *data.aliases]
-        close = difflib.get_close_matches(normalize_alias(model), names, n=3, cutoff=0.6)
-        suggestions = list(dict.fromkeys(close))
+        return [f"{prefix}.{c}" for c in close]
+    names = [*data.models, *data.aliases]
+    close = difflib.get_close_matches(normalize_alias(model), names, n=3, cutoff=0.6)
+    return list(dict.fromkeys(close))
+
+
+def unknown_model(data: CatalogData, model: str) -> InvalidModelError:
+    suggestions = close_matches(data, model)
     hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     known = ", ".join(sorted({f"{i.family}-{i.version}" for i in data.models.values()}))
     message = (
@@ -69,6 +116,16 @@ def unknown_model(data: CatalogData, model: str) -> InvalidModelError:
         f"profile ID nor an alias.{hint} Known models: {known}."
     )
     return InvalidModelError(message, model=model, suggestions=suggestions)
+
+
+def malformed_model(model: str) -> InvalidModelError:
+    """A name that cannot be a Bedrock model ID (botocore's pattern): refused before sending."""
+    return InvalidModelError(
+        f"{model[:200]!r} is not a valid Bedrock model identifier (model ID, inference-profile "
+        "ID, ARN or alias): Bedrock's model IDs contain only letters, digits and '-', '.', "
+        "':' (and '/' inside ARNs). Check it for spaces or other characters.",
+        model=model,
+    )
 
 
 def region_geographies(data: CatalogData, region: str) -> tuple[str, ...]:
@@ -92,14 +149,123 @@ def endpoint_of_arn(arn: str) -> EndpointType:
     return "global" if "/global." in arn else "regional"
 
 
+def offered_from(data: CatalogData, info: ModelInfo, region: str, surface: Surface) -> bool:
+    """Whether a caller in ``region`` can reach ``info`` on ``surface`` (per the data)."""
+    if surface not in info.surfaces:
+        return False
+    if surface == "mantle":
+        return not info.mantle_regions or region in info.mantle_regions
+    scopes = data.reachable_scopes(region)
+    return bool(info.scopes.intersection(scopes)) or info.on_demand_in(region)
+
+
+def newest(data: CatalogData, family: str, region: str, surface: Surface) -> ModelInfo | None:
+    """The newest generally available, active model of ``family`` offered from ``region``."""
+    best: ModelInfo | None = None
+    for info in data.models.values():
+        if info.family != family or not info.generally_available or info.lifecycle != "active":
+            continue
+        if offered_from(data, info, region, surface) and (best is None or newer(info, best)):
+            best = info
+    return best
+
+
+def end_of_life(data: CatalogData, info: ModelInfo, model: str, region: str) -> ModelEndOfLifeError:
+    """Bedrock's "has reached the end of its life", said before sending, with the successor."""
+    day = info.eol_date.isoformat() if info.eol_date else "an earlier date"
+    successor = data.models.get(info.successor or "")
+    instead = (
+        f" Use {successor.name} instead (model '{successor.id}', or an alias such as "
+        f"'{successor.family}-{successor.version}')."
+        if successor
+        else ""
+    )
+    return ModelEndOfLifeError(
+        f"{info.name} ({info.id}) reached end of life on Bedrock on {day}: Bedrock answers "
+        f"'This model version has reached the end of its life.'{instead} If your account "
+        "still lists it, `claude-bedrock models --refresh` (or `client.models.refresh()`) "
+        "puts the account's live model list over the bundled catalogue.",
+        model=model,
+        region=region,
+        eol_date=info.eol_date.isoformat() if info.eol_date else "",
+        successor=successor.id if successor else None,
+        offered_in=[],
+    )
+
+
 def resolve(
-    data: CatalogData, model: str, region: str, endpoint: Endpoint | None = None
-) -> ResolvedModel:
+    data: CatalogData,
+    model: str,
+    region: str,
+    endpoint: Endpoint | None = None,
+    surface: Surface = "invoke",
+) -> Resolution:
     """The client's rules: see :meth:`Catalog.resolve`."""
-    if model.startswith("arn:"):
-        return ResolvedModel(model, None, "arn", endpoint_of_arn(model), region)
-    prefix, info, via_alias = lookup(data, model)
+    name = model.strip()
+    if surface == "mantle":
+        from ._surfaces import resolve_mantle
+
+        return resolve_mantle(data, name, region)
+    if name.startswith("arn:"):
+        if model_id_violation(name) is not None:
+            raise malformed_model(name)
+        return Resolution(ResolvedModel(name, None, "arn", endpoint_of_arn(name), region))
+    mended = mend(data, name)
+    info: ModelInfo | None
+    if normalize_alias(name) in FAMILIES:
+        prefix, info, via_alias = None, _family(data, normalize_alias(name), region, surface), True
+    else:
+        prefix, info, via_alias = find(data, mended)
+    if info is None:
+        return _unknown(data, name, region, prefix)
+    from ._surfaces import check_surface
+
+    check_surface(data, info, mended, region, surface)
+    if info.end_of_life:
+        raise end_of_life(data, info, mended, region)
+    resolved = _resolve_known(data, mended, prefix, info, via_alias, region, endpoint)
+    return Resolution(resolved, mended_from=name if mended != name else None)
+
+
+def _family(data: CatalogData, family: str, region: str, surface: Surface) -> ModelInfo:
+    region_geographies(data, region)
+    info = newest(data, family, region, surface)
+    if info is None:
+        raise ModelNotAvailableError(
+            f"No generally available Claude {family.title()} model is offered from {region} "
+            f"on the {surface} surface. Name a model ID instead (`claude-bedrock models` "
+            "lists them).",
+            model=family,
+            region=region,
+            offered_in=[],
+        )
+    return info
+
+
+def _unknown(data: CatalogData, name: str, region: str, prefix: str | None) -> Resolution:
+    """A well-formed ID the catalogue does not know is sent as written (Bedrock decides)."""
+    if model_id_violation(name) is not None:
+        raise malformed_model(name)
+    endpoint: EndpointType = "global" if prefix == GLOBAL else "regional"
+    resolved = ResolvedModel(name, None, UNKNOWN, endpoint, region)
+    return Resolution(resolved, suggestions=close_matches(data, name))
+
+
+def _resolve_known(
+    data: CatalogData,
+    model: str,
+    prefix: str | None,
+    info: ModelInfo,
+    via_alias: bool,
+    region: str,
+    endpoint: Endpoint | None,
+) -> ResolvedModel:
+    if prefix is not None and endpoint is None and region not in data.regions:
+        # A profile ID names its scope; a Region the catalogue does not know is Bedrock's call.
+        kind: EndpointType = "global" if prefix == GLOBAL else "regional"
+        return ResolvedModel(info.profile_id(prefix), info, prefix, kind, region)
     geos = region_geographies(data, region)
+    reachable = data.reachable_scopes(region)
     if endpoint == GLOBAL:
         return _scoped(data, info, GLOBAL, region, geos)
     if endpoint == "regional":
@@ -109,9 +275,11 @@ def resolve(
     if endpoint is not None:
         raise ValueError(f"endpoint must be 'global', 'regional' or None, not {endpoint!r}")
     if prefix is not None:  # a profile ID names its scope: Bedrock's rules decide
-        return validate_invocation(data, model.strip(), region)
-    if via_alias and GLOBAL in info.scopes:
+        return validate_invocation(data, model, region)
+    if via_alias and GLOBAL in info.scopes and GLOBAL in reachable:
         return _scoped(data, info, GLOBAL, region, geos)
+    if not any(g in info.scopes for g in geos) and info.on_demand_in(region):
+        return ResolvedModel(info.id, info, IN_REGION, "regional", region)
     return _scoped(data, info, _regional_scope(data, info, region, geos), region, geos)
 
 
@@ -157,32 +325,46 @@ class InvocationCheck:
     resolved: ResolvedModel | None = None
 
 
-def check_invocation(data: CatalogData, model_id: str, region: str) -> InvocationCheck:
-    """Bedrock's rules for a model ID in a runtime URL, as a neutral verdict."""
+def check_invocation(
+    data: CatalogData, model_id: str, region: str, surface: Surface = "invoke"
+) -> InvocationCheck:
+    """Bedrock's rules for a model ID arriving on ``surface`` in ``region``, as a verdict."""
+    if surface == "mantle":
+        from ._surfaces import check_mantle
+
+        return check_mantle(data, model_id, region)
     if region not in data.regions:
         return InvocationCheck(Verdict.UNKNOWN_REGION, model_id)
     if model_id.startswith("arn:"):
-        return _check_arn(data, model_id, region)
+        return _check_arn(data, model_id, region, surface)
     prefix, base = split_prefix(data, model_id)
     info = data.models.get(base)
     if info is None:
         return InvocationCheck(Verdict.UNKNOWN_MODEL, model_id)
+    if info.end_of_life:
+        return InvocationCheck(Verdict.END_OF_LIFE, model_id, info, prefix)
+    if info.refuses(surface):
+        return InvocationCheck(Verdict.NOT_ON_SURFACE, model_id, info, prefix)
     geos = data.regions[region]
     if prefix is None:
-        if info.on_demand and any(g in info.scopes for g in geos):
+        if surface == "runtime-messages":
+            return InvocationCheck(Verdict.BARE_ID_ON_MESSAGES, model_id, info)
+        if (info.on_demand and any(g in info.scopes for g in geos)) or (
+            region in info.on_demand_regions
+        ):
             ok = ResolvedModel(info.id, info, IN_REGION, "regional", region)
             return InvocationCheck(Verdict.OK, model_id, info, None, ok)
         return InvocationCheck(Verdict.ON_DEMAND_NOT_SUPPORTED, model_id, info)
     if prefix not in info.scopes:
         return InvocationCheck(Verdict.NOT_OFFERED, model_id, info, prefix)
-    if prefix != GLOBAL and prefix not in geos:
+    if prefix not in data.reachable_scopes(region):
         return InvocationCheck(Verdict.OTHER_GEOGRAPHY, model_id, info, prefix)
     endpoint: EndpointType = "global" if prefix == GLOBAL else "regional"
     ok = ResolvedModel(info.profile_id(prefix), info, prefix, endpoint, region)
     return InvocationCheck(Verdict.OK, model_id, info, prefix, ok)
 
 
-def _check_arn(data: CatalogData, arn: str, region: str) -> InvocationCheck:
+def _check_arn(data: CatalogData, arn: str, region: str, surface: Surface) -> InvocationCheck:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "bedrock" or "/" not in parts[5]:
         return InvocationCheck(Verdict.NOT_A_MODEL_ARN, arn)
@@ -195,6 +377,8 @@ def _check_arn(data: CatalogData, arn: str, region: str) -> InvocationCheck:
     if kind not in ("foundation-model", "inference-profile"):
         return InvocationCheck(Verdict.NOT_A_MODEL_ARN, arn)
     inner = check_invocation(data, resource, region)
+    if inner.info is not None and inner.info.refuses(surface):
+        return InvocationCheck(Verdict.NOT_ON_SURFACE, arn, inner.info, inner.scope)
     if inner.resolved is None:
         return inner
     ok = ResolvedModel(arn, inner.resolved.info, "arn", inner.resolved.endpoint_type, region)
@@ -226,6 +410,8 @@ def _invocation_error(data: CatalogData, check: InvocationCheck, region: str) ->
         )
     if info is None:
         return unknown_model(data, model)
+    if verdict is Verdict.END_OF_LIFE:
+        return end_of_life(data, info, model, region)
     geos = data.regions[region]
     if verdict is Verdict.ON_DEMAND_NOT_SUPPORTED:
         return _on_demand_error(data, info, region, geos)
@@ -239,6 +425,8 @@ def _scoped(
 ) -> ResolvedModel:
     if scope not in info.scopes:
         raise not_offered(data, info, scope, region, geos)
+    if scope == GLOBAL and region in data.no_global:
+        raise _wrong_geography(data, info.profile_id(GLOBAL), GLOBAL, info, region, geos)
     endpoint: EndpointType = "global" if scope == GLOBAL else "regional"
     return ResolvedModel(info.profile_id(scope), info, scope, endpoint, region)
 
@@ -333,6 +521,17 @@ def _wrong_geography(
     region: str,
     geos: tuple[str, ...],
 ) -> ModelNotAvailableError:
+    if prefix == GLOBAL:  # a Region that cannot call global profiles (GovCloud)
+        here = next((g for g in geos if g in info.scopes), None)
+        instead = f" Use model '{info.profile_id(here)}'." if here else ""
+        return ModelNotAvailableError(
+            f"Model '{model}' is a global inference profile, which Region {region} cannot "
+            f"call (global. profiles serve commercial Regions only).{instead}",
+            model=model,
+            region=region,
+            offered_in=list(info.offered_scopes),
+            suggestion=info.profile_id(here) if here else None,
+        )
     home = data.geographies[prefix].default_region
     here = next((g for g in (*geos, GLOBAL) if g in info.scopes), None)
     alternative = f" or use model '{info.profile_id(here)}' from {region}" if here else ""
@@ -353,7 +552,8 @@ def _suggestion(
 ) -> tuple[str | None, str]:
     """The best ID to use instead (and the Region to call it from): same Region first."""
     same_region = (GLOBAL, *geos) if exclude != GLOBAL else (*geos, GLOBAL)
-    for scope in same_region:
+    reachable = data.reachable_scopes(region)
+    for scope in (s for s in same_region if s in reachable):
         if scope != exclude and scope in info.scopes:
             return info.profile_id(scope), region
     for scope in info.offered_scopes:

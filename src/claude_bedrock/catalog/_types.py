@@ -15,7 +15,12 @@ from ..wire.messages_api import Surface
 from ..wire.rules.context import CONTEXT_1M_BETA
 from ..wire.rules.documents import document_name_problem
 
-Scope = Literal["global", "us", "eu", "jp", "apac", "in-region", "arn"]
+#: How a resolved ID routes: ``global``, a geography (``us``, ``eu``, ``jp``, ``au``, ``apac``,
+#: ``in``, ``us-gov``), ``in-region`` (a bare base ID; bedrock-mantle's IDs), ``arn`` (passed
+#: through) or ``unknown`` (a well-formed ID the catalogue does not know, sent as written).
+Scope = Literal[
+    "global", "us", "eu", "jp", "au", "apac", "in", "us-gov", "in-region", "arn", "unknown"
+]
 EndpointType = Literal["global", "regional"]
 #: Bedrock's lifecycle states (ListFoundationModels ``modelLifecycle.status``) plus ``eol``.
 Lifecycle = Literal["active", "legacy", "eol"]
@@ -27,8 +32,12 @@ RUNTIME_SURFACES: frozenset[Surface] = frozenset({"invoke", "converse", "count-t
 class Pricing:
     """USD per million tokens on one endpoint type.
 
-    ``long_context_*`` are None for models without the 1M-token beta: they can never
-    receive more than 200K input tokens, so the question does not arise.
+    ``long_context_*`` are the prices of a model's upper tier: when a request's prompt
+    (input + cache writes + cache reads) exceeds the model's ``long_context_threshold``,
+    every token of it, output included, is billed at these rates (Claude Haiku 5.5 above
+    100K tokens). None for models with one price whatever the length, which since the 1M
+    window went GA at standard prices (2026-03-13) is every other current model.
+    ``cache_write_1h`` is None where Bedrock offers no 1-hour cache.
     """
 
     input: Decimal
@@ -61,6 +70,40 @@ _PRICE_FIELDS = tuple(f.name for f in fields(Pricing) if f.name != "source")
 
 
 @dataclass(frozen=True, slots=True)
+class ThinkingRules:
+    """What a model accepts in ``thinking`` and around it, as data (issue 16 enforces them).
+
+    ``default``: ``off`` (no thinking unless asked) or ``adaptive`` (on when omitted);
+    ``refuses``: ``thinking.type`` values Bedrock answers 400 for (``enabled`` = manual
+    ``budget_tokens``, ``disabled``); ``sampling``: ``any``, ``defaults-only`` (non-default
+    ``temperature``/``top_p``/``top_k`` answer 400) or ``fable`` (``temperature`` 1.0 or
+    unset, ``top_p`` 0.99 or unset, not both, no ``top_k``); ``forced_tool_choice``: whether
+    ``tool_choice`` ``any``/``tool`` is accepted; ``assistant_prefill``: whether a final
+    assistant turn is accepted.
+    """
+
+    default: str = "off"
+    refuses: frozenset[str] = frozenset()
+    budget_tokens: bool = True
+    default_effort: str | None = None
+    sampling: str = "any"
+    forced_tool_choice: bool = True
+    assistant_prefill: bool = True
+    lowest: str | None = None
+    note: str = ""
+
+    @property
+    def always_on(self) -> bool:
+        """Thinking cannot be turned off (``disabled`` is refused)."""
+        return "disabled" in self.refuses
+
+    @property
+    def adaptive_only(self) -> bool:
+        """Manual ``budget_tokens`` thinking is refused: adaptive is the only kind."""
+        return "enabled" in self.refuses
+
+
+@dataclass(frozen=True, slots=True)
 class ModelInfo:
     """Everything the client and the emulator need to know about one Bedrock Claude model."""
 
@@ -71,8 +114,9 @@ class ModelInfo:
     scopes: frozenset[str]
     context_window: int
     max_output_tokens: int
+    #: True only for models whose window the (now retired) 1M beta used to raise; no built-in
+    #: model has it any more (1M is native where offered). Kept for user catalogue files.
     context_1m: bool
-    deprecated: bool
     successor: str | None
     aliases: tuple[str, ...]
     pricing: Pricing
@@ -92,6 +136,20 @@ class ModelInfo:
     lifecycle: Lifecycle = "active"
     legacy_date: date | None = None
     eol_date: date | None = None
+    public_extended_access_date: date | None = None
+    #: New-policy models: the card's "EOL no sooner than" date (informative only).
+    eol_not_before: date | None = None
+    #: Regions where the bare base ID is invoked on demand (in-Region), besides ``on_demand``.
+    on_demand_regions: frozenset[str] = frozenset()
+    #: Regions of bedrock-mantle that serve the model, when a source lists them (else any).
+    mantle_regions: frozenset[str] = frozenset()
+    #: Whether Bedrock batch inference takes the model (at ``batch_limits.price_factor``).
+    batch: bool = True
+    thinking: ThinkingRules = field(default_factory=ThinkingRules, compare=False)
+    #: Fact group (``ids``, ``scopes``, ``limits``, ``pricing``...) -> keys of sources.json.
+    sources: tuple[tuple[str, tuple[str, ...]], ...] = field(default=(), compare=False)
+    checked: date | None = None
+    notes: str = field(default="", compare=False)
     #: The surfaces that serve the model according to the data.
     surfaces: frozenset[Surface] = RUNTIME_SURFACES
     #: The surfaces whose yes/no above rests on a source marked certain: the client refuses
@@ -101,6 +159,23 @@ class ModelInfo:
     mantle_id: str | None = None
     #: False for invitation-only models (Mythos): never an alias's or a default's choice.
     generally_available: bool = True
+
+    @property
+    def deprecated(self) -> bool:
+        """Compatibility: True for Legacy and end-of-life models (see ``lifecycle``)."""
+        return self.lifecycle != "active"
+
+    @property
+    def end_of_life(self) -> bool:
+        return self.lifecycle == "eol"
+
+    def on_demand_in(self, region: str) -> bool:
+        """Whether the bare base ID is invoked on demand (in-Region) from ``region``."""
+        return self.on_demand or region in self.on_demand_regions
+
+    def mantle_model_id(self) -> str:
+        """The ID bedrock-mantle takes: ``mantle_id``, else the base ID (unconfirmed models)."""
+        return self.mantle_id or self.id
 
     @property
     def offered_scopes(self) -> tuple[str, ...]:
@@ -123,7 +198,10 @@ class ModelInfo:
         return self.pricing
 
     def context_limit(self, betas: tuple[str, ...] | list[str] = ()) -> int:
-        """Tokens (input + max_tokens) the model accepts, given the beta flags sent."""
+        """Tokens (input + max_tokens) the model accepts, given the beta flags sent.
+
+        The retired 1M beta changes nothing for the built-in models: those with 1M have it
+        natively, and Sonnet 4.5 / Sonnet 4 are back to 200K with or without it."""
         if self.context_1m and self.context_1m_beta in betas:
             return self.context_1m_tokens
         return self.context_window

@@ -9,9 +9,11 @@ lie: a 1-token call to each model (a few tokens billed per model).
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .._exceptions import LegacyModelWarning
 from ._doctor_checks import Check, Setup, Status, api_failure
 from ._output import BEDROCK_GUIDE, ExitCode
 
@@ -129,11 +131,13 @@ def _model_row(
 def _probe(client: AnthropicBedrock, entry: ModelEntry, where: str) -> Check:
     assert entry.recommended_id is not None
     try:
-        message = client.messages.create(
-            model=entry.recommended_id,
-            max_tokens=1,
-            messages=[{"role": "user", "content": "ping"}],
-        )
+        with warnings.catch_warnings():  # the row already says "deprecated" (Legacy)
+            warnings.simplefilter("ignore", LegacyModelWarning)
+            message = client.messages.create(
+                model=entry.recommended_id,
+                max_tokens=1,
+                messages=[{"role": "user", "content": "ping"}],
+            )
     except Exception as exc:
         text, fix, code = api_failure(exc)
         status: Status = "warn" if entry.deprecated else "fail"

@@ -255,6 +255,8 @@ def _lifecycle(entry: ModelEntry, names: dict[str, str]) -> str:
 def _runtime_id(entry: ModelEntry) -> str:
     if entry.recommended_id is not None:
         return entry.recommended_id
+    if entry.lifecycle == "eol":
+        return f"[dim]{_DASH} refused by Bedrock since end of life[/]"
     where = ", ".join(entry.offered_scopes) or "nowhere"
     return f"[dim]{_DASH} not from {entry.region} (offered in: {where})[/]"
 

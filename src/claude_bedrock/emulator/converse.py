@@ -165,7 +165,7 @@ class _ConverseRoutes:
 
     def _prepare(self, request: Request, shape: str) -> _Prepared:
         region = request.identity.region if request.identity else self.app.config.region
-        model = resolve_invocation_model(request.path_params["modelId"], region)
+        model = resolve_invocation_model(request.path_params["modelId"], region, "converse")
         converse = _parse(request.body, shape)
         _not_emulated(converse)
         limits = Catalog.default().pdf_limits

@@ -10,7 +10,17 @@ Bedrock answers:
   model identifier is invalid.";
 * a base ID of a model only reachable through inference profiles: ``ValidationException``
   "Invocation of model ID ... with on-demand throughput isn't supported. Retry your request
-  with the ID or ARN of an inference profile that contains this model."
+  with the ID or ARN of an inference profile that contains this model.";
+* a model past end of life (base ID or profile): ``ResourceNotFoundException`` (404) "This
+  model version has reached the end of its life." (third-party probes of Claude 3 Haiku and
+  3.5 Haiku, 2026-10);
+* an ID Bedrock does not know, ``anthropic.claude-opus-4-6-v1:0`` included (its ID has no
+  ``:0``): ``ValidationException`` "The provided model identifier is invalid.";
+* a model the runtime does not serve (Claude Mythos 5, bedrock-mantle only): the same
+  "invalid" answer (our choice: Bedrock's wording for this case is not published).
+
+The Messages-API verdicts (``PROFILE_ON_MANTLE``, ``BARE_ID_ON_MESSAGES``) are mapped by the
+emulator's Messages routes; :func:`runtime_error` answers them as Bedrock's runtime would.
 """
 
 from __future__ import annotations
@@ -21,19 +31,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..catalog import Catalog, ModelInfo, Verdict
+from ..wire.messages_api import Surface
 from ..wire.rules import Rule, Violation
 from ..wire.rules.model_id import model_id_violation
-from .errors import BedrockError, validation_error
+from .errors import BedrockError, not_found, validation_error
 
 __all__ = [
+    "END_OF_LIFE",
     "INVALID_MODEL",
     "InvocationModel",
     "known_region",
     "resolve_invocation_model",
+    "runtime_error",
     "response_model_name",
 ]
 
 INVALID_MODEL = "The provided model identifier is invalid."
+END_OF_LIFE = "This model version has reached the end of its life."
 _VERSION_SUFFIX_RE = re.compile(r"-v\d+(?::\d+)?\Z")
 
 
@@ -73,7 +87,9 @@ def response_model_name(base_id: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def resolve_invocation_model(model_id: str, region: str) -> InvocationModel:
+def resolve_invocation_model(
+    model_id: str, region: str, surface: Surface = "invoke"
+) -> InvocationModel:
     """The model a request for ``model_id`` arriving in ``region`` runs.
 
     Raises a ``ValidationException`` :class:`~.errors.BedrockError` where Bedrock would.
@@ -82,17 +98,24 @@ def resolve_invocation_model(model_id: str, region: str) -> InvocationModel:
     syntax = model_id_violation(model_id)
     if syntax is not None:
         raise _syntax_error(model_id, syntax)
-    check = _catalog().check_invocation(model_id, region)
-    if check.verdict is Verdict.ON_DEMAND_NOT_SUPPORTED and check.info is not None:
-        raise validation_error(
-            f"Invocation of model ID {check.info.id} with on-demand throughput isn\u2019t "
+    check = _catalog().check_invocation(model_id, region, surface)
+    resolved = check.resolved
+    if resolved is None or resolved.info is None:  # application profiles: not emulated
+        raise runtime_error(check.verdict, check.info)
+    return InvocationModel(model_id, resolved.info, response_model_name(resolved.info.id))
+
+
+def runtime_error(verdict: Verdict, info: ModelInfo | None = None) -> BedrockError:
+    """What bedrock-runtime answers for a refused model ID (every verdict but OK)."""
+    if verdict is Verdict.END_OF_LIFE:
+        return not_found(END_OF_LIFE)
+    if verdict is Verdict.ON_DEMAND_NOT_SUPPORTED and info is not None:
+        return validation_error(
+            f"Invocation of model ID {info.id} with on-demand throughput isn\u2019t "
             "supported. Retry your request with the ID or ARN of an inference profile "
             "that contains this model."
         )
-    resolved = check.resolved
-    if resolved is None or resolved.info is None:  # application profiles: not emulated
-        raise validation_error(INVALID_MODEL)
-    return InvocationModel(model_id, resolved.info, response_model_name(resolved.info.id))
+    return validation_error(INVALID_MODEL)
 
 
 def _syntax_error(model_id: str, violation: Violation) -> BedrockError:

@@ -52,12 +52,8 @@ class _View:
         return (scope in self.profiles.get(base, {})) if self.online else None
 
     def reachable(self) -> tuple[str, ...]:
-        for catalog in (self.merged, self.base):
-            try:
-                return (_GLOBAL, *catalog.geographies(self.region))
-            except ClientValidationError:  # a Region that catalogue does not know
-                continue
-        return (_GLOBAL,)
+        """Global (not from GovCloud) and the Region's geographies, as the lists show them."""
+        return self.merged.reachable_scopes(self.region)
 
 
 def entries(
@@ -92,7 +88,7 @@ def _entry(info: ModelInfo, view: _View, prefer: Endpoint | None) -> ModelEntry:
         ScopeStatus(
             scope=scope,
             profile_id=info.profile_id(scope),
-            offered=bundled is not None and scope in bundled.scopes,
+            offered=bundled is not None and not bundled.end_of_life and scope in bundled.scopes,
             reachable=scope in reachable,
             reported=view.has_profile(info.id, scope) if scope in reachable else None,
         )
@@ -126,7 +122,7 @@ def _entry(info: ModelInfo, view: _View, prefer: Endpoint | None) -> ModelEntry:
         successor=info.successor,
         aliases=list(info.aliases),
         listed=view.listed(info.id),
-        **_lifecycle(info),
+        **_lifecycle(info, view.region),
         **_from_summary(view.summaries.get(info.id, {})),
     )
 
@@ -145,19 +141,26 @@ def _unpriced_entry(
         scopes=scopes,
         deprecated=info.deprecated,
         listed=view.listed(info.id),
-        **_lifecycle(info),
+        **_lifecycle(info, view.region),
         **_from_summary(view.summaries.get(info.id, {})),
     )
 
 
-def _lifecycle(info: ModelInfo) -> dict[str, Any]:
+def _lifecycle(info: ModelInfo, region: str) -> dict[str, Any]:
     return {
         "lifecycle": info.lifecycle,
         "legacy_date": info.legacy_date,
         "eol_date": info.eol_date,
         "surfaces": sorted(info.surfaces),
-        "mantle_id": info.mantle_id if "mantle" in info.surfaces else None,
+        "mantle_id": info.mantle_model_id() if _on_mantle(info, region) else None,
     }
+
+
+def _on_mantle(info: ModelInfo, region: str) -> bool:
+    """Whether bedrock-mantle serves the model in ``region`` (any Region when the data does
+    not list them)."""
+    regions = info.mantle_regions
+    return "mantle" in info.surfaces and (not regions or region in regions)
 
 
 def _from_summary(summary: Mapping[str, Any]) -> dict[str, Any]:

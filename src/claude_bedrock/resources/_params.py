@@ -7,6 +7,7 @@ the body's ``anthropic_beta`` list, and the model ID percent-encoded as one path
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 import pydantic_core
 
-from .._exceptions import ClientValidationError, ContextWindowError
+from .._exceptions import ClientValidationError, RetiredBetaWarning
 from ..documents import check_invoke_documents
 from ..wire.messages_api import Surface
 from ..wire.rules import Rule
@@ -54,7 +55,8 @@ class PreparedCall:
         return pydantic_core.to_json(self.body)
 
     def cost(self, message: Message) -> Cost | None:
-        """The call's cost from the catalogue (None for ARNs and models it does not know).
+        """The call's cost from the catalogue (None for ARNs and for models it does not know:
+        an unknown ID is sent as written, and its price is not guessed).
 
         A method of the call, so the stream decoder finishing a message needs no import
         back up into the resources."""
@@ -96,14 +98,24 @@ def collect_betas(
     return out
 
 
-def _no_1m_error(name: str) -> ContextWindowError:
-    from ..catalog import Catalog, model_names
+_warned_retired_beta: list[bool] = []
 
-    offered = model_names(Catalog.default().context_1m_models())
-    return ContextWindowError(
-        f"{name} does not support the 1M-token context window "
-        f"(beta {CONTEXT_1M_BETA}); it is offered for {offered}. Drop context_1m=True or "
-        "choose one of those models."
+
+def _warn_retired_beta() -> None:
+    """The 1M beta retired on 2026-04-30: say once that it no longer does anything.
+
+    It is still sent (the caller asked for it: nothing is dropped silently); Bedrock ignores
+    it. Models with 1M have it natively; Sonnet 4.5 and 4 are limited to 200K regardless."""
+    if _warned_retired_beta:
+        return
+    _warned_retired_beta.append(True)
+    warnings.warn(
+        f"The beta {CONTEXT_1M_BETA!r} (context_1m=True) was retired on 2026-04-30 and has "
+        "no effect: Claude Opus 4.6, Sonnet 4.6 and later have a 1M-token window natively "
+        "at the standard price, and Sonnet 4.5 / Sonnet 4 are limited to 200K tokens with or "
+        "without it. It is still sent as you asked; drop context_1m=True to stop this warning.",
+        RetiredBetaWarning,
+        stacklevel=4,
     )
 
 
@@ -142,9 +154,9 @@ def prepare(
     resolved = core.resolve_model(model, endpoint, surface)
     use_1m = core.context_1m if context_1m is None else context_1m
     all_betas = collect_betas(betas, extra_headers, use_1m)
-    if CONTEXT_1M_BETA in all_betas and resolved.info is not None and not resolved.info.context_1m:
-        raise _no_1m_error(resolved.info.name)
-    if resolved.info is None:  # an ARN the catalogue does not know: Bedrock's syntax still holds
+    if CONTEXT_1M_BETA in all_betas and (resolved.info is None or not resolved.info.context_1m):
+        _warn_retired_beta()
+    if resolved.info is None:  # an ID the catalogue does not know: Bedrock's syntax still holds
         _check_model_id(resolved.model_id)
     body: dict[str, Any] = {"anthropic_version": BEDROCK_ANTHROPIC_VERSION}
     for name in BODY_FIELDS:
