@@ -83,16 +83,18 @@ def test_offline_table(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Claude on Bedrock from ap-southeast-2" in out and "catalogue only" in out
-    rows = {line.split("\u2502")[1].strip(): line for line in out.splitlines()
-            if line.startswith("\u2502")}  # fmt: skip
+    lines = out.splitlines()
+    for column in ("Model", "Lifecycle", "Runtime ID", "Mantle ID", "Profiles", "Context"):
+        assert column in lines[1]
+    rows = {line.split("  ")[0]: line for line in lines[2:] if line.startswith("Claude ")}
     assert [name for name in rows if name in NAMES] == NAMES
-    assert "not from ap-southeast-2" in rows["Claude Haiku 3"]  # end of life
+    assert "end of life 2026-09-10" in rows["Claude Haiku 3"]
+    assert "refused by Bedrock since end of life" in rows["Claude Haiku 3"]
     assert "not from ap-southeast-2 (offered in: us)" in rows["Claude Opus 4.1"]
     assert " 1M " in rows["Claude Opus 4.6"] and " 200K " in rows["Claude Sonnet 4.5"]
-    assert "$5 / $25" in rows["Claude Opus 4.6"] and "$5.5 / $27.5" in rows["Claude Opus 4.6"]
-    assert "deprecated \u2192 Claude Sonnet 4.6" in rows["Claude Sonnet 3.7"]
-    cells = [c.strip() for c in rows["Claude Sonnet 4.5"].split("\u2502")[3:8]]
-    assert cells == ["\u2713", "\u2713", "\u2713", "\u2713", "\u2717"]
+    assert "$5 / $25" in rows["Claude Opus 4.6"]
+    assert "legacy, EOL 2027-04-08" in rows["Claude Sonnet 4.5"]
+    assert "\u2026" not in out  # nothing cut
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ code  meaning
 ====  ===========================================================================
 0     success (``doctor``: every check passed or was only a warning)
 1     Bedrock answered with an error (throttled, validation, server fault...)
-      or, for ``doctor``, a check other than those below failed
+      or, for ``doctor``, a check other than those below failed, or, for
+      ``models --check``, the bundled catalogue and the live lists disagree
 2     usage error: unknown option, bad value, unreadable file, a document over
       Bedrock's limits (nothing was sent)
 3     credentials or configuration: none found, rejected by AWS (unknown key,
@@ -36,10 +37,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from collections.abc import Callable
+
+    from rich.console import Console, RenderableType
 
 __all__ = [
     "BEDROCK_GUIDE",
+    "age_text",
     "ExitCode",
     "Failure",
     "OutputFormat",
@@ -50,6 +54,7 @@ __all__ = [
     "failing_on_errors",
     "is_library_error",
     "out_console",
+    "print_fitting",
     "print_json",
     "tell",
 ]
@@ -112,6 +117,32 @@ def _console(name: str, *, stderr: bool) -> Console:
         console = Console(stderr=stderr, highlight=False, soft_wrap=True)
         _consoles[name] = console
     return console
+
+
+def print_fitting(
+    console: Console, wide: RenderableType, narrow: Callable[[], RenderableType]
+) -> None:
+    """Print ``wide`` (a table whose cells do not wrap) if it fits the console whole, else
+    ``narrow()``. A table squeezed below its minimum width is what collapses
+    columns to nothing on an 80-column terminal or a pipe (rich gives a pipe 80 columns
+    unless ``COLUMNS`` says otherwise); a record layout stays legible there."""
+    from rich.measure import Measurement
+
+    # Every cell is no_wrap: the widest rendering is the one that cuts nothing.
+    needed = Measurement.get(console, console.options.update(width=10_000), wide).maximum
+    console.print(wide if needed <= console.width else narrow(), soft_wrap=False)
+
+
+def age_text(seconds: float) -> str:
+    """``"3 min"``, ``"5 h"``, ``"2 days"``: how old something is, for people."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{int(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} days"
 
 
 def print_json(data: Any) -> None:

@@ -52,6 +52,8 @@ class Request:
     path: str
     body: bytes | None = None
     options: SendOptions = field(default_factory=lambda: SendOptions())
+    #: An absolute URL instead of ``plane`` + ``path`` (another host, e.g. bedrock-mantle).
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ def run(client: AnthropicBedrock, flow: Flow[T]) -> T:
             if isinstance(effect, Blocking):
                 steps.answer(effect.fn())
             else:
-                url = client._core.url(effect.plane, effect.path)
+                url = effect.url or client._core.url(effect.plane, effect.path)
                 steps.answer(client._sender.send(effect.method, url, effect.body, **effect.options))
         except Exception as exc:
             steps.fail(exc)
@@ -113,7 +115,7 @@ async def arun(client: AsyncAnthropicBedrock, flow: Flow[T]) -> T:
             if isinstance(effect, Blocking):
                 steps.answer(await asyncio.to_thread(effect.fn))
             else:
-                url = client._core.url(effect.plane, effect.path)
+                url = effect.url or client._core.url(effect.plane, effect.path)
                 response = await client._sender.send(
                     effect.method, url, effect.body, **effect.options
                 )

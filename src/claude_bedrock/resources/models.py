@@ -1,38 +1,51 @@
-"""``client.models``: the model catalogue merged with what Bedrock reports.
+"""``client.models``: the model catalogue, and the account's live lists over it.
 
-Three questions, three methods:
+* ``resolve(model, endpoint=...)`` - which ID will a call use? No request (the same
+  resolution ``messages.create`` does, against the client's current catalogue).
+* ``refresh()`` - read the account's lists for the client's Region (ListFoundationModels
+  ``byProvider=anthropic``, ListInferenceProfiles ``type=SYSTEM_DEFINED`` on every page,
+  and bedrock-mantle's model list where it can be read), cache them per account and Region
+  (:mod:`claude_bedrock.catalog._live_cache`) and make the client resolve against them
+  merged over the bundled data (:mod:`claude_bedrock.catalog._live`): the lists decide what
+  is offered and the lifecycle, the bundle supplies prices and limits.
+* ``use_cached(max_age=...)`` - the same from the cache an earlier refresh by the same
+  identity wrote, without a request; None when there is none young enough.
+* ``list()`` / ``retrieve(model)`` - entries that put the bundle's facts beside what
+  Bedrock reports (``offline=True``: the bundle alone). They read, they do not install.
 
-* ``resolve(model, endpoint=...)`` - which ID will a call use? The catalogue alone, no
-  request (the same resolution ``messages.create`` does).
-* ``list()`` - every Claude model: the catalogue's facts (scopes, context, prices,
-  deprecation) next to what Bedrock's control plane says for this account and Region
-  (ListFoundationModels ``byProvider=anthropic`` and the system-defined inference profiles
-  of ListInferenceProfiles). Models Bedrock lists that the catalogue does not know are
-  included, with ``in_catalog=False``. ``offline=True`` skips the requests.
-* ``retrieve(model)`` - one model (alias, base ID, profile ID or ARN), with
-  GetFoundationModel instead of the listing.
+How a later run picks the lists up: **only on request.** A new client resolves against the
+bundled catalogue until it calls ``refresh()`` or ``use_cached()``: a library whose answers
+change with a file in the home directory would surprise (a laptop and a CI runner would
+disagree), and the open-world catalogue already sends any well-formed ID. The CLI's
+``models`` command uses the cache when it is younger than a day and says how old it is.
 
-The requests and the merge are written once, as flows (:mod:`._flow`) that the sync and
-async classes drive.
+Requests and merging are written once, as flows (:mod:`._flow`) the sync and async
+classes drive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Union
 from urllib.parse import quote, urlencode
 
 import httpx
 
-from .._exceptions import BadRequestError, ClientValidationError, NotFoundError
-from ..catalog import Catalog, ModelInfo, Pricing, ResolvedModel
-from ..types.models import ModelEntry, Prices, ScopeStatus
-from ._flow import Flow, Request, arun, run
+from .._exceptions import AnthropicError, BadRequestError, NotFoundError
+from ..catalog import Catalog, ModelInfo, ResolvedModel
+from ..catalog import _live_cache as cache
+from ..catalog._live import LiveCatalog, LiveLists, merge, parse_mantle_models
+from ..catalog._live_check import differences
+from ..types.models import Disagreement, LiveModels, ModelEntry
+from . import _model_entries
+from ._flow import Blocking, Flow, Request, arun, run
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
+    from .._request_core import RequestCore
 
-__all__ = ["AsyncModels", "Models"]
+__all__ = ["DEFAULT_MAX_AGE", "AsyncModels", "Models"]
 
 _Client = Union["AnthropicBedrock", "AsyncAnthropicBedrock"]
 
@@ -42,11 +55,14 @@ Timeout = float | httpx.Timeout | None
 _Summaries = list[dict[str, Any]]
 _Entries = list[ModelEntry]
 
+#: How old cached lists may be for ``use_cached()`` and the CLI (seconds): one day.
+DEFAULT_MAX_AGE = 24 * 3600.0
 _PROVIDER = "anthropic"
-_GLOBAL = "global"
 #: ListInferenceProfiles' largest page (botocore: MaxResults max 1000): one request usually.
 _PAGE_SIZE = 1000
 _FOUNDATION_MODELS = "/foundation-models?" + urlencode({"byProvider": _PROVIDER})
+#: bedrock-mantle's model list (OpenAI-compatible path; shape unconfirmed on Bedrock).
+_MANTLE_MODELS = "/v1/models"
 
 
 class _ModelsBase:
@@ -62,11 +78,56 @@ class _ModelsBase:
         """
         return self._client._core.resolve_model(model, endpoint)
 
+    @property
+    def live(self) -> LiveModels | None:
+        """The live lists this client resolves against (None: the bundled catalogue only)."""
+        catalog = self._client._core.catalog
+        return _status(catalog) if isinstance(catalog, LiveCatalog) else None
+
+    def use_cached(self, *, max_age: float = DEFAULT_MAX_AGE) -> LiveModels | None:
+        """Resolve against the lists an earlier ``refresh()`` by this identity cached for
+        this Region, if they are at most ``max_age`` seconds old. No request; None (and
+        nothing changed) when there are none."""
+        core = self._client._core
+        found = cache.find(core.aws_region, _identity(core))
+        if found is None or found.age_seconds() > max_age:
+            return None
+        try:
+            lists = LiveLists.from_json(found.document)
+        except (KeyError, TypeError, ValueError):
+            return None  # a damaged file: as if there were none
+        return _install(core, lists, "cache", str(found.path))
+
+    def differences(self) -> list[Disagreement]:
+        """Where the bundled catalogue and the installed live lists disagree for this
+        Region (empty when they agree). Raises ValueError before a refresh."""
+        catalog = self._client._core.catalog
+        if not isinstance(catalog, LiveCatalog):
+            raise ValueError("no live lists yet: call models.refresh() or models.use_cached()")
+        return [Disagreement(**d.to_json()) for d in differences(catalog.base, catalog.lists)]
+
+    def entries(self) -> _Entries:
+        """The entries of the client's current catalogue (live lists if installed), without
+        a request."""
+        core = self._client._core
+        catalog = core.catalog
+        if isinstance(catalog, LiveCatalog):
+            return _model_entries.entries(
+                catalog.base, core.aws_region, core.endpoint, catalog.lists, catalog
+            )
+        return _model_entries.entries(catalog, core.aws_region, core.endpoint)
+
 
 class Models(_ModelsBase):
     """Synchronous ``client.models``."""
 
     _client: AnthropicBedrock
+
+    def refresh(self, *, mantle: bool | None = None, timeout: Timeout = None) -> LiveModels:
+        """Read the account's model lists for the client's Region, cache them, and resolve
+        against them from now on. ``mantle``: read bedrock-mantle's model list too (None:
+        only when the client uses a Bedrock API key, which that host accepts)."""
+        return run(self._client, _refresh(self._client, mantle, timeout))
 
     def list(self, *, offline: bool = False, timeout: Timeout = None) -> _Entries:
         """Every Claude model, the catalogue's facts merged with Bedrock's answers."""
@@ -83,9 +144,14 @@ class Models(_ModelsBase):
 
 
 class AsyncModels(_ModelsBase):
-    """asyncio ``client.models`` (``resolve`` needs no request, so it is not a coroutine)."""
+    """asyncio ``client.models`` (``resolve`` and ``use_cached`` send nothing, so they are
+    not coroutines)."""
 
     _client: AsyncAnthropicBedrock
+
+    async def refresh(self, *, mantle: bool | None = None, timeout: Timeout = None) -> LiveModels:
+        """See :meth:`Models.refresh`."""
+        return await arun(self._client, _refresh(self._client, mantle, timeout))
 
     async def list(self, *, offline: bool = False, timeout: Timeout = None) -> _Entries:
         """See :meth:`Models.list`."""
@@ -101,21 +167,32 @@ class AsyncModels(_ModelsBase):
 # -- the operations, once (:mod:`._flow`) -------------------------------------------------
 
 
+def _refresh(client: _Client, mantle: bool | None, timeout: Timeout) -> Flow[LiveModels]:
+    core = client._core
+    lists = yield from _fetch(client, mantle, timeout)
+    ident = _identity(core)
+    path = yield Blocking(partial(_store, lists, ident))
+    if path is None:
+        lists = _with_note(lists, "the cache directory could not be written: not cached")
+    return _install(core, lists, "bedrock", path)
+
+
 def _list(client: _Client, offline: bool, timeout: Timeout) -> Flow[_Entries]:
-    region, prefer = _context(client)
+    core = client._core
+    base = _base(core.catalog)
     if offline:
-        return catalog_entries(region, prefer)
-    summaries = yield from _get(_FOUNDATION_MODELS, timeout)
-    profiles = yield from _profiles(timeout)
-    return merge(region, prefer, summaries.get("modelSummaries") or [], profiles)
+        return _model_entries.entries(base, core.aws_region, core.endpoint)
+    lists = yield from _fetch(client, False, timeout)
+    return _model_entries.entries(base, core.aws_region, core.endpoint, lists, merge(base, lists))
 
 
 def _retrieve(client: _Client, model: str, offline: bool, timeout: Timeout) -> Flow[ModelEntry]:
-    region, prefer = _context(client)
-    info, base_id = _identify(model, need_catalog=offline)
+    core = client._core
+    base = _base(core.catalog)
+    info, base_id = _identify(base, model, need_catalog=offline)
     if offline:
         assert info is not None
-        return catalog_entry(info, region, prefer)
+        return _model_entries.entry(base, info, core.aws_region, core.endpoint)
     try:
         details = yield from _get(f"/foundation-models/{quote(base_id, safe='')}", timeout)
     except (NotFoundError, BadRequestError):
@@ -124,7 +201,25 @@ def _retrieve(client: _Client, model: str, offline: bool, timeout: Timeout) -> F
         details = {}
     summary = details.get("modelDetails")
     profiles = yield from _profiles(timeout)
-    return single(region, prefer, info, base_id, summary, profiles)
+    lists = LiveLists.from_answers(core.aws_region, [summary] if summary else [], profiles)
+    merged = merge(base, lists)
+    found = merged.identify(base_id)
+    assert found is not None  # known to the bundle, or listed (else GetFoundationModel raised)
+    return _model_entries.entry(base, found, core.aws_region, core.endpoint, lists, merged)
+
+
+def _fetch(client: _Client, mantle: bool | None, timeout: Timeout) -> Flow[LiveLists]:
+    core = client._core
+    summaries = yield from _get(_FOUNDATION_MODELS, timeout)
+    profiles = yield from _profiles(timeout)
+    mantle_ids, notes = yield from _mantle_models(core, mantle, timeout)
+    return LiveLists.from_answers(
+        core.aws_region,
+        summaries.get("modelSummaries") or [],
+        profiles,
+        mantle_models=mantle_ids,
+        notes=notes,
+    )
 
 
 def _profiles(timeout: Timeout) -> Flow[_Summaries]:
@@ -138,12 +233,106 @@ def _profiles(timeout: Timeout) -> Flow[_Summaries]:
             return out
 
 
+def _mantle_models(
+    core: RequestCore, wanted: bool | None, timeout: Timeout
+) -> Flow[tuple[list[str] | None, list[str]]]:
+    """bedrock-mantle's model list, or (None, [why not]): optional, and never fatal."""
+    if wanted is False:
+        return None, []
+    if wanted is None and core.api_key is None:
+        return None, [
+            "bedrock-mantle's model list was not read: this client signs for 'bedrock', "
+            "and mantle wants SigV4 for 'bedrock-mantle' or a Bedrock API key "
+            "(refresh(mantle=True) tries anyway)."
+        ]
+    url = _mantle_url(core) + _MANTLE_MODELS
+    try:
+        response = yield Request("GET", "runtime", _MANTLE_MODELS, url=url,
+                                 options={"timeout": timeout})  # fmt: skip
+        ids = parse_mantle_models(response.json())
+    except (AnthropicError, ValueError) as exc:
+        return None, [f"bedrock-mantle's model list ({url}) was not read: {_short(exc)}."]
+    if ids is None:
+        return None, [f"bedrock-mantle's model list ({url}) has a shape we do not know: skipped."]
+    return ids, []
+
+
 def _get(path: str, timeout: Timeout) -> Flow[dict[str, Any]]:
     response = yield Request("GET", "control", path, options={"timeout": timeout})
     return _json_object(response)
 
 
-# -- requests -----------------------------------------------------------------------------
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _install(core: RequestCore, lists: LiveLists, source: str, path: str | None) -> LiveModels:
+    """Make ``core`` resolve against ``lists`` over its bundled catalogue."""
+    merged = merge(core.catalog, lists)
+    merged.source, merged.cache_path = source, path
+    core.catalog = merged
+    return _status(merged)
+
+
+def _status(catalog: LiveCatalog) -> LiveModels:
+    lists = catalog.lists
+    return LiveModels(
+        account=lists.account,
+        region=lists.region,
+        fetched_at=lists.fetched_at,
+        source="cache" if catalog.source == "cache" else "bedrock",
+        cache_path=catalog.cache_path,
+        models=list(lists.summaries()),
+        profiles=[str(p.get("inferenceProfileId")) for p in lists.inference_profiles],
+        mantle_models=None if lists.mantle_models is None else list(lists.mantle_models),
+        notes=list(lists.notes),
+    )
+
+
+def _store(lists: LiveLists, ident: str) -> str | None:
+    """Write the cache file (blocking work); None when the directory cannot be written."""
+    account = lists.account or f"identity-{ident[:12]}"
+    try:
+        return str(cache.write(lists.to_json(), account, lists.region, ident))
+    except OSError:
+        return None
+
+
+def _with_note(lists: LiveLists, note: str) -> LiveLists:
+    from dataclasses import replace
+
+    return replace(lists, notes=(*lists.notes, note))
+
+
+def _identity(core: RequestCore) -> str:
+    """This client's cache fingerprint: endpoint + a non-secret label of its credentials."""
+    credentials = core._credentials
+    if core.api_key is not None:
+        label = cache.api_key_label(core.api_key)
+    elif credentials is not None and credentials.method == "explicit":
+        label = "key:" + credentials.get().access_key
+    elif core.aws_profile:
+        label = "profile:" + core.aws_profile
+    elif os.environ.get("AWS_ACCESS_KEY_ID"):
+        label = "key:" + os.environ["AWS_ACCESS_KEY_ID"]
+    elif os.environ.get("AWS_PROFILE"):
+        label = "profile:" + os.environ["AWS_PROFILE"]
+    else:
+        label = "default-chain"
+    return cache.fingerprint(core.endpoints.control, label)
+
+
+def _mantle_url(core: RequestCore) -> str:
+    """bedrock-mantle's base URL: AWS's host for the Region, or the client's own endpoint
+    when it points elsewhere (the emulator, a proxy)."""
+    runtime = core.endpoints.runtime
+    if runtime == f"https://bedrock-runtime.{core.aws_region}.amazonaws.com":
+        return f"https://bedrock-mantle.{core.aws_region}.api.aws"
+    return runtime
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
 
 
 def _profiles_path(token: str | None) -> str:
@@ -160,14 +349,12 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def _context(client: _Client) -> tuple[str, Endpoint | None]:
-    core = client._core
-    return core.aws_region, core.endpoint
+def _base(catalog: Catalog) -> Catalog:
+    return catalog.base if isinstance(catalog, LiveCatalog) else catalog
 
 
-def _identify(model: str, *, need_catalog: bool) -> tuple[ModelInfo | None, str]:
+def _identify(catalog: Catalog, model: str, *, need_catalog: bool) -> tuple[ModelInfo | None, str]:
     """The catalogue's entry (if any) and the base model ID behind ``model``."""
-    catalog = Catalog.default()
     info = catalog.identify(model)
     if info is not None:
         return info, info.id
@@ -178,220 +365,3 @@ def _identify(model: str, *, need_catalog: bool) -> tuple[ModelInfo | None, str]
     # A profile ID is "{scope}.{provider}.{model}": the base ID has exactly one dot less.
     base = rest if rest.count(".") >= 1 and "-" not in head else resource
     return None, base
-
-
-# -- merging ------------------------------------------------------------------------------
-
-
-def catalog_entries(region: str, prefer: Endpoint | None = None) -> list[ModelEntry]:
-    """The catalogue-only view (``list(offline=True)``) from ``region``."""
-    return [catalog_entry(info, region, prefer) for info in Catalog.default().models()]
-
-
-def catalog_entry(info: ModelInfo, region: str, prefer: Endpoint | None = None) -> ModelEntry:
-    return _catalog_entry(info, region, prefer, _Reported(online=False))
-
-
-def merge(
-    region: str,
-    prefer: Endpoint | None,
-    summaries: Iterable[Mapping[str, Any]],
-    profiles: Iterable[Mapping[str, Any]],
-) -> list[ModelEntry]:
-    """Catalogue models (in catalogue order), then the Anthropic models only Bedrock knows."""
-    reported = _Reported(online=True, summaries=summaries, profiles=profiles)
-    catalog = Catalog.default()
-    entries = [_catalog_entry(info, region, prefer, reported) for info in catalog.models()]
-    known = {entry.id for entry in entries}
-    extra = [base for base in reported.model_ids() if base not in known]
-    return entries + [_bedrock_only_entry(base, region, reported) for base in extra]
-
-
-def single(
-    region: str,
-    prefer: Endpoint | None,
-    info: ModelInfo | None,
-    base_id: str,
-    summary: Mapping[str, Any] | None,
-    profiles: Iterable[Mapping[str, Any]],
-) -> ModelEntry:
-    """One model, from GetFoundationModel's ``modelDetails`` (None: not in this Region)."""
-    reported = _Reported(online=True, summaries=[summary] if summary else [], profiles=profiles)
-    if info is not None:
-        return _catalog_entry(info, region, prefer, reported)
-    return _bedrock_only_entry(base_id, region, reported)
-
-
-class _Reported:
-    """What the control plane answered, indexed by base model ID."""
-
-    def __init__(
-        self,
-        *,
-        online: bool,
-        summaries: Iterable[Mapping[str, Any]] = (),
-        profiles: Iterable[Mapping[str, Any]] = (),
-    ) -> None:
-        self.online = online
-        self.summaries: dict[str, Mapping[str, Any]] = {}
-        for summary in summaries:
-            model_id = summary.get("modelId")
-            if isinstance(model_id, str) and model_id.startswith(f"{_PROVIDER}."):
-                self.summaries[model_id] = summary
-        # base ID -> {scope: profile ID}, in Bedrock's order
-        self.profiles: dict[str, dict[str, str]] = {}
-        for profile in profiles:
-            parsed = _profile_scope(profile)
-            if parsed is not None:
-                base, scope, profile_id = parsed
-                self.profiles.setdefault(base, {})[scope] = profile_id
-
-    def model_ids(self) -> list[str]:
-        return list(dict.fromkeys([*self.summaries, *self.profiles]))
-
-    def listed(self, base: str) -> bool | None:
-        return (base in self.summaries) if self.online else None
-
-    def has_profile(self, base: str, scope: str) -> bool | None:
-        return (scope in self.profiles.get(base, {})) if self.online else None
-
-
-def _profile_scope(profile: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """(base ID, scope, profile ID) of a system-defined Anthropic profile, else None."""
-    profile_id = profile.get("inferenceProfileId")
-    models = profile.get("models") or []
-    if not isinstance(profile_id, str) or not models:
-        return None
-    arn = str(models[0].get("modelArn", ""))
-    base = arn.rsplit("foundation-model/", 1)[-1]
-    if not base.startswith(f"{_PROVIDER}.") or not profile_id.endswith(f".{base}"):
-        return None
-    return base, profile_id[: -len(base) - 1], profile_id
-
-
-def _reachable(region: str) -> tuple[str, ...]:
-    return Catalog.default().reachable_scopes(region)  # GovCloud: no global profiles
-
-
-def _catalog_entry(
-    info: ModelInfo, region: str, prefer: Endpoint | None, reported: _Reported
-) -> ModelEntry:
-    reachable = _reachable(region)
-    scopes = [
-        ScopeStatus(
-            scope=scope,
-            profile_id=info.profile_id(scope),
-            offered=scope in info.scopes,
-            reachable=scope in reachable,
-            reported=reported.has_profile(info.id, scope) if scope in reachable else None,
-        )
-        for scope in info.scope_order or info.offered_scopes
-    ]
-    known = {s.scope for s in scopes}
-    for scope, profile_id in reported.profiles.get(info.id, {}).items():
-        if scope not in known:  # a geography the catalogue does not model (au., ca....)
-            scopes.append(ScopeStatus(scope=scope, profile_id=profile_id, offered=False,
-                                      reachable=True, reported=True))  # fmt: skip
-    summary = reported.summaries.get(info.id, {})
-    geographic = any(s != _GLOBAL for s in info.scopes)
-    return ModelEntry(
-        id=info.id,
-        name=info.name,
-        in_catalog=True,
-        region=region,
-        recommended_id=_recommended(info, region, prefer, reported),
-        family=info.family,
-        version=info.version,
-        scopes=scopes,
-        context_window=info.context_window,
-        context_1m_tokens=info.context_1m_tokens if info.context_1m else None,
-        context_1m_beta=info.context_1m_beta if info.context_1m else None,
-        max_output_tokens=info.max_output_tokens,
-        pricing_global=_prices(info.pricing_for("global")) if _GLOBAL in info.scopes else None,
-        pricing_regional=_prices(info.pricing_for("regional")) if geographic else None,
-        deprecated=info.deprecated,
-        successor=info.successor,
-        aliases=list(info.aliases),
-        listed=reported.listed(info.id),
-        **_from_summary(summary),
-    )
-
-
-def _bedrock_only_entry(base: str, region: str, reported: _Reported) -> ModelEntry:
-    summary = reported.summaries.get(base, {})
-    profiles = reported.profiles.get(base, {})
-    scopes = [
-        ScopeStatus(
-            scope=scope, profile_id=profile_id, offered=False, reachable=True, reported=True
-        )  # fmt: skip
-        for scope, profile_id in sorted(profiles.items(), key=lambda kv: kv[0] != _GLOBAL)
-    ]
-    types = summary.get("inferenceTypesSupported") or []
-    recommended = scopes[0].profile_id if scopes else (base if "ON_DEMAND" in types else None)
-    status = (summary.get("modelLifecycle") or {}).get("status")
-    return ModelEntry(
-        id=base,
-        name=str(summary.get("modelName") or base),
-        in_catalog=False,
-        region=region,
-        recommended_id=recommended,
-        scopes=scopes,
-        deprecated=status == "LEGACY",
-        listed=reported.listed(base),
-        **_from_summary(summary),
-    )
-
-
-def _from_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
-    if not summary:
-        return {}
-    lifecycle = summary.get("modelLifecycle") or {}
-    return {
-        "model_arn": summary.get("modelArn"),
-        "lifecycle_status": lifecycle.get("status"),
-        "inference_types": list(summary.get("inferenceTypesSupported") or []),
-    }
-
-
-def _recommended(
-    info: ModelInfo, region: str, prefer: Endpoint | None, reported: _Reported
-) -> str | None:
-    """The ID to send from ``region``: the preferred endpoint type first (global unless the
-    client says regional), then the other, then the bare base ID (single-Region on-demand).
-    Online, a candidate Bedrock reports wins over one it does not."""
-    order: list[Any] = ["regional", "global"] if prefer == "regional" else ["global", "regional"]
-    catalog = Catalog.default()
-    candidates: list[ResolvedModel] = []
-    for endpoint in [*order, "in-region"]:
-        try:
-            candidates.append(catalog.resolve(info.id, region, endpoint, warn=False))
-        except ClientValidationError:
-            continue
-    if not candidates:
-        return None
-    if reported.online:
-        for candidate in candidates:
-            if _is_reported(candidate, reported):
-                return candidate.model_id
-    return candidates[0].model_id
-
-
-def _is_reported(candidate: ResolvedModel, reported: _Reported) -> bool:
-    base = candidate.base_id or ""
-    if candidate.scope == "in-region":
-        return bool(reported.listed(base))
-    return bool(reported.has_profile(base, candidate.scope))
-
-
-def _prices(pricing: Pricing) -> Prices:
-    def usd(value: Any) -> float | None:
-        return None if value is None else float(value)
-
-    return Prices(
-        input=float(pricing.input),
-        output=float(pricing.output),
-        cache_write=float(pricing.cache_write),
-        cache_read=float(pricing.cache_read),
-        long_context_input=usd(pricing.long_context_input),
-        long_context_output=usd(pricing.long_context_output),
-    )

@@ -12,11 +12,12 @@ lists but the catalogue does not know (``in_catalog=False``).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from ._base import BaseModel
 
-__all__ = ["ModelEntry", "Prices", "ScopeStatus"]
+__all__ = ["Disagreement", "LiveModels", "ModelEntry", "Prices", "ScopeStatus"]
 
 
 class Prices(BaseModel):
@@ -70,6 +71,18 @@ class ModelEntry(BaseModel):
     deprecated: bool = False
     successor: str | None = None
     aliases: list[str] = []
+    #: ``active``, ``legacy`` (still served until ``eol_date``) or ``eol`` (refused), after
+    #: the account's live lists when they were read (``client.models.refresh()``).
+    lifecycle: Literal["active", "legacy", "eol"] | str = "active"
+    legacy_date: date | None = None
+    eol_date: date | None = None
+    #: The surfaces that serve the model (``invoke``, ``converse``, ``count-tokens``,
+    #: ``runtime-messages``, ``mantle``), as the data says.
+    surfaces: list[str] = []
+    #: The ID on bedrock-mantle's Messages API (bare, in-Region), when mantle serves it.
+    mantle_id: str | None = None
+    #: False for a model only Bedrock's lists know: no prices, no limits (cost is None).
+    priced: bool = True
     # -- from Bedrock's control plane (None when not asked) --------------------------------
     #: Whether ListFoundationModels / GetFoundationModel returned the model in ``region``.
     listed: bool | None = None
@@ -92,3 +105,39 @@ class ModelEntry(BaseModel):
     def scope(self, name: str) -> ScopeStatus | None:
         """The status of one scope (``global``, ``us``...), or None if the model has none."""
         return next((s for s in self.scopes if s.scope == name), None)
+
+
+class LiveModels(BaseModel):
+    """The account's live model lists a client resolves against (``client.models.refresh()``).
+
+    ``source`` says whether they were just fetched (``bedrock``) or read from the cache
+    (``cache``, written by an earlier refresh of the same identity); ``fetched_at`` is when
+    Bedrock answered, whichever it is.
+    """
+
+    account: str | None
+    region: str
+    fetched_at: datetime
+    source: Literal["bedrock", "cache"]
+    cache_path: str | None = None
+    #: Claude base model IDs ListFoundationModels returned, and the profile IDs
+    #: ListInferenceProfiles returned (system-defined, callable from ``region``).
+    models: list[str] = []
+    profiles: list[str] = []
+    #: Model IDs bedrock-mantle's model list returned; None when it was not read.
+    mantle_models: list[str] | None = None
+    #: Why a part was skipped (the mantle list, typically).
+    notes: list[str] = []
+
+    def age_seconds(self, now: datetime | None = None) -> float:
+        """Seconds since Bedrock answered."""
+        return ((now or datetime.now(UTC)) - self.fetched_at).total_seconds()
+
+
+class Disagreement(BaseModel):
+    """One place where the bundled catalogue and the account's live lists differ."""
+
+    kind: str
+    model: str
+    detail: str
+    profile: str | None = None
