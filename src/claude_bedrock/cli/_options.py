@@ -28,6 +28,7 @@ import typer
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
+    from .._mantle_client import AnthropicBedrockMantle
 
 __all__ = [
     "Connection",
@@ -35,6 +36,7 @@ __all__ = [
     "EndpointOption",
     "S3Connection",
     "build_client",
+    "build_mantle_client",
     "option_groups",
 ]
 
@@ -145,4 +147,21 @@ def build_client(
         control_plane_url=connection.endpoint_url,
         context_1m=context_1m,
         endpoint=endpoint.literal if endpoint is not None else None,
+    )
+
+
+def build_mantle_client(connection: Connection) -> AnthropicBedrockMantle:
+    """An ``AnthropicBedrockMantle`` for a command: ``--endpoint-url`` is the host that serves
+    both surfaces (an emulator, a proxy), so its Messages API base is ``{url}/anthropic``;
+    without it, ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL`` or AWS's bedrock-mantle endpoint."""
+    from .. import AnthropicBedrockMantle
+    from .._config import resolve_region
+
+    base_url = (
+        connection.endpoint_url.rstrip("/") + "/anthropic" if connection.endpoint_url else None
+    )
+    return AnthropicBedrockMantle(
+        aws_region=resolve_region(connection.region, connection.profile),
+        aws_profile=connection.profile,
+        base_url=base_url,
     )

@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from ._options import Connection, EndpointOption, build_client
+from ._options import Connection, EndpointOption, build_client, build_mantle_client
 from ._output import ExitCode, Failure, err_console
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
+    from .._mantle_client import AnthropicBedrockMantle
     from ..types.message import Message
 
 __all__ = [
@@ -44,8 +45,14 @@ DEFAULT_MODEL = "sonnet"
 
 
 class Api(StrEnum):
+    """The Bedrock surface a turn goes through (``--surface``; ``--api`` is its old name)."""
+
     invoke = "invoke"
     converse = "converse"
+    #: The Messages API on bedrock-runtime (``/anthropic/v1/messages``, inference profiles).
+    messages = "messages"
+    #: The Messages API on bedrock-mantle (``AnthropicBedrockMantle``, bare in-Region IDs).
+    mantle = "mantle"
 
 
 ModelOption = Annotated[
@@ -63,7 +70,14 @@ MaxTokensOption = Annotated[
     int, typer.Option("--max-tokens", min=1, help="Most tokens the answer may have.")
 ]
 ApiOption = Annotated[
-    Api, typer.Option("--api", case_sensitive=False, help="Bedrock API: InvokeModel or Converse.")
+    Api,
+    typer.Option(
+        "--surface",
+        "--api",
+        case_sensitive=False,
+        help="Bedrock surface: invoke (InvokeModel), converse, messages (the Messages API on "
+        "bedrock-runtime) or mantle (the Messages API on bedrock-mantle).",
+    ),
 ]
 Context1mOption = Annotated[
     bool,
@@ -87,8 +101,11 @@ class TurnOptions:
     api: ApiOption = Api.invoke
     endpoint: EndpointOption = None
 
-    def client(self, connection: Connection) -> AnthropicBedrock:
-        """A client for these options (endpoint and 1M context as chosen)."""
+    def client(self, connection: Connection) -> AnthropicBedrock | AnthropicBedrockMantle:
+        """A client for these options (endpoint and 1M context as chosen); for ``mantle``,
+        an ``AnthropicBedrockMantle`` (at ``{--endpoint-url}/anthropic`` when one is given)."""
+        if self.api is Api.mantle:
+            return build_mantle_client(connection)
         return build_client(connection, endpoint=self.endpoint, context_1m=self.context_1m)
 
     @property
@@ -182,7 +199,9 @@ class Turn:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def stream_turn(client: AnthropicBedrock, turn: Turn, api: Api, *, echo: bool) -> Message:
+def stream_turn(
+    client: AnthropicBedrock | AnthropicBedrockMantle, turn: Turn, api: Api, *, echo: bool
+) -> Message:
     """Send ``turn`` streamed; with ``echo`` the text goes to stdout as it arrives.
 
     Ctrl-C propagates as KeyboardInterrupt after the stream is closed (its connection is
@@ -191,12 +210,10 @@ def stream_turn(client: AnthropicBedrock, turn: Turn, api: Api, *, echo: bool) -
     kwargs: dict[str, Any] = {}
     if turn.system:
         kwargs["system"] = turn.system
+    if api is not Api.mantle:  # the Mantle client has one surface
+        kwargs["api"] = api.value
     with client.messages.stream(
-        model=turn.model,
-        max_tokens=turn.max_tokens,
-        messages=turn.messages,
-        api=api.value,
-        **kwargs,
+        model=turn.model, max_tokens=turn.max_tokens, messages=turn.messages, **kwargs
     ) as stream:
         if echo:
             ended_with_newline = True

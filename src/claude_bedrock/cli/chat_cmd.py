@@ -26,6 +26,7 @@ from ._session import Turn, TurnOptions, describe_usage, show_warnings, stream_t
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
+    from .._mantle_client import AnthropicBedrockMantle
     from ..types.message import Message
 
 __all__ = ["PROMPT", "register"]
@@ -91,7 +92,7 @@ class _Totals:
 class ChatSession:
     """The conversation and its settings; one :meth:`run` loop per terminal session."""
 
-    client: AnthropicBedrock
+    client: AnthropicBedrock | AnthropicBedrockMantle
     options: TurnOptions
     model: str  # /model and /system change these two
     system: str | None
