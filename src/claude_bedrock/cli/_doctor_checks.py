@@ -286,14 +286,27 @@ def endpoint(setup: Setup) -> list[Check]:
     if setup.region is None:
         return [Check(name, "skip", "needs a valid region")]
     endpoints = resolve_endpoints(setup.region, setup.endpoint_url, setup.endpoint_url)
+    # Each surface's host: bedrock-runtime (InvokeModel, Converse, CountTokens and its
+    # /anthropic Messages API), the control plane, and bedrock-mantle's Messages API.
     urls = [endpoints.runtime]
     if endpoints.control != endpoints.runtime:
         urls.append(endpoints.control)
     rows = [_reach(name, url) for url in urls]
+    mantle_host = endpoints.mantle.removesuffix("/anthropic")
+    if mantle_host not in urls:  # optional: only AnthropicBedrockMantle needs it
+        rows.append(_optional(_reach(name, mantle_host), "AnthropicBedrockMantle (bedrock-mantle)"))
     setup.reachable = all(row.status == "ok" for row in rows)
     if not setup.reachable:
         setup.failed.add("endpoint")
     return rows
+
+
+def _optional(row: Check, needed_by: str) -> Check:
+    """An unreachable endpoint that only one surface needs is a warning, not a failure."""
+    if row.status != "fail":
+        return row
+    return Check(row.name, "warn", f"{row.detail} · needed only by {needed_by}",
+                 "Check the network path to it if you use that surface.")  # fmt: skip
 
 
 def _reach(name: str, url: str) -> Check:

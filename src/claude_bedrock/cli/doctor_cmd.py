@@ -3,8 +3,9 @@ Bedrock (``BEDROCK_GUIDE`` in :mod:`._output`), check by check.
 
 Order: credentials (and where they come from) → identity (sts:GetCallerIdentity) → region
 and geography → endpoint reachability → each Anthropic model's access in the Region →
-invocation logging and its retention → AWS CLI version. A check that depends on a failed
-one is skipped, so the first ✗ is the one to fix first.
+each surface (CountTokens on both hosts always, as it is free; InvokeModel, Converse and
+both Messages APIs with ``--probe``) → invocation logging and its retention → AWS CLI
+version. A check that depends on a failed one is skipped, so the first ✗ is the one to fix first.
 
 Statuses: ✓ ok, ✗ failed (with the fix), ! warning (with advice; not a failure), – skipped.
 Exit code: 0 when nothing failed; otherwise the code of the first failed check (3
@@ -86,6 +87,7 @@ def run_checks(setup: Setup) -> list[Check]:
     """Every check, in order (each may read what the previous ones found)."""
     from . import _doctor_bedrock as bedrock
     from . import _doctor_checks as basic
+    from ._doctor_surfaces import surfaces
 
     steps: list[Callable[[Setup], list[Check]]] = [
         basic.credentials,
@@ -93,6 +95,7 @@ def run_checks(setup: Setup) -> list[Check]:
         basic.identity,
         basic.endpoint,
         bedrock.models,
+        surfaces,
         bedrock.invocation_logging,
         basic.aws_cli,
     ]
