@@ -1,5 +1,7 @@
-"""`make demo`: the example of Anthropic's guide to Claude on Amazon Bedrock (examples/hello.py),
-then a short tour of the command line, all on the embedded Bedrock emulator.
+"""`make demo`: the example of Anthropic's guide to Claude on Amazon Bedrock (examples/hello.py,
+whose Opus 4.6 ID Bedrock refuses as printed: the client mends it and says so), a call to
+a current model through each of Bedrock's Messages APIs (examples/messages_api.py), then a
+short tour of the command line, all on the embedded Bedrock emulator.
 
 The emulator runs in its own process on a free loopback port; every step runs as a separate
 program that knows nothing of it: each finds the emulator the way it would find any
@@ -96,6 +98,8 @@ def main() -> None:
         env = {
             **os.environ,
             "AWS_ENDPOINT_URL": emu.url,
+            # bedrock-mantle's Messages API: the emulator serves it on the same port.
+            "ANTHROPIC_BEDROCK_MANTLE_BASE_URL": emu.url + "/anthropic",
             "AWS_ACCESS_KEY_ID": emu.access_key,
             "AWS_SECRET_ACCESS_KEY": emu.secret_key,
             "AWS_REGION": REGION,
@@ -109,6 +113,8 @@ def main() -> None:
             env.pop(name, None)
         run("Anthropic's Bedrock example (examples/hello.py)",
             [sys.executable, str(HERE / "hello.py")], env)  # fmt: skip
+        run("Bedrock's Messages API, both hosts (examples/messages_api.py)",
+            [sys.executable, str(HERE / "messages_api.py")], env)  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="claude-bedrock-demo-") as workdir:
             tour(env, Path(workdir))
     console.print("[green]✓[/green] emulator stopped")

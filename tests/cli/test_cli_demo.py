@@ -32,6 +32,11 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
     steps = [
         "Anthropic's Bedrock example (examples/hello.py)",
         "[TextBlock(type='text', text='[emulator] You said: \"Hello, world\"",
+        "Bedrock's Messages API, both hosts (examples/messages_api.py)",
+        '[emulator] You said: "Hello from bedrock-mantle"',
+        "model='anthropic.claude-opus-5'",
+        '[emulator] You said: "Hello from bedrock-runtime\'s Messages API"',
+        "model='anthropic.claude-sonnet-5-5'",
         "$ claude-bedrock models",
         "global.anthropic.claude-opus-4-6-v1",
         "$ claude-bedrock ask --pdf q3-report.pdf --model sonnet",
@@ -45,3 +50,6 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
     assert positions == sorted(positions)
     assert "(global endpoint)" in done.stderr  # ask's usage line
+    # The seed's printed Opus 4.6 ID is mended, with a warning that names both IDs.
+    assert "'global.anthropic.claude-opus-4-6-v1:0' is refused by Bedrock" in done.stderr
+    assert "sending 'global.anthropic.claude-opus-4-6-v1'" in done.stderr
