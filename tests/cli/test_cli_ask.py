@@ -222,3 +222,29 @@ def test_ctrl_c_interrupts_with_130(slow_emulator: Emulator, tmp_path: Path) -> 
     assert process.returncode == 130
     assert b"interrupted: the answer was cancelled" in errors
     assert len(first + rest) < 5000  # stopped long before the end
+
+
+@pytest.mark.parametrize(
+    ("surface", "endpoint_type"), [("messages", "global"), ("mantle", "regional")]
+)
+def test_surface_sends_through_that_messages_api(
+    env: dict[str, str], surface: str, endpoint_type: str
+) -> None:
+    """``--surface`` picks the Messages API host and the ID form: the default Sonnet goes as
+    a global profile on bedrock-runtime and as the bare in-Region ID on bedrock-mantle (priced
+    as in-Region). With only AWS_ENDPOINT_URL set (no mantle variable), the mantle client
+    finds the emulator at ``{url}/anthropic``, as the other clients find it."""
+    assert "ANTHROPIC_BEDROCK_MANTLE_BASE_URL" not in env
+    data = ask_json(env, "--surface", surface, "Hello, surfaces")
+    assert ECHO.format("Hello, surfaces") in data["text"]
+    assert data["cost"]["model"] == "anthropic.claude-sonnet-5-5"
+    assert data["cost"]["endpoint_type"] == endpoint_type
+
+
+def test_mantle_surface_refuses_a_profile_id_before_sending(env: dict[str, str]) -> None:
+    """bedrock-mantle serves bare in-Region IDs only: a profile ID fails with the one to use."""
+    result = run(["ask", "--surface", "mantle", "--model", "global.anthropic.claude-opus-5",
+                  "Hi"], env)  # fmt: skip
+    assert result.returncode != 0
+    assert "anthropic.claude-opus-5" in result.stderr
+    assert result.stdout == ""

@@ -288,3 +288,44 @@ def test_aws_cli_row(bedrock_emulator: Emulator, tmp_path: Path) -> None:
 )
 def test_aws_cli_version_rule(text: str, expected: tuple[Any, bool]) -> None:
     assert aws_cli_version_ok(text) == expected
+
+
+SURFACES = [
+    "surface: CountTokens (bedrock-runtime)",
+    "surface: count_tokens (bedrock-mantle)",
+    "surface: InvokeModel",
+    "surface: Converse",
+    "surface: Messages API (bedrock-runtime)",
+    "surface: Messages API (bedrock-mantle)",
+]
+
+
+def test_each_surface_is_checked(bedrock_emulator: Emulator, tmp_path: Path) -> None:
+    """Token counting (free) is tried on both hosts always; the calls only with --probe."""
+    env = emulator_env(bedrock_emulator, tmp_path)
+    _, report = doctor_json(env)
+    rows = {c["name"]: c for c in report["checks"] if c.get("group") == "surfaces"}
+    assert list(rows) == SURFACES
+    assert [rows[n]["status"] for n in SURFACES] == ["ok", "ok", "skip", "skip", "skip", "skip"]
+    assert "input tokens counted (free)" in rows[SURFACES[1]]["detail"]
+    code, report = doctor_json(env, "--probe")
+    rows = {c["name"]: c for c in report["checks"] if c.get("group") == "surfaces"}
+    assert code == 0
+    assert all(rows[n]["status"] == "ok" for n in SURFACES), rows
+    assert "answered a 1-token call" in rows["surface: Messages API (bedrock-mantle)"]["detail"]
+
+
+def test_a_failing_surface_warns_without_failing(
+    bedrock_emulator: Emulator, tmp_path: Path
+) -> None:
+    """A surface only some programs use (here bedrock-mantle, pointed at a closed port) is a
+    warning with the reason: the exit code stays that of the checks every program needs."""
+    closed = "http://127.0.0.1:9/anthropic"
+    env = emulator_env(bedrock_emulator, tmp_path, ANTHROPIC_BEDROCK_MANTLE_BASE_URL=closed)
+    code, report = doctor_json(env)
+    rows = {c["name"]: c for c in report["checks"]}
+    assert code == 0
+    assert rows["surface: count_tokens (bedrock-mantle)"]["status"] == "warn"
+    assert rows["surface: CountTokens (bedrock-runtime)"]["status"] == "ok"
+    mantle_reach = [c for c in report["checks"] if "127.0.0.1:9" in c["detail"]]
+    assert [c["status"] for c in mantle_reach] == ["warn", "warn"]  # endpoint, count_tokens

@@ -77,7 +77,13 @@ def test_shell_completion(tmp_path: Path) -> None:
         return done.stdout.split()
 
     assert complete("claude-bedrock do", 1) == ["doctor"]
-    assert complete("claude-bedrock ask --api ", 3) == ["invoke", "converse"]
+    assert complete("claude-bedrock ask --surface ", 3) == [
+        "invoke",
+        "converse",
+        "messages",
+        "mantle",
+    ]
+    assert complete("claude-bedrock ask --api ", 3) == ["invoke", "converse", "messages", "mantle"]
     # `--show-completion` itself detects the shell from the process tree (shellingham), which
     # depends on how the tests were launched; the completion protocol above is what matters.
     assert "--install-completion" in run(["--help"], bare_env(tmp_path)).stdout

@@ -292,12 +292,12 @@ def endpoint(setup: Setup) -> list[Check]:
     if endpoints.control != endpoints.runtime:
         urls.append(endpoints.control)
     rows = [_reach(name, url) for url in urls]
-    mantle_host = endpoints.mantle.removesuffix("/anthropic")
-    if mantle_host not in urls:  # optional: only AnthropicBedrockMantle needs it
-        rows.append(_optional(_reach(name, mantle_host), "AnthropicBedrockMantle (bedrock-mantle)"))
     setup.reachable = all(row.status == "ok" for row in rows)
     if not setup.reachable:
         setup.failed.add("endpoint")
+    mantle_host = endpoints.mantle.removesuffix("/anthropic")
+    if mantle_host not in urls:  # optional: only AnthropicBedrockMantle needs it
+        rows.append(_optional(_reach(name, mantle_host), "AnthropicBedrockMantle (bedrock-mantle)"))
     return rows
 
 

@@ -76,12 +76,13 @@ def _answered(message: Any) -> str:
 
 def _mantle_client(setup: Setup) -> AnthropicBedrockMantle:
     from .. import AnthropicBedrockMantle
+    from .._config import resolve_endpoints
 
-    base = setup.endpoint_url.rstrip("/") + "/anthropic" if setup.endpoint_url else None
+    assert setup.region is not None  # _blocked() said so
     return AnthropicBedrockMantle(
         aws_region=setup.region,
         aws_profile=setup.profile if setup.api_key is None else None,
-        base_url=base,
+        base_url=resolve_endpoints(setup.region, setup.endpoint_url).mantle,
         max_retries=0,
         timeout=30.0,
     )

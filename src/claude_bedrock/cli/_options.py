@@ -151,17 +151,16 @@ def build_client(
 
 
 def build_mantle_client(connection: Connection) -> AnthropicBedrockMantle:
-    """An ``AnthropicBedrockMantle`` for a command: ``--endpoint-url`` is the host that serves
-    both surfaces (an emulator, a proxy), so its Messages API base is ``{url}/anthropic``;
-    without it, ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL`` or AWS's bedrock-mantle endpoint."""
+    """An ``AnthropicBedrockMantle`` for a command, at the bedrock-mantle base the other
+    clients of the command would use: ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL``, else
+    ``{--endpoint-url or AWS_ENDPOINT_URL}/anthropic`` when that is not an AWS host (an
+    emulator or proxy serving both), else AWS's endpoint for the Region."""
     from .. import AnthropicBedrockMantle
-    from .._config import resolve_region
+    from .._config import resolve_endpoints, resolve_region
 
-    base_url = (
-        connection.endpoint_url.rstrip("/") + "/anthropic" if connection.endpoint_url else None
-    )
+    region = resolve_region(connection.region, connection.profile)
     return AnthropicBedrockMantle(
-        aws_region=resolve_region(connection.region, connection.profile),
+        aws_region=region,
         aws_profile=connection.profile,
-        base_url=base_url,
+        base_url=resolve_endpoints(region, connection.endpoint_url).mantle,
     )
