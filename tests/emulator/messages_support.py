@@ -8,7 +8,8 @@ against an independent reference.
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from collections.abc import Iterator
+from typing import Any, Final, TypeVar
 
 import httpx
 from botocore.auth import SigV4Auth
@@ -18,15 +19,35 @@ from botocore.credentials import Credentials
 from claude_bedrock.emulator import Emulator
 
 #: A model bedrock-mantle serves in us-east-1 (bare in-Region ID).
-MANTLE_MODEL: Final = "anthropic.claude-3-haiku-20240307-v1:0"
+MANTLE_MODEL: Final = "anthropic.claude-opus-5"
 #: An inference-profile ID the runtime's Messages API serves from us-east-1.
-PROFILE_MODEL: Final = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-#: The ``anthropic-version`` the official SDK must send for these models (None: its own).
-SDK_VERSION_HEADER: Final[dict[str, str]] = {"anthropic-version": "2023-06-01"}
+PROFILE_MODEL: Final = "global.anthropic.claude-opus-4-8"
+#: Headers the official SDK's clients add in these tests (none: its own ``anthropic-version``,
+#: ``2026-10-21``, is accepted for these models, Claude 4.7 and later).
+SDK_VERSION_HEADER: Final[dict[str, str]] = {}
 REGION: Final = "us-east-1"
 VERSION: Final = "2023-06-01"
 PROMPT: Final = "Hello from the Messages API"
 MESSAGES: Final = [{"role": "user", "content": PROMPT}]
+
+
+_Client = TypeVar("_Client")
+_OPEN: list[Any] = []
+
+
+def kept(client: _Client) -> _Client:
+    """``client``, closed by :func:`close_clients` after the test (an SDK client holds a
+    connection pool; left to the garbage collector, its sockets close at a random later
+    time, in another test that counts file descriptors)."""
+    _OPEN.append(client)
+    return client
+
+
+def close_clients() -> Iterator[None]:
+    """Body of each SDK test module's autouse fixture: close the clients :func:`kept`."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def payload(model: str = MANTLE_MODEL, **extra: Any) -> dict[str, Any]:

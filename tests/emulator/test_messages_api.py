@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -26,7 +27,14 @@ from .messages_support import (
     PROMPT,
     REGION,
     SDK_VERSION_HEADER,
+    close_clients,
+    kept,
 )
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield from close_clients()
 
 
 def _mantle(
@@ -38,28 +46,32 @@ def _mantle(
         if api_key is not None
         else {"aws_access_key": emulator.access_key, "aws_secret_key": emulator.secret_key}
     )
-    return anthropic.AnthropicBedrockMantle(
-        aws_region=REGION,
-        base_url=emulator.url + "/anthropic",
-        max_retries=0,
-        default_headers={**SDK_VERSION_HEADER, **(headers or {})},
-        **credentials,
+    return kept(
+        anthropic.AnthropicBedrockMantle(
+            aws_region=REGION,
+            base_url=emulator.url + "/anthropic",
+            max_retries=0,
+            default_headers={**SDK_VERSION_HEADER, **(headers or {})},
+            **credentials,
+        )
     )
 
 
 def _plain(emulator: Emulator) -> anthropic.Anthropic:
     """A plain Anthropic client with a Bedrock API key, as AWS's samples use the runtime."""
-    return anthropic.Anthropic(
-        base_url=emulator.url + "/anthropic",
-        api_key=emulator.api_key,
-        max_retries=0,
-        default_headers=SDK_VERSION_HEADER,
+    return kept(
+        anthropic.Anthropic(
+            base_url=emulator.url + "/anthropic",
+            api_key=emulator.api_key,
+            max_retries=0,
+            default_headers=SDK_VERSION_HEADER,
+        )
     )
 
 
 def _invoke_text(emulator: Emulator) -> tuple[str, int]:
     """The same prompt through InvokeModel (boto3): the answer every surface must give."""
-    runtime = boto3.client(
+    runtime = boto3.client(  # closed after the test, like the SDK clients
         "bedrock-runtime",
         endpoint_url=emulator.url,
         aws_access_key_id=emulator.access_key,
@@ -67,6 +79,7 @@ def _invoke_text(emulator: Emulator) -> tuple[str, int]:
         region_name=REGION,
         config=Config(retries={"max_attempts": 1, "mode": "standard"}),
     )
+    kept(runtime)
     body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": MESSAGES}
     response = runtime.invoke_model(modelId=PROFILE_MODEL, body=json.dumps(body))
     answer = json.loads(response["body"].read())
@@ -155,13 +168,15 @@ def test_async_mantle_client(emulator: Emulator) -> None:
 
 
 def test_wrong_secret_is_refused_as_bedrock_refuses_it(emulator: Emulator) -> None:
-    client = anthropic.AnthropicBedrockMantle(
-        aws_region=REGION,
-        aws_access_key=emulator.access_key,
-        aws_secret_key="not-the-secret",
-        base_url=emulator.url + "/anthropic",
-        max_retries=0,
-        default_headers=SDK_VERSION_HEADER,
+    client = kept(
+        anthropic.AnthropicBedrockMantle(
+            aws_region=REGION,
+            aws_access_key=emulator.access_key,
+            aws_secret_key="not-the-secret",
+            base_url=emulator.url + "/anthropic",
+            max_retries=0,
+            default_headers=SDK_VERSION_HEADER,
+        )
     )
     with pytest.raises(anthropic.PermissionDeniedError) as caught:
         client.messages.create(model=MANTLE_MODEL, max_tokens=64, messages=MESSAGES)

@@ -49,7 +49,7 @@ from ..wire.rules.model_id import model_id_violation
 from .auth import Authenticator, Identity
 from .errors import BedrockError, anthropic_response, not_found, validation_error
 from .http_types import AnyResponse, Request
-from .model_ids import INVALID_MODEL, InvocationModel, response_model_name
+from .model_ids import END_OF_LIFE, INVALID_MODEL, InvocationModel, response_model_name
 
 __all__ = [
     "ANSWERS",
@@ -74,7 +74,6 @@ Answer = Literal["ok", "invalid", "on-demand", "end-of-life", "not-found"]
 
 #: ``request.extras`` key holding the surface once authentication decided it.
 SURFACE_KEY: Final = "messages_surface"
-END_OF_LIFE: Final = "This model version has reached the end of its life."
 
 _BY_SERVICE: Final[dict[str, MessagesSurface]] = {
     MANTLE_SIGNING_NAME: "mantle",
