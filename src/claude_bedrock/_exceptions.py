@@ -51,6 +51,7 @@ __all__ = [
     "UnknownModelWarning",
     "ModelIdMendedWarning",
     "LegacyModelWarning",
+    "RetiredBetaWarning",
 ]
 
 
