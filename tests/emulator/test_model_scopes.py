@@ -288,3 +288,37 @@ def test_profile_only_models_refuse_the_bare_base_id(client_for: Factory) -> Non
     assert (status, code) == (400, "ValidationException")
     assert "on-demand throughput isn\u2019t supported" in message
     assert "inference profile" in message
+
+
+@pytest.mark.parametrize(
+    ("model_id", "status", "code", "message"),
+    [
+        ("anthropic.claude-opus-4-6-v1:0", 400, "ValidationException", INVALID_MODEL),
+        (
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            404,
+            "ResourceNotFoundException",
+            END_OF_LIFE_MESSAGE,
+        ),
+        # The Opus 5 card: Count tokens is not supported on bedrock-runtime.
+        (
+            "anthropic.claude-opus-5",
+            400,
+            "ValidationException",
+            "The provided model doesn't support counting tokens.",
+        ),
+    ],
+)
+def test_count_tokens_refusals_through_boto3(
+    client_for: Factory, model_id: str, status: int, code: str, message: str
+) -> None:
+    runtime = client_for("bedrock-runtime", "us-east-1")
+    body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()  # fmt: skip
+    with pytest.raises(ClientError) as excinfo:
+        runtime.count_tokens(modelId=model_id, input={"invokeModel": {"body": body}})
+    assert _error(excinfo) == (status, code, message)
+    counted = runtime.count_tokens(
+        modelId="anthropic.claude-opus-4-6-v1", input={"invokeModel": {"body": body}}
+    )
+    assert counted["inputTokens"] > 0

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# The beta flag that opens the 1M-token context window (see ``Catalog.context_1m_models``).
+# The 1M-context beta flag, retired on 2026-04-30 (kept so that the client can recognise it).
+from ..wire.messages_api import Surface
 from ..wire.rules.context import CONTEXT_1M_BETA
 from ._catalog import ENV_VAR, Catalog
 from ._control_plane import DEFAULT_ACCOUNT_ID, foundation_model_arn, inference_profile_arn
@@ -25,11 +26,13 @@ from ._types import (
     BatchLimits,
     CostBreakdown,
     EndpointType,
+    Lifecycle,
     ModelInfo,
     PdfLimits,
     Pricing,
     ResolvedModel,
     Scope,
+    ThinkingRules,
 )
 
 if TYPE_CHECKING:
@@ -47,12 +50,14 @@ __all__ = [
     "EndpointType",
     "Geography",
     "InvocationCheck",
+    "Lifecycle",
     "ModelInfo",
     "PdfLimits",
     "Pricing",
     "RegionError",
     "ResolvedModel",
     "Scope",
+    "ThinkingRules",
     "Verdict",
     "batch_limits",
     "cost",
@@ -76,9 +81,11 @@ def model_names(models: list[ModelInfo], conjunction: str = "and") -> str:
     return f"Claude {listed}"
 
 
-def resolve(model: str, region: str, endpoint: Endpoint | None = None) -> ResolvedModel:
+def resolve(
+    model: str, region: str, endpoint: Endpoint | None = None, *, surface: Surface = "invoke"
+) -> ResolvedModel:
     """:meth:`Catalog.resolve` on the default catalogue."""
-    return Catalog.default().resolve(model, region, endpoint, stacklevel=3)
+    return Catalog.default().resolve(model, region, endpoint, surface=surface, stacklevel=3)
 
 
 def foundation_models(region: str = "us-east-1", **filters: str | None) -> list[dict[str, Any]]:

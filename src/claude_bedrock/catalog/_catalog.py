@@ -195,13 +195,18 @@ class Catalog:
     def check_invocation(
         self, model_id: str, region: str, surface: Surface = "invoke"
     ) -> InvocationCheck:
-        """Bedrock's own rules for the model ID of a runtime call arriving in ``region``.
+        """Bedrock's own rules for a model ID arriving on ``surface`` in ``region``.
 
-        No aliases; a bare base ID means single-Region on-demand throughput, which only
-        ON_DEMAND models accept; a profile must exist and belong to the Region's
-        geography; model and profile ARNs are checked likewise, application profiles pass.
-        Answers a neutral :class:`~._resolve.Verdict` (the emulator words it as Bedrock
-        does); :meth:`validate_invocation` raises client errors instead.
+        No aliases, no mending (``anthropic.claude-opus-4-6-v1:0`` is UNKNOWN_MODEL). The
+        runtime (``invoke``, ``converse``, ``count-tokens``): a bare base ID means
+        single-Region on-demand throughput, which only on-demand models accept there; a
+        profile must exist and belong to the Region's geography (GovCloud calls no global
+        profiles); ARNs are checked likewise, application profiles pass; end-of-life models
+        are END_OF_LIFE; a surface a certain source says does not serve the model is
+        NOT_ON_SURFACE. ``runtime-messages`` takes profile IDs only (BARE_ID_ON_MESSAGES);
+        ``mantle`` takes bare mantle IDs only (PROFILE_ON_MANTLE). Answers a neutral
+        :class:`~._verdicts.Verdict` (the emulator words it as Bedrock does);
+        :meth:`validate_invocation` raises client errors instead.
         """
         return _resolve.check_invocation(self._data, model_id, region, surface)
 

@@ -259,7 +259,7 @@ def classify(exc: BaseException) -> Failure:
             ExitCode.USAGE,
             "ContextWindowError",
             str(exc),
-            "Shorten the input or --max-tokens; for up to 1M tokens use --context-1m with "
+            "Shorten the input or --max-tokens, or use a model with a native 1M-token window: "
             f"{_context_1m_models()}.",
         )
     if isinstance(exc, S3Error):
@@ -279,7 +279,7 @@ def _context_1m_models() -> str:
     """The catalogue's current models with a 1M-token window: "A, B or C"."""
     from ..catalog import Catalog
 
-    names = [m.name for m in Catalog.default().models() if m.context_1m and not m.deprecated]
+    names = [m.name for m in Catalog.default().context_1m_models()]
     if not names:
         return "a model that offers it (see `claude-bedrock models`)"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

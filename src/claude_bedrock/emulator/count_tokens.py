@@ -22,7 +22,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ..catalog import Catalog, ModelInfo
+from ..catalog import Catalog, ModelInfo, Verdict
 from ..wire.converse import ConverseTranslationError, from_converse_request
 from . import tokens
 from .app import EmulatorApp
@@ -30,7 +30,7 @@ from .converse import translation_message
 from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
 from .http_types import Request, Response
-from .model_ids import INVALID_MODEL
+from .model_ids import INVALID_MODEL, runtime_error
 from .validation import validate_invoke_body
 
 __all__ = ["NOT_SUPPORTED", "register"]
@@ -53,9 +53,13 @@ def _model(model_id: str) -> ModelInfo:
             raise validation_error(NOT_SUPPORTED if info is not None else INVALID_MODEL)
         base = model_id.split(_FOUNDATION_ARN_MARK, 1)[1]
     info = catalog.identify(base)
-    if info is None:
+    if info is None or base in catalog.mended_ids():  # Bedrock does not mend IDs
         raise validation_error(INVALID_MODEL)
     if info.id != base:  # a profile ID (global./us./...) or an alias
+        raise validation_error(NOT_SUPPORTED)
+    if info.lifecycle == "eol":
+        raise runtime_error(Verdict.END_OF_LIFE, info)
+    if info.refuses("count-tokens"):  # e.g. Opus 5 (AWS card): count on mantle instead
         raise validation_error(NOT_SUPPORTED)
     return info
 
