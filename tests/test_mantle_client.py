@@ -12,6 +12,7 @@ for models older than Opus 4.7); ``extra_headers`` still lets a caller send the 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,14 @@ _ENV = (
     "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
     "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "ANTHROPIC_CUSTOM_HEADERS",
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def release_clients() -> Iterator[None]:
+    """The clients a test built and dropped release their sockets now, not at some later
+    collection (the load test counts file descriptors)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

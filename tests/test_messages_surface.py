@@ -10,6 +10,7 @@ key as a bearer token; so that is what ours is compared with, on the same record
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,14 @@ _ENV = (
     "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL",
     "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL_BEDROCK",
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def release_clients() -> Iterator[None]:
+    """The clients a test built and dropped release their sockets now, not at some later
+    collection (the load test counts file descriptors)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ same token count on every surface.
 from __future__ import annotations
 
 import asyncio
+import gc
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -40,6 +41,14 @@ RUNTIME_MODEL = (
     else "us.anthropic.claude-opus-4-5-20251101-v1:0"
 )
 MESSAGES = [{"role": "user", "content": "Name three primary colours."}]
+
+
+@pytest.fixture(autouse=True)
+def release_clients() -> Iterator[None]:
+    """The clients a test built and dropped release their sockets now, not at some later
+    collection (the load test counts file descriptors)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
