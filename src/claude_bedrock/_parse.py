@@ -27,6 +27,7 @@ import pydantic_core
 from ._exceptions import APIResponseValidationError, APIStatusError, status_error_for
 from .types import stream_events as ev
 from .types.message import Message, Usage, block_class
+from .wire.messages_api import STATUS_BY_ERROR_TYPE
 
 if TYPE_CHECKING:
     import httpx
@@ -39,17 +40,7 @@ __all__ = [
 log = logging.getLogger("claude_bedrock")
 
 #: Status of the Anthropic API's ``error`` types (in-stream ``error`` events carry no status).
-ANTHROPIC_ERROR_STATUS: dict[str, int] = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "timeout_error": 504,
-    "overloaded_error": 529,
-}
+ANTHROPIC_ERROR_STATUS = STATUS_BY_ERROR_TYPE
 
 #: The strict, fast path of :func:`parse_event` (hot loops inline it, then call
 #: :func:`lenient_event` for what it rejects).

@@ -65,6 +65,7 @@ ERROR_TYPE_BY_STATUS: Final[dict[int, str]] = {
     429: "rate_limit_error",
     500: "api_error",
     503: "overloaded_error",
+    504: "timeout_error",
     529: "overloaded_error",
 }
 
@@ -77,6 +78,7 @@ STATUS_BY_ERROR_TYPE: Final[dict[str, int]] = {
     "request_too_large": 413,
     "rate_limit_error": 429,
     "api_error": 500,
+    "timeout_error": 504,
     "overloaded_error": 529,
 }
 
