@@ -32,7 +32,7 @@ from typing import Any
 
 from claude_bedrock.emulator import Emulator
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 
 # The two AnthropicBedrock clients run the same child, but for the package they import.

@@ -20,7 +20,7 @@ from typing import Any
 
 from claude_bedrock.emulator import Emulator
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 MESSAGES = [{"role": "user", "content": "Hello, world"}]
 REGION = "us-west-2"
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from claude_bedrock.emulator import Emulator
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 
 

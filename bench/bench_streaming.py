@@ -32,7 +32,7 @@ from typing import Any
 
 from claude_bedrock.wire.eventstream import encode_event
 
-MODEL = "global.anthropic.claude-opus-4-6-v1:0"
+MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
 ACCESS, SECRET = "AKIDBENCHSTREAM00001", "bench/streaming/secret/key/000000000000"
 _WORDS = [

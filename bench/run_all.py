@@ -27,7 +27,7 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
     ("eventstream", "bench_eventstream.py", [], ["--repeat", "2"]),
     ("signing", "bench_signing.py", [], []),
     ("memory-1m", "bench_memory_1m.py", [], ["--tokens", "300000"]),
-    ("load", "bench_load.py", [], ["--quick"]),
+    ("load", "bench_load.py", [], ["--levels", "1,10,100", "--requests", "500"]),
     ("batch", "bench_batch.py", [], ["--records", "10000"]),
 ]
 

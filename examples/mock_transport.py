@@ -17,7 +17,7 @@ def answer(request: httpx.Request) -> httpx.Response:
 
 client = AnthropicBedrock(aws_region="us-west-2", api_key="test", transport=MockTransport(answer))
 message = client.messages.create(
-    model="global.anthropic.claude-opus-4-6-v1:0",
+    model="global.anthropic.claude-opus-4-6-v1",
     max_tokens=16,
     messages=[{"role": "user", "content": "Hello"}],
 )
