@@ -269,3 +269,18 @@ def test_mantle_copies_send_what_the_sdks_copies_send(server: MessagesServer) ->
     asyncio.run(run())
     first, second = server.clear()
     assert first.headers["x-custom"] == "async" and "x-custom" not in second.headers
+
+
+def test_our_own_options_carry_over(bedrock_emulator: Emulator) -> None:
+    with AnthropicBedrock(
+        **_arguments(bedrock_emulator), api="messages", retry_deadline=7.0,
+        control_plane_url="http://127.0.0.1:9/control", context_1m=True,
+    ) as ours:  # fmt: skip
+        copied = ours.with_options(timeout=3)
+        assert (copied.retry_deadline, copied.control_plane_url) == (7.0, ours.control_plane_url)
+        assert copied._core.surface == "runtime-messages" and copied._core.context_1m
+        assert copied._core._credentials is ours._core._credentials  # credentials shared
+        other = ours.copy(api="invoke", aws_access_key="AKIDOTHER0000000001")
+        assert other._core.surface == "invoke" and other.aws_access_key == "AKIDOTHER0000000001"
+        assert other._core._credentials is not ours._core._credentials
+        assert ours.aws_access_key == bedrock_emulator.access_key

@@ -6,7 +6,8 @@ behaves the same:
 * every constructor argument carries over; an AWS or key argument given replaces the old
   one only if truthy (``aws_region or self.aws_region``, the SDK's ``or``);
 * ``timeout`` and ``max_retries`` replace the old values when given (``NOT_GIVEN`` by
-  default, since ``None`` and ``0`` mean something);
+  default, since ``None`` and ``0`` mean something; ``timeout=None`` is our constructor's
+  default timeout, where the SDK's means none);
 * ``default_headers`` / ``default_query`` are merged over the old ones (a header name
   matched whatever its case); ``set_default_headers`` / ``set_default_query`` replace
   them; passing both of a pair is refused;
