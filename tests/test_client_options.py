@@ -99,6 +99,17 @@ def test_attributes_match_the_sdk(case: str) -> None:
             _same_attributes(copied, sdk_copied)
             assert copied.max_retries == 1 and ours.max_retries == sdk.max_retries
 
+    async def the_async_classes() -> None:
+        for ours_class, sdk_class in (
+            (AsyncAnthropicBedrock, anthropic.AsyncAnthropicBedrock),
+            (AsyncAnthropicBedrockMantle, anthropic.AsyncAnthropicBedrockMantle),
+        ):
+            async with ours_class(**arguments) as ours, sdk_class(**arguments) as sdk:
+                _same_attributes(ours, sdk)
+                _same_attributes(ours.with_options(timeout=9), sdk.with_options(timeout=9))
+
+    asyncio.run(the_async_classes())
+
 
 def test_with_options_max_retries_0_raises_at_once_like_the_sdk(bedrock_emulator: Emulator) -> None:
     ours = AnthropicBedrock(**_arguments(bedrock_emulator), max_retries=3)
