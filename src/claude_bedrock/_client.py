@@ -25,14 +25,13 @@ from typing import (
 
 import httpx
 
-from ._copies import NOT_GIVEN, NotGivenType, copy_client
 from ._request_core import (
     DEFAULT_MAX_RETRIES,
-    USER_AGENT,
     RequestCore,
     RequestOptions,
     cast_response,
 )
+from ._sdk_surface import NOT_GIVEN, NotGivenType, SDKAttributes, copy_client
 from ._senders import AsyncSender, SyncSender
 from ._transports import (
     AnyHTTPClient,
@@ -102,10 +101,8 @@ def surface_of_api(api: str) -> Surface:
     return surface
 
 
-class _ClientBase:
+class _ClientBase(SDKAttributes):
     _core: RequestCore
-    #: The constructor's arguments, as given (``copy`` starts from them).
-    _args: dict[str, Any]
     #: A copy's original, whose connection pool the copy sends through (None: its own).
     _pool_owner: _ClientBase | None = None
     _closed = False
@@ -187,76 +184,6 @@ class _ClientBase:
         """Choose the transport (:mod:`._transports`) once, and the sender over it."""
         raise NotImplementedError
 
-    # -- the SDK's public attributes ------------------------------------------------------
-
-    @property
-    def api_key(self) -> str | None:
-        """The Bedrock API key in use (argument or environment), else ``None`` (SigV4)."""
-        return self._core.api_key
-
-    @property
-    def aws_access_key(self) -> str | None:
-        return cast("str | None", self._args["aws_access_key"])
-
-    @property
-    def aws_secret_key(self) -> str | None:
-        return cast("str | None", self._args["aws_secret_key"])
-
-    @property
-    def aws_session_token(self) -> str | None:
-        return cast("str | None", self._args["aws_session_token"])
-
-    @property
-    def aws_profile(self) -> str | None:
-        return cast("str | None", self._args["aws_profile"])
-
-    @property
-    def aws_region(self) -> str:
-        return self._core.aws_region
-
-    @property
-    def base_url(self) -> str:
-        """The runtime host's URL (a ``str`` without the SDK ``httpx.URL``'s trailing ``/``)."""
-        return self._core.endpoints.runtime
-
-    @property
-    def control_plane_url(self) -> str:
-        return self._core.endpoints.control
-
-    @property
-    def max_retries(self) -> int:
-        return self._core.max_retries
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        return self._core.timeout
-
-    @property
-    def retry_deadline(self) -> float:
-        return self._core.retry_deadline
-
-    @property
-    def user_agent(self) -> str:
-        """The ``User-Agent`` every request sends."""
-        return USER_AGENT
-
-    @property
-    def default_headers(self) -> dict[str, str]:
-        """The headers every request starts from (then signing adds its own): as the SDK's
-        ``default_headers``, the JSON types, the user agent and ``default_headers=``."""
-        custom = cast("Mapping[str, str] | None", self._args["default_headers"]) or {}
-        return {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            **custom,
-        }
-
-    @property
-    def default_query(self) -> dict[str, object]:
-        """Query parameters every request carries (``default_query=``)."""
-        return dict(cast("Mapping[str, object] | None", self._args["default_query"]) or {})
-
     # -- copies -------------------------------------------------------------------------
 
     def copy(
@@ -279,7 +206,7 @@ class _ClientBase:
         **options: Unpack[ClientOptions],
     ) -> Self:
         """A new client of the same class with this one's arguments, those given replacing
-        them (the official SDK's ``copy``). See :func:`._copies.copy_arguments`."""
+        them (the official SDK's ``copy``). See :mod:`._sdk_surface`."""
         return copy_client(self, locals(), options)
 
     #: ``client.with_options(timeout=5).messages.create(...)``: the SDK's alias of ``copy``.

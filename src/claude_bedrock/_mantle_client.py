@@ -30,8 +30,8 @@ from typing import Any, NoReturn, Self, Unpack
 import httpx
 
 from ._client import AsyncClient, ConnectionOptions, SyncClient, _ClientBase, _Resource
-from ._copies import NOT_GIVEN, NotGivenType, copy_client
 from ._request_core import DEFAULT_MAX_RETRIES
+from ._sdk_surface import NOT_GIVEN, NotGivenType, copy_client
 from .resources.messages import AsyncMessages, Messages
 
 __all__ = ["AnthropicBedrockMantle", "AsyncAnthropicBedrockMantle"]
@@ -137,7 +137,7 @@ class _MantleClient(_ClientBase):
         **options: Unpack[ConnectionOptions],
     ) -> Self:
         """A new client of the same class with this one's arguments, those given replacing
-        them (the official SDK's ``copy``; rules in :mod:`._copies`)."""
+        them (the official SDK's ``copy``; rules in :mod:`._sdk_surface`)."""
         return copy_client(self, locals(), options)
 
     with_options = copy  # type: ignore[assignment]

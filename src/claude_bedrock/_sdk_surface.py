@@ -1,7 +1,9 @@
-"""``client.copy(...)`` / ``client.with_options(...)``: a new client from an old one's arguments.
+"""What the official SDK's clients offer besides their resources: the public attributes
+(:class:`SDKAttributes`) and ``client.copy(...)`` / ``client.with_options(...)``, a new client
+from an old one's arguments.
 
-The official SDK's rules (``anthropic/lib/_platform_client.py``), so code written for it
-behaves the same:
+Copies follow the official SDK's rules (``anthropic/lib/_platform_client.py``), so code
+written for it behaves the same:
 
 * every constructor argument carries over; an AWS or key argument given replaces the old
   one only if truthy (``aws_region or self.aws_region``, the SDK's ``or``);
@@ -23,12 +25,17 @@ original closes it for every copy. Nothing of the original is changed by a copy.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
+
+import httpx
+
+from ._request_core import USER_AGENT
 
 if TYPE_CHECKING:
     from ._client import _ClientBase
+    from ._request_core import RequestCore
 
-__all__ = ["NOT_GIVEN", "NotGivenType", "copy_client"]
+__all__ = ["NOT_GIVEN", "NotGivenType", "SDKAttributes", "copy_client"]
 
 C = TypeVar("C", bound="_ClientBase")
 
@@ -42,6 +49,83 @@ _OR_ARGUMENTS: Final = (
 _AUTH_ARGUMENTS: Final = (*_OR_ARGUMENTS[:2], "aws_profile", "aws_session_token", "api_key")
 #: Options of ours that choose a connection pool: given to a copy, it opens its own.
 _POOL_OPTIONS: Final = ("transport", "verify")
+
+
+class SDKAttributes:
+    """The official SDK client's public attributes, with its names and meanings: the AWS
+    arguments as given, the resolved Region, key, URL, timeout and retries."""
+
+    _core: RequestCore
+    #: The constructor's arguments, as given (``copy`` starts from them).
+    _args: dict[str, Any]
+
+    @property
+    def api_key(self) -> str | None:
+        """The Bedrock API key in use (argument or environment), else ``None`` (SigV4)."""
+        return self._core.api_key
+
+    @property
+    def aws_access_key(self) -> str | None:
+        return cast("str | None", self._args["aws_access_key"])
+
+    @property
+    def aws_secret_key(self) -> str | None:
+        return cast("str | None", self._args["aws_secret_key"])
+
+    @property
+    def aws_session_token(self) -> str | None:
+        return cast("str | None", self._args["aws_session_token"])
+
+    @property
+    def aws_profile(self) -> str | None:
+        return cast("str | None", self._args["aws_profile"])
+
+    @property
+    def aws_region(self) -> str:
+        return self._core.aws_region
+
+    @property
+    def base_url(self) -> str:
+        """The runtime host's URL (a ``str`` without the SDK ``httpx.URL``'s trailing ``/``)."""
+        return self._core.endpoints.runtime
+
+    @property
+    def control_plane_url(self) -> str:
+        return self._core.endpoints.control
+
+    @property
+    def max_retries(self) -> int:
+        return self._core.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._core.timeout
+
+    @property
+    def retry_deadline(self) -> float:
+        return self._core.retry_deadline
+
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` every request sends."""
+        return USER_AGENT
+
+    @property
+    def default_headers(self) -> dict[str, str]:
+        """The headers every request starts from (then signing adds its own): as the SDK's
+        ``default_headers``, the JSON types, the user agent and ``default_headers=``."""
+        custom = cast("Mapping[str, str] | None", self._args["default_headers"]) or {}
+        return {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            **custom,
+        }
+
+    @property
+    def default_query(self) -> dict[str, object]:
+        """Query parameters every request carries (``default_query=``)."""
+        return dict(cast("Mapping[str, object] | None", self._args["default_query"]) or {})
 
 
 class NotGivenType:
