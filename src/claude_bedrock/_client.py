@@ -19,12 +19,19 @@ from typing import (
     TypedDict,
     TypeVar,
     Unpack,
+    cast,
     overload,
 )  # fmt: skip
 
 import httpx
 
-from ._request_core import DEFAULT_MAX_RETRIES, RequestCore
+from ._request_core import (
+    DEFAULT_MAX_RETRIES,
+    RequestCore,
+    RequestOptions,
+    cast_response,
+)
+from ._sdk_surface import NOT_GIVEN, NotGivenType, SDKAttributes, copy_client
 from ._senders import AsyncSender, SyncSender
 from ._transports import (
     AnyHTTPClient,
@@ -42,7 +49,13 @@ if TYPE_CHECKING:
     from .resources.messages import AsyncMessages, Messages
     from .resources.models import AsyncModels, Models
 
-__all__ = ["AnthropicBedrock", "AsyncAnthropicBedrock", "ClientOptions", "ConnectionOptions"]
+__all__ = [
+    "AnthropicBedrock",
+    "AsyncAnthropicBedrock",
+    "ClientOptions",
+    "ConnectionOptions",
+    "RequestOptions",
+]
 
 Api = Literal["invoke", "converse", "messages"]
 #: ``api=`` -> the surface a client's calls take by default.
@@ -88,8 +101,11 @@ def surface_of_api(api: str) -> Surface:
     return surface
 
 
-class _ClientBase:
+class _ClientBase(SDKAttributes):
     _core: RequestCore
+    #: A copy's original, whose connection pool the copy sends through (None: its own).
+    _pool_owner: _ClientBase | None = None
+    _closed = False
 
     def __init__(
         self,
@@ -103,9 +119,17 @@ class _ClientBase:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
+        self._args = {
+            "aws_secret_key": aws_secret_key, "aws_access_key": aws_access_key,
+            "aws_region": aws_region, "aws_profile": aws_profile,
+            "aws_session_token": aws_session_token, "api_key": api_key, "base_url": base_url,
+            "timeout": timeout, "max_retries": max_retries, "default_headers": default_headers,
+            "default_query": default_query, "http_client": http_client, **options,
+        }  # fmt: skip
         core_options: dict[str, Any] = dict(options)
         core_options["surface"] = surface_of_api(core_options.pop("api", "invoke"))
         self._start(
@@ -121,6 +145,7 @@ class _ClientBase:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            default_query=default_query,
         )
 
     def _start(
@@ -133,12 +158,18 @@ class _ClientBase:
         verify: Verify | None = options.pop("verify", None)
         transport = options.pop("transport", None)
         self._core = RequestCore(**core_arguments, **options)
+        if self._pool_owner is not None:  # a copy (see copy()): the owner's pool, not owned
+            self._share_sender(self._pool_owner)
+            return
         if (http_client is not None or transport is not None) and verify is not None:
             given = "http_client" if http_client is not None else "transport"
             raise ValueError(f"verify= sets our own connections' TLS: configure {given} instead")
         if http_client is not None and transport is not None:
             raise ValueError("pass http_client= or transport=, not both")
         self._init_sender(http_client, transport, self._trust(verify))
+
+    def _share_sender(self, owner: _ClientBase) -> None:
+        raise NotImplementedError
 
     def _trust(self, verify: Verify | None) -> TLSTrust:
         """The client's CAs; the AWS profile's ``ca_bundle`` is read only if needed."""
@@ -153,35 +184,40 @@ class _ClientBase:
         """Choose the transport (:mod:`._transports`) once, and the sender over it."""
         raise NotImplementedError
 
-    @property
-    def aws_region(self) -> str:
-        return self._core.aws_region
+    # -- copies -------------------------------------------------------------------------
 
-    @property
-    def base_url(self) -> str:
-        return self._core.endpoints.runtime
+    def copy(
+        self,
+        *,
+        aws_secret_key: str | None = None,
+        aws_access_key: str | None = None,
+        aws_region: str | None = None,
+        aws_profile: str | None = None,
+        aws_session_token: str | None = None,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout | None | NotGivenType = NOT_GIVEN,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        max_retries: int | NotGivenType = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        set_default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        set_default_query: Mapping[str, object] | None = None,
+        **options: Unpack[ClientOptions],
+    ) -> Self:
+        """A new client of the same class with this one's arguments, those given replacing
+        them (the official SDK's ``copy``). See :mod:`._sdk_surface`."""
+        return copy_client(self, locals(), options)
 
-    @property
-    def control_plane_url(self) -> str:
-        return self._core.endpoints.control
-
-    @property
-    def max_retries(self) -> int:
-        return self._core.max_retries
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        return self._core.timeout
-
-    @property
-    def retry_deadline(self) -> float:
-        return self._core.retry_deadline
+    #: ``client.with_options(timeout=5).messages.create(...)``: the SDK's alias of ``copy``.
+    with_options = copy
 
     def __repr__(self) -> str:
         return repr(self._core).replace("RequestCore", type(self).__name__, 1)
 
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class _Resource(Generic[R]):
@@ -216,7 +252,8 @@ _LOGGING_DOC = "Bedrock's model invocation logging configuration (control plane)
 
 
 class SyncClient(_ClientBase):
-    """What every blocking client adds: the blocking sender, ``close`` and ``with``."""
+    """What every blocking client adds: the blocking sender, ``close``, ``with``, and the
+    low-level ``get`` / ``post``."""
 
     _sender: SyncSender
 
@@ -226,8 +263,46 @@ class SyncClient(_ClientBase):
         chosen = for_sync_client(transport, http_client, trust, self._core.timeout)
         self._sender = SyncSender(self._core, *chosen)
 
+    def _share_sender(self, owner: _ClientBase) -> None:
+        assert isinstance(owner, SyncClient)
+        self._sender = SyncSender(self._core, owner._sender._transport, False)
+
+    def get(self, path: str, *, cast_to: type[T], options: RequestOptions | None = None) -> T:
+        """``GET`` a path no resource covers, signed like every request: a relative
+        ``path`` is joined to ``base_url``. Returns ``cast_to`` built from the answer
+        (``object`` or ``dict``: the parsed JSON; see :func:`._request_core.cast_response`);
+        an error answer raises as any call does."""
+        return self._request("GET", path, None, cast_to, options or {})
+
+    def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: object = None,
+        options: RequestOptions | None = None,
+    ) -> T:
+        """``POST`` ``body`` (sent as JSON) to a path no resource covers; as :meth:`get`."""
+        return self._request("POST", path, body, cast_to, options or {})
+
+    def _request(
+        self, method: str, path: str, body: object, cast_to: type[T], options: RequestOptions
+    ) -> T:
+        if "max_retries" in options:
+            client = self.with_options(max_retries=options["max_retries"])
+            return client._request(method, path, body, cast_to, _without_retries(options))
+        url, content, headers, timeout = self._core.low_level(path, body, options)
+        response = self._sender.send(method, url, content, extra_headers=headers, timeout=timeout)
+        return cast_response(response, cast_to)
+
+    def is_closed(self) -> bool:
+        """Whether ``close()`` was called (on this client, or on the one whose pool it shares)."""
+        return _is_closed(self)
+
     def close(self) -> None:
-        """Close the connection pool (only if this client created it)."""
+        """Close the connection pool (only if this client created it: not a copy's shared
+        pool, nor the user's ``http_client``)."""
+        self._closed = True
         self._sender.close()
 
     def __enter__(self) -> Self:
@@ -238,7 +313,8 @@ class SyncClient(_ClientBase):
 
 
 class AsyncClient(_ClientBase):
-    """What every asyncio client adds: the awaiting sender, ``close`` and ``async with``."""
+    """What every asyncio client adds: the awaiting sender, ``close``, ``async with``, and
+    the low-level ``get`` / ``post``."""
 
     _sender: AsyncSender
 
@@ -248,8 +324,45 @@ class AsyncClient(_ClientBase):
         chosen = for_async_client(transport, http_client, trust, self._core.timeout)
         self._sender = AsyncSender(self._core, *chosen)
 
+    def _share_sender(self, owner: _ClientBase) -> None:
+        assert isinstance(owner, AsyncClient)
+        self._sender = AsyncSender(self._core, owner._sender._transport, False)
+
+    async def get(self, path: str, *, cast_to: type[T], options: RequestOptions | None = None) -> T:
+        """Async twin of :meth:`SyncClient.get`."""
+        return await self._request("GET", path, None, cast_to, options or {})
+
+    async def post(
+        self,
+        path: str,
+        *,
+        cast_to: type[T],
+        body: object = None,
+        options: RequestOptions | None = None,
+    ) -> T:
+        """Async twin of :meth:`SyncClient.post`."""
+        return await self._request("POST", path, body, cast_to, options or {})
+
+    async def _request(
+        self, method: str, path: str, body: object, cast_to: type[T], options: RequestOptions
+    ) -> T:
+        if "max_retries" in options:
+            client = self.with_options(max_retries=options["max_retries"])
+            return await client._request(method, path, body, cast_to, _without_retries(options))
+        url, content, headers, timeout = self._core.low_level(path, body, options)
+        response = await self._sender.send(
+            method, url, content, extra_headers=headers, timeout=timeout
+        )
+        return cast_response(response, cast_to)
+
+    def is_closed(self) -> bool:
+        """Whether ``close()`` was called (on this client, or on the one whose pool it shares)."""
+        return _is_closed(self)
+
     async def close(self) -> None:
-        """Close the connection pool (only if this client created it)."""
+        """Close the connection pool (only if this client created it: not a copy's shared
+        pool, nor the user's ``http_client``)."""
+        self._closed = True
         await self._sender.close()
 
     async def __aenter__(self) -> Self:
@@ -257,6 +370,21 @@ class AsyncClient(_ClientBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _without_retries(options: RequestOptions) -> RequestOptions:
+    rest = dict(options)
+    del rest["max_retries"]
+    return cast(RequestOptions, rest)
+
+
+def _is_closed(client: _ClientBase) -> bool:
+    if client._closed:
+        return True
+    if client._pool_owner is not None:
+        return _is_closed(client._pool_owner)
+    http_client = client._args.get("http_client")
+    return http_client is not None and bool(http_client.is_closed)
 
 
 class AnthropicBedrock(SyncClient):

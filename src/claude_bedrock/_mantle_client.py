@@ -25,12 +25,13 @@ stream pipeline, the ``messages`` resource and the exception classes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn, Unpack
+from typing import Any, NoReturn, Self, Unpack
 
 import httpx
 
 from ._client import AsyncClient, ConnectionOptions, SyncClient, _ClientBase, _Resource
 from ._request_core import DEFAULT_MAX_RETRIES
+from ._sdk_surface import NOT_GIVEN, NotGivenType, copy_client
 from .resources.messages import AsyncMessages, Messages
 
 __all__ = ["AnthropicBedrockMantle", "AsyncAnthropicBedrockMantle"]
@@ -75,9 +76,18 @@ class _MantleClient(_ClientBase):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         **options: Unpack[ConnectionOptions],
     ) -> None:
+        self._args = {
+            "aws_access_key": aws_access_key, "aws_secret_key": aws_secret_key,
+            "aws_session_token": aws_session_token, "aws_region": aws_region,
+            "aws_profile": aws_profile, "api_key": api_key, "skip_auth": skip_auth,
+            "base_url": base_url, "timeout": timeout, "max_retries": max_retries,
+            "default_headers": default_headers, "default_query": default_query,
+            "http_client": http_client, **options,
+        }  # fmt: skip
         core_options: dict[str, Any] = dict(options)
         self._start(
             http_client,
@@ -92,6 +102,7 @@ class _MantleClient(_ClientBase):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            default_query=default_query,
             surface="mantle",
             skip_auth=skip_auth,
         )
@@ -102,12 +113,34 @@ class _MantleClient(_ClientBase):
         return self._core.endpoints.mantle
 
     @property
-    def api_key(self) -> str | None:
-        return self._core.api_key
-
-    @property
     def skip_auth(self) -> bool:
         return self._core.api_key is None and self._core._credentials is None
+
+    def copy(  # type: ignore[override]  # the SDK's Mantle signature: skip_auth too
+        self,
+        *,
+        api_key: str | None = None,
+        aws_access_key: str | None = None,
+        aws_secret_key: str | None = None,
+        aws_session_token: str | None = None,
+        aws_region: str | None = None,
+        aws_profile: str | None = None,
+        skip_auth: bool | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout | None | NotGivenType = NOT_GIVEN,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        max_retries: int | NotGivenType = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        set_default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, object] | None = None,
+        set_default_query: Mapping[str, object] | None = None,
+        **options: Unpack[ConnectionOptions],
+    ) -> Self:
+        """A new client of the same class with this one's arguments, those given replacing
+        them (the official SDK's ``copy``; rules in :mod:`._sdk_surface`)."""
+        return copy_client(self, locals(), options)
+
+    with_options = copy  # type: ignore[assignment]
 
 
 class AnthropicBedrockMantle(_MantleClient, SyncClient):

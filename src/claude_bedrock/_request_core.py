@@ -33,8 +33,10 @@ call ends at the latest ``retry_deadline`` plus one attempt's timeout after it s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypedDict, TypeVar, cast
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -76,6 +78,7 @@ __all__ = [
     "DEFAULT_RETRY_DEADLINE",
     "DEFAULT_TIMEOUT",
     "RequestCore",
+    "RequestOptions",
     "Route",
     "connection_error",
 ]
@@ -91,6 +94,48 @@ MessagesSurface = Literal["runtime-messages", "mantle"]
 #: The Anthropic API's own paths, after a Messages surface's ``.../anthropic`` base.
 _MESSAGES = MESSAGES_PATH.removeprefix(BASE_PATH)
 _COUNT_TOKENS = COUNT_TOKENS_PATH.removeprefix(BASE_PATH)
+
+
+T = TypeVar("T")
+
+
+class RequestOptions(TypedDict, total=False):
+    """``options=`` of the low-level ``client.get`` / ``client.post`` (the SDK's names)."""
+
+    headers: Mapping[str, str]
+    params: Mapping[str, object]
+    timeout: float | httpx.Timeout
+    max_retries: int
+    #: Keys merged over ``body`` (``post``).
+    extra_json: Mapping[str, object]
+
+
+def with_query(url: str, query: Mapping[str, object]) -> str:
+    """``url`` with ``query`` appended, encoded as SigV4 signs it (``%20``, not ``+``)."""
+    pairs = [
+        (name, item)
+        for name, value in query.items()
+        for item in (value if isinstance(value, list | tuple) else [value])
+    ]
+    encoded = urlencode(pairs, quote_via=quote, safe="-_.~")
+    return f"{url}{'&' if '?' in url else '?'}{encoded}" if encoded else url
+
+
+def cast_response(response: httpx.Response, cast_to: type[T]) -> T:
+    """What ``client.get`` / ``client.post`` return: the ``httpx.Response`` itself, its text
+    or bytes, the parsed JSON (``object``, ``dict``...), or ``cast_to`` built from the JSON
+    (``model_validate`` for pydantic models, else ``cast_to(json)``)."""
+    if cast_to is httpx.Response:
+        return cast(T, response)
+    if cast_to is str:
+        return cast(T, response.text)
+    if cast_to is bytes:
+        return cast(T, response.content)
+    data = response.json() if response.content else None
+    if cast_to in (object, dict, list, type(None)) or data is None:
+        return cast(T, data)
+    validate = getattr(cast_to, "model_validate", None)
+    return cast(T, validate(data) if validate is not None else cast(Any, cast_to)(data))
 
 
 class Route(NamedTuple):
@@ -127,6 +172,7 @@ class RequestCore:
         timeout: float | httpx.Timeout | None,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
+        default_query: Mapping[str, object] | None = None,
         control_plane_url: str | None = None,
         context_1m: bool = False,
         endpoint: Literal["global", "regional"] | None = None,
@@ -163,6 +209,7 @@ class RequestCore:
         self._timeout_ext = self.timeout.as_dict()
         self.retry = RetryPolicy(max_retries, retry_deadline)
         self._default_headers = {k.lower(): v for k, v in (default_headers or {}).items()}
+        self._default_query = dict(default_query or {})
         self.context_1m = context_1m
         self.endpoint = endpoint
         self._resolved: dict[tuple[str, str | None, str], ResolvedModel] = {}
@@ -253,6 +300,8 @@ class RequestCore:
         ``signing``: the SigV4 signing name, when the host is not the client's own (token
         counting on bedrock-mantle from ``AnthropicBedrock``); ignored with an API key.
         """
+        if self._default_query:
+            url = with_query(url, self._default_query)
         headers: dict[str, str] = {"content-type": _JSON, "accept": accept}
         if self._default_headers:
             headers.update(self._default_headers)
@@ -274,6 +323,23 @@ class RequestCore:
         return httpx.Request(
             method, url, headers=headers, content=content, extensions={"timeout": ext}
         )
+
+    def low_level(
+        self, path: str, body: object, options: RequestOptions
+    ) -> tuple[str, bytes | None, Mapping[str, str] | None, float | httpx.Timeout | None]:
+        """``(url, body, headers, timeout)`` of a ``client.get`` / ``client.post``: a relative
+        ``path`` is joined to ``base_url`` (as the SDK joins it), an absolute URL kept."""
+        if path.startswith(("http://", "https://")):
+            url = path
+        else:
+            url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        if options.get("params"):
+            url = with_query(url, options["params"])
+        extra = options.get("extra_json")
+        if extra:
+            body = {**cast(Mapping[str, object], body or {}), **extra}
+        content = None if body is None else json.dumps(body).encode()
+        return url, content, options.get("headers"), options.get("timeout")
 
     def _signer_for(self, signing: str) -> SigV4Signer:
         signer = self._signers.get(signing)
