@@ -22,7 +22,7 @@ import claude_bedrock
 from claude_bedrock import AnthropicBedrock
 from claude_bedrock._placeholders import is_placeholder
 from claude_bedrock.emulator import Emulator
-from messagesserver import MessagesServer, Recorded
+from messagesserver import MessagesServer, Recorded, december_catalogue
 
 MODEL = "global.anthropic.claude-opus-4-5-20251101-v1:0"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
@@ -79,7 +79,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     yield
-    gc.collect()  # dropped clients release their sockets now
+    while _OPEN:  # the clients a test made release their sockets now
+        _OPEN.pop().close()
+    gc.collect()
 
 
 @pytest.fixture(scope="module")
@@ -111,15 +113,22 @@ def _wire(record: Recorded) -> dict[str, Any]:
     }
 
 
+_OPEN: list[Any] = []
+
+
 def _ours(server: MessagesServer, **options: Any) -> AnthropicBedrock:
-    return AnthropicBedrock(
+    client = AnthropicBedrock(
         aws_region="us-west-2", base_url=f"{server.url}/ok", api_key=KEY, **options
     )
+    _OPEN.append(client)
+    return client
 
 
 def _sdk(server: MessagesServer) -> anthropic.AnthropicBedrock:
     url = f"{server.url}/ok"
-    return anthropic.AnthropicBedrock(aws_region="us-west-2", base_url=url, api_key=KEY)
+    client = anthropic.AnthropicBedrock(aws_region="us-west-2", base_url=url, api_key=KEY)
+    _OPEN.append(client)
+    return client
 
 
 @pytest.mark.parametrize("name", list(NEW))
@@ -271,9 +280,53 @@ def test_invoke_sends_what_the_sdk_sends_and_bedrock_answers_both_alike(
         aws_region="us-west-2", base_url=bedrock_emulator.url, max_retries=0,
         aws_access_key=bedrock_emulator.access_key, aws_secret_key=bedrock_emulator.secret_key,
     )  # fmt: skip
+    _OPEN.append(sdk)
     with pytest.raises(anthropic.BadRequestError) as theirs:
         sdk.messages.create(model=MODEL, max_tokens=16, messages=MESSAGES, **NEW[name])
     client = _emulated(bedrock_emulator, max_retries=0)
     with client, pytest.raises(claude_bedrock.BadRequestError) as mine:
         client.messages.create(model=MODEL, max_tokens=16, messages=MESSAGES, **NEW[name])
     assert f"extraneous key [{name}]" in str(mine.value) and f"[{name}]" in str(theirs.value)
+
+
+#: The keywords of the SDK's ``messages.count_tokens`` among them.
+COUNTED = ("cache_control", "output_config", "speed", "user_profile_id", "workspace_id",
+           "extra_query")  # fmt: skip
+#: bedrock-mantle takes bare model IDs (an ARN, sent as written, with the older catalogue).
+MANTLE_MODEL = (
+    "anthropic.claude-opus-4-7"
+    if december_catalogue()
+    else "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7"
+)
+
+
+@pytest.mark.parametrize("name", list(NEW))
+def test_mantle_body_matches_the_official_mantle_client(server: MessagesServer, name: str) -> None:
+    """bedrock-mantle's Messages API body, field for field as the official
+    ``AnthropicBedrockMantle`` sends it (``user_profile_id`` moved into the body,
+    ``workspace_id`` a header, ``extra_query`` on the URL); count_tokens too."""
+    base = f"{server.url}/ok/anthropic"
+    ours = claude_bedrock.AnthropicBedrockMantle(aws_region="us-east-1", base_url=base, api_key=KEY)
+    sdk = anthropic.AnthropicBedrockMantle(aws_region="us-east-1", base_url=base, api_key=KEY)
+    with ours, sdk:
+        _compare_on_mantle(server, ours, sdk, name)
+
+
+def _compare_on_mantle(
+    server: MessagesServer,
+    ours: claude_bedrock.AnthropicBedrockMantle,
+    sdk: anthropic.AnthropicBedrockMantle,
+    name: str,
+) -> None:
+    server.clear()
+    ours.messages.create(model=MANTLE_MODEL, max_tokens=16, messages=MESSAGES, **NEW[name])
+    mine = _one(server)
+    sdk.messages.create(model=MANTLE_MODEL, max_tokens=16, messages=MESSAGES, **NEW[name])
+    assert _wire(mine) == _wire(_one(server))
+    assert mine.body["model"] == MANTLE_MODEL
+    if name in COUNTED:
+        ours.messages.count_tokens(model=MANTLE_MODEL, messages=MESSAGES, **NEW[name])
+        mine = _one(server)
+        sdk.messages.count_tokens(model=MANTLE_MODEL, messages=MESSAGES, **NEW[name])
+        assert _wire(mine) == _wire(_one(server))
+        assert mine.path.split("?")[0].endswith("/count_tokens")
