@@ -9,6 +9,7 @@ takes the calls end to end.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterator
 from pathlib import Path
@@ -330,3 +331,25 @@ def _compare_on_mantle(
         sdk.messages.count_tokens(model=MANTLE_MODEL, messages=MESSAGES, **NEW[name])
         assert _wire(mine) == _wire(_one(server))
         assert mine.path.split("?")[0].endswith("/count_tokens")
+
+
+def test_async_client_drops_placeholders_and_takes_the_new_keywords(
+    server: MessagesServer,
+) -> None:
+    """The async client shares the keyword handling: the same body as the sync one."""
+    call: dict[str, Any] = {
+        "speed": "fast", "extra_query": {"n": 1}, "temperature": anthropic.NOT_GIVEN,
+        "system": claude_bedrock.omit, "timeout": anthropic.not_given,
+    }  # fmt: skip
+    server.clear()
+    _ours(server).messages.create(model=MODEL, max_tokens=8, messages=MESSAGES, **call)
+    sync = _wire(_one(server))
+
+    async def run() -> None:
+        async with claude_bedrock.AsyncAnthropicBedrock(
+            aws_region="us-west-2", base_url=f"{server.url}/ok", api_key=KEY
+        ) as client:
+            await client.messages.create(model=MODEL, max_tokens=8, messages=MESSAGES, **call)
+
+    asyncio.run(run())
+    assert _wire(_one(server)) == sync and sync["body"]["speed"] == "fast"
