@@ -168,7 +168,7 @@ class MessagesServer:
             return self._error(handler, int(scenario[5:]), "overloaded_error")
         if handler.path.split("?")[0].endswith("/count_tokens"):
             return self._json(handler, 200, {"input_tokens": 11})
-        if handler.path.endswith("/count-tokens"):  # bedrock-runtime's CountTokens
+        if handler.path.split("?")[0].endswith("/count-tokens"):  # bedrock-runtime's CountTokens
             return self._json(handler, 200, {"inputTokens": 13})
         if isinstance(body, dict) and body.get("stream"):
             return self._stream(handler, CUT if scenario == "cut" else STREAM)

@@ -19,6 +19,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._client import AnthropicBedrock, AsyncAnthropicBedrock
     from ._mantle_client import AnthropicBedrockMantle, AsyncAnthropicBedrockMantle
+    from ._placeholders import NOT_GIVEN, NotGiven, Omit, not_given, omit
     from ._transports import MockTransport
     from .streaming import (
         AsyncMessageStream,
@@ -35,6 +36,11 @@ _LAZY: dict[str, str] = {
     "AnthropicBedrockMantle": "._mantle_client",
     "AsyncAnthropicBedrockMantle": "._mantle_client",
     "MockTransport": "._transports",
+    "NOT_GIVEN": "._placeholders",
+    "NotGiven": "._placeholders",
+    "not_given": "._placeholders",
+    "Omit": "._placeholders",
+    "omit": "._placeholders",
     "types": ".types",
     "Stream": ".streaming",
     "AsyncStream": ".streaming",
@@ -51,6 +57,11 @@ __all__ = [
     "AnthropicBedrockMantle",
     "AsyncAnthropicBedrockMantle",
     "MockTransport",
+    "NOT_GIVEN",
+    "NotGiven",
+    "not_given",
+    "Omit",
+    "omit",
     "Stream",
     "AsyncStream",
     "MessageStream",

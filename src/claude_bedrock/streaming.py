@@ -75,7 +75,8 @@ EVENTSTREAM = eventstream.CONTENT_TYPE
 
 def _stream_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: PreparedCall) -> str:
     model_id = call.resolved.model_id
-    return client._core.url("runtime", model_path(model_id, "invoke-with-response-stream"))
+    path = model_path(model_id, "invoke-with-response-stream")
+    return client._core.url("runtime", path) + call.query
 
 
 def _prime(response: httpx.Response) -> Primed[Iterator[bytes]]:

@@ -95,7 +95,8 @@ def _plan(call: PreparedCall, core: Any, stream: bool) -> tuple[str, bytes, dict
     """URL, body and headers of the Converse call that carries Messages call ``call``."""
     body, headers = _converse_call(call, stream)
     operation = "converse-stream" if stream else "converse"
-    return core.url("runtime", model_path(call.resolved.model_id, operation)), body, headers
+    url = core.url("runtime", model_path(call.resolved.model_id, operation)) + call.query
+    return url, body, headers
 
 
 def messages_via_converse(

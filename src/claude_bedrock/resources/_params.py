@@ -32,11 +32,16 @@ BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
 #: Values of Bedrock's ``X-Amzn-Bedrock-Service-Tier`` header (botocore's ServiceTierType).
 BEDROCK_SERVICE_TIERS = frozenset({"priority", "default", "flex", "reserved"})
 
-# Messages API body fields, in the order the Anthropic API documents them.
+# Messages API body fields, in the order the Anthropic API documents them, then the rest of
+# the official SDK 2.16's (``messages.create`` and ``beta.messages.create``): on InvokeModel
+# the SDK sends every one of them in the body as given (its Bedrock layer moves only
+# ``model``, ``stream`` and the betas), and so do we; the Messages API surfaces take the
+# same body. ``service_tier`` is not here: see ``prepare`` and ``_surfaces.messages_call``.
 BODY_FIELDS = (
     "max_tokens", "messages", "system", "stop_sequences", "temperature", "top_p", "top_k",
     "tools", "tool_choice", "metadata", "thinking", "container", "mcp_servers",
-    "output_config", "context_management",
+    "output_config", "context_management", "cache_control", "diagnostics", "inference_geo",
+    "speed", "billing_policy", "compaction", "fallbacks", "fallback_credit_token", "thread",
 )  # fmt: skip
 
 
@@ -49,6 +54,8 @@ class PreparedCall:
     headers: dict[str, str]
     #: Where it goes: InvokeModel, Converse, or a Messages API surface (:mod:`._surfaces`).
     surface: Surface = "invoke"
+    #: ``extra_query`` encoded (``"?a=1"``), appended to the URL on every surface; usually "".
+    query: str = ""
 
     def encode(self) -> bytes:
         # pydantic-core writes compact UTF-8 JSON straight to bytes: no intermediate str
@@ -71,6 +78,27 @@ class PreparedCall:
         endpoint_type = self.resolved.endpoint_type
         usd = cost(info, message.usage, endpoint_type)
         return Cost(usd=usd, model=info.id, endpoint_type=endpoint_type)
+
+
+def encode_query(extra_query: Mapping[str, object] | None) -> str:
+    """``extra_query`` as the official SDK puts it on the URL: ``?name=value&...`` (a list
+    repeats the name, booleans are ``true`` / ``false``, None and placeholders are left out)."""
+    if not extra_query:
+        return ""
+    from urllib.parse import urlencode
+
+    from .._placeholders import is_placeholder
+
+    def text(value: object) -> str:
+        return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+    pairs: list[tuple[str, str]] = []
+    for name, value in extra_query.items():
+        if value is None or is_placeholder(value):
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        pairs.extend((name, text(v)) for v in values)
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def model_path(model_id: str, operation: str) -> str:

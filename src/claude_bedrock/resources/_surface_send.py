@@ -53,8 +53,8 @@ def send_message(client: Any, call: PreparedCall, stream: bool, timeout: Any, *,
         return (open_stream if sync else aopen_stream)(client, call, timeout=timeout)
     route = _route(client, call)
     sent = client._sender.send(
-        "POST", route.messages_url, call.encode(), extra_headers=call.headers, timeout=timeout,
-        signing=route.signing,
+        "POST", route.messages_url + call.query, call.encode(), extra_headers=call.headers,
+        timeout=timeout, signing=route.signing,
     )  # fmt: skip
     return finish_message(sent, call) if sync else _finish_later(sent, call)
 
@@ -78,7 +78,7 @@ def open_stream(
     before it are retried like any failed request: the caller has seen nothing)."""
     route = _route(client, call)
     response, primed = client._sender.send_stream(
-        "POST", route.messages_url, call.encode(), _prime, extra_headers=call.headers,
+        "POST", route.messages_url + call.query, call.encode(), _prime, extra_headers=call.headers,
         timeout=timeout, accept=EVENT_STREAM, signing=route.signing,
     )  # fmt: skip
     return Stream(response, call, primed)
@@ -93,7 +93,7 @@ async def aopen_stream(
     """Async :func:`open_stream`."""
     route = _route(client, call)
     response, primed = await client._sender.send_stream(
-        "POST", route.messages_url, call.encode(), _aprime, extra_headers=call.headers,
+        "POST", route.messages_url + call.query, call.encode(), _aprime, extra_headers=call.headers,
         timeout=timeout, accept=EVENT_STREAM, signing=route.signing,
     )  # fmt: skip
     return AsyncStream(response, call, primed)

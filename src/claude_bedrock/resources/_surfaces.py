@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._exceptions import ClientValidationError
+from .._placeholders import is_placeholder
 from ..wire.messages_api import BETA_HEADER, VERSION_HEADER, WORKSPACE_HEADER, Surface
 from ._params import BODY_FIELDS, PreparedCall
 
@@ -50,7 +51,8 @@ _SURFACE_OF_API: dict[str, Surface] = {
 #: API's ``count_tokens`` refuses them, and they do not change the input tokens.
 _GENERATION_ONLY = frozenset({
     "max_tokens", "stop_sequences", "temperature", "top_p", "top_k", "metadata",
-    "service_tier", "stream",
+    "service_tier", "stream", "container", "diagnostics", "inference_geo", "billing_policy",
+    "fallbacks", "fallback_credit_token", "thread",
 })  # fmt: skip
 #: The header the official SDK's ``user_profile_id=`` becomes (then moved into the body).
 USER_PROFILE_HEADER = "anthropic-user-profile-id"
@@ -83,16 +85,26 @@ def header_params(
     user_profile_id: str | None,
 ) -> dict[str, str] | None:
     """``workspace_id=`` / ``user_profile_id=`` as the official SDK sends them (headers), with
-    ``extra_headers`` over them."""
+    ``extra_headers`` over them; a header given ``omit`` / ``NOT_GIVEN`` (ours or the SDK's)
+    is left out, as the SDK leaves it out."""
     if workspace_id is None and user_profile_id is None:
-        return dict(extra_headers) if extra_headers else None
+        return _given_headers(extra_headers) if extra_headers else None
     headers: dict[str, str] = {}
     if user_profile_id is not None:
         headers[USER_PROFILE_HEADER] = user_profile_id
     if workspace_id is not None:
         headers[WORKSPACE_HEADER] = workspace_id
-    headers.update(extra_headers or {})
+    if extra_headers:
+        for key, value in extra_headers.items():
+            if is_placeholder(value):
+                headers.pop(key, None)
+            else:
+                headers[key] = value
     return headers
+
+
+def _given_headers(extra_headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in extra_headers.items() if not is_placeholder(v)}
 
 
 def move_user_profile(

@@ -94,7 +94,7 @@ def _parse(response: httpx.Response) -> MessageTokensCount:
 
 def count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[MessageTokensCount]:
     """Count the input tokens of a prepared InvokeModel call (``messages.count_tokens``)."""
-    path = model_path(count_tokens_model_id(call.resolved), _OPERATION)
+    path = model_path(count_tokens_model_id(call.resolved), _OPERATION) + call.query
     options: SendOptions = {"extra_headers": _headers(call), "timeout": timeout}
     response = yield Request("POST", "runtime", path, invoke_input(call.encode()), options)
     return _parse(response)
@@ -127,7 +127,8 @@ def messages_count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[Mes
     options: SendOptions = {
         "extra_headers": call.headers, "timeout": timeout, "signing": MANTLE_SIGNING_NAME,
     }  # fmt: skip
-    response = yield Request("POST", "mantle", _MESSAGES_COUNT_PATH, count_body(call), options)
+    path = _MESSAGES_COUNT_PATH + call.query
+    response = yield Request("POST", "mantle", path, count_body(call), options)
     return _parse_messages(response)
 
 

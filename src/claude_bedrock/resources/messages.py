@@ -21,8 +21,9 @@ import httpx
 
 from .._context import check_context_window
 from .._parse import parse_message
+from .._placeholders import NotGiven, Omit, drop_placeholders, given
 from ..types.message import Cost, Message
-from ._params import PreparedCall, model_path, prepare
+from ._params import PreparedCall, encode_query, model_path, prepare
 from ._surfaces import MESSAGES_SURFACES, header_params, move_user_profile, surface_for
 
 if TYPE_CHECKING:
@@ -37,32 +38,52 @@ __all__ = ["Messages", "AsyncMessages", "MessageParams"]
 
 Endpoint = Literal["global", "regional"]
 Api = Literal["invoke", "converse", "messages"]
+#: A placeholder for an unset keyword (the official SDK's are recognised at run time too).
+_Unset = NotGiven | Omit
 
 
 class MessageParams(TypedDict, total=False):
-    """Optional keywords of ``messages.create`` / ``stream`` (all may be omitted)."""
+    """Optional keywords of ``messages.create`` / ``stream`` (all may be omitted, or given
+    ``NOT_GIVEN`` / ``omit``, ours or the official SDK's: see :mod:`.._placeholders`)."""
 
-    system: str | Iterable[Mapping[str, Any]]
-    stop_sequences: list[str]
-    temperature: float
-    top_p: float
-    top_k: int
-    tools: Iterable[Mapping[str, Any]]
-    tool_choice: Mapping[str, Any]
-    metadata: Mapping[str, Any]
-    thinking: Mapping[str, Any]
-    service_tier: str
-    betas: Iterable[str]
-    context_1m: bool
-    endpoint: Endpoint
-    api: Api
+    system: str | Iterable[Mapping[str, Any]] | _Unset
+    stop_sequences: list[str] | _Unset
+    temperature: float | _Unset
+    top_p: float | _Unset
+    top_k: int | _Unset
+    tools: Iterable[Mapping[str, Any]] | _Unset
+    tool_choice: Mapping[str, Any] | _Unset
+    metadata: Mapping[str, Any] | _Unset
+    thinking: Mapping[str, Any] | _Unset
+    service_tier: str | _Unset
+    # The official SDK 2.16's other body fields (``messages`` and ``beta.messages``), sent
+    # in the body on every surface, as the SDK sends them (see ``_params.BODY_FIELDS``).
+    cache_control: Mapping[str, Any] | None | _Unset
+    container: str | Mapping[str, Any] | None | _Unset
+    context_management: Mapping[str, Any] | None | _Unset
+    diagnostics: Mapping[str, Any] | None | _Unset
+    inference_geo: str | None | _Unset
+    mcp_servers: Iterable[Mapping[str, Any]] | _Unset
+    output_config: Mapping[str, Any] | _Unset
+    speed: Literal["standard", "fast"] | None | _Unset
+    billing_policy: Mapping[str, Any] | None | _Unset
+    compaction: Mapping[str, Any] | None | _Unset
+    fallbacks: Any
+    fallback_credit_token: Any
+    thread: Any
+    betas: Iterable[str] | _Unset
+    context_1m: bool | _Unset
+    endpoint: Endpoint | _Unset
+    api: Api | _Unset
     #: The official SDK's: the ``anthropic-workspace-id`` header (bedrock-mantle's Workspaces).
-    workspace_id: str
+    workspace_id: str | _Unset
     #: The official SDK's: whom the call acts for, sent as the body's ``user_profile_id``.
-    user_profile_id: str
-    extra_headers: Mapping[str, str]
-    extra_body: Mapping[str, Any]
-    timeout: float | httpx.Timeout
+    user_profile_id: str | _Unset
+    extra_headers: Mapping[str, str] | None
+    #: Query parameters added to the request's URL (the official SDK's ``extra_query``).
+    extra_query: Mapping[str, object] | None
+    extra_body: Mapping[str, Any] | None
+    timeout: float | httpx.Timeout | None | _Unset
 
 
 _KNOWN = frozenset(MessageParams.__annotations__)
@@ -86,6 +107,7 @@ def _prepare_call(
     unknown = options.keys() - _KNOWN
     if unknown:
         raise TypeError(f"messages: unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    options = drop_placeholders(options)
     if surface is None:
         surface = surface_for(client._core, options.get("api"))
     params: dict[str, Any] = dict(options)
@@ -113,6 +135,9 @@ def _prepare_call(
         endpoint=options.get("endpoint"),
         surface=surface,
     )
+    extra_query = options.get("extra_query")
+    if extra_query:
+        call.query = encode_query(extra_query)
     if generate:
         check_context_window(call)
     return call
@@ -136,7 +161,7 @@ def cost_of(message: Message, call: PreparedCall) -> Cost | None:
 
 
 def _invoke_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: PreparedCall) -> str:
-    return client._core.url("runtime", model_path(call.resolved.model_id, "invoke"))
+    return client._core.url("runtime", model_path(call.resolved.model_id, "invoke")) + call.query
 
 
 def _send(
@@ -144,7 +169,7 @@ def _send(
 ) -> Any:
     """``create``: over Converse, as a stream, or one answer; for the async client, the
     same as a coroutine (the sync and async senders take the same arguments)."""
-    timeout = params.get("timeout")
+    timeout = given(params.get("timeout"))
     if call.surface in MESSAGES_SURFACES:
         from ._surface_send import send_message
 
@@ -197,7 +222,7 @@ def _count(
     from .count_tokens import count_flow, messages_count_flow
 
     options = {k: v for k, v in params.items() if k not in _COUNT_TOKENS_IGNORED}
-    timeout = params.get("timeout")
+    timeout = given(params.get("timeout"))
     core = client._core
     if core.surface == "mantle":
         call = _prepare_call(client, model, 1, messages, options, generate=False, surface="mantle")
@@ -253,7 +278,7 @@ class Messages:
         Nothing is sent until the ``with`` block is entered.
         """
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
-        return _manager(self._client, call, params.get("timeout"), sync=True)  # type: ignore[no-any-return]
+        return _manager(self._client, call, given(params.get("timeout")), sync=True)  # type: ignore[no-any-return]
 
     @cached_property
     def batches(self) -> Batches:
@@ -308,7 +333,7 @@ class AsyncMessages:
     ) -> AsyncMessageStreamManager:  # fmt: skip
         """An async context manager over a streamed call (``async with``)."""
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
-        return _manager(self._client, call, params.get("timeout"), sync=False)  # type: ignore[no-any-return]
+        return _manager(self._client, call, given(params.get("timeout")), sync=False)  # type: ignore[no-any-return]
 
     @cached_property
     def batches(self) -> AsyncBatches:
