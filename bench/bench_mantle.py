@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import socket
 import statistics
-import threading
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+from _replay import serve_forever, start
 from claude_bedrock.wire.sse import encode
 
 MODEL = "anthropic.claude-opus-5"
@@ -113,53 +112,18 @@ def json_answer() -> bytes:
     return head + body
 
 
-def _read_request(conn: socket.socket, pending: bytes) -> tuple[bytes, bytes] | None:
-    """Read one request; return (its body, what follows it), or None at end of connection."""
-    while b"\r\n\r\n" not in pending:
-        data = conn.recv(65536)
-        if not data:
-            return None
-        pending += data
-    head, _, rest = pending.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(rest) < length:
-        data = conn.recv(65536)
-        if not data:
-            return None
-        rest += data
-    return rest[:length], rest[length:]
-
-
 def _serve(deltas: int, port_out: Any) -> None:
     streamed, plain = stream_answer(deltas), json_answer()
-    listener = socket.create_server(("127.0.0.1", 0))
-    port_out.send(listener.getsockname()[1])
 
-    def handle(conn: socket.socket) -> None:
-        with conn:
-            pending = b""
-            while True:
-                got = _read_request(conn, pending)
-                if got is None:
-                    return
-                body, pending = got
-                conn.sendall(streamed if b'"stream":true' in body.replace(b" ", b"") else plain)
+    def answer(body: bytes) -> bytes:
+        return streamed if b'"stream":true' in body.replace(b" ", b"") else plain
 
-    while True:
-        conn, _ = listener.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+    serve_forever(port_out, answer)
 
 
 def start_server(deltas: int) -> tuple[str, multiprocessing.Process]:
-    parent, child = multiprocessing.Pipe()
-    process = multiprocessing.Process(target=_serve, args=(deltas, child), daemon=True)
-    process.start()
-    return f"http://127.0.0.1:{parent.recv()}/anthropic", process
+    port, process = start(_serve, deltas)
+    return f"http://127.0.0.1:{port}/anthropic", process
 
 
 # --------------------------------------------------------------------------- the clients

@@ -23,13 +23,13 @@ import argparse
 import base64
 import json
 import multiprocessing
-import socket
 import statistics
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+from _replay import serve_forever, start
 from claude_bedrock.wire.eventstream import encode_event
 
 MODEL = "global.anthropic.claude-opus-4-6-v1"
@@ -110,54 +110,13 @@ _HEAD = (
 )
 
 
-def _read_request(conn: socket.socket, pending: bytes) -> bytes | None:
-    """Read one request (headers + content-length body); return what follows it."""
-    while b"\r\n\r\n" not in pending:
-        data = conn.recv(65536)
-        if not data:
-            return None
-        pending += data
-    head, _, rest = pending.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(rest) < length:
-        data = conn.recv(65536)
-        if not data:
-            return None
-        rest += data
-    return rest[length:]
-
-
 def _serve(deltas: int, port_out: Any) -> None:
-    import threading
-
-    body = _HEAD + build_body(deltas)
-    listener = socket.create_server(("127.0.0.1", 0))
-    port_out.send(listener.getsockname()[1])
-
-    def handle(conn: socket.socket) -> None:
-        with conn:
-            pending: bytes | None = b""
-            while True:
-                pending = _read_request(conn, pending or b"")
-                if pending is None:
-                    return
-                conn.sendall(body)
-
-    while True:
-        conn, _ = listener.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+    answer = _HEAD + build_body(deltas)
+    serve_forever(port_out, lambda _body: answer)
 
 
 def start_server(deltas: int) -> tuple[str, multiprocessing.Process]:
-    parent, child = multiprocessing.Pipe()
-    process = multiprocessing.Process(target=_serve, args=(deltas, child), daemon=True)
-    process.start()
-    port = parent.recv()
+    port, process = start(_serve, deltas)
     return f"http://127.0.0.1:{port}", process
 
 
