@@ -8,7 +8,7 @@ costs little to build.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import import_module
 from typing import (
     TYPE_CHECKING,
@@ -120,7 +120,9 @@ class _ClientBase(SDKAttributes):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
+        open_telemetry: Any = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
+        middleware: Sequence[Any] | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         self._args = {
@@ -128,8 +130,11 @@ class _ClientBase(SDKAttributes):
             "aws_region": aws_region, "aws_profile": aws_profile,
             "aws_session_token": aws_session_token, "api_key": api_key, "base_url": base_url,
             "timeout": timeout, "max_retries": max_retries, "default_headers": default_headers,
-            "default_query": default_query, "http_client": http_client, **options,
+            "default_query": default_query, "open_telemetry": open_telemetry,
+            "http_client": http_client, "middleware": middleware, **options,
         }  # fmt: skip
+        self._open_telemetry = open_telemetry
+        self._middleware: tuple[Any, ...] = tuple(middleware or ())
         core_options: dict[str, Any] = dict(options)
         core_options["surface"] = surface_of_api(core_options.pop("api", "invoke"))
         self._start(
@@ -199,10 +204,12 @@ class _ClientBase(SDKAttributes):
         timeout: float | httpx.Timeout | None | NotGivenType = NOT_GIVEN,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         max_retries: int | NotGivenType = NOT_GIVEN,
+        open_telemetry: Any = None,
         default_headers: Mapping[str, str] | None = None,
         set_default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         set_default_query: Mapping[str, object] | None = None,
+        middleware: Sequence[Any] | None | NotGivenType = NOT_GIVEN,
         **options: Unpack[ClientOptions],
     ) -> Self:
         """A new client of the same class with this one's arguments, those given replacing
@@ -211,6 +218,10 @@ class _ClientBase(SDKAttributes):
 
     #: ``client.with_options(timeout=5).messages.create(...)``: the SDK's alias of ``copy``.
     with_options = copy
+
+    def with_middleware(self, *middleware: Any) -> Self:
+        """A copy with ``middleware`` run after this client's own (the SDK's helper)."""
+        return self.copy(middleware=[*self._middleware, *middleware])
 
     def __repr__(self) -> str:
         return repr(self._core).replace("RequestCore", type(self).__name__, 1)

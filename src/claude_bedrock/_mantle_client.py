@@ -24,7 +24,7 @@ stream pipeline, the ``messages`` resource and the exception classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, Self, Unpack
 
 import httpx
@@ -77,7 +77,9 @@ class _MantleClient(_ClientBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
+        open_telemetry: Any = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
+        middleware: Sequence[Any] | None = None,
         **options: Unpack[ConnectionOptions],
     ) -> None:
         self._args = {
@@ -86,8 +88,11 @@ class _MantleClient(_ClientBase):
             "aws_profile": aws_profile, "api_key": api_key, "skip_auth": skip_auth,
             "base_url": base_url, "timeout": timeout, "max_retries": max_retries,
             "default_headers": default_headers, "default_query": default_query,
-            "http_client": http_client, **options,
+            "open_telemetry": open_telemetry, "http_client": http_client,
+            "middleware": middleware, **options,
         }  # fmt: skip
+        self._open_telemetry = open_telemetry
+        self._middleware: tuple[Any, ...] = tuple(middleware or ())
         core_options: dict[str, Any] = dict(options)
         self._start(
             http_client,
@@ -130,10 +135,12 @@ class _MantleClient(_ClientBase):
         timeout: float | httpx.Timeout | None | NotGivenType = NOT_GIVEN,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         max_retries: int | NotGivenType = NOT_GIVEN,
+        open_telemetry: Any = None,
         default_headers: Mapping[str, str] | None = None,
         set_default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, object] | None = None,
         set_default_query: Mapping[str, object] | None = None,
+        middleware: Sequence[Any] | None | NotGivenType = NOT_GIVEN,
         **options: Unpack[ConnectionOptions],
     ) -> Self:
         """A new client of the same class with this one's arguments, those given replacing

@@ -171,9 +171,11 @@ def copy_arguments(client: _ClientBase, given: Mapping[str, Any]) -> dict[str, A
             args[name] = given[name]
     if "skip_auth" in given and given["skip_auth"] is not None:
         args["skip_auth"] = given["skip_auth"]
-    for name in ("timeout", "max_retries"):
+    for name in ("timeout", "max_retries", "middleware"):
         if _given(given[name]):
             args[name] = given[name]
+    if given["open_telemetry"] is not None:  # the SDK's: None keeps the original's
+        args["open_telemetry"] = given["open_telemetry"]
     for kind, fold in (("headers", True), ("query", False)):
         add, replace = given[f"default_{kind}"], given[f"set_default_{kind}"]
         if add is not None and replace is not None:
