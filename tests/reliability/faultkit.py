@@ -92,9 +92,46 @@ def faulty_process(spec: str, pace: float | None = None) -> Iterator[Remote]:
             process.stdout.close()
 
 
-def open_fds() -> int:
-    """File descriptors open in this process now (Linux: /proc/self/fd)."""
-    return len(os.listdir("/proc/self/fd"))
+def files() -> int:
+    """Open file descriptors of this process that are not sockets.
+
+    With :func:`sockets_to`, what a leak of ours would hold. A plain fd count also moves
+    with whatever other threads of the test process open or close meanwhile (pytest's
+    capture, another fixture's server), which made the load test flaky on a busy machine.
+    """
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                count += 1
+        except OSError:  # closed between listdir and readlink
+            pass
+    return count
+
+
+def sockets_to(url: str) -> int:
+    """This process's TCP sockets connected to ``url``'s port (Linux ``/proc/net/tcp*``):
+    a connection we leaked to the emulator under test, and nothing else."""
+    port = f"{httpx.URL(url).port:04X}"
+    inodes = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[2].rsplit(":", 1)[1] == port and fields[9] in inodes:
+                count += 1
+    return count
 
 
 def sockets() -> int:

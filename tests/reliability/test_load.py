@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from faultkit import MODEL, REGION, Remote, fault_report, faulty_process, open_fds, sockets
+from faultkit import MODEL, REGION, Remote, fault_report, faulty_process, files, sockets_to
 
 from claude_bedrock import APIError, AsyncAnthropicBedrock
 from claude_bedrock.types.message import Message
@@ -73,7 +73,7 @@ def test_a_thousand_concurrent_streams_with_faults(capsys: Any) -> None:
             del warm_up
             before = fault_report(remote.url)
             gc.collect()
-            fds, socks = open_fds(), sockets()
+            fds, socks = files(), sockets_to(remote.url)
             baseline = tracemalloc.get_traced_memory()[0]
             tracemalloc.reset_peak()
             started = time.monotonic()
@@ -86,7 +86,7 @@ def test_a_thousand_concurrent_streams_with_faults(capsys: Any) -> None:
             retained = tracemalloc.get_traced_memory()[0] - baseline
             peak = tracemalloc.get_traced_memory()[1] - baseline
             tracemalloc.stop()
-            leaked_fds, leaked_sockets = open_fds() - fds, sockets() - socks
+            leaked_fds, leaked_sockets = files() - fds, sockets_to(remote.url) - socks
     finally:
         logger.setLevel(level)
 
