@@ -456,6 +456,20 @@ def test_shape_errors_boto3_does_not_catch(runtime: Any) -> None:
     )
 
 
+def test_patterns_match_whole_values(runtime: Any) -> None:
+    """botocore's patterns are whole-value constraints: Bedrock refused the tool name
+    'Complete Session' (aws-samples/remote-swe-agents PR #457) though ``[a-zA-Z0-9_-]+``
+    matches part of it. boto3 does not check patterns, so the emulator must."""
+
+    def tools(name: str) -> dict[str, Any]:
+        spec = {"name": name, "inputSchema": {"json": {"type": "object"}}}
+        return {"tools": [{"toolSpec": spec}]}
+
+    message = refusal(runtime, messages=user({"text": "x"}), toolConfig=tools("Complete Session"))
+    assert "toolConfig.tools.0.toolSpec.name" in message and "[a-zA-Z0-9_-]+" in message
+    assert converse(runtime, messages=user({"text": "x"}), toolConfig=tools("complete_session"))
+
+
 def test_unknown_fields_are_refused(raw: RawClient) -> None:
     path = f"/model/{MODEL.replace(':', '%3A')}/converse"
     status, kind, message = error_of(

@@ -151,7 +151,7 @@ def _string(value: object, name: str, shape: dict[str, Any], path: str, out: lis
         return
     _length(len(value), shape, path, out)
     pattern = shape.get("pattern")
-    if pattern and _pattern(pattern).search(value) is None:
+    if pattern and _pattern(pattern).fullmatch(value) is None:  # AWS patterns match whole values
         out.append(f"The value at {_at(path)} must match the pattern {pattern}.")
 
 
