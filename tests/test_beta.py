@@ -272,3 +272,19 @@ def test_batch_params_drop_placeholders() -> None:
     bad = {**params, "no_such": anthropic.NOT_GIVEN}
     with pytest.raises(claude_bedrock.ClientValidationError, match="no_such"):
         encode_request(client._core, {"custom_id": "b", "params": bad}, None)
+
+
+def test_the_sdks_beta_type_names_exist_and_are_our_classes(
+    captured: tuple[AnthropicBedrock, Captured],
+) -> None:
+    import anthropic.types.beta as sdk_beta_types
+
+    from claude_bedrock.types import beta as beta_types
+
+    for name in beta_types.__all__:
+        assert hasattr(sdk_beta_types, name), name
+    client, capture = captured
+    message = client.beta.messages.create(model=MODEL, max_tokens=16, messages=MESSAGES)
+    assert isinstance(message, beta_types.BetaMessage)
+    assert isinstance(message.content[0], beta_types.BetaTextBlock)
+    capture.one()

@@ -8,8 +8,8 @@ the body's ``anthropic_beta`` list, and the model ID percent-encoded as one path
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
@@ -66,7 +66,7 @@ class PreparedCall:
     query: str = ""
     #: Every beta the call sends, wherever it goes (body, header, Converse's extra fields):
     #: what the early limit checks read (the 1M window...). Empty: read the body's.
-    betas: list[str] = field(default_factory=list)
+    betas: Sequence[str] = ()
 
     def encode(self) -> bytes:
         # pydantic-core writes compact UTF-8 JSON straight to bytes: no intermediate str
