@@ -244,7 +244,7 @@ def prepare(
     resolved = core.resolve_model(model, endpoint, surface)
     use_1m = core.context_1m if context_1m is None else context_1m
     all_betas = collect_betas(betas, extra_headers, use_1m)
-    sent_betas = merge_body_betas(all_betas, extra_body)
+    sent_betas = merge_body_betas(all_betas, extra_body) if extra_body else all_betas
     if CONTEXT_1M_BETA in sent_betas and (resolved.info is None or not resolved.info.context_1m):
         _warn_retired_beta()
     if resolved.info is None:  # an ID the catalogue does not know: Bedrock's syntax still holds
