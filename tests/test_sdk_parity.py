@@ -35,11 +35,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import anthropic
 import httpx
@@ -48,15 +45,20 @@ import pytest
 
 import claude_bedrock
 from claude_bedrock.emulator import Emulator
+from sdkpair import (
+    INVOKE_MODEL,
+    MANTLE_MODEL,
+    Capture,
+    Pair,
+    arguments,
+    assert_same,
+    dump,
+    outcome,
+    pair_on,
+)
 
-REGION = "us-east-1"
-#: InvokeModel takes the inference-profile ID, bedrock-mantle the bare one.
-INVOKE_MODEL = "us.anthropic.claude-opus-4-7"
-MANTLE_MODEL = "anthropic.claude-opus-4-7"
 MESSAGES = [{"role": "user", "content": "Name three primary colours."}]
 BETAS = ["context-management-2025-06-27", "interleaved-thinking-2025-05-14"]
-#: Request headers whose values both clients must agree on (where both send them).
-HEADERS = ("anthropic-beta", "anthropic-workspace-id", "x-custom", "x-amzn-bedrock-service-tier")
 _KEY_ENV = ("AWS_BEARER_TOKEN_BEDROCK", "ANTHROPIC_AWS_API_KEY", "AWS_PROFILE")
 
 
@@ -67,152 +69,11 @@ def no_key_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-# -- capturing the wire -------------------------------------------------------------------
-
-
-@dataclass
-class Sent:
-    """One request as it left a client (signed, body read)."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-    def wire(self, *, invoke: bool) -> dict[str, Any]:
-        """What both clients must agree on (see the module doc for what is left out)."""
-        body = dict(self.body) if isinstance(self.body, dict) else self.body
-        if invoke and isinstance(body, dict):
-            body.pop("anthropic_version", None)
-        headers = {name: self.headers.get(name) for name in HEADERS}
-        if invoke:  # the SDK leaves the beta header on InvokeModel; Bedrock reads the body
-            headers.pop("anthropic-beta")
-        return {"method": self.method, "path": self.path, "body": body, "headers": headers}
-
-
-@dataclass
-class Capture:
-    """An ``event_hooks`` request hook for ``httpx`` and ``httpx2`` clients, sync or async."""
-
-    sent: list[Sent] = field(default_factory=list)
-
-    def _keep(self, request: Any) -> None:
-        content = request.read()
-        url = urlsplit(str(request.url))
-        path = unquote(url.path) + (f"?{url.query}" if url.query else "")
-        body = json.loads(content) if content else None
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        self.sent.append(Sent(request.method, path, headers, body))
-
-    def hook(self, request: Any) -> None:
-        self._keep(request)
-
-    async def ahook(self, request: Any) -> None:
-        self._keep(request)
-
-    def one(self) -> Sent:
-        taken, self.sent = self.sent, []
-        assert len(taken) == 1, [s.path for s in taken]
-        return taken[0]
-
-
-@dataclass
-class Pair:
-    """The official client and ours, built alike, each with its own capture."""
-
-    sdk: Any
-    ours: Any
-    sdk_sent: Capture
-    our_sent: Capture
-    model: str
-    invoke: bool
-    #: The ``http_client``s given to them: the test's to close (a client leaves them open).
-    http_clients: list[Any]
-
-    def close(self) -> None:
-        self.sdk.close()
-        self.ours.close()
-        for http_client in self.http_clients:
-            http_client.close()
-
-    def wires(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        return (
-            self.sdk_sent.one().wire(invoke=self.invoke),
-            self.our_sent.one().wire(invoke=self.invoke),
-        )
-
-
-def _arguments(emulator: Emulator) -> dict[str, Any]:
-    return {
-        "aws_region": REGION, "aws_access_key": emulator.access_key,
-        "aws_secret_key": emulator.secret_key, "max_retries": 0,
-    }  # fmt: skip
-
-
-def _pair(emulator: Emulator, kind: str) -> Pair:
-    sdk_sent, our_sent = Capture(), Capture()
-    arguments = _arguments(emulator)
-    if kind == "mantle":
-        base, model = f"{emulator.url}/anthropic", MANTLE_MODEL
-        sdk_class: Any = anthropic.AnthropicBedrockMantle
-        our_class: Any = claude_bedrock.AnthropicBedrockMantle
-    else:
-        base, model = emulator.url, INVOKE_MODEL
-        sdk_class, our_class = anthropic.AnthropicBedrock, claude_bedrock.AnthropicBedrock
-    sdk_http = httpx2.Client(event_hooks={"request": [sdk_sent.hook]})
-    our_http = httpx.Client(event_hooks={"request": [our_sent.hook]})
-    sdk = sdk_class(base_url=base, http_client=sdk_http, **arguments)
-    ours = our_class(base_url=base, http_client=our_http, **arguments)
-    return Pair(sdk, ours, sdk_sent, our_sent, model, kind == "invoke", [sdk_http, our_http])
-
-
-@contextmanager
-def pair_on(emulator: Emulator, kind: str) -> Iterator[Pair]:
-    built = _pair(emulator, kind)
-    try:
-        yield built
-    finally:
-        built.close()
-
-
 @pytest.fixture(params=["invoke", "mantle"])
 def pair(request: pytest.FixtureRequest, bedrock_emulator: Emulator) -> Iterator[Pair]:
     """Both clients on one surface: InvokeModel (``AnthropicBedrock``) or bedrock-mantle."""
     with pair_on(bedrock_emulator, request.param) as built:
         yield built
-
-
-# -- comparing answers --------------------------------------------------------------------
-
-#: Keys whose values legitimately differ per call: the emulator makes a new message id,
-#: and Bedrock's invocation metrics on ``message_stop`` time each call.
-PER_CALL = frozenset({"id", "invocationLatency", "firstByteLatency"})
-
-
-def dump(model: Any) -> Any:
-    """A response object as plain data (both sides are pydantic models)."""
-    return model.model_dump(mode="json", by_alias=True)
-
-
-def assert_same(sdk: Any, ours: Any, where: str = "") -> None:
-    """Field by field: equal where both have the field; a field only one side's class has
-    must be None there (the emulator did not send it). ``PER_CALL`` keys are skipped."""
-    if isinstance(sdk, dict) and isinstance(ours, dict):
-        for key in sdk.keys() | ours.keys():
-            here = f"{where}.{key}"
-            if key in PER_CALL:
-                assert (key in sdk) == (key in ours), here
-            elif key in sdk and key in ours:
-                assert_same(sdk[key], ours[key], here)
-            else:
-                only = sdk.get(key) if key in sdk else ours.get(key)
-                assert only is None, f"{here} only on one side: {only!r}"
-    elif isinstance(sdk, list) and isinstance(ours, list):
-        assert len(sdk) == len(ours), where
-        for index, (a, b) in enumerate(zip(sdk, ours, strict=True)):
-            assert_same(a, b, f"{where}[{index}]")
-    else:
-        assert sdk == ours, f"{where}: SDK {sdk!r} != ours {ours!r}"
 
 
 def _stream_dumps(events: Any) -> list[Any]:
@@ -394,26 +255,14 @@ PARAMETERS: dict[str, dict[str, Any]] = {
 SAMPLING: dict[str, Any] = {"temperature": 0.2, "top_p": 0.9, "top_k": 5}
 
 
-def _outcome(send: Callable[[], Any]) -> tuple[str, Any]:
-    """``("ok", message data)`` or ``("error", (status code, error body))``: what a caller
-    sees (the body is the service's own, request id aside: it is new per call)."""
-    try:
-        return "ok", dump(send())
-    except (anthropic.APIStatusError, claude_bedrock.APIStatusError) as error:
-        body = dict(error.body) if isinstance(error.body, dict) else error.body
-        if isinstance(body, dict):
-            body.pop("request_id", None)
-        return "error", (error.status_code, body)
-
-
 @pytest.mark.parametrize("name", list(PARAMETERS))
 def test_every_create_parameter(pair: Pair, name: str) -> None:
     """The same outcome (the same message, or an error with the same status) and the same
     request, keyword by keyword, on InvokeModel and bedrock-mantle."""
     call: dict[str, Any] = {"model": pair.model, "max_tokens": 64, "messages": MESSAGES}
     call.update(PARAMETERS[name])
-    theirs = _outcome(lambda: pair.sdk.beta.messages.create(**call))
-    mine = _outcome(lambda: pair.ours.beta.messages.create(**call))
+    theirs = outcome(lambda: pair.sdk.beta.messages.create(**call))
+    mine = outcome(lambda: pair.ours.beta.messages.create(**call))
     assert theirs[0] == mine[0], (theirs, mine)
     if mine[0] == "ok":
         assert_same(theirs[1], mine[1])
@@ -428,8 +277,8 @@ def test_sampling_keywords_send_what_the_sdks_extra_body_sends(pair: Pair, name:
     call: dict[str, Any] = {"model": pair.model, "max_tokens": 64, "messages": MESSAGES}
     with pytest.raises(TypeError, match=name):
         pair.sdk.messages.create(**call, **{name: SAMPLING[name]})
-    theirs = _outcome(lambda: pair.sdk.messages.create(**call, extra_body={name: SAMPLING[name]}))
-    mine = _outcome(lambda: pair.ours.messages.create(**call, **{name: SAMPLING[name]}))
+    theirs = outcome(lambda: pair.sdk.messages.create(**call, extra_body={name: SAMPLING[name]}))
+    mine = outcome(lambda: pair.ours.messages.create(**call, **{name: SAMPLING[name]}))
     assert theirs[0] == mine[0] == "ok"
     assert_same(theirs[1], mine[1])
     sdk_wire, our_wire = pair.wires()
@@ -441,8 +290,8 @@ def test_service_tier_goes_to_bedrocks_header(pair: Pair) -> None:
     emulator, like Bedrock, refuses the key); ours sends Bedrock's header, ``auto`` and
     ``standard_only`` as its Standard tier. On bedrock-mantle both send the body field."""
     call: dict[str, Any] = {"model": pair.model, "max_tokens": 32, "messages": MESSAGES}
-    theirs = _outcome(lambda: pair.sdk.messages.create(service_tier="standard_only", **call))
-    mine = _outcome(lambda: pair.ours.messages.create(service_tier="standard_only", **call))
+    theirs = outcome(lambda: pair.sdk.messages.create(service_tier="standard_only", **call))
+    mine = outcome(lambda: pair.ours.messages.create(service_tier="standard_only", **call))
     sdk_sent, our_sent = pair.sdk_sent.one(), pair.our_sent.one()
     if pair.invoke:
         assert theirs[0] == "error" and theirs[1][0] == 400 and mine[0] == "ok"
@@ -481,7 +330,7 @@ def test_placeholders_send_nothing_on_either(pair: Pair, placeholder: Any) -> No
 def test_async_clients(bedrock_emulator: Emulator) -> None:
     """``AsyncAnthropicBedrock``: create, the raw stream and the stream helper, beta too."""
     sdk_sent, our_sent = Capture(), Capture()
-    arguments = _arguments(bedrock_emulator)
+    given = arguments(bedrock_emulator)
     call: dict[str, Any] = {"model": INVOKE_MODEL, "max_tokens": 64, "messages": MESSAGES}
 
     async def run(client: Any) -> list[Any]:
@@ -494,11 +343,11 @@ def test_async_clients(bedrock_emulator: Emulator) -> None:
 
     sdk = anthropic.AsyncAnthropicBedrock(
         base_url=bedrock_emulator.url,
-        http_client=httpx2.AsyncClient(event_hooks={"request": [sdk_sent.ahook]}), **arguments,
+        http_client=httpx2.AsyncClient(event_hooks={"request": [sdk_sent.ahook]}), **given,
     )  # fmt: skip
     ours = claude_bedrock.AsyncAnthropicBedrock(
         base_url=bedrock_emulator.url,
-        http_client=httpx.AsyncClient(event_hooks={"request": [our_sent.ahook]}), **arguments,
+        http_client=httpx.AsyncClient(event_hooks={"request": [our_sent.ahook]}), **given,
     )  # fmt: skip
     theirs = asyncio.run(run(sdk))
     mine = asyncio.run(run(ours))
