@@ -7,11 +7,13 @@ pointed at the session's emulator (``bedrock_emulator``) with its credentials, m
 same call with both and compares what came back (every field of the message, of each
 stream event, of the token count) and what each put on the wire. The wire is captured by
 an ``event_hooks`` request hook on the ``http_client`` each client is given (``httpx2`` for
-the SDK, ``httpx`` for ours): the hook sees the final request, signed, with its body bytes.
+the SDK, ``httpx`` for ours): the hook sees the final request, signed, with its body bytes
+(the pair, the capture and the comparison live in :mod:`sdkpair`).
 
 What legitimately differs, and is left out of the comparisons (each place says why):
 
-* message ids (``msg_bdrk_...``): the emulator makes a new one per call;
+* message ids (``msg_bdrk_...``): the emulator makes a new one per call, and the latencies
+  in Bedrock's ``amazon-bedrock-invocationMetrics`` time each call;
 * the ``x-amz-date`` / ``authorization`` headers: signed at each call's own second;
 * InvokeModel's ``anthropic_version``: ours sends Bedrock's documented
   ``bedrock-2023-05-31``, SDK 2.16 its own API date; the Messages API's
@@ -27,7 +29,9 @@ its ``extra_body={"anthropic_beta": [...]}`` replaces ``betas=`` where ours merg
 in the InvokeModel body, which Bedrock's schema refuses); the SDK's
 ``beta.messages.count_tokens`` adds ``token-counting-2024-11-01`` (a beta long since GA on
 Anthropic's API, not one Bedrock lists) and its ``AnthropicBedrock`` counts no tokens at
-all, where ours calls Bedrock's CountTokens.
+all, where ours calls Bedrock's CountTokens. SDK 2.16's ``create`` has no ``temperature``,
+``top_p`` or ``top_k`` any more; ours keeps them and sends what the SDK sends for them in
+``extra_body``.
 """
 
 from __future__ import annotations
