@@ -45,6 +45,7 @@ from .wire.messages_api import Surface
 
 if TYPE_CHECKING:
     from .converse import AsyncConverse, Converse
+    from .resources.beta import AsyncBeta, Beta
     from .resources.invocation_logging import AsyncInvocationLogging, InvocationLogging
     from .resources.messages import AsyncMessages, Messages
     from .resources.models import AsyncModels, Models
@@ -260,6 +261,7 @@ class _Resource(Generic[R]):
 _MODELS_DOC = "The model catalogue merged with Bedrock's control plane (list, retrieve, resolve)."
 _CONVERSE_DOC = "Bedrock's Converse API (``converse`` / ``converse-stream``), typed."
 _LOGGING_DOC = "Bedrock's model invocation logging configuration (control plane)."
+_BETA_DOC = "The SDK's ``client.beta``: ``beta.messages`` (``betas=``, the tool runner)."
 
 
 class SyncClient(_ClientBase):
@@ -402,6 +404,7 @@ class AnthropicBedrock(SyncClient):
     """Synchronous client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
     messages: _Resource[Messages] = _Resource(".resources.messages", "Messages")
+    beta: _Resource[Beta] = _Resource(".resources.beta", "Beta", _BETA_DOC)
     models: _Resource[Models] = _Resource(".resources.models", "Models", _MODELS_DOC)
     converse: _Resource[Converse] = _Resource(".converse", "Converse", _CONVERSE_DOC)
     invocation_logging: _Resource[InvocationLogging] = _Resource(
@@ -413,6 +416,7 @@ class AsyncAnthropicBedrock(AsyncClient):
     """asyncio client for Claude on Amazon Bedrock (drop-in for the Anthropic SDK's)."""
 
     messages: _Resource[AsyncMessages] = _Resource(".resources.messages", "AsyncMessages")
+    beta: _Resource[AsyncBeta] = _Resource(".resources.beta", "AsyncBeta", _BETA_DOC)
     models: _Resource[AsyncModels] = _Resource(".resources.models", "AsyncModels", _MODELS_DOC)
     converse: _Resource[AsyncConverse] = _Resource(".converse", "AsyncConverse", _CONVERSE_DOC)
     invocation_logging: _Resource[AsyncInvocationLogging] = _Resource(

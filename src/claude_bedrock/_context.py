@@ -20,7 +20,7 @@ is ever made (about 40 ms for 4 MB, measured).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._exceptions import ContextWindowError
@@ -131,9 +131,12 @@ def _advice(info: ModelInfo, tokens: int, max_tokens: int, limit: int, has_1m: b
     )
 
 
-def check_window(info: ModelInfo, body: Mapping[str, Any]) -> None:
-    """Raise ContextWindowError if ``body`` clearly does not fit ``info``'s window."""
-    betas = body.get("anthropic_beta") or ()
+def check_window(
+    info: ModelInfo, body: Mapping[str, Any], sent_betas: Sequence[str] | None = None
+) -> None:
+    """Raise ContextWindowError if ``body`` clearly does not fit ``info``'s window, given
+    the betas sent (``sent_betas``; None: the body's ``anthropic_beta``)."""
+    betas = (body.get("anthropic_beta") or ()) if sent_betas is None else sent_betas
     betas = tuple(b for b in betas if isinstance(b, str))
     limit = info.context_limit(betas)
     max_tokens = body.get("max_tokens")
@@ -152,4 +155,4 @@ def check_context_window(call: PreparedCall) -> None:
     """
     info = call.resolved.info
     if info is not None:
-        check_window(info, call.body)
+        check_window(info, call.body, call.betas or None)

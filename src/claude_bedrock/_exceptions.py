@@ -52,6 +52,7 @@ __all__ = [
     "ModelIdMendedWarning",
     "LegacyModelWarning",
     "RetiredBetaWarning",
+    "ServiceTierWarning",
 ]
 
 
@@ -391,6 +392,12 @@ class LegacyModelWarning(FutureWarning):
 class RetiredBetaWarning(UserWarning):
     """A beta flag Bedrock retired (``context-1m-2025-08-07``, retired 2026-04-30) was sent:
     it has no effect any more. Still sent as asked; issued once per process."""
+
+
+class ServiceTierWarning(UserWarning):
+    """``service_tier`` is not one of Bedrock's tiers (``priority``, ``default``, ``flex``,
+    ``reserved``): ``"auto"`` is sent as ``default``, another value as given (Bedrock
+    decides). Issued once per value and process."""
 
 
 class DocumentLimitError(ClientValidationError):

@@ -25,14 +25,17 @@ stream pipeline, the ``messages`` resource and the exception classes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn, Self, Unpack
+from typing import TYPE_CHECKING, Any, NoReturn, Self, Unpack
 
 import httpx
 
-from ._client import AsyncClient, ConnectionOptions, SyncClient, _ClientBase, _Resource
+from ._client import _BETA_DOC, AsyncClient, ConnectionOptions, SyncClient, _ClientBase, _Resource
 from ._request_core import DEFAULT_MAX_RETRIES
 from ._sdk_surface import NOT_GIVEN, NotGivenType, copy_client
 from .resources.messages import AsyncMessages, Messages
+
+if TYPE_CHECKING:
+    from .resources.beta import AsyncMantleBeta, MantleBeta
 
 __all__ = ["AnthropicBedrockMantle", "AsyncAnthropicBedrockMantle"]
 
@@ -155,6 +158,7 @@ class AnthropicBedrockMantle(_MantleClient, SyncClient):
     Anthropic SDK's ``AnthropicBedrockMantle``)."""
 
     messages: _Resource[MantleMessages] = _Resource("._mantle_client", "MantleMessages")
+    beta: _Resource[MantleBeta] = _Resource(".resources.beta", "MantleBeta", _BETA_DOC)
 
 
 class AsyncAnthropicBedrockMantle(_MantleClient, AsyncClient):
@@ -162,3 +166,4 @@ class AsyncAnthropicBedrockMantle(_MantleClient, AsyncClient):
     Anthropic SDK's ``AsyncAnthropicBedrockMantle``)."""
 
     messages: _Resource[AsyncMantleMessages] = _Resource("._mantle_client", "AsyncMantleMessages")
+    beta: _Resource[AsyncMantleBeta] = _Resource(".resources.beta", "AsyncMantleBeta", _BETA_DOC)

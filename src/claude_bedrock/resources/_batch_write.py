@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ClientValidationError
+from .._placeholders import drop_placeholders
 from .._s3 import MultipartWriter
 from .._s3_errors import S3Error, s3_errors
 from ._batch_layout import BatchRef, JobEntry
@@ -111,9 +112,11 @@ def prepare_request(
     unknown = sorted(set(raw) - _ALLOWED_PARAMS)
     if unknown:
         raise ClientValidationError(f"params: unknown parameter(s) {', '.join(unknown)}.")
-    if raw.get("stream"):
+    # The official SDK's NOT_GIVEN / omit (and ours) mean "not set", as in messages.create.
+    params = dict(drop_placeholders(raw))
+    if params.get("stream"):
         raise ClientValidationError("params.stream: batch requests cannot stream.")
-    params = dict(raw)
+    params.pop("service_tier", None)  # a record has no headers: the job's tier applies
     params.setdefault("model", default_model)
     if params["model"] is None:
         raise ClientValidationError("params.model: no model (pass model= to create()).")

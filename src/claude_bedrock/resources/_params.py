@@ -8,14 +8,14 @@ the body's ``anthropic_beta`` list, and the model ID percent-encoded as one path
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import pydantic_core
 
-from .._exceptions import ClientValidationError, RetiredBetaWarning
+from .._exceptions import ClientValidationError, RetiredBetaWarning, ServiceTierWarning
 from ..documents import check_invoke_documents
 from ..wire.messages_api import Surface
 from ..wire.rules import Rule
@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31"
 #: Values of Bedrock's ``X-Amzn-Bedrock-Service-Tier`` header (botocore's ServiceTierType).
 BEDROCK_SERVICE_TIERS = frozenset({"priority", "default", "flex", "reserved"})
+#: Where InvokeModel (and its stream) take the tier: botocore's ``serviceTier`` member is
+#: ``location: header`` (Converse has a body member, filled from this header).
+SERVICE_TIER_HEADER = "x-amzn-bedrock-service-tier"
+#: The Anthropic API's tiers (SDK 2.16: ``Literal["auto", "standard_only"]``) as Bedrock's.
+#: Both are Bedrock's Standard tier, ``default``: ``standard_only`` exactly; ``auto`` is the
+#: Anthropic API's default (Priority capacity when the organisation bought some), and
+#: Bedrock's default is Standard, Priority being asked for per request.
+ANTHROPIC_SERVICE_TIERS = {"auto": "default", "standard_only": "default"}
 
 # Messages API body fields, in the order the Anthropic API documents them, then the rest of
 # the official SDK 2.16's (``messages.create`` and ``beta.messages.create``): on InvokeModel
@@ -56,6 +64,9 @@ class PreparedCall:
     surface: Surface = "invoke"
     #: ``extra_query`` encoded (``"?a=1"``), appended to the URL on every surface; usually "".
     query: str = ""
+    #: Every beta the call sends, wherever it goes (body, header, Converse's extra fields):
+    #: what the early limit checks read (the 1M window...). Empty: read the body's.
+    betas: Sequence[str] = ()
 
     def encode(self) -> bytes:
         # pydantic-core writes compact UTF-8 JSON straight to bytes: no intermediate str
@@ -128,7 +139,56 @@ def collect_betas(
     return out
 
 
+_warned_tiers: set[str] = set()
+
+
+def bedrock_service_tier(value: object) -> str:
+    """``service_tier`` as Bedrock's header value; never dropped.
+
+    Bedrock's own values pass; the Anthropic API's are mapped (see
+    :data:`ANTHROPIC_SERVICE_TIERS`; ``auto`` with a :class:`ServiceTierWarning` once, as
+    it loses its Priority fallback); anything else is sent as given with a warning (once
+    per value), and Bedrock decides. The official SDK puts ``service_tier`` in the
+    InvokeModel body, where Bedrock's schema has no such field.
+    """
+    tier = str(value)
+    if tier in BEDROCK_SERVICE_TIERS:
+        return tier
+    mapped = ANTHROPIC_SERVICE_TIERS.get(tier)
+    if mapped is not None and tier != "auto":
+        return mapped
+    if tier not in _warned_tiers:
+        _warned_tiers.add(tier)
+        if mapped is not None:
+            text = (
+                "service_tier='auto': Bedrock chooses no tier automatically; sent as its "
+                "Standard tier ('default'). Pass 'priority', 'flex' or 'reserved' for another."
+            )
+        else:
+            text = (
+                f"service_tier={tier!r} is not one of Bedrock's tiers "
+                f"({', '.join(sorted(BEDROCK_SERVICE_TIERS))}) nor the Anthropic API's "
+                "('auto', 'standard_only'): sent as given; Bedrock decides."
+            )
+        warnings.warn(text, ServiceTierWarning, stacklevel=5)
+    return mapped or tier
+
+
 _warned_retired_beta: list[bool] = []
+
+
+def merge_body_betas(betas: list[str], extra_body: Mapping[str, Any] | None) -> list[str]:
+    """``betas`` and then those of an ``anthropic_beta`` list in ``extra_body`` not already
+    there: ``betas=`` and ``extra_body={"anthropic_beta": [...]}`` add up (the official SDK
+    keeps only the latter), and both feed the same checks. Not a list: left to Bedrock."""
+    extra = extra_body.get("anthropic_beta") if extra_body else None
+    if not isinstance(extra, (list, tuple)):
+        return betas
+    merged = list(betas)
+    for beta in extra:
+        if beta not in merged:
+            merged.append(beta)
+    return merged
 
 
 def _warn_retired_beta() -> None:
@@ -184,30 +244,37 @@ def prepare(
     resolved = core.resolve_model(model, endpoint, surface)
     use_1m = core.context_1m if context_1m is None else context_1m
     all_betas = collect_betas(betas, extra_headers, use_1m)
-    if CONTEXT_1M_BETA in all_betas and (resolved.info is None or not resolved.info.context_1m):
+    sent_betas = merge_body_betas(all_betas, extra_body) if extra_body else all_betas
+    if CONTEXT_1M_BETA in sent_betas and (resolved.info is None or not resolved.info.context_1m):
         _warn_retired_beta()
     if resolved.info is None:  # an ID the catalogue does not know: Bedrock's syntax still holds
         _check_model_id(resolved.model_id)
     if surface in ("runtime-messages", "mantle"):  # Anthropic's request shape, not InvokeModel's
         from ._surfaces import messages_call
 
-        return messages_call(core, resolved, surface, params, all_betas, extra_headers, extra_body)
+        call = messages_call(core, resolved, surface, params, all_betas, extra_headers, extra_body)
+        call.betas = sent_betas
+        return call
     body: dict[str, Any] = {"anthropic_version": BEDROCK_ANTHROPIC_VERSION}
     for name in BODY_FIELDS:
         value = params.get(name)
         if value is not None:
             body[name] = value
-    if all_betas:
-        body["anthropic_beta"] = all_betas
+    if sent_betas:
+        body["anthropic_beta"] = sent_betas
     if extra_body:
         body.update(extra_body)
+        if sent_betas is not all_betas:  # extra_body's list, merged into ours
+            body["anthropic_beta"] = sent_betas
     headers: dict[str, str] = {}
     tier = params.get("service_tier")
-    if tier in BEDROCK_SERVICE_TIERS:
-        headers["x-amzn-bedrock-service-tier"] = str(tier)
+    if tier is not None:
+        headers[SERVICE_TIER_HEADER] = bedrock_service_tier(tier)
     if extra_headers:
         for key, value in extra_headers.items():
             if key.lower() != "anthropic-beta":
                 headers[key] = value
     check_invoke_documents(body)
-    return PreparedCall(resolved=resolved, body=body, headers=headers, surface=surface)
+    return PreparedCall(
+        resolved=resolved, body=body, headers=headers, surface=surface, betas=sent_betas
+    )
