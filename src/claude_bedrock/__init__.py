@@ -28,8 +28,8 @@ if TYPE_CHECKING:
         MiddlewareCallable,
         MiddlewareInput,
     )
-    from ._response import APIResponse, AsyncAPIResponse
     from ._placeholders import NOT_GIVEN, NotGiven, Omit, not_given, omit
+    from ._response import APIResponse, AsyncAPIResponse
     from ._transports import MockTransport
     from .streaming import (
         AsyncMessageStream,

@@ -45,6 +45,7 @@ __all__ = [
     "Middleware",
     "MiddlewareCallable",
     "MiddlewareInput",
+    "middleware_base",
     "validate_async_middleware",
     "validate_sync_middleware",
 ]
@@ -178,7 +179,7 @@ MiddlewareInput: TypeAlias = Middleware | MiddlewareCallable | AsyncMiddlewareCa
 
 
 def _middleware_name(middleware: object) -> str:
-    if isinstance(middleware, Middleware):
+    if middleware_base(middleware) is not None:
         return type(middleware).__name__
     name = getattr(middleware, "__name__", None)
     return name if isinstance(name, str) else repr(middleware)
@@ -193,16 +194,29 @@ def _is_async_callable(obj: object) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
+def middleware_base(entry: object) -> type | None:
+    """The :class:`Middleware` base ``entry`` derives from: ours, or the official SDK's
+    (recognised by name, without importing it, so a subclass of ``anthropic.Middleware``
+    works unchanged); ``None`` for a plain callable."""
+    if isinstance(entry, Middleware):
+        return Middleware
+    for klass in type(entry).__mro__:
+        if klass.__name__ == "Middleware" and klass.__module__.startswith("anthropic"):
+            return klass
+    return None
+
+
 def validate_sync_middleware(middleware: Iterable[object]) -> None:
     """The SDK's check for a blocking client (same ``TypeError`` messages)."""
     for entry in middleware:
-        if isinstance(entry, Middleware):
-            if type(entry).handle is Middleware.handle:
+        base = middleware_base(entry)
+        if base is not None:
+            if getattr(type(entry), "handle", None) is getattr(base, "handle", None):
                 raise TypeError(
                     f"middleware {_middleware_name(entry)} does not implement `handle()`; "
                     "the synchronous client requires sync-capable middleware"
                 )
-            if inspect.iscoroutinefunction(type(entry).handle):
+            if inspect.iscoroutinefunction(getattr(type(entry), "handle", None)):
                 raise TypeError(
                     f"middleware {_middleware_name(entry)} defines `handle()` as an async "
                     "function; the synchronous client requires `handle()` to be a sync function"
@@ -219,13 +233,14 @@ def validate_sync_middleware(middleware: Iterable[object]) -> None:
 def validate_async_middleware(middleware: Iterable[object]) -> None:
     """The SDK's check for an asyncio client (same ``TypeError`` messages)."""
     for entry in middleware:
-        if isinstance(entry, Middleware):
-            if type(entry).handle_async is Middleware.handle_async:
+        base = middleware_base(entry)
+        if base is not None:
+            if getattr(type(entry), "handle_async", None) is getattr(base, "handle_async", None):
                 raise TypeError(
                     f"middleware {_middleware_name(entry)} does not implement `handle_async()`; "
                     "the asynchronous client requires async-capable middleware"
                 )
-            if not inspect.iscoroutinefunction(type(entry).handle_async):
+            if not inspect.iscoroutinefunction(getattr(type(entry), "handle_async", None)):
                 raise TypeError(
                     f"middleware {_middleware_name(entry)} defines `handle_async()` as a sync "
                     "function; the asynchronous client requires `handle_async()` to be an "

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from .._exceptions import APIConnectionError
-from .._middleware import APIRequest, Middleware
+from .._middleware import APIRequest, middleware_base
 from .._parse import parse_message
 from .._request_core import connection_error
 from .._response import APIResponse, AsyncAPIResponse, StreamAlreadyConsumed
@@ -69,7 +69,7 @@ async def _async_generic_parse(response: httpx.Response) -> Any:
 
 
 def _handler(entry: Any, sync: bool) -> Any:
-    if isinstance(entry, Middleware):
+    if middleware_base(entry) is not None:
         return entry.handle if sync else entry.handle_async
     return entry
 
