@@ -374,3 +374,21 @@ def test_async_middleware_behave_as_on_the_sdk(bedrock_emulator: Emulator, famil
     assert results[0] == results[1] == results[2]
     assert results[0][0][:2] == [(0, 503), (1, 200)]
     assert results[0][2][-1] == 3  # the rewritten max_tokens, signed and accepted
+
+
+def test_raw_responses_go_through_the_chain(bedrock_emulator: Emulator) -> None:
+    """A raw call on a client with middleware: the chain runs for each attempt, and the raw
+    response reports the retries the client's policy took."""
+    ours, sdk, model = _clients(FAMILIES, bedrock_emulator, "runtime")
+    outcomes = []
+    for client in (ours, sdk):
+        key, seen = _key(), []  # type: ignore[var-annotated]
+        with client.with_options(middleware=[log_statuses(seen), add_fault("503*1", key)]) as mw:
+            raw = mw.messages.with_raw_response.create(model=model, max_tokens=8, messages=HELLO)
+            with mw.messages.with_streaming_response.create(
+                model=model, max_tokens=8, messages=HELLO
+            ) as streamed:
+                lines = list(streamed.iter_lines())
+        outcomes.append((seen, raw.retries_taken, raw.status_code, _facts(raw.parse()), len(lines)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][:3] == ([(0, 503), (1, 200), (0, 200)], 1, 200)

@@ -154,7 +154,7 @@ class APIResponse(BaseAPIResponse[R]):
             if self._parser is None:
                 raise TypeError("this response has nothing to parse it into")
             self._parsed = self._parser()
-            if not self.http_response.is_stream_consumed or self.http_response.is_closed:
+            if self.http_response.is_closed:
                 self._done()
         return self._parsed
 

@@ -79,6 +79,12 @@ class Proxy:
             _sync_raw(self._resource, name)
         )  # fmt: skip
 
+    def __dir__(self) -> list[str]:
+        """The public methods and sub-resources (what ``dir()`` and completion offer)."""
+        names = (name for name in dir(type(self._resource)) if not name.startswith("_"))
+        skip = {"with_raw_response", "with_streaming_response"}
+        return sorted(name for name in names if name not in skip)
+
     def __repr__(self) -> str:
         kind = "with_streaming_response" if self._streaming else "with_raw_response"
         return f"<{type(self._resource).__name__}.{kind}>"
