@@ -124,6 +124,23 @@ def _transport_cause(exc: APIConnectionError) -> BaseException:
     return cause if isinstance(cause, httpx.TransportError) else exc
 
 
+class _Unsigned:
+    """The request core as :func:`~.._senders.send_flow` sees it under a middleware chain:
+    the flow's own request of each attempt is left unsigned (only logged and named in
+    errors), since the innermost ``call_next`` signs what the chain made of it."""
+
+    def __init__(self, core: Any) -> None:
+        self.retry = core.retry
+        self.error_from_response = core.error_from_response
+
+    def build_request(
+        self, method: str, url: str, body: bytes | None, *,
+        extra_headers: Mapping[str, str] | None = None, accept: str = _JSON, **_: Any,
+    ) -> httpx.Request:  # fmt: skip
+        headers = {"accept": accept, **(extra_headers or {})}
+        return httpx.Request(method, url, headers=headers, content=body or b"")
+
+
 class HookedSyncSender(SyncSender):
     """:class:`SyncSender` with the middleware chain and/or a :class:`Record`."""
 
@@ -139,6 +156,7 @@ class HookedSyncSender(SyncSender):
         self._middleware = middleware
         self._record = record
         self._chain = _chain(middleware, self._innermost, True) if middleware else None
+        self._flow_core: Any = _Unsigned(core) if middleware else core
 
     def send(
         self, method: str, url: str, body: bytes | None, *, stream: bool = False,
@@ -166,7 +184,7 @@ class HookedSyncSender(SyncSender):
         pause = record.pause if record is not None else None
         wire_stream = stream or pause is not None
         primes = prime is not None and pause is None
-        flow = send_flow(self._core, call, wire_stream, primes, signing)
+        flow = send_flow(self._flow_core, call, wire_stream, primes, signing)
         response, primed = self._drive(flow, prime, call, wire_stream, signing)
         if pause is not None:
             assert record is not None
@@ -252,6 +270,7 @@ class HookedAsyncSender(AsyncSender):
         self._middleware = middleware
         self._record = record
         self._chain = _chain(middleware, self._innermost, False) if middleware else None
+        self._flow_core: Any = _Unsigned(core) if middleware else core
 
     async def send(
         self, method: str, url: str, body: bytes | None, *, stream: bool = False,
@@ -280,7 +299,7 @@ class HookedAsyncSender(AsyncSender):
         pause = record.pause if record is not None else None
         wire_stream = stream or pause is not None
         primes = prime is not None and pause is None
-        flow = send_flow(self._core, call, wire_stream, primes, signing)
+        flow = send_flow(self._flow_core, call, wire_stream, primes, signing)
         response, primed = await self._drive(flow, prime, call, wire_stream, signing)
         if pause is not None:
             assert record is not None
