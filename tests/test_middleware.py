@@ -102,6 +102,7 @@ def add_fault(kind: str, key: str) -> Any:
 
 def log_statuses(seen: list[tuple[int, int]]) -> Any:
     def middleware(request: Any, call_next: Any) -> Any:
+        assert (request.method, request.stream) == ("post", False)
         response = call_next(request)
         seen.append((request.retries_taken, response.status_code))
         return response
@@ -224,11 +225,11 @@ def test_connection_failures_raise_through_the_chain() -> None:
 def test_streams_reach_the_chain_before_their_body(bedrock_emulator: Emulator, family: str) -> None:
     observed = []
     for client in _clients(FAMILIES, bedrock_emulator, family)[:2]:
-        seen: list[tuple[bool, int]] = []
+        seen: list[tuple[bool, bool, int]] = []
 
-        def peek(request: Any, call_next: Any, seen: list[tuple[bool, int]] = seen) -> Any:
+        def peek(request: Any, call_next: Any, seen: list[Any] = seen) -> Any:
             response = call_next(request)
-            seen.append((response.is_closed, response.status_code))
+            seen.append((request.stream, response.is_closed, response.status_code))
             return response
 
         with client.with_options(middleware=[peek]) as mw:
@@ -236,7 +237,7 @@ def test_streams_reach_the_chain_before_their_body(bedrock_emulator: Emulator, f
             with mw.messages.stream(model=model, max_tokens=16, messages=HELLO) as stream:
                 final = stream.get_final_message()
         observed.append((seen, _facts(final)))
-    assert observed[0] == observed[1] and observed[0][0] == [(False, 200)]
+    assert observed[0] == observed[1] and observed[0][0] == [(True, False, 200)]
 
 
 def test_call_next_responses_parse_as_the_sdks(bedrock_emulator: Emulator) -> None:

@@ -83,19 +83,24 @@ class APIRequest:
         retries_taken: int = 0,
         accept: str = "application/json",
         signing: str | None = None,
+        unread: bool | None = None,
     ) -> None:
+        #: Lower case, as the SDK's (``"post"``); sent upper case.
         self.method = method
         self.url = url
         self._headers = dict(headers)
         self.content = content
         self.timeout = timeout
+        #: The client's ``max_retries`` (the SDK's is ``NOT_GIVEN`` unless a call sets it).
         self.max_retries = max_retries
-        #: Whether the answer's body is left unread for the caller (a stream).
+        #: Whether the call streams its answer (``stream=True``, ``messages.stream``).
         self.stream = stream
         #: Retries already taken for this call: 0 on the first attempt.
         self.retries_taken = retries_taken
         self._accept = accept
         self._signing = signing
+        #: Whether ``call_next`` leaves the body unread (a stream, or a streaming response).
+        self._unread = stream if unread is None else unread
         self._json: Any = _UNSET
 
     @property

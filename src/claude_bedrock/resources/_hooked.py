@@ -90,20 +90,22 @@ def _link(handler: Any, call_next: Any) -> Any:
 
 
 def _request_of(
-    core: Any, call: Call, stream: bool, signing: str | None, attempt: int
+    core: Any, call: Call, streams: tuple[bool, bool], signing: str | None, attempt: int
 ) -> APIRequest:
+    """``streams``: whether the call streams (SSE or event stream), and whether the body is
+    left unread (also for ``with_streaming_response``)."""
     method, url, body, extra_headers, timeout, accept = call
     headers = {k.lower(): v for k, v in (extra_headers or {}).items()}
     return APIRequest(
-        method=method, url=url, headers=headers, content=body, timeout=timeout,
-        max_retries=core.max_retries, stream=stream, retries_taken=attempt, accept=accept,
-        signing=signing,
+        method=method.lower(), url=url, headers=headers, content=body, timeout=timeout,
+        max_retries=core.max_retries, stream=streams[0], retries_taken=attempt, accept=accept,
+        signing=signing, unread=streams[1],
     )  # fmt: skip
 
 
 def _build(core: Any, request: APIRequest) -> httpx.Request:
     return core.build_request(  # type: ignore[no-any-return]
-        request.method, request.url, request.content, extra_headers=request.headers,
+        request.method.upper(), request.url, request.content, extra_headers=request.headers,
         timeout=request.timeout, accept=request._accept, signing=request._signing,
     )  # fmt: skip
 
@@ -185,7 +187,7 @@ class HookedSyncSender(SyncSender):
         wire_stream = stream or pause is not None
         primes = prime is not None and pause is None
         flow = send_flow(self._flow_core, call, wire_stream, primes, signing)
-        response, primed = self._drive(flow, prime, call, wire_stream, signing)
+        response, primed = self._drive(flow, prime, call, (stream, wire_stream), signing)
         if pause is not None:
             assert record is not None
             record.pause = None
@@ -202,7 +204,7 @@ class HookedSyncSender(SyncSender):
         return response, primed
 
     def _drive(
-        self, flow: Flow, prime: Any, call: Call, stream: bool, signing: str | None
+        self, flow: Flow, prime: Any, call: Call, streams: tuple[bool, bool], signing: str | None
     ) -> tuple[httpx.Response, Any]:
         attempt = -1
         record = self._record
@@ -217,7 +219,7 @@ class HookedSyncSender(SyncSender):
                         if self._chain is None:
                             result = self._do(step, prime)
                         else:
-                            request = _request_of(self._core, call, stream, signing, attempt)
+                            request = _request_of(self._core, call, streams, signing, attempt)
                             try:
                                 result = _unwrap(self._chain(request))
                             except APIConnectionError as exc:
@@ -240,7 +242,7 @@ class HookedSyncSender(SyncSender):
         started = time.monotonic()
         try:
             response = self._transport.handle_request(sent)
-            if not request.stream:
+            if not request._unread:
                 try:
                     response.read()
                 except BaseException:
@@ -300,7 +302,7 @@ class HookedAsyncSender(AsyncSender):
         wire_stream = stream or pause is not None
         primes = prime is not None and pause is None
         flow = send_flow(self._flow_core, call, wire_stream, primes, signing)
-        response, primed = await self._drive(flow, prime, call, wire_stream, signing)
+        response, primed = await self._drive(flow, prime, call, (stream, wire_stream), signing)
         if pause is not None:
             assert record is not None
             record.pause = None
@@ -317,7 +319,7 @@ class HookedAsyncSender(AsyncSender):
         return response, primed
 
     async def _drive(
-        self, flow: Flow, prime: Any, call: Call, stream: bool, signing: str | None
+        self, flow: Flow, prime: Any, call: Call, streams: tuple[bool, bool], signing: str | None
     ) -> tuple[httpx.Response, Any]:
         attempt = -1
         record = self._record
@@ -332,7 +334,7 @@ class HookedAsyncSender(AsyncSender):
                         if self._chain is None:
                             result = await self._do(step, prime)
                         else:
-                            request = _request_of(self._core, call, stream, signing, attempt)
+                            request = _request_of(self._core, call, streams, signing, attempt)
                             try:
                                 result = _unwrap(await self._chain(request))
                             except APIConnectionError as exc:
@@ -355,7 +357,7 @@ class HookedAsyncSender(AsyncSender):
         started = time.monotonic()
         try:
             response = await self._transport.handle_async_request(sent)
-            if not request.stream:
+            if not request._unread:
                 try:
                     await response.aread()
                 except BaseException:
