@@ -19,7 +19,17 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._client import AnthropicBedrock, AsyncAnthropicBedrock
     from ._mantle_client import AnthropicBedrockMantle, AsyncAnthropicBedrockMantle
+    from ._middleware import (
+        APIRequest,
+        AsyncCallNext,
+        AsyncMiddlewareCallable,
+        CallNext,
+        Middleware,
+        MiddlewareCallable,
+        MiddlewareInput,
+    )
     from ._placeholders import NOT_GIVEN, NotGiven, Omit, not_given, omit
+    from ._response import APIResponse, AsyncAPIResponse
     from ._transports import MockTransport
     from .streaming import (
         AsyncMessageStream,
@@ -36,6 +46,15 @@ _LAZY: dict[str, str] = {
     "AnthropicBedrockMantle": "._mantle_client",
     "AsyncAnthropicBedrockMantle": "._mantle_client",
     "MockTransport": "._transports",
+    "APIRequest": "._middleware",
+    "Middleware": "._middleware",
+    "MiddlewareInput": "._middleware",
+    "MiddlewareCallable": "._middleware",
+    "AsyncMiddlewareCallable": "._middleware",
+    "CallNext": "._middleware",
+    "AsyncCallNext": "._middleware",
+    "APIResponse": "._response",
+    "AsyncAPIResponse": "._response",
     "NOT_GIVEN": "._placeholders",
     "NotGiven": "._placeholders",
     "not_given": "._placeholders",
@@ -57,6 +76,15 @@ __all__ = [
     "AnthropicBedrockMantle",
     "AsyncAnthropicBedrockMantle",
     "MockTransport",
+    "APIRequest",
+    "APIResponse",
+    "AsyncAPIResponse",
+    "Middleware",
+    "MiddlewareInput",
+    "MiddlewareCallable",
+    "AsyncMiddlewareCallable",
+    "CallNext",
+    "AsyncCallNext",
     "NOT_GIVEN",
     "NotGiven",
     "not_given",

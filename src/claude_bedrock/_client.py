@@ -220,6 +220,12 @@ class _ClientBase(SDKAttributes):
     #: ``client.with_options(timeout=5).messages.create(...)``: the SDK's alias of ``copy``.
     with_options = copy
 
+    @property
+    def middleware(self) -> tuple[Any, ...]:
+        """The client's middleware, outermost first (the SDK's). For a few calls with more,
+        ``client.with_options(middleware=[*client.middleware, extra])``."""
+        return self._middleware
+
     def with_middleware(self, *middleware: Any) -> Self:
         """A copy with ``middleware`` run after this client's own (the SDK's helper)."""
         return self.copy(middleware=[*self._middleware, *middleware])
@@ -274,11 +280,11 @@ class SyncClient(_ClientBase):
         self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
     ) -> None:
         chosen = for_sync_client(transport, http_client, trust, self._core.timeout)
-        self._sender = SyncSender(self._core, *chosen)
+        self._sender = _sync_sender(self, *chosen)
 
     def _share_sender(self, owner: _ClientBase) -> None:
         assert isinstance(owner, SyncClient)
-        self._sender = SyncSender(self._core, owner._sender._transport, False)
+        self._sender = _sync_sender(self, owner._sender._transport, False)
 
     def get(self, path: str, *, cast_to: type[T], options: RequestOptions | None = None) -> T:
         """``GET`` a path no resource covers, signed like every request: a relative
@@ -335,11 +341,11 @@ class AsyncClient(_ClientBase):
         self, http_client: AnyHTTPClient, transport: AnyTransport, trust: TLSTrust
     ) -> None:
         chosen = for_async_client(transport, http_client, trust, self._core.timeout)
-        self._sender = AsyncSender(self._core, *chosen)
+        self._sender = _async_sender(self, *chosen)
 
     def _share_sender(self, owner: _ClientBase) -> None:
         assert isinstance(owner, AsyncClient)
-        self._sender = AsyncSender(self._core, owner._sender._transport, False)
+        self._sender = _async_sender(self, owner._sender._transport, False)
 
     async def get(self, path: str, *, cast_to: type[T], options: RequestOptions | None = None) -> T:
         """Async twin of :meth:`SyncClient.get`."""
@@ -383,6 +389,31 @@ class AsyncClient(_ClientBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _sync_sender(client: _ClientBase, transport: httpx.BaseTransport, owned: bool) -> SyncSender:
+    """The plain sender, or (with ``middleware=``, checked here as the SDK checks it) the
+    hooked one that runs the chain around each attempt (:mod:`.resources._hooked`)."""
+    if not client._middleware:
+        return SyncSender(client._core, transport, owned)
+    from ._middleware import validate_sync_middleware
+    from .resources._hooked import HookedSyncSender
+
+    validate_sync_middleware(client._middleware)
+    return HookedSyncSender(client._core, transport, owned, client._middleware)
+
+
+def _async_sender(
+    client: _ClientBase, transport: httpx.AsyncBaseTransport, owned: bool
+) -> AsyncSender:
+    """Async :func:`_sync_sender`."""
+    if not client._middleware:
+        return AsyncSender(client._core, transport, owned)
+    from ._middleware import validate_async_middleware
+    from .resources._hooked import HookedAsyncSender
+
+    validate_async_middleware(client._middleware)
+    return HookedAsyncSender(client._core, transport, owned, client._middleware)
 
 
 def _without_retries(options: RequestOptions) -> RequestOptions:

@@ -43,6 +43,7 @@ from ._batch_flow import (
     Steps,
 )
 from ._batch_write import BatchTooSmallError, BatchWriter
+from ._raw import RawResponses
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
@@ -65,7 +66,7 @@ class _HasCore(Protocol):
     _core: Any
 
 
-class _BatchesBase:
+class _BatchesBase(RawResponses):
     """What needs no I/O: construction, :meth:`with_s3` and :meth:`estimate`."""
 
     _client: _HasCore

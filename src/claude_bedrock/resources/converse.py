@@ -34,6 +34,7 @@ from ..types.converse import ConverseResponse
 from ..types.message import Cost
 from ._converse_io import EVENTSTREAM, aprimed, encode, primed
 from ._params import model_path
+from ._raw import RawResponses
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
@@ -140,7 +141,7 @@ def _finish(response: httpx.Response, call: _Call) -> ConverseResponse:
     return result
 
 
-class Converse:
+class Converse(RawResponses):
     """Synchronous ``client.converse``."""
 
     def __init__(self, client: AnthropicBedrock) -> None:
@@ -168,7 +169,7 @@ class Converse:
         return ConverseStream(response, events=events, cost=call.cost)
 
 
-class AsyncConverse:
+class AsyncConverse(RawResponses):
     """Asynchronous ``client.converse`` (same keywords as :class:`Converse`)."""
 
     def __init__(self, client: AsyncAnthropicBedrock) -> None:

@@ -30,6 +30,7 @@ from ..types.invocation_logging import (
     S3Config,
 )
 from ._flow import Blocking, Flow, Request, arun, run
+from ._raw import RawResponses
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
@@ -229,7 +230,7 @@ def _body(config: LoggingConfig) -> bytes:
     return json.dumps({"loggingConfig": config.to_wire()}, separators=(",", ":")).encode()
 
 
-class InvocationLogging:
+class InvocationLogging(RawResponses):
     """Synchronous ``client.invocation_logging``."""
 
     def __init__(self, client: AnthropicBedrock) -> None:
@@ -263,7 +264,7 @@ class InvocationLogging:
         run(self._client, _disable())
 
 
-class AsyncInvocationLogging:
+class AsyncInvocationLogging(RawResponses):
     """Asynchronous ``client.invocation_logging`` (S3 and CloudWatch calls run in a thread)."""
 
     def __init__(self, client: AsyncAnthropicBedrock) -> None:

@@ -24,6 +24,7 @@ from .._parse import parse_message
 from .._placeholders import NotGiven, Omit, drop_placeholders, given
 from ..types.message import Cost, Message
 from ._params import PreparedCall, encode_query, model_path, prepare
+from ._raw import RawResponses
 from ._surfaces import MESSAGES_SURFACES, header_params, move_user_profile, surface_for
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def _count(
     return count_flow(call, timeout)
 
 
-class Messages:
+class Messages(RawResponses):
     """Synchronous ``client.messages``."""
 
     def __init__(self, client: AnthropicBedrock) -> None:
@@ -298,7 +299,7 @@ class Messages:
         return run(self._client, _count(self._client, model, messages, params))
 
 
-class AsyncMessages:
+class AsyncMessages(RawResponses):
     """Asynchronous ``client.messages``."""
 
     def __init__(self, client: AsyncAnthropicBedrock) -> None:

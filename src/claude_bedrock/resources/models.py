@@ -40,6 +40,7 @@ from ..catalog._live_check import differences
 from ..types.models import Disagreement, LiveModels, ModelEntry
 from . import _model_entries
 from ._flow import Blocking, Flow, Request, arun, run
+from ._raw import RawResponses
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
@@ -65,7 +66,7 @@ _FOUNDATION_MODELS = "/foundation-models?" + urlencode({"byProvider": _PROVIDER}
 _MANTLE_MODELS = "/v1/models"
 
 
-class _ModelsBase:
+class _ModelsBase(RawResponses):
     def __init__(self, client: _Client) -> None:
         self._client = client
 
