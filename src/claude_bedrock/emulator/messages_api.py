@@ -49,6 +49,7 @@ from .messages_surface import (
     render_error,
 )
 from .model_ids import InvocationModel
+from .output_config import refuse_format_on
 from .runtime import stream_fault
 from .sse_stream import CONTENT_TYPE, STREAM_FAULTS, sse_body
 from .validation import validate_invoke_body
@@ -136,6 +137,8 @@ class _MessagesRoutes:
             extra = next((key for key in _NOT_COUNTED if key in payload), None)
             if extra is not None:
                 raise validation_error(f"{extra}: Extra inputs are not permitted")
+        else:
+            refuse_format_on(surface, payload)
         return model, payload, _invoke_body(request, payload, model, counting=counting)
 
     async def create(self, request: Request) -> Response | StreamingResponse:
