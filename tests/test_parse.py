@@ -289,9 +289,7 @@ def test_mantle_warns_and_the_emulator_answers_the_documented_400(
     [warning] = [w for w in caught if "Structured outputs" in str(w.message)]
     assert "InvokeModel" in str(warning.message) and warning.filename == __file__
     assert mine.value.status_code == theirs.value.status_code == 400
-    assert "output_config.format" in str(mine.value) and "output_config.format" in str(
-        theirs.value
-    )
+    assert "output_config.format" in str(mine.value) and "output_config.format" in str(theirs.value)
     # effort alone is no schema: accepted there
     plain = {k: v for k, v in kwargs.items() if k != "output_format"}
     assert ours.messages.create(output_config={"effort": "low"}, **plain).content

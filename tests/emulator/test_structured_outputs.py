@@ -28,8 +28,8 @@ SCHEMA = {
     "additionalProperties": False,
 }
 FORMAT = {"type": "json_schema", "schema": SCHEMA}
-WEATHER = {"name": "get_weather", "input_schema": {
-    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}  # fmt: skip
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+WEATHER = {"name": "get_weather", "input_schema": CITY}
 CLOCK = {"name": "get_time", "input_schema": {"type": "object", "properties": {}}}
 SPARE = {"name": "get_news", "input_schema": {"type": "object", "properties": {}}}
 
