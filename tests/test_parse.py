@@ -293,3 +293,25 @@ def test_mantle_warns_and_the_emulator_answers_the_documented_400(
     # effort alone is no schema: accepted there
     plain = {k: v for k, v in kwargs.items() if k != "output_format"}
     assert ours.messages.create(output_config={"effort": "low"}, **plain).content
+
+
+def test_count_tokens_takes_output_format_like_the_official_mantle_client(
+    server: MessagesServer,
+) -> None:
+    """``count_tokens(output_format=...)``: the schema is sent as ``output_config.format``
+    (it is part of the input), as the official client sends it."""
+    base = f"{server.url}/ok/anthropic"
+    ours = claude_bedrock.AnthropicBedrockMantle(aws_region="us-east-1", base_url=base, api_key=KEY)
+    sdk = anthropic.AnthropicBedrockMantle(aws_region="us-east-1", base_url=base, api_key=KEY)
+    _OPEN.extend((ours, sdk))
+    bodies = []
+    for client in (ours, sdk):
+        server.clear()
+        client.messages.count_tokens(
+            model=MANTLE_MODEL, messages=MESSAGES, output_format=Weather,
+            output_config={"effort": "low"},
+        )  # fmt: skip
+        [record] = server.clear()
+        bodies.append(record.body)
+    assert bodies[0] == bodies[1] and bodies[0]["output_config"]["effort"] == "low"
+    assert bodies[0]["output_config"]["format"]["type"] == "json_schema"

@@ -47,6 +47,7 @@ __all__ = [
     "parse",
     "parsed_stream",
     "transform_schema",
+    "with_output_format",
 ]
 
 #: ``format`` values of a string schema the API constrains on (others go to the description).
@@ -194,6 +195,16 @@ def _check_surface(resource: Any, api: object) -> None:
     )
 
 
+def with_output_format(params: Mapping[str, Any], output_format: Any) -> Any:
+    """``params`` with ``output_format``'s strict schema as ``output_config.format``, merged
+    into the caller's ``output_config`` (the format replaces one given there, as the SDK's
+    ``messages.parse`` does)."""
+    fmt = output_format_param(output_format)
+    config = params.get("output_config")
+    merged = {**config, "format": fmt} if isinstance(config, Mapping) else {"format": fmt}
+    return {**params, "output_config": merged}
+
+
 def _structured_call(
     resource: Any, output_format: Any, params: dict[str, Any]
 ) -> tuple[dict[str, Any], Callable[[str], Any] | None]:
@@ -203,11 +214,7 @@ def _structured_call(
         raise TypeError("messages.parse: unexpected keyword argument(s): stream")
     if output_format is None:
         return params, None
-    fmt = output_format_param(output_format)
-    config = params.get("output_config")
-    params["output_config"] = (
-        {**config, "format": fmt} if isinstance(config, Mapping) else {"format": fmt}
-    )
+    params = with_output_format(params, output_format)
     _check_surface(resource, params.get("api"))
     return params, _adapter(output_format).validate_json
 

@@ -308,11 +308,16 @@ class Messages:
 
     def count_tokens(
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
-        **params: Unpack[MessageParams],
+        output_format: Any = None, **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
         """Count input tokens: Bedrock's CountTokens, or the Messages API's ``count_tokens``
         on bedrock-mantle for the models only it counts (see :func:`_count`)."""
         from ._flow import run
+
+        if output_format is not None:  # the schema counts as input, as in the SDK
+            from ._structured import with_output_format
+
+            params = with_output_format(params, output_format)
 
         return run(self._client, _count(self._client, model, messages, params))
 
@@ -379,9 +384,14 @@ class AsyncMessages:
 
     async def count_tokens(
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
-        **params: Unpack[MessageParams],
+        output_format: Any = None, **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
         """Async :meth:`Messages.count_tokens`."""
         from ._flow import arun
+
+        if output_format is not None:
+            from ._structured import with_output_format
+
+            params = with_output_format(params, output_format)
 
         return await arun(self._client, _count(self._client, model, messages, params))

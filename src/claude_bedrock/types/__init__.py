@@ -16,6 +16,7 @@ from .message import (
     UnknownBlock,
     Usage,
 )
+from .parsed import ParsedMessage, ParsedTextBlock
 from .stream_events import *  # noqa: F403  (its ``__all__``: one list, not two)
 
 __all__ = [
@@ -32,5 +33,7 @@ __all__ = [
     "UnknownBlock",
     "Usage",
     "MessageTokensCount",
+    "ParsedMessage",
+    "ParsedTextBlock",
     *stream_events.__all__,
 ]

@@ -31,9 +31,10 @@ class ParsedMessage(Message, Generic[ResponseFormatT]):
 
     @property
     def parsed_output(self) -> ResponseFormatT | None:
-        """The first text block's validated output (None when no text block parsed)."""
+        """The first text block's validated output that is truthy, as the SDK's (None when
+        no text block parsed)."""
         for block in self.content:
-            if isinstance(block, ParsedTextBlock) and block.parsed_output is not None:
+            if isinstance(block, ParsedTextBlock) and block.parsed_output:
                 return block.parsed_output  # type: ignore[no-any-return]
         return None
 
