@@ -85,6 +85,12 @@ class _Loop:
         max_iterations = params.pop("max_iterations", None)
         self.max_iterations: int | None = max_iterations
         self.streaming = bool(params.pop("stream", False))
+        # Every turn sends the whole history (the SDK's ``thread=False``); with
+        # ``run_tools_eagerly`` the tools still run once the reply is read, not while it
+        # streams (the same results, later).
+        params.pop("thread", None)
+        if params.pop("run_tools_eagerly", False) and not self.streaming:
+            raise ValueError("`run_tools_eagerly=True` and `stream=False` are mutually exclusive")
         tools = list(params.pop("tools", None) or [])
         self.tools = {tool.name: tool for tool in tools if _runnable(tool)}
         if tools:
