@@ -312,3 +312,38 @@ def _async(function: Callable[..., str]) -> Callable[..., Any]:
     wrapper.__name__ = function.__name__
     wrapper.__doc__ = function.__doc__
     return wrapper
+
+
+class Answer(pydantic.BaseModel):
+    summary: str
+    sources: list[str]
+
+
+def test_output_format_parses_the_final_reply_like_the_official_runner(
+    bedrock_emulator: Emulator,
+) -> None:
+    mine, theirs = _both(bedrock_emulator, (get_time,), output_format=Answer)
+    assert [m.stop_reason for m in mine] == ["tool_use", "end_turn"]
+    assert isinstance(mine[-1].parsed_output, Answer)
+    assert mine[-1].parsed_output == theirs[-1].parsed_output
+    assert [_shape(m) for m in mine] == [_shape(m) for m in theirs]
+
+
+def test_set_messages_params_and_close(bedrock_emulator: Emulator) -> None:
+    ours_client, _ = _pair(bedrock_emulator)
+    [tool] = [claude_bedrock.beta_tool(get_time)]
+    runner = ToolRunner(
+        ours_client.messages,
+        {"model": MODEL, "max_tokens": 400, "messages": PROMPT, "tools": [tool],
+         "betas": ["token-efficient-tools-2025-02-19"]},
+    )  # fmt: skip
+    first = next(runner)
+    assert first.stop_reason == "tool_use"
+    runner.set_messages_params(lambda p: {**p, "max_tokens": 300})
+    assert runner._loop.params["betas"] == ["token-efficient-tools-2025-02-19"]  # kept
+    second = next(runner)
+    assert second.stop_reason == "end_turn"
+    runner.close()
+    assert list(runner) == []
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        ToolRunner(ours_client.messages, {"model": MODEL, "run_tools_eagerly": True})

@@ -13,8 +13,10 @@ exception's ``repr``), as the SDK does, so one failing tool does not end the run
 The loop's decisions (what to send, how a stop reason ends or continues the run, how a
 tool's outcome becomes a ``tool_result``) are one I/O-free core, :class:`_Loop`;
 :class:`ToolRunner` and :class:`AsyncToolRunner` only send and call. What the SDK's runner
-adds on top (message threads, compaction, toolsets, ``add_tools``, ``run_tools_eagerly``)
-is not offered: every turn sends the whole history, as the SDK's ``thread=False`` does.
+adds on top is not offered: message threads (every turn sends the whole history, as the
+SDK's ``thread=False`` does), compaction, toolsets, ``add_tools`` / ``remove_tools``, and
+running tools while a reply streams (``run_tools_eagerly`` is accepted; the tools run once
+the reply is read, with the same results).
 """
 
 from __future__ import annotations
