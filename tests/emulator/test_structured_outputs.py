@@ -13,7 +13,8 @@ from claude_bedrock.emulator.engine import DeterministicEngine, message_to_event
 from claude_bedrock.emulator.errors import BedrockError
 from claude_bedrock.emulator.validation import validate_invoke_body
 
-from .conftest import body
+from .conftest import MODEL as MODEL_ID
+from .conftest import body, invoke
 from .schema_check import errors
 
 MODEL = "claude-opus-4-6"
@@ -130,3 +131,18 @@ def test_a_new_prompt_starts_a_new_loop() -> None:
         {"role": "user", "content": "and now? get_time"},
     ]
     assert _turn(engine, messages, tools=[CLOCK])["stop_reason"] == "tool_use"
+
+
+def test_boto3_invoke_and_converse_get_json_valid_against_the_schema(runtime: Any) -> None:
+    """Through boto3 (botocore's own service model): InvokeModel's ``output_config.format``
+    and Converse's native ``outputConfig.textFormat`` (the schema as a JSON string)."""
+    invoked = invoke(runtime, body(output_config={"effort": "low", "format": FORMAT}))
+    assert errors(json.loads(invoked["content"][0]["text"]), SCHEMA) == []
+    structure = {"jsonSchema": {"schema": json.dumps(SCHEMA), "name": "weather"}}
+    answer = runtime.converse(
+        modelId=MODEL_ID,
+        messages=[{"role": "user", "content": [{"text": "Hello, world"}]}],
+        outputConfig={"textFormat": {"type": "json_schema", "structure": structure}},
+    )
+    text = answer["output"]["message"]["content"][0]["text"]
+    assert errors(json.loads(text), SCHEMA) == [] and text == invoked["content"][0]["text"]

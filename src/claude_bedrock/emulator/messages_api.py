@@ -14,6 +14,10 @@ The same engine answers as on InvokeModel: the body, stripped of the Messages-on
 (:func:`~.validation.validate_invoke_body`, the PDF checks, the context window), so the
 two paths agree on every answer and every count.
 
+Structured outputs: a create call with ``output_config.format`` is refused on the surfaces
+:data:`~..wire.structured_outputs.STRUCTURED_OUTPUTS` marks (mantle: the 400 AWS documented;
+the wording is ours, see :mod:`.output_config`).
+
 ``count_tokens`` exists on mantle only: the runtime answers it with its front door's
 ``UnknownOperationException``, as it does every other ``/anthropic/v1/*`` route it lacks
 (the router's answer to unknown paths).
