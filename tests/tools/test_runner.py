@@ -347,3 +347,21 @@ def test_set_messages_params_and_close(bedrock_emulator: Emulator) -> None:
     assert list(runner) == []
     with pytest.raises(ValueError, match="mutually exclusive"):
         ToolRunner(ours_client.messages, {"model": MODEL, "run_tools_eagerly": True})
+
+
+def test_a_tool_of_the_wrong_flavour_is_refused_like_the_official_runner(
+    bedrock_emulator: Emulator,
+) -> None:
+    ours_client, sdk = _pair(bedrock_emulator)
+    base = {"model": MODEL, "max_tokens": 64, "messages": PROMPT}
+    with pytest.raises(TypeError) as theirs:
+        sdk.beta.messages.tool_runner(tools=[anthropic.beta_async_tool(aget_weather)], **base)
+    with pytest.raises(TypeError) as mine:
+        ToolRunner(
+            ours_client.messages, {"tools": [claude_bedrock.beta_async_tool(aget_weather)], **base}
+        )
+    assert str(mine.value) == str(theirs.value)
+    with pytest.raises(TypeError, match="synchronous tool or toolset"):
+        AsyncToolRunner(
+            ours_client.messages, {"tools": [claude_bedrock.beta_tool(get_time)], **base}
+        )

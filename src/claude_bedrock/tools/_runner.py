@@ -79,10 +79,26 @@ def _as_param(message: Any) -> Any:
     return {"role": message.role, "content": [block.to_dict(mode="json") for block in content]}
 
 
+def _wrong_flavour(tool: object, sync: bool) -> TypeError:
+    """The SDK's error for an async tool in the sync runner, or the reverse."""
+    if sync:
+        return TypeError(
+            f"Received an async tool or toolset ({type(tool).__name__}) in the synchronous "
+            "tool_runner. Create the runner from an AsyncAnthropic client (and await its "
+            "result), or pass a synchronous tool or toolset here."
+        )
+    return TypeError(
+        f"Received a synchronous tool or toolset ({type(tool).__name__}) in the asynchronous "
+        "tool_runner. Create the runner from an Anthropic client, or pass an async tool or "
+        "toolset here."
+    )
+
+
 class _Loop:
     """The runner's state and decisions, without I/O."""
 
-    def __init__(self, params: Mapping[str, Any]) -> None:
+    def __init__(self, params: Mapping[str, Any], *, sync: bool = True) -> None:
+        self.sync = sync
         params = {k: v for k, v in params.items() if not is_placeholder(v)}
         max_iterations = params.pop("max_iterations", None)
         self.max_iterations: int | None = max_iterations
@@ -94,6 +110,9 @@ class _Loop:
         if params.pop("run_tools_eagerly", False) and not self.streaming:
             raise ValueError("`run_tools_eagerly=True` and `stream=False` are mutually exclusive")
         tools = list(params.pop("tools", None) or [])
+        for tool in tools:
+            if _runnable(tool) and inspect.iscoroutinefunction(tool.call) == sync:
+                raise _wrong_flavour(tool, sync)
         self.tools = {tool.name: tool for tool in tools if _runnable(tool)}
         if tools:
             params["tools"] = [tool.to_dict() if _runnable(tool) else tool for tool in tools]
@@ -180,7 +199,7 @@ class _Loop:
         new = dict(params(current) if callable(params) else params)
         kept: dict[str, Any] = {k: current[k] for k in _KEPT if k in current}
         runner = {"max_iterations": self.max_iterations, "stream": self.streaming}
-        loop = _Loop({**kept, **new, **runner})
+        loop = _Loop({**kept, **new, **runner}, sync=self.sync)
         self.tools = {**self.tools, **loop.tools}
         self.params = loop.params
         self.cached = None
@@ -194,9 +213,11 @@ class _Loop:
 class _RunnerBase:
     """What both runners share: the public state and history edits."""
 
+    _sync = True
+
     def __init__(self, messages_resource: Any, params: dict[str, Any]) -> None:
         self._resource = messages_resource
-        self._loop = _Loop(params)
+        self._loop = _Loop(params, sync=self._sync)
 
     def set_messages_params(self, params: Any) -> None:
         """Replace the next calls' parameters (a dict, or a function of the current ones)."""
@@ -277,8 +298,10 @@ class ToolRunner(_RunnerBase):
 
 
 class AsyncToolRunner(_RunnerBase):
-    """The asynchronous runner: ``async for message in runner``; tools may be coroutine
-    functions (:func:`~._functions.beta_async_tool`) or plain ones."""
+    """The asynchronous runner: ``async for message in runner``, with coroutine-function
+    tools (:func:`~._functions.beta_async_tool`) as the SDK's async runner takes."""
+
+    _sync = False
 
     def __init__(self, messages_resource: Any, params: dict[str, Any]) -> None:
         super().__init__(messages_resource, params)
@@ -325,9 +348,7 @@ class AsyncToolRunner(_RunnerBase):
             outcome, error = None, None
             if tool is not None:
                 try:
-                    outcome = tool.call(tool_use.input)
-                    if inspect.isawaitable(outcome):
-                        outcome = await outcome
+                    outcome = await tool.call(tool_use.input)
                 except Exception as exc:
                     error = exc
             results.append(loop.result(tool, tool_use, outcome, error))
