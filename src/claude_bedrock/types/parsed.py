@@ -51,7 +51,7 @@ def parsed_message(
         if isinstance(block, TextBlock):
             fields = dict(block)
             fields["parsed_output"] = None if parse_text is None else parse_text(block.text)
-            new = ParsedTextBlock[Any].model_construct(_fields_set=block.model_fields_set, **fields)
+            new = ParsedTextBlock.model_construct(_fields_set=block.model_fields_set, **fields)
             content.append(new)
         else:
             content.append(block)
