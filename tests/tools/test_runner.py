@@ -10,6 +10,7 @@ Our runner is driven directly (``ToolRunner(client.messages, params)``: what
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import warnings
 from collections.abc import Callable, Iterator
@@ -365,3 +366,24 @@ def test_a_tool_of_the_wrong_flavour_is_refused_like_the_official_runner(
         AsyncToolRunner(
             ours_client.messages, {"tools": [claude_bedrock.beta_tool(get_time)], **base}
         )
+
+
+def test_a_context_manager_tool_is_entered_like_the_official_decorator() -> None:
+    """``@beta_tool`` on a ``@contextmanager`` that yields the tool function: entered at
+    decoration, the yielded function is the tool (same definition as the SDK's)."""
+    entered: list[str] = []
+
+    @contextlib.contextmanager
+    def connection() -> Iterator[Callable[..., str]]:
+        entered.append("in")
+
+        def lookup(key: str) -> str:
+            """Look a key up."""
+            return key.upper()
+
+        yield lookup
+
+    mine = claude_bedrock.beta_tool(connection)
+    theirs = anthropic.beta_tool(connection)
+    assert entered == ["in", "in"] and mine.to_dict() == theirs.to_dict()
+    assert mine.call({"key": "a"}) == "A" and mine._context_manager is not None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Any, Generic, TypeVar, overload
@@ -122,6 +123,9 @@ class _ArgumentSchema(GenerateJsonSchema):
 class _FunctionTool(Generic[CallableT]):
     """A function and its tool definition (``to_dict()``)."""
 
+    #: The entered context manager of a ``@contextmanager`` tool (None otherwise).
+    _context_manager: object | None = None
+
     def __init__(
         self,
         func: CallableT,
@@ -221,9 +225,30 @@ def beta_tool(func: Any = None, **options: Any) -> Any:
     (``cache_control``, ``strict``, ``defer_loading``, ``allowed_callers``,
     ``eager_input_streaming``, ``input_examples``), sent when given.
     """
-    if func is not None:
+    return _make_sync(func, options) if func is not None else lambda fn: _make_sync(fn, options)
+
+
+def _make_sync(func: Any, options: dict[str, Any]) -> BetaFunctionTool[Any]:
+    """A tool of ``func``; a ``@contextmanager`` function is entered now, and the callable
+    it yields is the tool (kept entered: the runner does not exit it, as the SDK's
+    Messages runner does not)."""
+    wrapped = getattr(func, "__wrapped__", None)
+    if wrapped is not None and inspect.isasyncgenfunction(wrapped):
+        raise TypeError(
+            "@beta_tool was applied to an @asynccontextmanager; "
+            "use @beta_async_tool for an async context-manager tool"
+        )
+    if wrapped is None or not inspect.isgeneratorfunction(wrapped):
         return BetaFunctionTool(func, **options)
-    return lambda fn: BetaFunctionTool(fn, **options)
+    manager = func()
+    inner = manager.__enter__()
+    try:
+        tool = BetaFunctionTool(inner, **options)
+    except BaseException:
+        manager.__exit__(*sys.exc_info())
+        raise
+    tool._context_manager = manager
+    return tool
 
 
 @overload
@@ -237,6 +262,14 @@ def beta_async_tool(
 def beta_async_tool(func: Any = None, **options: Any) -> Any:
     """A coroutine function as a tool (for :class:`~._runner.AsyncToolRunner`); options as
     :func:`beta_tool`'s."""
-    if func is not None:
-        return BetaAsyncFunctionTool(func, **options)
-    return lambda fn: BetaAsyncFunctionTool(fn, **options)
+    return _make_async(func, options) if func is not None else lambda fn: _make_async(fn, options)
+
+
+def _make_async(func: Any, options: dict[str, Any]) -> BetaAsyncFunctionTool[Any]:
+    wrapped = getattr(func, "__wrapped__", None)
+    if wrapped is not None and inspect.isasyncgenfunction(wrapped):
+        raise TypeError(
+            "claude_bedrock's beta_async_tool does not take an @asynccontextmanager tool yet: "
+            "enter it yourself and decorate the coroutine function it yields"
+        )
+    return BetaAsyncFunctionTool(func, **options)
