@@ -315,3 +315,23 @@ def test_count_tokens_takes_output_format_like_the_official_mantle_client(
         bodies.append(record.body)
     assert bodies[0] == bodies[1] and bodies[0]["output_config"]["effort"] == "low"
     assert bodies[0]["output_config"]["format"]["type"] == "json_schema"
+
+
+def test_stream_events_carry_the_parsed_output_like_the_official_stream(
+    bedrock_emulator: Emulator,
+) -> None:
+    """``content_block_stop`` (its text block) and ``message_stop`` (its message) carry
+    ``parsed_output``, as the SDK's ``ParsedContentBlockStopEvent`` / ``ParsedMessageStopEvent``."""
+    ours, sdk = _pair(bedrock_emulator)
+    kwargs = {"model": MODEL, "max_tokens": 400, "messages": MESSAGES, "output_format": Point}
+
+    def stops(client: Any) -> tuple[Any, Any]:
+        with client.messages.stream(**kwargs) as stream:
+            events = list(stream)
+        block = next(e for e in events if e.type == "content_block_stop").content_block
+        last = next(e for e in events if e.type == "message_stop")
+        return block.parsed_output, getattr(last, "message", None)
+
+    (mine_block, mine_message), (theirs_block, _) = stops(ours), stops(sdk)
+    assert mine_block == theirs_block and isinstance(mine_block, Point)
+    assert mine_message.parsed_output == mine_block

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic
 
 import pydantic
@@ -31,7 +31,8 @@ from ..streaming import (
     MessageStream,
     MessageStreamManager,
 )
-from ..types.parsed import ParsedMessage, ResponseFormatT, parsed_message
+from ..types.message import TextBlock
+from ..types.parsed import ParsedMessage, ResponseFormatT, parsed_block, parsed_message
 from ..wire.structured_outputs import STRUCTURED_OUTPUTS, SUPPORTED_ON
 from ._surfaces import surface_for
 
@@ -245,13 +246,40 @@ def parsed_stream(resource: Any, output_format: Any, params: dict[str, Any], *, 
 # ----------------------------------------------------------------------------- streams
 
 
-def _adopt(cls: Any, stream: Any, parse_text: Any) -> Any:
+def _adopt(cls: Any, stream: Any, parse_text: Any, *, sync: bool) -> Any:
     """``stream`` (already opened) as an instance of its parsing subclass ``cls``: the same
-    state, the same underlying events."""
+    state and underlying events, whose ``content_block_stop`` text blocks and
+    ``message_stop`` message are parsed (the SDK's ``Parsed...Event`` shapes)."""
     adopted = cls.__new__(cls)
     adopted.__dict__.update(stream.__dict__)
     adopted._parse_text = parse_text
+    events = (_parsed_events if sync else _aparsed_events)(stream._iterator, parse_text)
+    adopted._iterator = events
+    adopted._generators = (events, *stream._generators)
     return adopted
+
+
+def _parsed_event(event: Any, parse_text: Any) -> Any:
+    kind = getattr(event, "type", None)
+    if kind == "content_block_stop" and isinstance(
+        getattr(event, "content_block", None), TextBlock
+    ):
+        return event.model_copy(
+            update={"content_block": parsed_block(event.content_block, parse_text)}
+        )
+    if kind == "message_stop" and getattr(event, "message", None) is not None:
+        return event.model_copy(update={"message": parsed_message(event.message, parse_text)})
+    return event
+
+
+def _parsed_events(events: Iterator[Any], parse_text: Any) -> Generator[Any, None, None]:
+    for event in events:
+        yield _parsed_event(event, parse_text)
+
+
+async def _aparsed_events(events: AsyncIterator[Any], parse_text: Any) -> AsyncGenerator[Any, None]:
+    async for event in events:
+        yield _parsed_event(event, parse_text)
 
 
 class ParsedMessageStream(MessageStream, Generic[ResponseFormatT]):
@@ -286,7 +314,8 @@ class ParsedMessageStreamManager(MessageStreamManager, Generic[ResponseFormatT])
         return self._inner._open(sync)
 
     def __enter__(self) -> ParsedMessageStream[ResponseFormatT]:
-        self._stream = _adopt(ParsedMessageStream, super().__enter__(), self._parse_text)
+        stream = super().__enter__()
+        self._stream = _adopt(ParsedMessageStream, stream, self._parse_text, sync=True)
         return self._stream  # type: ignore[no-any-return]
 
 
@@ -303,5 +332,5 @@ class AsyncParsedMessageStreamManager(AsyncMessageStreamManager, Generic[Respons
 
     async def __aenter__(self) -> AsyncParsedMessageStream[ResponseFormatT]:
         stream = await super().__aenter__()
-        self._stream = _adopt(AsyncParsedMessageStream, stream, self._parse_text)
+        self._stream = _adopt(AsyncParsedMessageStream, stream, self._parse_text, sync=False)
         return self._stream  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ import pydantic
 
 from .message import Message, TextBlock
 
-__all__ = ["ParsedMessage", "ParsedTextBlock", "ResponseFormatT"]
+__all__ = ["ParsedMessage", "ParsedTextBlock", "ResponseFormatT", "parsed_block", "parsed_message"]
 
 ResponseFormatT = TypeVar("ResponseFormatT")
 
@@ -39,6 +39,15 @@ class ParsedMessage(Message, Generic[ResponseFormatT]):
         return None
 
 
+def parsed_block(block: Any, parse_text: Any) -> Any:
+    """A text block as a :class:`ParsedTextBlock` (any other block as it is)."""
+    if not isinstance(block, TextBlock):
+        return block
+    fields = dict(block)
+    fields["parsed_output"] = None if parse_text is None else parse_text(block.text)
+    return ParsedTextBlock.model_construct(_fields_set=block.model_fields_set, **fields)
+
+
 def parsed_message(
     message: Message, parse_text: Any, *, parsed_type: type[ParsedMessage[Any]] = ParsedMessage
 ) -> ParsedMessage[Any]:
@@ -46,15 +55,7 @@ def parsed_message(
     (``None`` for no output type), the other blocks and the call facts (cost, request id,
     invocation metrics) kept as they are. Built without validating again: the answer was
     read once already, tolerantly (see :mod:`.._parse`)."""
-    content: list[Any] = []
-    for block in message.content:
-        if isinstance(block, TextBlock):
-            fields = dict(block)
-            fields["parsed_output"] = None if parse_text is None else parse_text(block.text)
-            new = ParsedTextBlock.model_construct(_fields_set=block.model_fields_set, **fields)
-            content.append(new)
-        else:
-            content.append(block)
+    content = [parsed_block(block, parse_text) for block in message.content]
     fields = dict(message)
     fields["content"] = content
     parsed = parsed_type.model_construct(_fields_set=message.model_fields_set, **fields)
