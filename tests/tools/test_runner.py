@@ -387,3 +387,23 @@ def test_a_context_manager_tool_is_entered_like_the_official_decorator() -> None
     theirs = anthropic.beta_tool(connection)
     assert entered == ["in", "in"] and mine.to_dict() == theirs.to_dict()
     assert mine.call({"key": "a"}) == "A" and mine._context_manager is not None
+
+
+def test_the_async_streaming_runner_runs_the_same_loop(bedrock_emulator: Emulator) -> None:
+    keys = {"aws_region": "us-west-2", "base_url": bedrock_emulator.url,
+            "aws_access_key": bedrock_emulator.access_key,
+            "aws_secret_key": bedrock_emulator.secret_key}  # fmt: skip
+    base = {"model": MODEL, "max_tokens": 400, "messages": PROMPT, "stream": True}
+
+    async def run() -> list[Any]:
+        tools = [claude_bedrock.beta_async_tool(_async(get_time)),
+                 claude_bedrock.beta_async_tool(aget_weather, name="get_weather")]  # fmt: skip
+        async with AsyncAnthropicBedrock(**keys) as ours:
+            finals = []
+            async for stream in AsyncToolRunner(ours.messages, {"tools": tools, **base}):
+                finals.append(await stream.get_final_message())
+            return finals
+
+    finals = asyncio.run(run())
+    assert [m.stop_reason for m in finals] == ["tool_use", "tool_use", "end_turn"]
+    assert "Received 2 tool result(s)" in finals[-1].content[0].text
