@@ -270,7 +270,25 @@ def test_the_emulator_takes_placeholders_end_to_end(bedrock_emulator: Emulator) 
         assert client.messages.count_tokens(model=MODEL, messages=MESSAGES, **unset).input_tokens
 
 
-@pytest.mark.parametrize("name", ["output_config", "speed", "inference_geo", "cache_control"])
+def test_invoke_takes_output_config_from_both_clients_alike(bedrock_emulator: Emulator) -> None:
+    """``output_config`` (effort, structured outputs) is part of Bedrock's InvokeModel body
+    for Claude (AWS "Get validated JSON results"): the emulator answers both clients."""
+    sdk = anthropic.AnthropicBedrock(
+        aws_region="us-west-2", base_url=bedrock_emulator.url, max_retries=0,
+        aws_access_key=bedrock_emulator.access_key, aws_secret_key=bedrock_emulator.secret_key,
+    )  # fmt: skip
+    _OPEN.append(sdk)
+    theirs = sdk.messages.create(
+        model=MODEL, max_tokens=16, messages=MESSAGES, **NEW["output_config"]
+    )
+    with _emulated(bedrock_emulator, max_retries=0) as client:
+        mine = client.messages.create(
+            model=MODEL, max_tokens=16, messages=MESSAGES, **NEW["output_config"]
+        )
+    assert mine.content[0].text == theirs.content[0].text  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["speed", "inference_geo", "cache_control"])
 def test_invoke_sends_what_the_sdk_sends_and_bedrock_answers_both_alike(
     bedrock_emulator: Emulator, name: str
 ) -> None:

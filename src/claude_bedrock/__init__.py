@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         MessageStreamManager,
         Stream,
     )
+    from .tools import beta_async_tool, beta_tool
 
 _LAZY: dict[str, str] = {
     "AnthropicBedrock": "._client",
@@ -61,6 +62,9 @@ _LAZY: dict[str, str] = {
     "Omit": "._placeholders",
     "omit": "._placeholders",
     "types": ".types",
+    "tools": ".tools",
+    "beta_tool": ".tools",
+    "beta_async_tool": ".tools",
     "Stream": ".streaming",
     "AsyncStream": ".streaming",
     "MessageStream": ".streaming",
@@ -96,6 +100,8 @@ __all__ = [
     "AsyncMessageStream",
     "MessageStreamManager",
     "AsyncMessageStreamManager",
+    "beta_tool",
+    "beta_async_tool",
     *_exception_names,
 ]
 
@@ -105,7 +111,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'claude_bedrock' has no attribute {name!r}")
     mod = import_module(module, __name__)
-    value = mod if name == "types" else getattr(mod, name)
+    value = mod if name in ("types", "tools") else getattr(mod, name)
     globals()[name] = value
     return value
 

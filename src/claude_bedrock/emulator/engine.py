@@ -8,9 +8,19 @@ returns a Messages API response dict. Streaming is derived from that response by
 starts with ``[emulator]``. It answers from the input alone (same request, same content):
 it echoes the last user message with its token count and digest, honours ``max_tokens``,
 ``stop_sequences``, ``tool_choice`` (a schema-valid ``tool_use`` input), ``thinking`` (a
-signed thinking block) and ``cache_control`` (prompt-cache usage), and reports usage from
-:mod:`.tokens`. Including ``emulator:tokens=N`` in the last user message pads the answer
-to at least N tokens, for streaming and load tests that need long outputs.
+signed thinking block), ``cache_control`` (prompt-cache usage) and ``output_config.format``
+(structured outputs: the text is JSON valid against the schema, from
+:mod:`.schema_values`, not an answer to the prompt), and reports usage from :mod:`.tokens`.
+
+Tools, with ``tool_choice`` ``auto`` (the default): the tools the prompt names are called
+one per turn, in the ``tools`` list's order, each once; when each has its result the
+answer is text echoing every result (a multi-step loop a tool runner can drive; a real
+model decides otherwise). ``any`` calls the named tool (else the first) every turn and
+``tool`` always the forced one, as a model forced to call a tool does (see
+:mod:`.tool_loop`).
+
+Including ``emulator:tokens=N`` in the last user message pads the answer to at least N
+tokens, for streaming and load tests that need long outputs.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 from . import tokens
 from .prompt_cache import PromptCache
 from .schema_values import example_for
+from .tool_loop import loop_results, mentioned_tools, next_in_loop, text_of, tool_results
 
 __all__ = ["DeterministicEngine", "Engine", "message_to_events", "new_message_id"]
 
@@ -72,37 +83,11 @@ def _new_tool_use_id() -> str:
     return "toolu_bdrk_01" + _base62(uuid.uuid4().int, 22)
 
 
-def _text_of(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        return ""
-    parts = []
-    for block in content:
-        if isinstance(block, Mapping):
-            if block.get("type") == "text" and isinstance(block.get("text"), str):
-                parts.append(block["text"])
-            elif block.get("type") == "tool_result":
-                parts.append(_text_of(block.get("content")))
-            elif block.get("type") == "document":
-                from .document_checks import document_text
-
-                parts.append(document_text(block))
-    return "\n".join(p for p in parts if p)
-
-
 def _last_user(request: Mapping[str, Any]) -> Mapping[str, Any]:
     for message in reversed(request.get("messages") or []):
         if isinstance(message, Mapping) and message.get("role") == "user":
             return message
     return {}
-
-
-def _tool_results(message: Mapping[str, Any]) -> int:
-    content = message.get("content")
-    if not isinstance(content, list):
-        return 0
-    return sum(1 for b in content if isinstance(b, Mapping) and b.get("type") == "tool_result")
 
 
 class DeterministicEngine:
@@ -115,7 +100,7 @@ class DeterministicEngine:
 
     def respond(self, request: Mapping[str, Any], model: str) -> dict[str, Any]:
         user = _last_user(request)
-        user_text = _text_of(user.get("content"))
+        user_text = text_of(user.get("content"))
         digest = hashlib.sha256(user_text.encode()).hexdigest()[:8]
         segments = list(tokens.input_segments(request))
         total_input = sum(segment.tokens for segment in segments)
@@ -167,7 +152,14 @@ class DeterministicEngine:
                 }
             )
             return blocks
-        blocks.append({"type": "text", "text": _reply_text(user, user_text, digest)})
+        schema = _output_schema(request)
+        if schema is not None:
+            text = json.dumps(example_for(schema, seed=digest), ensure_ascii=False)
+            blocks.append({"type": "text", "text": text})
+            return blocks
+        loop = loop_results(request)
+        text, results = loop if loop is not None else (user_text, tool_results(user))
+        blocks.append({"type": "text", "text": _reply_text(text, results, digest)})
         return blocks
 
     @staticmethod
@@ -188,21 +180,27 @@ class DeterministicEngine:
         if kind == "any":
             mentioned = _mentioned_tool(tools, user_text)
             return mentioned if mentioned is not None else tools[0]
-        if kind == "auto" and not _tool_results(user):
-            return _mentioned_tool(tools, user_text)
+        if kind == "auto":
+            if not tool_results(user):
+                return _mentioned_tool(tools, user_text)
+            return next_in_loop(tools, request)
         return None
 
 
 def _mentioned_tool(tools: list[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
-    for tool in tools:
-        if re.search(rf"(?<![\w-]){re.escape(tool['name'])}(?![\w-])", text):
-            return tool
-    return None
+    return next(iter(mentioned_tools(tools, text)), None)
 
 
-def _reply_text(user: Mapping[str, Any], user_text: str, digest: str) -> str:
+def _output_schema(request: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``output_config.format``'s JSON schema (structured outputs), if the request has one."""
+    config = request.get("output_config")
+    fmt = config.get("format") if isinstance(config, Mapping) else None
+    schema = fmt.get("schema") if isinstance(fmt, Mapping) else None
+    return schema if isinstance(schema, Mapping) else None
+
+
+def _reply_text(user_text: str, results: int, digest: str) -> str:
     count = tokens.count_text(user_text)
-    results = _tool_results(user)
     if results:
         lead = f"[emulator] Received {results} tool result(s)"
     elif user_text.strip():

@@ -14,6 +14,10 @@ The same engine answers as on InvokeModel: the body, stripped of the Messages-on
 (:func:`~.validation.validate_invoke_body`, the PDF checks, the context window), so the
 two paths agree on every answer and every count.
 
+Structured outputs: a create call with ``output_config.format`` is refused on the surfaces
+:data:`~..wire.structured_outputs.STRUCTURED_OUTPUTS` marks (mantle: the 400 AWS documented;
+the wording is ours, see :mod:`.output_config`).
+
 ``count_tokens`` exists on mantle only: the runtime answers it with its front door's
 ``UnknownOperationException``, as it does every other ``/anthropic/v1/*`` route it lacks
 (the router's answer to unknown paths).
@@ -49,6 +53,7 @@ from .messages_surface import (
     render_error,
 )
 from .model_ids import InvocationModel
+from .output_config import refuse_format_on
 from .runtime import stream_fault
 from .sse_stream import CONTENT_TYPE, STREAM_FAULTS, sse_body
 from .validation import validate_invoke_body
@@ -136,6 +141,8 @@ class _MessagesRoutes:
             extra = next((key for key in _NOT_COUNTED if key in payload), None)
             if extra is not None:
                 raise validation_error(f"{extra}: Extra inputs are not permitted")
+        else:
+            refuse_format_on(surface, payload)
         return model, payload, _invoke_body(request, payload, model, counting=counting)
 
     async def create(self, request: Request) -> Response | StreamingResponse:

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from ..wire.rules.context import max_tokens_violation
 from .errors import validation_error
+from .output_config import check_output_config
 
 __all__ = ["ALLOWED_KEYS", "validate_invoke_body"]
 
@@ -41,6 +42,7 @@ ALLOWED_KEYS: Final = (
     "tool_choice",
     "thinking",
     "metadata",
+    "output_config",
 )
 _REQUIRED: Final = ("anthropic_version", "max_tokens", "messages")
 _VERSION_RE = re.compile(r"bedrock-2023-05-31\Z|\d{4}-\d{2}-\d{2}\Z")
@@ -288,6 +290,7 @@ def _schema_stage(body: object) -> None:
         _check_system(c, body["system"])
     _check_tools(c, body)
     _check_thinking(c, body)
+    check_output_config(c, body)
     if c.violations:
         _raise_malformed(c.violations)
 

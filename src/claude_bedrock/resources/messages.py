@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
     from ..streaming import AsyncMessageStreamManager, AsyncStream, MessageStreamManager, Stream
     from ..types.count_tokens import MessageTokensCount
+    from ..types.parsed import ParsedMessage, ResponseFormatT
     from ..wire.messages_api import Surface
     from ._flow import Flow
     from .batches import AsyncBatches, Batches
@@ -272,14 +273,32 @@ class Messages(RawResponses):
 
     def stream(
         self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
-        **params: Unpack[MessageParams],
+        output_format: Any = None, **params: Unpack[MessageParams],
     ) -> MessageStreamManager:  # fmt: skip
         """A context manager over a streamed call, with the Anthropic SDK's helpers.
 
-        Nothing is sent until the ``with`` block is entered.
+        Nothing is sent until the ``with`` block is entered. ``output_format`` (a type):
+        structured outputs, as :meth:`parse`; ``get_final_message()`` is then parsed.
         """
+        if output_format is not None:
+            from ._structured import parsed_stream
+
+            kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
+            return parsed_stream(self, output_format, kwargs, sync=True)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
         return _manager(self._client, call, given(params.get("timeout")), sync=True)  # type: ignore[no-any-return]
+
+    def parse(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        output_format: type[ResponseFormatT] | None = None, **params: Unpack[MessageParams],
+    ) -> ParsedMessage[ResponseFormatT]:  # fmt: skip
+        """Structured outputs: ``create`` with ``output_format``'s JSON schema as
+        ``output_config.format``; the answer's ``parsed_output`` is the validated instance
+        (see :mod:`._structured`)."""
+        from ._structured import parse
+
+        kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
+        return parse(self, output_format, kwargs)
 
     @cached_property
     def batches(self) -> Batches:
@@ -290,11 +309,16 @@ class Messages(RawResponses):
 
     def count_tokens(
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
-        **params: Unpack[MessageParams],
+        output_format: Any = None, **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
         """Count input tokens: Bedrock's CountTokens, or the Messages API's ``count_tokens``
         on bedrock-mantle for the models only it counts (see :func:`_count`)."""
         from ._flow import run
+
+        if output_format is not None:  # the schema counts as input, as in the SDK
+            from ._structured import with_output_format
+
+            params = with_output_format(params, output_format)
 
         return run(self._client, _count(self._client, model, messages, params))
 
@@ -330,11 +354,27 @@ class AsyncMessages(RawResponses):
 
     def stream(
         self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
-        **params: Unpack[MessageParams],
+        output_format: Any = None, **params: Unpack[MessageParams],
     ) -> AsyncMessageStreamManager:  # fmt: skip
-        """An async context manager over a streamed call (``async with``)."""
+        """An async context manager over a streamed call (``async with``); ``output_format``
+        as in :meth:`Messages.stream`."""
+        if output_format is not None:
+            from ._structured import parsed_stream
+
+            kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
+            return parsed_stream(self, output_format, kwargs, sync=False)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
         return _manager(self._client, call, given(params.get("timeout")), sync=False)  # type: ignore[no-any-return]
+
+    async def parse(
+        self, *, model: str, max_tokens: int, messages: Iterable[Mapping[str, Any]],
+        output_format: type[ResponseFormatT] | None = None, **params: Unpack[MessageParams],
+    ) -> ParsedMessage[ResponseFormatT]:  # fmt: skip
+        """Async :meth:`Messages.parse`."""
+        from ._structured import aparse
+
+        kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
+        return await aparse(self, output_format, kwargs)
 
     @cached_property
     def batches(self) -> AsyncBatches:
@@ -345,9 +385,14 @@ class AsyncMessages(RawResponses):
 
     async def count_tokens(
         self, *, model: str, messages: Iterable[Mapping[str, Any]],
-        **params: Unpack[MessageParams],
+        output_format: Any = None, **params: Unpack[MessageParams],
     ) -> MessageTokensCount:  # fmt: skip
         """Async :meth:`Messages.count_tokens`."""
         from ._flow import arun
+
+        if output_format is not None:
+            from ._structured import with_output_format
+
+            params = with_output_format(params, output_format)
 
         return await arun(self._client, _count(self._client, model, messages, params))
