@@ -56,6 +56,8 @@ class PreparedCall:
     surface: Surface = "invoke"
     #: ``extra_query`` encoded (``"?a=1"``), appended to the URL on every surface; usually "".
     query: str = ""
+    #: The model as the caller wrote it (``gen_ai.request.model`` of the call's span).
+    requested_model: str | None = None
 
     def encode(self) -> bytes:
         # pydantic-core writes compact UTF-8 JSON straight to bytes: no intermediate str
