@@ -99,11 +99,16 @@ def _trace_api() -> Any:
 class Tracing:
     """A client's resolved option and its tracer (built once, at its first call)."""
 
-    __slots__ = ("api", "attributes", "content", "limit", "propagation", "provider", "tracer")
+    __slots__ = (
+        "_live", "api", "attributes", "content", "limit", "propagation", "provider", "tracer",
+    )  # fmt: skip
 
     def __init__(self, api: Any, options: dict[str, Any]) -> None:
         self.api = api
         self.provider = options.get("tracer_provider")
+        self._live = self.provider is not None
+        if "OTEL_PYTHON_TRACER_PROVIDER" in os.environ:
+            api.get_tracer_provider()  # loads the provider it names, once
         source = self.provider or api
         self.tracer: Tracer = source.get_tracer(SCOPE, __version__)
         self.propagation: bool = options["propagation"]
@@ -114,12 +119,18 @@ class Tracing:
             self.attributes["gen_ai.conversation.id"] = options["conversation_id"]
 
     def live(self) -> bool:
-        """Whether spans would record: a provider given, or a real one set globally (the
-        API's default, a proxy of nothing, records nothing and is not worth a span)."""
-        if self.provider is not None:
+        """Whether spans would record: a provider given, or a real one set globally. The
+        API's default (a proxy of nothing) records nothing and is not worth a span; until
+        one is set this is one module attribute read (``get_tracer_provider()`` reads the
+        environment on every call), and once one is, it stays (OpenTelemetry sets it once)."""
+        if self._live:
             return True
+        if getattr(self.api, "_TRACER_PROVIDER", True) is None:
+            return False
         provider = self.api.get_tracer_provider()
-        return not isinstance(provider, self.api.ProxyTracerProvider | self.api.NoOpTracerProvider)
+        idle = self.api.ProxyTracerProvider | self.api.NoOpTracerProvider
+        self._live = not isinstance(provider, idle)
+        return self._live
 
 
 def tracer(client: Any) -> Tracing | None:
