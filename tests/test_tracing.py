@@ -413,3 +413,24 @@ def test_without_opentelemetry_or_a_provider(bedrock_emulator: Emulator, script:
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_content_within_max_content_bytes_and_conversation_id(
+    bedrock_emulator: Emulator, ours_spans: Spans
+) -> None:
+    """Over the limit, the oldest parts go first and the span says so; the conversation id
+    set on a copy (the SDK's recipe) links its spans."""
+    option = ours_spans.option(traces={"content_mode": "content", "max_content_bytes": 400})
+    with AnthropicBedrock(base_url=bedrock_emulator.url, **_auth(bedrock_emulator),
+                          open_telemetry=option) as client:  # fmt: skip
+        talk = client.with_options(open_telemetry={**client.open_telemetry,
+                                                   "conversation_id": "conv-1"})  # fmt: skip
+        long = [{"role": "user", "content": "x" * 1000}, {"role": "assistant", "content": "ok"},
+                {"role": "user", "content": "Short question?"}]  # fmt: skip
+        talk.messages.create(model=MODEL, max_tokens=64, messages=long)
+    attributes = dict(ours_spans.one().attributes or {})
+    assert attributes["gen_ai.conversation.id"] == "conv-1"
+    assert attributes["anthropic.content.truncated"] is True
+    kept = json.loads(str(attributes["gen_ai.input.messages"]))
+    assert [len(m["parts"]) for m in kept] == [0, 1, 1]  # the 1000-byte part was dropped
+    assert json.loads(str(attributes["gen_ai.output.messages"]))[0]["parts"]
