@@ -30,7 +30,6 @@ from claude_bedrock import (
 )
 from claude_bedrock._senders import SyncSender
 from claude_bedrock.emulator import Emulator
-from claude_bedrock.resources.messages import Messages
 from claude_bedrock.types.message import Message
 
 RUNTIME_MODEL = "global.anthropic.claude-opus-4-6-v1"
@@ -245,12 +244,16 @@ def test_sub_resources_other_resources_and_subclasses_have_it(bedrock_emulator: 
         logging = ours.invocation_logging.with_raw_response.get()
         assert logging.status_code == 200 and logging.parse() is None
 
-        class Beta(Messages):  # another module's subclass gets both forms for free
-            pass
-
-        beta = Beta(ours)
-        raw = beta.with_raw_response.create(model=model, max_tokens=8, messages=HELLO)
+        # BetaMessages subclasses Messages: both forms for free, and on client.beta too
+        raw = ours.beta.messages.with_raw_response.create(
+            model=model, max_tokens=8, messages=HELLO, betas=["context-management-2025-06-27"]
+        )
         assert isinstance(raw.parse(), Message)
+        assert json.loads(raw.http_request.content)["anthropic_beta"] == [
+            "context-management-2025-06-27"
+        ]
+        raw = ours.beta.with_raw_response.messages.create(model=model, max_tokens=8, messages=HELLO)
+        assert raw.status_code == 200 and isinstance(raw.parse(), Message)
         assert repr(ours.messages.with_raw_response.batches) == "<Batches.with_raw_response>"
         with pytest.raises(TypeError, match="sent no HTTP request"):
             ours.models.with_raw_response.list(offline=True)

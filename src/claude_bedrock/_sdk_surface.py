@@ -123,6 +123,13 @@ class SDKAttributes:
         }
 
     @property
+    def open_telemetry(self) -> dict[str, Any]:
+        """The ``open_telemetry`` option with every field (the SDK's; see :mod:`._tracing`)."""
+        from ._tracing import resolve
+
+        return resolve(self._args["open_telemetry"])
+
+    @property
     def default_query(self) -> dict[str, object]:
         """Query parameters every request carries (``default_query=``)."""
         return dict(cast("Mapping[str, object] | None", self._args["default_query"]) or {})

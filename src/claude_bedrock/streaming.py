@@ -50,6 +50,7 @@ from ._stream_iter import (
     texts,
 )
 from ._stream_pipeline import Relay
+from ._tracing import opened_stream
 from .resources._params import PreparedCall, model_path
 from .types.message import Message
 from .types.stream_events import MessageStreamEvent, RawMessageStreamEvent
@@ -324,7 +325,7 @@ class MessageStreamManager(_Manager):
     _client: AnthropicBedrock
 
     def __enter__(self) -> MessageStream:
-        self._stream = MessageStream(self._open(True))
+        self._stream = MessageStream(opened_stream(self._client, self._call, self._open, sync=True))
         return self._stream  # type: ignore[no-any-return]
 
     def __exit__(self, *exc_info: object) -> None:
@@ -338,7 +339,8 @@ class AsyncMessageStreamManager(_Manager):
     _client: AsyncAnthropicBedrock
 
     async def __aenter__(self) -> AsyncMessageStream:
-        self._stream = AsyncMessageStream(await self._open(False))
+        opened = opened_stream(self._client, self._call, self._open, sync=False)
+        self._stream = AsyncMessageStream(await opened)
         return self._stream  # type: ignore[no-any-return]
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -2,9 +2,9 @@
 runner's loop through the emulator (whose engine calls each tool the prompt names, one per
 turn, then answers from every result), message by message, ids aside.
 
-Our runner is driven directly (``ToolRunner(client.messages, params)``: what
-``client.beta.messages.tool_runner(**params)`` builds); the SDK's through its
-``client.beta.messages.tool_runner``. Both against the same emulator.
+Both runners are reached the same way, ``client.beta.messages.tool_runner(**params)``
+(ours builds ``ToolRunner(client.beta.messages, params)``); a few tests drive ours directly
+on ``client.messages``. Both against the same emulator.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def _both(
     ours_tools, sdk_tools = _tools(*functions)
     base = {"model": MODEL, "max_tokens": 400, "messages": PROMPT, **params}
     theirs = list(sdk.beta.messages.tool_runner(tools=sdk_tools, **base))
-    mine = list(ToolRunner(ours_client.messages, {"tools": ours_tools, **base}))
+    mine = list(ours_client.beta.messages.tool_runner(tools=ours_tools, **base))
     return mine, theirs
 
 
@@ -297,7 +297,8 @@ def test_the_async_runner_matches_the_official_one(bedrock_emulator: Emulator) -
         tools = [claude_bedrock.beta_async_tool(_async(get_time)),
                  claude_bedrock.beta_async_tool(aget_weather, name="get_weather")]  # fmt: skip
         async with AsyncAnthropicBedrock(**keys) as ours:
-            runner = AsyncToolRunner(ours.messages, {"tools": tools, **base})
+            runner = ours.beta.messages.tool_runner(tools=tools, **base)
+            assert isinstance(runner, AsyncToolRunner)
             mine = [m async for m in runner]
             assert await runner.until_done() is mine[-1]
         return mine, theirs

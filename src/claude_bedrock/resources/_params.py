@@ -67,6 +67,8 @@ class PreparedCall:
     #: Every beta the call sends, wherever it goes (body, header, Converse's extra fields):
     #: what the early limit checks read (the 1M window...). Empty: read the body's.
     betas: Sequence[str] = ()
+    #: The model as the caller wrote it (``gen_ai.request.model`` of the call's span).
+    requested_model: str | None = None
 
     def encode(self) -> bytes:
         # pydantic-core writes compact UTF-8 JSON straight to bytes: no intermediate str

@@ -20,6 +20,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ._raw import RawResponses
 from .messages import AsyncMessages, Messages
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class AsyncMantleBetaMessages(AsyncBetaMessages):
         raise AttributeError(_NO_BATCHES)
 
 
-class Beta:
+class Beta(RawResponses):
     """``client.beta`` of ``AnthropicBedrock``."""
 
     def __init__(self, client: AnthropicBedrock) -> None:
@@ -93,7 +94,7 @@ class Beta:
         return BetaMessages(self._client)
 
 
-class AsyncBeta:
+class AsyncBeta(RawResponses):
     """``client.beta`` of ``AsyncAnthropicBedrock``."""
 
     def __init__(self, client: AsyncAnthropicBedrock) -> None:

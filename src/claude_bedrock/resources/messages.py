@@ -14,11 +14,12 @@ take the bedrock-mantle surface).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
 import httpx
 
+from .. import _tracing
 from .._context import check_context_window
 from .._parse import parse_message
 from .._placeholders import NotGiven, Omit, drop_placeholders, given
@@ -140,6 +141,7 @@ def _prepare_call(
     extra_query = options.get("extra_query")
     if extra_query:
         call.query = encode_query(extra_query)
+    call.requested_model = model
     if generate:
         check_context_window(call)
     return call
@@ -167,6 +169,17 @@ def _invoke_url(client: AnthropicBedrock | AsyncAnthropicBedrock, call: Prepared
 
 
 def _send(
+    client: Any, call: PreparedCall, params: Mapping[str, Any], stream: bool, *, sync: bool
+) -> Any:
+    """:func:`_send_call`, in an OpenTelemetry span if the client has them (:mod:`.._tracing`)."""
+    tracing = _tracing.tracer(client)
+    if tracing is not None:
+        sent = partial(_send_call, client, call, params, stream, sync=sync)
+        return _tracing.send(tracing, client, call, stream, sent, sync=sync)
+    return _send_call(client, call, params, stream, sync=sync)
+
+
+def _send_call(
     client: Any, call: PreparedCall, params: Mapping[str, Any], stream: bool, *, sync: bool
 ) -> Any:
     """``create``: over Converse, as a stream, or one answer; for the async client, the
@@ -319,8 +332,8 @@ class Messages(RawResponses):
             from ._structured import with_output_format
 
             params = with_output_format(params, output_format)
-
-        return run(self._client, _count(self._client, model, messages, params))
+        flow = _count(self._client, model, messages, params)
+        return _tracing.count(self._client, model, partial(run, self._client, flow), sync=True)  # type: ignore[no-any-return]
 
 
 class AsyncMessages(RawResponses):
@@ -394,5 +407,6 @@ class AsyncMessages(RawResponses):
             from ._structured import with_output_format
 
             params = with_output_format(params, output_format)
-
-        return await arun(self._client, _count(self._client, model, messages, params))
+        flow = _count(self._client, model, messages, params)
+        counted = partial(arun, self._client, flow)
+        return await _tracing.count(self._client, model, counted, sync=False)  # type: ignore[no-any-return]

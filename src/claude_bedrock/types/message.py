@@ -109,6 +109,13 @@ class Usage(BaseModel):
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
     service_tier: str | None = None
+    # The official SDK's other fields, None when the answer leaves them out: frameworks read
+    # them unguarded (agno: ``usage.server_tool_use``). As sent when present (dicts).
+    cache_creation: Any = None
+    inference_geo: str | None = None
+    output_tokens_details: Any = None
+    server_tool_use: Any = None
+    speed: str | None = None
 
 
 class Cost(BaseModel):
