@@ -1,7 +1,8 @@
 """`make demo`: the example of Anthropic's guide to Claude on Amazon Bedrock (examples/hello.py,
 whose Opus 4.6 ID Bedrock refuses as printed: the client mends it and says so), a call to
-a current model through each of Bedrock's Messages APIs (examples/messages_api.py), then a
-short tour of the command line, all on the embedded Bedrock emulator.
+a current model through each of Bedrock's Messages APIs (examples/messages_api.py), the
+official SDK's structured outputs and tool runner (examples/sdk_features.py), then a short
+tour of the command line, all on the embedded Bedrock emulator.
 
 The emulator runs in its own process on a free loopback port; every step runs as a separate
 program that knows nothing of it: each finds the emulator the way it would find any
@@ -115,6 +116,8 @@ def main() -> None:
             [sys.executable, str(HERE / "hello.py")], env)  # fmt: skip
         run("Bedrock's Messages API, both hosts (examples/messages_api.py)",
             [sys.executable, str(HERE / "messages_api.py")], env)  # fmt: skip
+        run("The official SDK's helpers: parse and the tool runner (examples/sdk_features.py)",
+            [sys.executable, str(HERE / "sdk_features.py")], env)  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="claude-bedrock-demo-") as workdir:
             tour(env, Path(workdir))
     console.print("[green]✓[/green] emulator stopped")
