@@ -248,7 +248,7 @@ def status(
     try:
         batches = _batches(where)
         batch = batches.retrieve(batch_id)
-        if watch and batch.processing_status != "ended":
+        if watch:  # an ended batch still gets its bar, full: the same output either way
             batch = _watch(batches, batch, interval)
     except AnthropicError as exc:
         _fail(exc, output)
