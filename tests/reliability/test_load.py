@@ -36,9 +36,11 @@ def prompt(i: int) -> str:
 
 
 async def _run(remote: Remote, count: int) -> tuple[list[Any], int]:
+    # Read timeout: longer than a stall fault (5 s), so what times out is a fault, not a
+    # busy CI machine (2 s turned load into 239 timeouts: a wall-clock threshold).
     client = AsyncAnthropicBedrock(
         aws_access_key=remote.access_key, aws_secret_key=remote.secret_key, aws_region=REGION,
-        base_url=remote.url, timeout=httpx.Timeout(30.0, read=2.0),
+        base_url=remote.url, timeout=httpx.Timeout(30.0, read=10.0),
     )  # fmt: skip
     async with client:
 
