@@ -31,6 +31,7 @@ from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
 from .http_types import Request, Response
 from .model_ids import INVALID_MODEL, runtime_error
+from .rule_checks import RequestView, enforce
 from .validation import validate_invoke_body
 
 __all__ = ["NOT_SUPPORTED", "register"]
@@ -41,7 +42,12 @@ _FOUNDATION_ARN_MARK: Final = ":foundation-model/"
 
 def register(app: EmulatorApp) -> None:
     """Install the CountTokens route."""
-    app.add_route("POST", "/model/{modelId}/count-tokens", _count_tokens, operation="CountTokens")
+    lenient = app.config.lenient
+
+    async def count_tokens(request: Request) -> Response:
+        return await _count_tokens(request, lenient=lenient)
+
+    app.add_route("POST", "/model/{modelId}/count-tokens", count_tokens, operation="CountTokens")
 
 
 def _model(model_id: str) -> ModelInfo:
@@ -110,7 +116,7 @@ def _converse_body(member: Mapping[str, Any]) -> dict[str, Any]:
         raise validation_error(translation_message(exc)) from None
 
 
-async def _count_tokens(request: Request) -> Response:
+async def _count_tokens(request: Request, *, lenient: bool) -> Response:
     info = _model(request.path_params["modelId"])
     try:
         payload = json.loads(request.body)
@@ -121,7 +127,9 @@ async def _count_tokens(request: Request) -> Response:
     kind, member = _input(payload)
     if kind == "invokeModel":
         body = _invoke_body(member, info)
+        enforce(RequestView("count-tokens", info, body), lenient=lenient)
     else:
         check_converse_documents(member, info)
         body = _converse_body(member)
+        enforce(RequestView("count-tokens", info, body, member), lenient=lenient)
     return Response.json({"inputTokens": tokens.count_input_tokens(body)})

@@ -54,6 +54,7 @@ from .messages_surface import (
 )
 from .model_ids import InvocationModel
 from .output_config import refuse_format_on
+from .rule_checks import RequestView, enforce
 from .runtime import stream_fault
 from .sse_stream import CONTENT_TYPE, STREAM_FAULTS, sse_body
 from .validation import validate_invoke_body
@@ -143,7 +144,11 @@ class _MessagesRoutes:
                 raise validation_error(f"{extra}: Extra inputs are not permitted")
         else:
             refuse_format_on(surface, payload)
-        return model, payload, _invoke_body(request, payload, model, counting=counting)
+        body = _invoke_body(request, payload, model, counting=counting)
+        if not counting:
+            view = RequestView(surface, model.info, body)
+            enforce(view, lenient=self.app.config.lenient)
+        return model, payload, body
 
     async def create(self, request: Request) -> Response | StreamingResponse:
         model, payload, body = self._prepare(request, counting=False)
