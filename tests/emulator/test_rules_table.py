@@ -137,5 +137,8 @@ def test_lenient_turns_off_the_uncertain_rules_only() -> None:
             assert clients.send("invoke", model, dict(uncertain.bad["invoke"])).ok
             refused = clients.send("invoke", certain.bad["model"], dict(certain.bad["invoke"]))
             assert (refused.ok, refused.status) == (False, 400)
+            older = TABLE.get("messages.alternating_roles.invoke")  # L, checked before the table
+            assert older.confidence == "L"
+            assert clients.send("invoke", older.bad["model"], dict(older.bad["invoke"])).ok
         finally:
             clients.close()

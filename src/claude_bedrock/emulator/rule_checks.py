@@ -23,7 +23,15 @@ from ..catalog import ModelInfo
 from ..wire.rules.request_rules import RequestRule, load_rules
 from .errors import BedrockError
 
-__all__ = ["CHECKS", "EXISTING", "PRE_TABLE", "RequestView", "enforce", "model_facts"]
+__all__ = [
+    "CHECKS",
+    "EXISTING",
+    "PRE_TABLE",
+    "lenient_skips",
+    "RequestView",
+    "enforce",
+    "model_facts",
+]
 
 Values = dict[str, object]
 Check = Callable[["RequestView"], Values | None]
@@ -168,6 +176,29 @@ def _cache_breakpoints(view: RequestView) -> Values | None:
     return {"found": found} if found > 4 else None
 
 
+def _final_assistant_thinking(view: RequestView) -> Values | None:
+    """Manual thinking in a tool loop: the last assistant turn must open with its thinking."""
+    messages = view.messages
+    if view.thinking_type != "enabled" or not messages or not isinstance(messages[-1], Mapping):
+        return None
+    last = messages[-1].get("content")
+    in_loop = isinstance(last, list) and any(
+        isinstance(b, Mapping) and b.get("type") == "tool_result" for b in last
+    )
+    index = next(
+        (i for i in range(len(messages) - 1, -1, -1) if messages[i].get("role") == "assistant"),
+        None,
+    )
+    if not in_loop or index is None:
+        return None
+    content = messages[index].get("content")
+    first = content[0] if isinstance(content, list) and content else {"type": "text"}
+    found = first.get("type") if isinstance(first, Mapping) else "text"
+    if found in ("thinking", "redacted_thinking"):
+        return None
+    return {"index": index, "found": found}
+
+
 #: Rule ID -> its check (the table's facts decide where and with what wording it answers).
 CHECKS: Final[dict[str, Check]] = {
     "converse.tool_blocks_need_tool_config": _tool_blocks_need_tool_config,
@@ -187,6 +218,7 @@ CHECKS: Final[dict[str, Check]] = {
     "tools.prefill_with_tools": _prefill_with_tools,
     "thinking.top_p_unset": _top_p_with_thinking,
     "cache.max_four_breakpoints": _cache_breakpoints,
+    "thinking.final_assistant_must_start_with_thinking": _final_assistant_thinking,
 }
 
 _CONVERSATION: Final = "wire.converse.conversation_violation (emulator.converse)"
@@ -204,6 +236,7 @@ EXISTING: Final[dict[str, str]] = {
     "messages.text_block_empty.invoke": _SCHEMA,
     "sampling.top_k_range": _SCHEMA,
     "messages.empty": _SCHEMA,
+    "tools.tool_choice_without_tools": _SCHEMA,
     "converse.first_message_user": _CONVERSATION,
     "converse.alternating_roles": _CONVERSATION,
     "converse.blank_text": _CONVERSATION,
@@ -255,3 +288,12 @@ PRE_TABLE: Final[dict[str, str]] = {
     "model_id.pattern": _MODEL_IDS,
     "surface.model_not_on_runtime": _MODEL_IDS,
 }
+
+
+def lenient_skips(lenient: bool) -> frozenset[str]:
+    """IDs of the pre-table checks ``--lenient`` turns off: those whose rule is not H."""
+    if not lenient:
+        return frozenset()
+    table = load_rules()
+    ids = set(EXISTING) | set(PRE_TABLE)
+    return frozenset(i for i in ids if not table.get(i).certain)

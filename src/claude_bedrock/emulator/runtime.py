@@ -32,7 +32,7 @@ from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
 from .http_types import AbortConnection, Request, Response, StreamingResponse
 from .model_ids import InvocationModel, resolve_invocation_model
-from .rule_checks import RequestView, enforce
+from .rule_checks import RequestView, enforce, lenient_skips
 from .validation import validate_invoke_body
 
 __all__ = [
@@ -121,7 +121,8 @@ def prepare_invocation(
     limits). Shared with the other routes that take an Anthropic body."""
     region = request.identity.region if request.identity else app.config.region
     model = resolve_invocation_model(request.path_params["modelId"], region)
-    body = validate_invoke_body(request.body, max_output_tokens=model.output_limit)
+    skip = lenient_skips(app.config.lenient)
+    body = validate_invoke_body(request.body, max_output_tokens=model.output_limit, skip=skip)
     if surface is not None:  # the caller names its surface to have the rule table run
         enforce(RequestView(surface, model.info, body), lenient=app.config.lenient)
     limit = model.context_limit(body.get("anthropic_beta") or [])
