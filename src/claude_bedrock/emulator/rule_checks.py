@@ -199,6 +199,46 @@ def _final_assistant_thinking(view: RequestView) -> Values | None:
     return {"index": index, "found": found}
 
 
+#: Custom-tool fields the sources saw refused (others are left alone: not known either way).
+_REFUSED_TOOL_KEYS: Final = ("defer_loading", "input_examples")
+
+
+def _unknown_tool_fields(view: RequestView) -> Values | None:
+    """A custom tool with a field Bedrock's validator does not know (``defer_loading`` is
+    known only with the tool-search beta)."""
+    betas = view.body.get("anthropic_beta") or []
+    if any("tool-search" in str(beta) for beta in betas):
+        return None
+    for index, tool in enumerate(view.body.get("tools") or []):
+        if isinstance(tool, Mapping) and tool.get("type", "custom") == "custom":
+            extra = next((key for key in _REFUSED_TOOL_KEYS if key in tool), None)
+            if extra is not None:
+                return {"index": index, "field": extra}
+    return None
+
+
+def _cache_ttl_order(view: RequestView) -> Values | None:
+    """Walking tools, system, messages: a 1h breakpoint after a 5m (default) one."""
+    places: list[tuple[str, Any]] = []
+    for group in ("tools", "system"):
+        blocks = view.body.get(group)
+        if isinstance(blocks, list):
+            places += [(f"{group}.{i}", b) for i, b in enumerate(blocks)]
+    for i, message in enumerate(view.messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, list):
+            places += [(f"messages.{i}.content.{j}", b) for j, b in enumerate(content)]
+    seen_short = False
+    for path, block in places:
+        control = block.get("cache_control") if isinstance(block, Mapping) else None
+        if not isinstance(control, Mapping):
+            continue
+        if control.get("ttl") == "1h" and seen_short:
+            return {"path": path}
+        seen_short = seen_short or control.get("ttl", "5m") == "5m"
+    return None
+
+
 #: Rule ID -> its check (the table's facts decide where and with what wording it answers).
 CHECKS: Final[dict[str, Check]] = {
     "converse.tool_blocks_need_tool_config": _tool_blocks_need_tool_config,
@@ -219,6 +259,8 @@ CHECKS: Final[dict[str, Check]] = {
     "thinking.top_p_unset": _top_p_with_thinking,
     "cache.max_four_breakpoints": _cache_breakpoints,
     "thinking.final_assistant_must_start_with_thinking": _final_assistant_thinking,
+    "tools.unknown_tool_fields": _unknown_tool_fields,
+    "cache.ttl_ordering": _cache_ttl_order,
 }
 
 _CONVERSATION: Final = "wire.converse.conversation_violation (emulator.converse)"
