@@ -283,7 +283,9 @@ def test_sampling_keywords_send_what_the_sdks_extra_body_sends(pair: Pair, name:
         pair.sdk.messages.create(**call, **{name: SAMPLING[name]})
     theirs = outcome(lambda: pair.sdk.messages.create(**call, extra_body={name: SAMPLING[name]}))
     mine = outcome(lambda: pair.ours.messages.create(**call, **{name: SAMPLING[name]}))
-    assert theirs[0] == mine[0] == "ok"
+    # Bedrock refuses sampling parameters on this model (Opus 4.7, rule table
+    # sampling.*_deprecated): both clients send the same body and get the same refusal
+    assert theirs[0] == mine[0]
     assert_same(theirs[1], mine[1])
     sdk_wire, our_wire = pair.wires()
     assert sdk_wire == our_wire and our_wire["body"][name] == SAMPLING[name]

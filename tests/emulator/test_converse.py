@@ -466,7 +466,8 @@ def test_patterns_match_whole_values(runtime: Any) -> None:
         return {"tools": [{"toolSpec": spec}]}
 
     message = refusal(runtime, messages=user({"text": "x"}), toolConfig=tools("Complete Session"))
-    assert "toolConfig.tools.0.toolSpec.name" in message and "[a-zA-Z0-9_-]+" in message
+    # Coral's member path (1-based, ``.member``), as in the quoted Bedrock answer
+    assert "toolConfig.tools.1.member.toolSpec.name" in message and "[a-zA-Z0-9_-]+" in message
     assert converse(runtime, messages=user({"text": "x"}), toolConfig=tools("complete_session"))
 
 

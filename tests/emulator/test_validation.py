@@ -202,7 +202,7 @@ def test_thinking_rules() -> None:
 
 def test_tool_choice_rules() -> None:
     assert _message(body(tool_choice={"type": "any"})) == (
-        "tool_choice may only be specified while providing tools"
+        "tool_choice.any may only be specified while providing tools"  # the quoted form
     )
     tools = [{"name": "a", "input_schema": {"type": "object"}}]
     assert "`b`" in _message(body(tools=tools, tool_choice={"type": "tool", "name": "b"}))

@@ -90,6 +90,14 @@ def serve(
             "header) or 'rate=0.05,seed=7[,kinds=throttle|503]'. Off by default.",
         ),
     ] = None,
+    lenient: Annotated[
+        bool,
+        typer.Option(
+            "--lenient",
+            help="Enforce only the request rules marked certain (H); the uncertain ones (M, L) "
+            "are off, for a Bedrock that accepts what the table says it refuses.",
+        ),
+    ] = False,
     env: Annotated[
         bool,
         typer.Option(
@@ -121,7 +129,7 @@ def serve(
         except ValueError as exc:
             typer.echo(f"error: --faults: {exc}", err=True)
             raise typer.Exit(2) from None
-    _serve(store, host, port, pace, region, extension or [], log_level, faults)
+    _serve(store, host, port, pace, region, extension or [], log_level, faults, lenient=lenient)
 
 
 def _serve(
@@ -133,6 +141,8 @@ def _serve(
     extensions: list[str],
     log_level: str,
     faults: str | None = None,
+    *,
+    lenient: bool = False,
 ) -> None:
     import logging
 
@@ -143,6 +153,7 @@ def _serve(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
     config = EmulatorConfig(region=region, pace=pace, credentials=store, faults=faults)
+    config.lenient = lenient
 
     def ready(bound_host: str, bound_port: int) -> None:
         url = f"http://{_url_host(bound_host)}:{bound_port}"

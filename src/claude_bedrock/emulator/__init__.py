@@ -55,6 +55,7 @@ class Emulator:
     modules (``"module:function"`` paths or callables; in-process mode accepts callables,
     subprocess mode only paths). ``faults`` enables fault injection (``True`` for the
     ``x-emulator-fault`` header only, or ``"rate=0.05,seed=7"``; see :mod:`.faults`).
+    ``lenient`` enforces only the request rules marked certain (see :mod:`.rule_checks`).
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class Emulator:
         startup_timeout: float = 20.0,
         shutdown_timeout: float = 5.0,
         faults: str | bool | None = None,
+        lenient: bool = False,
     ) -> None:
         if subprocess and (engine is not None or limits is not None):
             raise ValueError("a custom engine or limits can only run in-process")
@@ -94,6 +96,7 @@ class Emulator:
             limits=limits or Limits(),
             shutdown_timeout=shutdown_timeout,
             faults=_faults_spec(faults),
+            lenient=lenient,
         )
         self.subprocess = subprocess
         self.startup_timeout = startup_timeout
@@ -213,6 +216,8 @@ class Emulator:
             command += ["--extension", str(extension)]
         if self.config.faults:
             command += ["--faults", self.config.faults]
+        if self.config.lenient:
+            command += ["--lenient"]
         return command
 
     def _start_process(self) -> None:

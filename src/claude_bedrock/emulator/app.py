@@ -77,6 +77,8 @@ class EmulatorConfig:
     shutdown_timeout: float = 10.0
     #: Fault injection (see :mod:`.faults`): None (off), ``"on"`` or ``"rate=0.05,seed=7"``.
     faults: str | None = None
+    #: Enforce only the request rules marked certain (H) (see :mod:`.rule_checks`).
+    lenient: bool = False
 
 
 def load_extension(spec: str | Extension) -> Extension:

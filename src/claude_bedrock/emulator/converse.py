@@ -51,6 +51,7 @@ from .app import EmulatorApp
 from .errors import BedrockError, validation_error
 from .http_types import Request, Response, StreamingResponse
 from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
+from .rule_checks import RequestView, enforce
 from .runtime import StreamFault, padding, prepare_invocation, stream_fault
 
 __all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translation_message"]
@@ -167,6 +168,7 @@ class _ConverseRoutes:
         region = request.identity.region if request.identity else self.app.config.region
         model = resolve_invocation_model(request.path_params["modelId"], region, "converse")
         converse = _parse(request.body, shape)
+        sent = dict(converse)
         _not_emulated(converse)
         limits = Catalog.default().pdf_limits
         violation = conversation_violation(converse.get("messages") or [], limits)
@@ -190,6 +192,8 @@ class _ConverseRoutes:
             model, body = prepare_invocation(self.app, dataclasses.replace(request, body=raw))
         except BedrockError as error:
             raise _model_error(error) from None
+        surface = "converse" if shape == "ConverseRequest" else "converse-stream"
+        enforce(RequestView(surface, model.info, body, sent), lenient=self.app.config.lenient)
         return _Prepared(model, body, paths, echo)
 
     async def converse(self, request: Request) -> Response:

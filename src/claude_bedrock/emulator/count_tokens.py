@@ -31,6 +31,7 @@ from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
 from .http_types import Request, Response
 from .model_ids import INVALID_MODEL, runtime_error
+from .rule_checks import RequestView, enforce, lenient_skips
 from .validation import validate_invoke_body
 
 __all__ = ["NOT_SUPPORTED", "register"]
@@ -41,7 +42,12 @@ _FOUNDATION_ARN_MARK: Final = ":foundation-model/"
 
 def register(app: EmulatorApp) -> None:
     """Install the CountTokens route."""
-    app.add_route("POST", "/model/{modelId}/count-tokens", _count_tokens, operation="CountTokens")
+    lenient = app.config.lenient
+
+    async def count_tokens(request: Request) -> Response:
+        return await _count_tokens(request, lenient=lenient)
+
+    app.add_route("POST", "/model/{modelId}/count-tokens", count_tokens, operation="CountTokens")
 
 
 def _model(model_id: str) -> ModelInfo:
@@ -79,7 +85,9 @@ def _input(payload: object) -> tuple[str, Mapping[str, Any]]:
     return kind, value
 
 
-def _invoke_body(member: Mapping[str, Any], info: ModelInfo) -> dict[str, Any]:
+def _invoke_body(
+    member: Mapping[str, Any], info: ModelInfo, skip: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     encoded = member.get("body")
     if not isinstance(encoded, str):
         raise validation_error(
@@ -97,7 +105,8 @@ def _invoke_body(member: Mapping[str, Any], info: ModelInfo) -> dict[str, Any]:
             parsed = None
         if isinstance(parsed, dict):
             raw = json.dumps({**parsed, "max_tokens": 1}).encode()
-    body = validate_invoke_body(raw, max_output_tokens=lambda betas: info.output_limit(list(betas)))
+    limit = lambda betas: info.output_limit(list(betas))  # noqa: E731
+    body = validate_invoke_body(raw, max_output_tokens=limit, skip=skip)
     check_invoke_documents(body)
     return body
 
@@ -110,7 +119,7 @@ def _converse_body(member: Mapping[str, Any]) -> dict[str, Any]:
         raise validation_error(translation_message(exc)) from None
 
 
-async def _count_tokens(request: Request) -> Response:
+async def _count_tokens(request: Request, *, lenient: bool) -> Response:
     info = _model(request.path_params["modelId"])
     try:
         payload = json.loads(request.body)
@@ -120,8 +129,10 @@ async def _count_tokens(request: Request) -> Response:
         ) from None
     kind, member = _input(payload)
     if kind == "invokeModel":
-        body = _invoke_body(member, info)
+        body = _invoke_body(member, info, lenient_skips(lenient))
+        enforce(RequestView("count-tokens", info, body), lenient=lenient)
     else:
         check_converse_documents(member, info)
         body = _converse_body(member)
+        enforce(RequestView("count-tokens", info, body, member), lenient=lenient)
     return Response.json({"inputTokens": tokens.count_input_tokens(body)})

@@ -54,6 +54,7 @@ from .messages_surface import (
 )
 from .model_ids import InvocationModel
 from .output_config import refuse_format_on
+from .rule_checks import RequestView, enforce, lenient_skips
 from .runtime import stream_fault
 from .sse_stream import CONTENT_TYPE, STREAM_FAULTS, sse_body
 from .validation import validate_invoke_body
@@ -105,7 +106,12 @@ def _betas(request: Request) -> list[str]:
 
 
 def _invoke_body(
-    request: Request, payload: Mapping[str, Any], model: InvocationModel, *, counting: bool
+    request: Request,
+    payload: Mapping[str, Any],
+    model: InvocationModel,
+    *,
+    counting: bool,
+    skip: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The InvokeModel body this Messages request is, validated as InvokeModel validates."""
     body = {k: v for k, v in payload.items() if k not in _MESSAGES_ONLY}
@@ -117,7 +123,7 @@ def _invoke_body(
     if counting:
         body["max_tokens"] = 1  # counting needs no output budget: supply one to validate
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    validated = validate_invoke_body(raw, max_output_tokens=model.output_limit)
+    validated = validate_invoke_body(raw, max_output_tokens=model.output_limit, skip=skip)
     check_invoke_documents(validated)
     return validated
 
@@ -143,7 +149,12 @@ class _MessagesRoutes:
                 raise validation_error(f"{extra}: Extra inputs are not permitted")
         else:
             refuse_format_on(surface, payload)
-        return model, payload, _invoke_body(request, payload, model, counting=counting)
+        skip = lenient_skips(self.app.config.lenient)
+        body = _invoke_body(request, payload, model, counting=counting, skip=skip)
+        if not counting:
+            view = RequestView(surface, model.info, body)
+            enforce(view, lenient=self.app.config.lenient)
+        return model, payload, body
 
     async def create(self, request: Request) -> Response | StreamingResponse:
         model, payload, body = self._prepare(request, counting=False)

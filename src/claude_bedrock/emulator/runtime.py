@@ -32,6 +32,7 @@ from .app import EmulatorApp
 from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
 from .http_types import AbortConnection, Request, Response, StreamingResponse
 from .model_ids import InvocationModel, resolve_invocation_model
+from .rule_checks import RequestView, enforce, lenient_skips
 from .validation import validate_invoke_body
 
 __all__ = [
@@ -113,14 +114,17 @@ def padding(index: int) -> str:
 
 
 def prepare_invocation(
-    app: EmulatorApp, request: Request
+    app: EmulatorApp, request: Request, surface: str | None = None
 ) -> tuple[InvocationModel, dict[str, Any]]:
     """The model and the validated body of an InvokeModel-style request, checked as Bedrock
     does (model ID for the caller's Region, body schema and rules, output and context
     limits). Shared with the other routes that take an Anthropic body."""
     region = request.identity.region if request.identity else app.config.region
     model = resolve_invocation_model(request.path_params["modelId"], region)
-    body = validate_invoke_body(request.body, max_output_tokens=model.output_limit)
+    skip = lenient_skips(app.config.lenient)
+    body = validate_invoke_body(request.body, max_output_tokens=model.output_limit, skip=skip)
+    if surface is not None:  # the caller names its surface to have the rule table run
+        enforce(RequestView(surface, model.info, body), lenient=app.config.lenient)
     limit = model.context_limit(body.get("anthropic_beta") or [])
     if context_window_violation(tokens.count_input_tokens(body), body["max_tokens"], limit):
         raise validation_error("Input is too long for requested model.")
@@ -132,7 +136,7 @@ class _RuntimeRoutes:
         self.app = app
 
     async def invoke(self, request: Request) -> Response:
-        model, body = prepare_invocation(self.app, request)
+        model, body = prepare_invocation(self.app, request, "invoke")
         message = self.app.config.engine.respond(body, model.response_name)
         usage = message["usage"]
         latency = int((time.monotonic() - request.received_at) * 1000)
@@ -156,7 +160,7 @@ class _RuntimeRoutes:
 
     async def invoke_stream(self, request: Request) -> StreamingResponse:
         fault = stream_fault(self.app, request, _STREAM_MESSAGES)
-        model, body = prepare_invocation(self.app, request)
+        model, body = prepare_invocation(self.app, request, "invoke-stream")
         events = self.app.config.engine.stream_events(body, model.response_name)
         frames = _frames(events, request.received_at, self.app.config.pace, fault)
         return StreamingResponse(

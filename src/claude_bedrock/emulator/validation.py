@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Final
 
 from ..wire.rules.context import max_tokens_violation
@@ -305,13 +305,16 @@ def _raise_malformed(violations: list[str]) -> None:
 OutputLimit = int | Callable[[Sequence[str]], int] | None
 
 
-def _semantic_stage(body: Mapping[str, Any], output_limit: OutputLimit) -> None:
+def _semantic_stage(
+    body: Mapping[str, Any], output_limit: OutputLimit, skip: Collection[str]
+) -> None:
     messages: list[Mapping[str, Any]] = body["messages"]
     if not messages:
         raise validation_error("messages: at least one message is required")
-    if messages[0]["role"] != "user":
+    if messages[0]["role"] != "user" and "messages.first_message_user.invoke" not in skip:
         raise validation_error('messages: first message must use the "user" role')
-    for previous, current in zip(messages, messages[1:], strict=False):
+    alternating = "messages.alternating_roles.invoke" not in skip
+    for previous, current in zip(messages, messages[1:] if alternating else [], strict=False):
         if previous["role"] == current["role"]:
             role = current["role"]
             raise validation_error(
@@ -319,7 +322,11 @@ def _semantic_stage(body: Mapping[str, Any], output_limit: OutputLimit) -> None:
                 f'but found multiple "{role}" roles in a row'
             )
     _check_contents(messages)
-    _check_tool_pairs(messages)
+    if not {
+        "tools.tool_result_without_tool_use.invoke",
+        "tools.tool_use_without_tool_result.invoke",
+    } <= set(skip):
+        _check_tool_pairs(messages)
     max_tokens = body["max_tokens"]
     max_output_tokens = (
         output_limit(body.get("anthropic_beta") or []) if callable(output_limit) else output_limit
@@ -335,7 +342,8 @@ def _semantic_stage(body: Mapping[str, Any], output_limit: OutputLimit) -> None:
             raise validation_error("`max_tokens` must be greater than `thinking.budget_tokens`.")
         if body.get("temperature", 1) != 1:
             raise validation_error("`temperature` may only be set to 1 when thinking is enabled.")
-    _check_tool_choice(body)
+    if "tools.tool_choice_without_tools" not in skip:
+        _check_tool_choice(body)
 
 
 def _check_contents(messages: list[Mapping[str, Any]]) -> None:
@@ -394,7 +402,8 @@ def _check_tool_choice(body: Mapping[str, Any]) -> None:
         return
     tools = body.get("tools") or []
     if choice["type"] in ("any", "tool") and not tools:
-        raise validation_error("tool_choice may only be specified while providing tools")
+        kind = choice["type"]  # the tagged form two public reports quote (rule table)
+        raise validation_error(f"tool_choice.{kind} may only be specified while providing tools")
     if choice["type"] == "tool":
         names = [t.get("name") for t in tools]
         if choice["name"] not in names:
@@ -403,11 +412,14 @@ def _check_tool_choice(body: Mapping[str, Any]) -> None:
             )
 
 
-def validate_invoke_body(raw: bytes, *, max_output_tokens: OutputLimit = None) -> dict[str, Any]:
+def validate_invoke_body(
+    raw: bytes, *, max_output_tokens: OutputLimit = None, skip: Collection[str] = ()
+) -> dict[str, Any]:
     """Parse and validate an InvokeModel body; raise a ``ValidationException`` if Bedrock would.
 
     ``max_output_tokens`` is the model's ``max_tokens`` ceiling, or a function of the
-    body's ``anthropic_beta`` flags giving it (None: not checked).
+    body's ``anthropic_beta`` flags giving it (None: not checked). ``skip``: IDs of the
+    rule table's uncertain rules checked here that ``--lenient`` turns off.
     """
     try:
         body = json.loads(raw)
@@ -416,5 +428,5 @@ def validate_invoke_body(raw: bytes, *, max_output_tokens: OutputLimit = None) -
             "Malformed input request, please reformat your input and try again."
         ) from None
     _schema_stage(body)
-    _semantic_stage(body, max_output_tokens)
+    _semantic_stage(body, max_output_tokens, skip)
     return body  # type: ignore[no-any-return]

@@ -54,6 +54,13 @@ def _at(path: str) -> str:
     return path or "the request body"
 
 
+def _coral(path: str) -> str:
+    """``toolConfig.tools.0.toolSpec.name`` -> ``toolConfig.tools.1.member.toolSpec.name``
+    (the Coral front end's member path: list positions 1-based, followed by ``member``)."""
+    parts = [f"{int(p) + 1}.member" if p.isdigit() else p for p in path.split(".")]
+    return ".".join(parts)
+
+
 def _check(value: object, name: str, path: str, out: list[str]) -> None:
     if len(out) < _MAX_REPORTED:
         checker, shape = _compiled(name)
@@ -152,7 +159,10 @@ def _string(value: object, name: str, shape: dict[str, Any], path: str, out: lis
     _length(len(value), shape, path, out)
     pattern = shape.get("pattern")
     if pattern and _pattern(pattern).fullmatch(value) is None:  # AWS patterns match whole values
-        out.append(f"The value at {_at(path)} must match the pattern {pattern}.")
+        out.append(  # Coral's wording, seen from Bedrock (aws-samples/remote-swe-agents #457)
+            f"1 validation error detected: Value '{value}' at '{_coral(path)}' failed to "
+            f"satisfy constraint: Member must satisfy regular expression pattern: {pattern}"
+        )
 
 
 def _number(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
