@@ -83,8 +83,10 @@ class Emulator:
         faults: str | bool | None = None,
     ) -> None:
         if subprocess and (not isinstance(engine, str | None) or limits is not None):
-            raise ValueError("subprocess mode takes an engine as a 'module:factory' string "
-                             "and no custom limits")  # fmt: skip
+            raise ValueError(
+                "an engine object or custom limits can only run in-process "
+                "(subprocess mode takes an engine as a 'module:factory' string)"
+            )
         self.engine_spec = engine if isinstance(engine, str) else None
         self.host = host
         self.port = port
