@@ -15,6 +15,7 @@ from typing import Any
 
 import anthropic
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -202,7 +203,9 @@ def test_an_engine_bug_is_an_internal_server_error() -> None:
 def test_serve_engine_option_in_its_own_process() -> None:
     with Emulator(engine=CANNED, subprocess=True) as emulator:
         answer = _boto(emulator).converse(modelId=MODEL, messages=_converse_ask())
+        health = httpx.get(emulator.url + "/_emulator/health").json()
     assert answer["output"]["message"]["content"] == [{"text": ANSWER}]
+    assert health["engine"] == "canned"
 
 
 @pytest.mark.parametrize(

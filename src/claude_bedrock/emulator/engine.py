@@ -92,7 +92,7 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 class Engine(Protocol):
     """What every answering route needs from an answer generator (see the module doc).
 
-    An optional ``name`` attribute is what ``GET /health`` reports as the engine.
+    An optional ``name`` attribute is what ``GET /_emulator/health`` reports as the engine.
     """
 
     def respond(self, request: Mapping[str, Any], model: str) -> dict[str, Any]:
