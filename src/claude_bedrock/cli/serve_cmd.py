@@ -20,6 +20,7 @@ from ..wire.messages_api import BASE_PATH
 
 if TYPE_CHECKING:
     from ..emulator.auth import CredentialStore
+    from ..emulator.engine import Engine
 
 __all__ = ["DEFAULT_PORT", "env_lines", "register"]
 
@@ -98,6 +99,13 @@ def serve(
             "are off, for a Bedrock that accepts what the table says it refuses.",
         ),
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Answer with this engine instead of the deterministic one: 'module:factory' "
+            "or 'path/to/file.py:factory' (a class, an instance or a no-argument function).",
+        ),
+    ] = None,
     env: Annotated[
         bool,
         typer.Option(
@@ -129,7 +137,8 @@ def serve(
         except ValueError as exc:
             typer.echo(f"error: --faults: {exc}", err=True)
             raise typer.Exit(2) from None
-    _serve(store, host, port, pace, region, extension or [], log_level, faults, lenient=lenient)
+    _serve(store, host, port, pace, region, extension or [], log_level, faults, engine,
+           lenient=lenient)
 
 
 def _serve(
@@ -141,6 +150,7 @@ def _serve(
     extensions: list[str],
     log_level: str,
     faults: str | None = None,
+    engine: str | None = None,
     *,
     lenient: bool = False,
 ) -> None:
@@ -154,6 +164,8 @@ def _serve(
     )
     config = EmulatorConfig(region=region, pace=pace, credentials=store, faults=faults)
     config.lenient = lenient
+    if engine is not None:
+        config.engine = _engine(engine)
 
     def ready(bound_host: str, bound_port: int) -> None:
         url = f"http://{_url_host(bound_host)}:{bound_port}"
@@ -165,6 +177,16 @@ def _serve(
                   *lines, sep="\n", file=sys.stderr, flush=True)  # fmt: skip
 
     serve_forever(config, host=host, port=port, extensions=extensions, on_ready=ready)
+
+
+def _engine(spec: str) -> Engine:
+    from ..emulator import load_engine
+
+    try:
+        return load_engine(spec)
+    except (ValueError, TypeError) as exc:
+        typer.echo(f"error: --engine: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _store(credentials_file: Path | None) -> CredentialStore:

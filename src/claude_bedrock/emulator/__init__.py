@@ -3,7 +3,9 @@
 REST-JSON routes, SigV4 (and Bedrock API key) authentication, AWS event-stream responses:
 boto3, the AWS CLI, the Anthropic SDK's ``AnthropicBedrock`` and this package's client all
 work against it with an endpoint URL. Its answers come from a pluggable engine
-(:class:`DeterministicEngine` by default), which never pretends to be Claude.
+(:class:`DeterministicEngine` by default), which never pretends to be Claude; the
+interface a custom one implements is :class:`Engine` (documented in :mod:`.engine`,
+helpers :func:`build_message`, :func:`message_to_events`).
 
     with Emulator() as emulator:
         client = boto3.client("bedrock-runtime", endpoint_url=emulator.url,
@@ -30,7 +32,8 @@ from typing import IO, Self
 
 from .app import EmulatorApp, EmulatorConfig, Extension
 from .auth import AccessKey, CredentialStore
-from .engine import DeterministicEngine, Engine
+from .engine import DeterministicEngine, Engine, message_to_events
+from .engine_kit import build_message, last_user_text, load_engine
 from .errors import BedrockError
 from .server import Limits
 
@@ -42,6 +45,10 @@ __all__ = [
     "EmulatorConfig",
     "Engine",
     "Limits",
+    "build_message",
+    "last_user_text",
+    "load_engine",
+    "message_to_events",
 ]
 
 _READY_RE = re.compile(r"listening on (http://\S+)")
@@ -56,6 +63,8 @@ class Emulator:
     subprocess mode only paths). ``faults`` enables fault injection (``True`` for the
     ``x-emulator-fault`` header only, or ``"rate=0.05,seed=7"``; see :mod:`.faults`).
     ``lenient`` enforces only the request rules marked certain (see :mod:`.rule_checks`).
+    ``engine`` answers the requests: an :class:`Engine`, or a ``"module:factory"`` spec
+    (see :func:`load_engine`), the only form subprocess mode takes (``serve --engine``).
     """
 
     def __init__(
@@ -64,7 +73,7 @@ class Emulator:
         port: int = 0,
         *,
         credentials_file: str | Path | None = None,
-        engine: Engine | None = None,
+        engine: Engine | str | None = None,
         region: str = "us-east-1",
         pace: float | None = None,
         extensions: Iterable[str | Extension] = (),
@@ -75,8 +84,12 @@ class Emulator:
         faults: str | bool | None = None,
         lenient: bool = False,
     ) -> None:
-        if subprocess and (engine is not None or limits is not None):
-            raise ValueError("a custom engine or limits can only run in-process")
+        if subprocess and (not isinstance(engine, str | None) or limits is not None):
+            raise ValueError(
+                "an engine object or custom limits can only run in-process "
+                "(subprocess mode takes an engine as a 'module:factory' string)"
+            )
+        self.engine_spec = engine if isinstance(engine, str) else None
         self.host = host
         self.port = port
         self.credentials_file = Path(credentials_file) if credentials_file else None
@@ -92,7 +105,7 @@ class Emulator:
             region=region,
             pace=pace,
             credentials=store,
-            engine=engine or DeterministicEngine(),
+            engine=_engine(engine, subprocess),
             limits=limits or Limits(),
             shutdown_timeout=shutdown_timeout,
             faults=_faults_spec(faults),
@@ -218,6 +231,8 @@ class Emulator:
             command += ["--faults", self.config.faults]
         if self.config.lenient:
             command += ["--lenient"]
+        if self.engine_spec:
+            command += ["--engine", self.engine_spec]
         return command
 
     def _start_process(self) -> None:
@@ -244,6 +259,13 @@ class Emulator:
             except _subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _engine(engine: Engine | str | None, subprocess: bool) -> Engine:
+    """The in-process engine (a spec is loaded now, so its errors are raised here)."""
+    if engine is None or (subprocess and isinstance(engine, str)):
+        return DeterministicEngine()
+    return load_engine(engine)
 
 
 def _faults_spec(faults: str | bool | None) -> str | None:

@@ -1,8 +1,45 @@
 """Engines produce the emulator's answers; :class:`DeterministicEngine` is the default.
 
-An engine receives a *validated* Messages API request body (Bedrock's InvokeModel body) and
-returns a Messages API response dict. Streaming is derived from that response by
-:func:`message_to_events`, so a stream always concatenates to the non-streaming answer.
+**The engine interface** (:class:`Engine`; plug one in with ``Emulator(engine=...)`` or
+``claude-bedrock serve --engine module:factory``; helpers in :mod:`.engine_kit`):
+
+* *Input*: every answering surface hands the engine the same thing, the **validated
+  InvokeModel body** (Anthropic's Messages shape with ``anthropic_version``, a Python
+  dict), and the model name responses carry. The emulator has already refused what
+  Bedrock refuses (schema, request rules, model ID, context window), so an engine never
+  sees a bad request. Converse and ConverseStream requests are translated to that body
+  first (:func:`claude_bedrock.wire.converse.from_converse_request`; ``max_tokens`` defaults
+  as Bedrock's does); the Messages API (``/anthropic/v1/messages``) drops ``model`` and
+  ``stream`` and moves the ``anthropic-beta`` header into ``anthropic_beta``; batch jobs
+  pass each record's ``modelInput`` (an engine error becomes that record's error line).
+  One engine thus answers InvokeModel, its stream, Converse, ConverseStream, the
+  Messages API and batch jobs alike.
+* *Output*: :meth:`Engine.respond` returns a complete Anthropic ``Message`` dict (``id``,
+  ``type``, ``role``, ``model``, ``content``, ``stop_reason``, ``stop_sequence``,
+  ``usage``); :meth:`Engine.stream_events` returns the Anthropic stream events
+  (``message_start`` ... ``message_stop``) of one answer, normally
+  ``message_to_events(self.respond(...))`` so a stream concatenates to the non-streamed
+  answer. The emulator wraps them per surface: InvokeModel's JSON and token-count headers,
+  event-stream ``chunk`` frames with ``amazon-bedrock-invocationMetrics``, Converse's
+  shape, SSE. It does not check them: a malformed answer is the engine's bug.
+* *Usage*: the engine fills ``usage``; the emulator copies it into headers, metrics and
+  Converse's ``usage`` without recounting. :func:`.engine_kit.build_message` counts as
+  the default engine does, with :mod:`.tokens` (the counter CountTokens and the context
+  window check use too), so counts agree across routes.
+* *Limits*: ``max_tokens`` and ``stop_sequences`` are the engine's to apply (the emulator
+  has only checked that they are valid); :func:`.engine_kit.build_message` applies them
+  (cut text, ``stop_reason`` ``max_tokens`` / ``stop_sequence``) as this engine does.
+* *Errors*: raise :class:`~.errors.BedrockError` (e.g. ``BedrockError(
+  "ModelErrorException", "...")``, or :func:`~.errors.throttled`) and the client gets
+  Bedrock's error for that surface: status and ``x-amzn-ErrorType`` on the runtime
+  routes, Anthropic's error envelope on the Messages API. Both methods run before the
+  first byte, so a streaming call fails with an HTTP error, not a half stream. Any other
+  exception is logged and answered ``500 InternalServerException``.
+* *Threads*: engines are called synchronously on the server's event loop (keep them
+  quick: a slow engine stalls every connection) and from the batch worker's thread pool
+  (so they must be thread-safe). The event list is built whole before the first byte
+  (the default engine's 100k-token answer: 25k events, about 12 MB); ``--pace`` then
+  spaces its frames.
 
 :class:`DeterministicEngine` is an emulator, not a model, and says so: every text it writes
 starts with ``[emulator]``. It answers from the input alone (same request, same content):
@@ -55,14 +92,19 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 @runtime_checkable
 class Engine(Protocol):
-    """What the runtime routes need from an answer generator."""
+    """What every answering route needs from an answer generator (see the module doc).
+
+    An optional ``name`` attribute is what ``GET /_emulator/health`` reports as the engine.
+    """
 
     def respond(self, request: Mapping[str, Any], model: str) -> dict[str, Any]:
-        """A Messages API response for ``request``; ``model`` goes in its ``model`` field."""
+        """The complete Anthropic ``Message`` dict answering ``request`` (the validated
+        InvokeModel body), ``usage`` filled in; ``model`` goes in its ``model`` field."""
         ...
 
     def stream_events(self, request: Mapping[str, Any], model: str) -> list[dict[str, Any]]:
-        """The Anthropic stream events of the same answer."""
+        """The Anthropic stream events (``message_start`` to ``message_stop``) of one
+        answer; :func:`message_to_events` derives them from :meth:`respond`'s."""
         ...
 
 
