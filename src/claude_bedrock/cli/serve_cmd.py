@@ -19,6 +19,7 @@ import typer
 from ..wire.messages_api import BASE_PATH
 
 if TYPE_CHECKING:
+    from ..emulator.app import Extension
     from ..emulator.auth import CredentialStore
 
 __all__ = ["DEFAULT_PORT", "env_lines", "register"]
@@ -90,6 +91,29 @@ def serve(
             "header) or 'rate=0.05,seed=7[,kinds=throttle|503]'. Off by default.",
         ),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="Proxy every request to --upstream and append each exchange to "
+            "this cassette (JSONL); requests are re-signed with your AWS credentials."
+        ),
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(
+            help="Where --record sends requests: 'aws' (Bedrock's endpoints of each "
+            "request's Region) or a base URL (e.g. another emulator)."
+        ),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Answer every request from this cassette, offline."
+        ),
+    ] = None,
+    replay_timing: Annotated[
+        bool, typer.Option(help="With --replay: stream with the recorded pauses.")
+    ] = False,
     env: Annotated[
         bool,
         typer.Option(
@@ -121,7 +145,42 @@ def serve(
         except ValueError as exc:
             typer.echo(f"error: --faults: {exc}", err=True)
             raise typer.Exit(2) from None
-    _serve(store, host, port, pace, region, extension or [], log_level, faults)
+    extensions: list[str | Extension] = list(extension or [])
+    extensions += _cassette_extensions(record, upstream, replay, replay_timing)
+    _serve(store, host, port, pace, region, extensions, log_level, faults)
+
+
+def _cassette_extensions(
+    record: Path | None, upstream: str | None, replay: Path | None, timing: bool
+) -> list[Extension]:
+    """The record or replay extension the options ask for (none without them)."""
+    if record is None and replay is None:
+        if upstream is not None or timing:
+            typer.echo("error: --upstream needs --record, --replay-timing needs --replay",
+                       err=True)  # fmt: skip
+            raise typer.Exit(2)
+        return []
+    if record is not None and replay is not None:
+        typer.echo("error: --record and --replay exclude each other", err=True)
+        raise typer.Exit(2)
+    if replay is not None:
+        from ..emulator.replay import replayer
+
+        try:
+            return [replayer(replay, timing=timing)]
+        except (OSError, ValueError) as exc:
+            typer.echo(f"error: --replay: {exc}", err=True)
+            raise typer.Exit(2) from None
+    if upstream is None or record is None:
+        typer.echo("error: --record needs --upstream (aws, or a base URL)", err=True)
+        raise typer.Exit(2)
+    from ..emulator.proxy import recorder
+
+    try:
+        return [recorder(record, upstream)]
+    except ValueError as exc:
+        typer.echo(f"error: --upstream: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _serve(
@@ -130,7 +189,7 @@ def _serve(
     port: int,
     pace: float | None,
     region: str,
-    extensions: list[str],
+    extensions: list[str | Extension],
     log_level: str,
     faults: str | None = None,
 ) -> None:
