@@ -207,3 +207,38 @@ def test_serve_refuses_inconsistent_options(tmp_path: Path, args: list[str], say
     )
     assert result.returncode == 2, result.stderr
     assert says in result.stderr
+
+
+def test_control_plane_and_count_tokens_replay(tmp_path: Path) -> None:
+    path = tmp_path / "control.jsonl"
+    count_input = {"converse": _converse("how many tokens?")}
+
+    def calls(url: str) -> list[Any]:
+        control = boto3.client(
+            "bedrock", endpoint_url=url, region_name=REGION, aws_access_key_id="AKIAANY",
+            aws_secret_access_key="any", config=Config(retries={"max_attempts": 1}),
+        )  # fmt: skip
+        results = [
+            control.list_foundation_models(byProvider="Anthropic"),
+            control.get_foundation_model(modelIdentifier="anthropic.claude-opus-4-6-v1"),
+            control.list_inference_profiles(),
+            _runtime(url).count_tokens(modelId="anthropic.claude-opus-4-6-v1", input=count_input),
+        ]
+        for result in results:
+            result.pop("ResponseMetadata")
+        return results
+
+    with Emulator() as upstream:
+        keys = Credentials(upstream.access_key, upstream.secret_key)
+        with Emulator(extensions=[recorder(path, upstream.url, credentials=lambda: keys)]) as p:
+            recorded = calls(p.url)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["key"]["surface"], line["key"]["operation"]) for line in lines] == [
+        ("control", "ListFoundationModels"),
+        ("control", "GetFoundationModel"),
+        ("control", "ListInferenceProfiles"),
+        ("runtime", "CountTokens"),
+    ]
+    assert lines[0]["key"]["query"] == [["byProvider", "Anthropic"]]
+    with Emulator(extensions=[replayer(path)]) as replay:
+        assert calls(replay.url) == recorded
