@@ -242,3 +242,18 @@ def test_control_plane_and_count_tokens_replay(tmp_path: Path) -> None:
     assert lines[0]["key"]["query"] == [["byProvider", "Anthropic"]]
     with Emulator(extensions=[replayer(path)]) as replay:
         assert calls(replay.url) == recorded
+
+
+def test_an_unreachable_upstream_is_a_503_and_nothing_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "none.jsonl"
+    with Emulator() as gone:
+        url = gone.url  # a loopback port nobody listens on once this emulator stops
+    keys = Credentials("AKIAANY", "any-secret-0001")
+    proxy = Emulator(extensions=[recorder(path, url, credentials=lambda: keys)])
+    with proxy, pytest.raises(ClientError) as caught:
+        _runtime(proxy.url).converse(modelId=MODEL, **_converse("anyone?"))
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert error["Error"]["Code"] == "ServiceUnavailableException"
+    assert "could not reach 127.0.0.1 (ConnectError)" in error["Error"]["Message"]
+    assert not path.exists() or not path.read_text()

@@ -165,7 +165,13 @@ class _Recorder:
         outgoing = self.client.build_request(request.method, url, headers=headers,
                                              content=request.body)  # fmt: skip
         started = time.perf_counter()
-        upstream = await self.client.send(outgoing, stream=True)
+        try:
+            upstream = await self.client.send(outgoing, stream=True)
+        except httpx.HTTPError as exc:  # nothing to record: no answer came
+            raise BedrockError(
+                "ServiceUnavailableException",
+                f"The recording proxy could not reach {outgoing.url.host} ({type(exc).__name__}).",
+            ) from None
         exchange.status = upstream.status_code
         exchange.headers = kept_response_headers(upstream.headers.multi_items())
         content_type = upstream.headers.get("content-type")
