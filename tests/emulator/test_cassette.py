@@ -41,6 +41,8 @@ INVOKE = {
 }
 CONVERSE = {"messages": [{"role": "user", "content": [{"text": "Hello, cassette"}]}]}
 MESSAGES = {"model": MANTLE_MODEL, "max_tokens": 64, "messages": INVOKE["messages"]}
+#: The Messages API on bedrock-runtime (signed for ``bedrock``, an inference-profile ID).
+RUNTIME_MESSAGES = {**MESSAGES, "model": "global.anthropic.claude-opus-4-8"}
 
 
 def _raw(url: str, path: str, body: dict[str, Any], service: str = "bedrock") -> httpx.Response:
@@ -74,7 +76,10 @@ def scenario(url: str) -> dict[str, Any]:
         ("converse-stream", f"{model}/converse-stream", CONVERSE, "bedrock"),
         ("messages", "/anthropic/v1/messages", MESSAGES, mantle),
         ("messages-stream", "/anthropic/v1/messages", streamed_messages, mantle),
-    ):
+        ("runtime-messages", "/anthropic/v1/messages", RUNTIME_MESSAGES, "bedrock"),
+        ("runtime-messages-stream", "/anthropic/v1/messages",
+         {**RUNTIME_MESSAGES, "stream": True}, "bedrock"),
+    ):  # fmt: skip
         response = _raw(url, path, body, service)
         assert response.status_code == 200, (name, response.text)
         out[f"raw {name}"] = (response.headers["content-type"], response.content)
@@ -144,6 +149,7 @@ def test_replay_gives_the_same_bytes_with_the_upstream_stopped(
     # The streams really were streams, cut in their own units.
     assert len(seen["frames converse-stream"]) > 3
     assert seen["raw messages-stream"][0].startswith("text/event-stream")
+    assert seen["raw runtime-messages-stream"][0].startswith("text/event-stream")
 
 
 def test_streams_are_recorded_frame_by_frame_with_timing(
