@@ -257,3 +257,19 @@ def test_an_unreachable_upstream_is_a_503_and_nothing_is_written(tmp_path: Path)
     assert error["Error"]["Code"] == "ServiceUnavailableException"
     assert "could not reach 127.0.0.1 (ConnectError)" in error["Error"]["Message"]
     assert not path.exists() or not path.read_text()
+
+
+_BOTOCORE_SERVICES = [("runtime", "bedrock-runtime"), ("control", "bedrock"), ("sts", "sts")]
+
+
+@pytest.mark.parametrize(("surface", "service"), _BOTOCORE_SERVICES)
+def test_aws_hosts_are_the_ones_botocore_calls(surface: str, service: str) -> None:
+    """``--upstream aws`` sends each surface where botocore would, signed as botocore signs
+    (the reference, read offline from botocore's endpoint data and service models)."""
+    from claude_bedrock.emulator.proxy import AWS_HOSTS
+
+    client = boto3.client(service, region_name="eu-west-3", aws_access_key_id="x",
+                          aws_secret_access_key="y")  # fmt: skip
+    host, signing_name = AWS_HOSTS[surface]
+    assert client.meta.endpoint_url == "https://" + host.format(region="eu-west-3")
+    assert client.meta.service_model.signing_name == signing_name
