@@ -196,6 +196,7 @@ def test_serve_record_then_replay_streams_the_same_events(serve: Any, tmp_path: 
         (["--record", "x.jsonl"], "--record needs --upstream"),
         (["--record", "x.jsonl", "--upstream", "ftp://h"], "must be 'aws' or an http(s) URL"),
         (["--upstream", "aws"], "--upstream needs --record"),
+        (["--replay-timing"], "--replay-timing needs --replay"),
         (["--replay", "bad.jsonl"], "not a cassette line"),
     ],
 )

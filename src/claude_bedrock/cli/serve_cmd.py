@@ -145,42 +145,15 @@ def serve(
         except ValueError as exc:
             typer.echo(f"error: --faults: {exc}", err=True)
             raise typer.Exit(2) from None
-    extensions: list[str | Extension] = list(extension or [])
-    extensions += _cassette_extensions(record, upstream, replay, replay_timing)
-    _serve(store, host, port, pace, region, extensions, log_level, faults)
-
-
-def _cassette_extensions(
-    record: Path | None, upstream: str | None, replay: Path | None, timing: bool
-) -> list[Extension]:
-    """The record or replay extension the options ask for (none without them)."""
-    if record is None and replay is None:
-        if upstream is not None or timing:
-            typer.echo("error: --upstream needs --record, --replay-timing needs --replay",
-                       err=True)  # fmt: skip
-            raise typer.Exit(2)
-        return []
-    if record is not None and replay is not None:
-        typer.echo("error: --record and --replay exclude each other", err=True)
-        raise typer.Exit(2)
-    if replay is not None:
-        from ..emulator.replay import replayer
-
-        try:
-            return [replayer(replay, timing=timing)]
-        except (OSError, ValueError) as exc:
-            typer.echo(f"error: --replay: {exc}", err=True)
-            raise typer.Exit(2) from None
-    if upstream is None or record is None:
-        typer.echo("error: --record needs --upstream (aws, or a base URL)", err=True)
-        raise typer.Exit(2)
-    from ..emulator.proxy import recorder
+    from ..emulator.recording import cassette_extensions
 
     try:
-        return [recorder(record, upstream)]
+        recording = cassette_extensions(record, upstream, replay, replay_timing)
     except ValueError as exc:
-        typer.echo(f"error: --upstream: {exc}", err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    extensions: list[str | Extension] = [*(extension or []), *recording]
+    _serve(store, host, port, pace, region, extensions, log_level, faults)
 
 
 def _serve(
