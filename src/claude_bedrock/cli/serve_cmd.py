@@ -19,6 +19,7 @@ import typer
 from ..wire.messages_api import BASE_PATH
 
 if TYPE_CHECKING:
+    from ..emulator.app import Extension
     from ..emulator.auth import CredentialStore
     from ..emulator.engine import Engine
 
@@ -106,6 +107,29 @@ def serve(
             "or 'path/to/file.py:factory' (a class, an instance or a no-argument function).",
         ),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="Proxy every request to --upstream and append each exchange to "
+            "this cassette (JSONL); requests are re-signed with your AWS credentials."
+        ),
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(
+            help="Where --record sends requests: 'aws' (Bedrock's endpoints of each "
+            "request's Region) or a base URL (e.g. another emulator)."
+        ),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Answer every request from this cassette, offline."
+        ),
+    ] = None,
+    replay_timing: Annotated[
+        bool, typer.Option(help="With --replay: stream with the recorded pauses.")
+    ] = False,
     env: Annotated[
         bool,
         typer.Option(
@@ -137,7 +161,15 @@ def serve(
         except ValueError as exc:
             typer.echo(f"error: --faults: {exc}", err=True)
             raise typer.Exit(2) from None
-    _serve(store, host, port, pace, region, extension or [], log_level, faults, engine,
+    from ..emulator.recording import cassette_extensions
+
+    try:
+        recording = cassette_extensions(record, upstream, replay, replay_timing)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    extensions: list[str | Extension] = [*(extension or []), *recording]
+    _serve(store, host, port, pace, region, extensions, log_level, faults, engine,
            lenient=lenient)
 
 
@@ -147,7 +179,7 @@ def _serve(
     port: int,
     pace: float | None,
     region: str,
-    extensions: list[str],
+    extensions: list[str | Extension],
     log_level: str,
     faults: str | None = None,
     engine: str | None = None,
