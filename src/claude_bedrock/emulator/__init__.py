@@ -32,6 +32,7 @@ from .app import EmulatorApp, EmulatorConfig, Extension
 from .auth import AccessKey, CredentialStore
 from .engine import DeterministicEngine, Engine
 from .errors import BedrockError
+from .s3_link import link_for, serve_args, wait_served
 from .server import Limits
 
 __all__ = [
@@ -55,6 +56,9 @@ class Emulator:
     modules (``"module:function"`` paths or callables; in-process mode accepts callables,
     subprocess mode only paths). ``faults`` enables fault injection (``True`` for the
     ``x-emulator-fault`` header only, or ``"rate=0.05,seed=7"``; see :mod:`.faults`).
+    ``s3="embedded"`` starts its own S3 (SeaweedFS, the ``emulator`` extra) for invocation
+    logging and batch jobs, ready when :meth:`start` returns; an URL uses that S3 (see
+    :mod:`.s3_link`). ``emulator.s3`` is then the link (``endpoint_url``, ``credentials``).
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class Emulator:
         startup_timeout: float = 20.0,
         shutdown_timeout: float = 5.0,
         faults: str | bool | None = None,
+        s3: str | None = None,
     ) -> None:
         if subprocess and (engine is not None or limits is not None):
             raise ValueError("a custom engine or limits can only run in-process")
@@ -102,6 +107,11 @@ class Emulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._process: _subprocess.Popen[str] | None = None
+        self._s3_spec = s3
+        keys = [(k.access_key_id, k.secret_access_key) for k in store.access_keys]
+        self.s3 = None if subprocess else link_for(s3, keys)
+        if self.s3 is not None:
+            self.extensions.append(self.s3.extension())
 
     # -- credentials handy for clients -----------------------------------------------------
 
@@ -149,7 +159,11 @@ class Emulator:
             raise RuntimeError("this emulator is already running")
         if self.subprocess:
             self._start_process()
+            if self._s3_spec:
+                wait_served(self.url, self.startup_timeout + 90)
         else:
+            if self.s3 is not None:
+                self.s3.start(wait=True)
             self._start_thread()
         return self
 
@@ -161,6 +175,8 @@ class Emulator:
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(self.config.shutdown_timeout + 5)
             self._thread = None
+        if self.s3 is not None:
+            self.s3.stop()
         self.url = ""
 
     def _start_thread(self) -> None:
@@ -213,7 +229,7 @@ class Emulator:
             command += ["--extension", str(extension)]
         if self.config.faults:
             command += ["--faults", self.config.faults]
-        return command
+        return command + serve_args(self._s3_spec)
 
     def _start_process(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
