@@ -59,7 +59,7 @@ def weed_binary() -> Path:
 
 def weed_argv(
     binary: Path, data: Path, config: Path, ports: dict[str, int], sockets: Sequence[Path],
-    *, volume_size_limit_mb: int, max_volumes: int,
+    *, volume_size_limit_mb: int, max_volumes: int, auto_create_buckets: bool = False,
 ) -> list[str]:  # fmt: skip
     """``weed server`` with every part on loopback, on the given ports (see the docstring of
     :mod:`.s3_store` for why each flag)."""
@@ -91,7 +91,7 @@ def weed_argv(
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         f"-s3.config={config}",
-        "-s3.autoCreateBucket=false",
+        f"-s3.autoCreateBucket={str(auto_create_buckets).lower()}",
     ]
 
 

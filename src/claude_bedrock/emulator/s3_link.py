@@ -19,11 +19,14 @@ Choices the issue left open:
   emulator hears of the job, so the S3 must already be listening by then.
   ``Emulator(s3="embedded")`` waits for readiness in ``start()``, so a test or script can use
   S3 at once.
-* **Buckets created on first use**: there is no AWS console here to create them, so the
-  embedded S3's buckets are created by the emulator when a logging configuration or a batch
-  job names them (the log bucket; a job's input and output buckets). An external S3
-  (``--s3-endpoint``) is the user's to manage: a missing bucket is refused as Bedrock
-  refuses it. The user's own writes keep AWS's ``NoSuchBucket``.
+* **Buckets created on first use**: there is no AWS console here to create them, so in the
+  embedded S3 a bucket comes into being when it is first used: when a logging configuration
+  or a batch job names it (the emulator creates it before Bedrock's existence check), or
+  when a tool first writes to it (SeaweedFS's ``-s3.autoCreateBucket``: a batch's input is
+  uploaded before the job names its bucket). That is laxer than AWS, which answers
+  ``NoSuchBucket``; code that must create its buckets is tested against a real S3. An
+  external S3 (``--s3-endpoint``) is the user's to manage: a missing bucket is refused as
+  Bedrock refuses it.
 * **Credentials**: the embedded S3 accepts the emulator's own access keys, so every tool
   pointed at the emulator (``serve --env``) also signs valid S3 requests; the emulator signs
   its writes with the first of them.
@@ -108,7 +111,10 @@ class S3Link:
         port = port or free_ports(["s3"])["s3"]
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
-        self._weed = SeaweedS3(data_dir, keys=keys, s3_port=port, startup_timeout=startup_timeout)
+        self._weed = SeaweedS3(
+            data_dir, keys=keys, s3_port=port, startup_timeout=startup_timeout,
+            auto_create_buckets=True,
+        )  # fmt: skip
         self.endpoint_url = f"http://127.0.0.1:{port}"
         self.credentials = (keys[0][0], keys[0][1], None)
 

@@ -27,7 +27,8 @@ server (the bytes), filer (names) and the S3 gateway. :class:`SeaweedS3` starts 
   also reach its S3), so every request must carry a valid SigV4 signature, as on AWS; a
   wrong secret gets ``SignatureDoesNotMatch``. A second identity may only read and list.
   ``-s3.autoCreateBucket=false`` keeps AWS's behaviour of ``NoSuchBucket`` for a write to a
-  missing bucket;
+  missing bucket (the tests' server); ``auto_create_buckets=True`` turns it on (the
+  emulator's: there is no console to create buckets with, see :mod:`.s3_link`);
 * small volumes (``-master.volumeSizeLimitMB``) and a ``master.toml`` that grows 2 volumes
   per bucket instead of 7, so each bucket costs few files and the data directory stays small;
   ``-volume.preStopSeconds=0`` so a stop does not wait 10 s for heartbeats to drain;
@@ -180,7 +181,8 @@ class SeaweedS3:
     ``base_dir`` (default: a temporary directory, removed on stop) holds the data, the log
     and the configuration; ``keys`` are extra ``(access_key, secret_key)`` pairs accepted
     with full rights (the first becomes :attr:`S3Server.access_key`); ``s3_port`` fixes the
-    S3 gateway's port (0: a free one).
+    S3 gateway's port (0: a free one); ``auto_create_buckets`` lets a write to a missing
+    bucket create it.
     """
 
     def __init__(
@@ -192,6 +194,7 @@ class SeaweedS3:
         max_volumes: int = 400,
         keys: Sequence[tuple[str, str]] = (),
         s3_port: int = 0,
+        auto_create_buckets: bool = False,
     ) -> None:
         self._own_dir = base_dir is None
         self.base_dir = Path(tempfile.mkdtemp(prefix="cb-weed-")) if base_dir is None else base_dir
@@ -200,6 +203,7 @@ class SeaweedS3:
         self.max_volumes = max_volumes
         self.keys = list(keys)
         self.s3_port = s3_port
+        self.auto_create_buckets = auto_create_buckets
         self.log_path = self.base_dir / "weed.log"
         self.server: S3Server | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -267,6 +271,7 @@ class SeaweedS3:
         argv = weed_argv(
             weed_binary(), data, config, self._ports, self._sockets(),
             volume_size_limit_mb=self.volume_size_limit_mb, max_volumes=self.max_volumes,
+            auto_create_buckets=self.auto_create_buckets,
         )  # fmt: skip
         env = {**os.environ, "HOME": str(self.base_dir)}
         for name in [n for n in env if n.startswith("WEED_")]:
