@@ -110,6 +110,7 @@ class Emulator:
         self._s3_spec = s3
         keys = [(k.access_key_id, k.secret_access_key) for k in store.access_keys]
         self.s3 = None if subprocess else link_for(s3, keys)
+        self.s3_endpoint_url = self.s3.endpoint_url if self.s3 else None
         if self.s3 is not None:
             self.extensions.append(self.s3.extension())
 
@@ -160,7 +161,7 @@ class Emulator:
         if self.subprocess:
             self._start_process()
             if self._s3_spec:
-                wait_served(self.url, self.startup_timeout + 90)
+                self.s3_endpoint_url = wait_served(self.url, self.startup_timeout + 90)
         else:
             if self.s3 is not None:
                 self.s3.start(wait=True)

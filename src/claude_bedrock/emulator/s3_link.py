@@ -235,8 +235,9 @@ def serve_args(s3: str | None) -> list[str]:
     return ["--embedded-s3"] if s3 == EMBEDDED else ["--s3-endpoint", s3]
 
 
-def wait_served(url: str, timeout: float) -> None:
-    """Wait until the emulator at ``url`` says its S3 is ready (``GET /_emulator/s3``)."""
+def wait_served(url: str, timeout: float) -> str:
+    """Wait until the emulator at ``url`` says its S3 is ready (``GET /_emulator/s3``);
+    return the S3's endpoint URL."""
     import json
     import time
     import urllib.request
@@ -244,9 +245,10 @@ def wait_served(url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         with urllib.request.urlopen(url + "/_emulator/s3", timeout=5) as answer:  # noqa: S310
-            state = json.load(answer)["state"]
+            status = json.load(answer)
+        state = status["state"]
         if state == "ready":
-            return
+            return str(status["endpointUrl"])
         if state == "failed" or time.monotonic() > deadline:
             raise SeaweedStartError(f"the emulator's S3 is {state} (see the emulator's log)")
         time.sleep(0.1)
