@@ -4,11 +4,15 @@
 binary is found); ``--s3-endpoint URL`` uses an existing S3 instead; ``--s3-data DIR``
 keeps the embedded S3's data (default: a temporary directory removed on stop);
 ``--s3-port`` fixes its port (default: the emulator's port + 1, so that ``serve --env``,
-which starts nothing, can name it). See :mod:`claude_bedrock.emulator.s3_link`.
+which starts nothing, can name it). ``CLAUDE_BEDROCK_EMULATOR_S3_ENDPOINT_URL`` in the
+environment counts as ``--s3-endpoint`` (the way to give the emulator an S3 before this
+option existed); ``AWS_ENDPOINT_URL_S3`` does not, since ``serve --env`` sets it to the
+embedded S3 in the user's shell. See :mod:`claude_bedrock.emulator.s3_link`.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -78,8 +82,11 @@ def resolve_s3(
     endpoint: str | None, data: Path | None, s3_port: int | None, embedded: bool | None, port: int
 ) -> S3Choice:
     """Check the options together; exit 2 with the fix when they cannot work."""
+    from ..emulator.invocation_logging import ENV_ENDPOINT
     from ..emulator.s3_store import INSTALL_HINT, weed_available
 
+    if endpoint is None and embedded is None and os.environ.get(ENV_ENDPOINT):
+        endpoint = os.environ[ENV_ENDPOINT]  # the emulator's S3 set the older way: kept
     if endpoint is not None:
         if embedded or data is not None:
             _usage("--s3-endpoint uses an existing S3: drop --embedded-s3 and --s3-data")
