@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -U pip
-	$(PIP) install -e .
+	$(PIP) install -e '.[emulator]'  # the emulator's own S3 (SeaweedFS): make demo uses it
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml

@@ -12,15 +12,24 @@ Bedrock endpoint, through the standard AWS environment variables (what
 Tour: ``claude-bedrock models`` (the IDs to use from the Region), ``claude-bedrock ask``
 with a one-page PDF written on the fly, and ``claude-bedrock doctor`` (the set-up checks).
 Only runtime dependencies are used: the PDF is written by hand, not with reportlab.
+
+Then what needs S3, on the emulator's own S3 (SeaweedFS, the ``emulator`` extra: ``serve``
+starts it, ``AWS_ENDPOINT_URL_S3`` points the tools at it): invocation logging (``logging
+enable``, one call, ``logs report`` reading its record back from S3, ``logging disable``)
+and a batch of 100 prompts, Bedrock's minimum per job (``batch submit``, ``status``,
+``results``). No bucket is created by hand: the embedded S3 creates them on first use.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 from rich.console import Console
@@ -40,6 +49,18 @@ def run(title: str, argv: list[str], env: dict[str, str], shown: str | None = No
     if result.returncode != 0:
         console.print(f"[red]✗ {title} failed with exit code {result.returncode}[/red]")
         sys.exit(result.returncode)
+
+
+def run_capture(title: str, argv: list[str], env: dict[str, str], shown: str) -> str:
+    """Like :func:`run`, and return what the command printed on stdout (also shown)."""
+    console.rule(f"[bold]{title}")
+    console.print(f"[dim]$ {shown}[/dim]")
+    result = subprocess.run(argv, env=env, check=False, stdout=subprocess.PIPE, text=True)
+    print(result.stdout, end="", flush=True)
+    if result.returncode != 0:
+        console.print(f"[red]✗ {title} failed with exit code {result.returncode}[/red]")
+        sys.exit(result.returncode)
+    return result.stdout
 
 
 def one_page_pdf(lines: list[str]) -> bytes:
@@ -90,8 +111,49 @@ def tour(env: dict[str, str], workdir: Path) -> None:
         "claude-bedrock doctor")  # fmt: skip
 
 
+def wait_logs_delivered(url: str, count: int) -> None:
+    """Logs are delivered in the background (every 0.2 s): wait until ``count`` are in S3."""
+    for _ in range(100):
+        with urllib.request.urlopen(url + "/_emulator/invocation-logging") as answer:
+            if json.load(answer).get("delivered", 0) >= count:
+                return
+        time.sleep(0.1)
+
+
+def s3_features(env: dict[str, str], workdir: Path, url: str) -> None:
+    """Invocation logging and a small batch, on the emulator's own S3."""
+    run("claude-bedrock logging enable: invocation logs to S3",
+        [*CLI, "logging", "enable", "--s3-bucket", "demo-invocation-logs"], env,
+        "claude-bedrock logging enable --s3-bucket demo-invocation-logs")  # fmt: skip
+    run("One call, logged", [*CLI, "ask", "--model", "haiku", "Log this call, please."], env,
+        'claude-bedrock ask --model haiku "Log this call, please."')  # fmt: skip
+    wait_logs_delivered(url, 1)
+    run("claude-bedrock logs report: the call's record, read back from S3",
+        [*CLI, "logs", "report"], env, "claude-bedrock logs report")  # fmt: skip
+    run("claude-bedrock logging disable", [*CLI, "logging", "disable"], env,
+        "claude-bedrock logging disable")  # fmt: skip
+    prompts = workdir / "prompts.jsonl"
+    prompts.write_text("".join(f"What is {n} squared?\n" for n in range(1, 101)))
+    role = "arn:aws:iam::123456789012:role/BedrockBatch"
+    batch_id = run_capture(
+        "claude-bedrock batch submit: 100 prompts (Bedrock's minimum per job)",
+        [*CLI, "batch", "submit", str(prompts), "--model", "haiku", "--max-tokens", "64",
+         "--bucket", "s3://demo-batches/jobs", "--role-arn", role, "--yes"], env,
+        "claude-bedrock batch submit prompts.jsonl --model haiku --max-tokens 64 "
+        f"--bucket s3://demo-batches/jobs --role-arn {role} --yes",
+    ).strip()  # fmt: skip
+    run("claude-bedrock batch status --watch", [*CLI, "batch", "status", batch_id, "--watch",
+        "--interval", "0.2"], env, f"claude-bedrock batch status {batch_id} --watch")  # fmt: skip
+    results = workdir / "results.jsonl"
+    run("claude-bedrock batch results", [*CLI, "batch", "results", batch_id, "-o", str(results)],
+        env, f"claude-bedrock batch results {batch_id} -o results.jsonl")  # fmt: skip
+    first = json.loads(results.read_text().splitlines()[0])
+    console.print(f"first result: {first['custom_id']} {first['result']['type']}: "
+                  f"{first['result']['message']['content'][0]['text']}", markup=False)  # fmt: skip
+
+
 def main() -> None:
-    with Emulator(subprocess=True) as emu:
+    with Emulator(subprocess=True, s3="embedded") as emu:
         console.print(
             f"[green]✓[/green] Bedrock emulator (deterministic engine, not Claude) "
             f"listening on {emu.url}"
@@ -105,6 +167,8 @@ def main() -> None:
             "AWS_SECRET_ACCESS_KEY": emu.secret_key,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
+            # The emulator's own S3 (it accepts the emulator's keys).
+            "AWS_ENDPOINT_URL_S3": emu.s3_endpoint_url or "",
             # Under make the output is no terminal and rich would assume 80 columns, which
             # folds the models table into a column of fragments: give it room.
             "COLUMNS": os.environ.get("COLUMNS")
@@ -120,6 +184,7 @@ def main() -> None:
             [sys.executable, str(HERE / "sdk_features.py")], env)  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="claude-bedrock-demo-") as workdir:
             tour(env, Path(workdir))
+            s3_features(env, Path(workdir), emu.url)
     console.print("[green]✓[/green] emulator stopped")
 
 

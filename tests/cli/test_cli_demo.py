@@ -1,4 +1,5 @@
-"""`make demo` (examples/demo.py): the seed example, then models, ask with a PDF, doctor."""
+"""`make demo` (examples/demo.py): the seed example, then models, ask with a PDF, doctor, then
+invocation logging and a batch on the emulator's own S3 (the ``emulator`` extra)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,17 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
         "$ claude-bedrock doctor",
         "arn:aws:iam::123456789012:user/default",
         "✓ no problem found",
+        "$ claude-bedrock logging enable --s3-bucket demo-invocation-logs",
+        "Invocation logging is on.",
+        '[emulator] You said: "Log this call, please."',
+        "$ claude-bedrock logs report",
+        "Invocation logs s3://demo-invocation-logs/",
+        "Total: 1 invocations (0 failed)",
+        "Invocation logging is off.",
+        "$ claude-bedrock batch submit prompts.jsonl --model haiku",
+        "msgbatch_",
+        "ended (Completed): 100/100 processed, 100 succeeded",
+        'first result: line-1 succeeded: [emulator] You said: "What is 1 squared?"',
         "✓ emulator stopped",
     ]
     positions = [out.find(step) for step in steps]
@@ -59,3 +71,4 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
     # The seed's printed Opus 4.6 ID is mended, with a warning that names both IDs.
     assert "'global.anthropic.claude-opus-4-6-v1:0' is refused by Bedrock" in done.stderr
     assert "sending 'global.anthropic.claude-opus-4-6-v1'" in done.stderr
+    assert "100 results (100 succeeded) written to" in done.stderr

@@ -26,6 +26,7 @@ def test_env_lines(tmp_path: Path) -> None:
         f"export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_KEY}",
         "export AWS_REGION=us-east-1",
         "export AWS_DEFAULT_REGION=us-east-1",
+        "export AWS_ENDPOINT_URL_S3=http://127.0.0.1:8766",  # the embedded S3 (port + 1)
         "unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_PROFILE AWS_BEARER_TOKEN_BEDROCK",
     ]
 

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..wire.messages_api import BASE_PATH
+from ._serve_s3 import EmbeddedS3, S3Data, S3Endpoint, S3Port, resolve_s3
 
 if TYPE_CHECKING:
     from ..emulator.app import Extension
     from ..emulator.auth import CredentialStore
     from ..emulator.engine import Engine
+    from ..emulator.s3_link import S3Link
 
 __all__ = ["DEFAULT_PORT", "env_lines", "register"]
 
@@ -30,14 +32,17 @@ DEFAULT_PORT = 8765
 _STALE = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK")
 
 
-def env_lines(url: str, access_key: str, secret_key: str, region: str) -> list[str]:
+def env_lines(
+    url: str, access_key: str, secret_key: str, region: str, s3_endpoint: str | None = None
+) -> list[str]:
     """POSIX shell lines pointing boto3, the AWS CLI and this client at ``url``.
 
     ``AWS_ENDPOINT_URL`` is read by botocore (>= 1.31), the AWS CLI (>= 2.13) and our
     client; boto3 and the AWS CLI read ``AWS_DEFAULT_REGION``, our client and the
     Anthropic SDK ``AWS_REGION``, so both are set. ``ANTHROPIC_BEDROCK_MANTLE_BASE_URL``
     points the Messages API clients (the official SDK's ``AnthropicBedrockMantle`` and
-    ours) at the emulator's ``/anthropic`` routes.
+    ours) at the emulator's ``/anthropic`` routes. ``AWS_ENDPOINT_URL_S3`` points the S3
+    clients at the emulator's S3 (which accepts the emulator's keys).
     """
     values = {
         "AWS_ENDPOINT_URL": url,
@@ -47,6 +52,8 @@ def env_lines(url: str, access_key: str, secret_key: str, region: str) -> list[s
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
     }
+    if s3_endpoint:
+        values["AWS_ENDPOINT_URL_S3"] = s3_endpoint
     lines = [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
     lines.append("unset " + " ".join(_STALE))
     return lines
@@ -138,19 +145,24 @@ def serve(
             'without serving: eval "$(claude-bedrock serve --env)".',
         ),
     ] = False,
+    s3_endpoint: S3Endpoint = None,
+    s3_data: S3Data = None,
+    s3_port: S3Port = None,
+    embedded_s3: EmbeddedS3 = None,
 ) -> None:
     """Run the local Bedrock emulator until interrupted (SIGINT/SIGTERM stop it gracefully).
 
     The first line printed is "claude-bedrock emulator listening on http://HOST:PORT".
     """
     store = _store(credentials_file)
+    s3 = resolve_s3(s3_endpoint, s3_data, s3_port, embedded_s3, port)
     if env:
         if port == 0:
             typer.echo("error: --env needs a fixed --port (0 is only known once listening)",
                        err=True)  # fmt: skip
             raise typer.Exit(2)
         key = _first_key(store)
-        for line in env_lines(f"http://{_url_host(host)}:{port}", *key, region):
+        for line in env_lines(f"http://{_url_host(host)}:{port}", *key, region, s3.endpoint_url):
             typer.echo(line)
         return
     if faults is not None:
@@ -169,8 +181,10 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     extensions: list[str | Extension] = [*(extension or []), *recording]
+    link = s3.link(store)
+    extensions += _s3_extension(link)
     _serve(store, host, port, pace, region, extensions, log_level, faults, engine,
-           lenient=lenient)
+           lenient=lenient, link=link)  # fmt: skip
 
 
 def _serve(
@@ -185,6 +199,7 @@ def _serve(
     engine: str | None = None,
     *,
     lenient: bool = False,
+    link: S3Link | None = None,
 ) -> None:
     import logging
 
@@ -204,11 +219,22 @@ def _serve(
         print(f"claude-bedrock emulator listening on {url}", flush=True)
         keys = store.access_keys
         if keys and sys.stdout.isatty():  # a person, not a program reading the first line
-            lines = env_lines(url, keys[0].access_key_id, keys[0].secret_access_key, region)
+            lines = env_lines(url, keys[0].access_key_id, keys[0].secret_access_key, region,
+                              link.endpoint_url if link else None)  # fmt: skip
             print("# point boto3, the AWS CLI and claude-bedrock at this emulator:",
                   *lines, sep="\n", file=sys.stderr, flush=True)  # fmt: skip
 
-    serve_forever(config, host=host, port=port, extensions=extensions, on_ready=ready)
+    if link is not None:
+        link.start()  # in the background: the emulator listens at once (see emulator.s3_link)
+    try:
+        serve_forever(config, host=host, port=port, extensions=extensions, on_ready=ready)
+    finally:
+        if link is not None:
+            link.stop()
+
+
+def _s3_extension(link: S3Link | None) -> list[Extension]:
+    return [link.extension()] if link is not None else []
 
 
 def _engine(spec: str) -> Engine:

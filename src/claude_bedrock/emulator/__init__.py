@@ -35,6 +35,7 @@ from .auth import AccessKey, CredentialStore
 from .engine import DeterministicEngine, Engine, message_to_events
 from .engine_kit import build_message, last_user_text, load_engine
 from .errors import BedrockError
+from .s3_link import link_for, serve_args, wait_served
 from .server import Limits
 
 __all__ = [
@@ -65,6 +66,9 @@ class Emulator:
     ``lenient`` enforces only the request rules marked certain (see :mod:`.rule_checks`).
     ``engine`` answers the requests: an :class:`Engine`, or a ``"module:factory"`` spec
     (see :func:`load_engine`), the only form subprocess mode takes (``serve --engine``).
+    ``s3="embedded"`` starts its own S3 (SeaweedFS, the ``emulator`` extra) for invocation
+    logging and batch jobs, ready when :meth:`start` returns; an URL uses that S3 (see
+    :mod:`.s3_link`). ``emulator.s3`` is then the link (``endpoint_url``, ``credentials``).
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class Emulator:
         shutdown_timeout: float = 5.0,
         faults: str | bool | None = None,
         lenient: bool = False,
+        s3: str | None = None,
     ) -> None:
         if subprocess and (not isinstance(engine, str | None) or limits is not None):
             raise ValueError(
@@ -118,6 +123,12 @@ class Emulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._process: _subprocess.Popen[str] | None = None
+        self._s3_spec = s3
+        keys = [(k.access_key_id, k.secret_access_key) for k in store.access_keys]
+        self.s3 = None if subprocess else link_for(s3, keys)
+        self.s3_endpoint_url = self.s3.endpoint_url if self.s3 else None
+        if self.s3 is not None:
+            self.extensions.append(self.s3.extension())
 
     # -- credentials handy for clients -----------------------------------------------------
 
@@ -165,7 +176,11 @@ class Emulator:
             raise RuntimeError("this emulator is already running")
         if self.subprocess:
             self._start_process()
+            if self._s3_spec:
+                self.s3_endpoint_url = wait_served(self.url, self.startup_timeout + 90)
         else:
+            if self.s3 is not None:
+                self.s3.start(wait=True)
             self._start_thread()
         return self
 
@@ -177,6 +192,8 @@ class Emulator:
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(self.config.shutdown_timeout + 5)
             self._thread = None
+        if self.s3 is not None:
+            self.s3.stop()
         self.url = ""
 
     def _start_thread(self) -> None:
@@ -233,7 +250,7 @@ class Emulator:
             command += ["--lenient"]
         if self.engine_spec:
             command += ["--engine", self.engine_spec]
-        return command
+        return command + serve_args(self._s3_spec)
 
     def _start_process(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

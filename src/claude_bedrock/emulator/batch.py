@@ -16,11 +16,14 @@ name}.out`` (one line per input line, in input order: ``recordId``, ``modelInput
 ``modelOutput`` or ``error``) and ``{jobId}/manifest.json.out`` (record and token counts).
 The role is not assumed: the emulator reads and writes S3 with its own identity.
 
-Where the emulator reaches S3 (the conventions of the invocation-logging extension):
-:func:`options` (``Emulator(extensions=[batch.options(...)])``), else
+Where the emulator reaches S3 (the conventions of the invocation-logging extension): its
+own S3 (:mod:`.s3_link`: the embedded SeaweedFS, whose buckets a job's creation creates,
+or ``serve --s3-endpoint``), else :func:`options`
+(``Emulator(extensions=[batch.options(...)])``), else
 ``CLAUDE_BEDROCK_EMULATOR_S3_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_S3`` and
 ``CLAUDE_BEDROCK_EMULATOR_S3_ACCESS_KEY_ID`` / ``..._SECRET_ACCESS_KEY`` / ``..._SESSION_TOKEN``,
-else botocore's default chain; read when a job starts.
+else botocore's default chain; read when a job starts. With no endpoint at all, a job is
+refused with the command that installs the embedded S3 (never sent to AWS's S3).
 
 Test hook (emulator only): the job tag ``emulator:records-per-second`` (``tags=[{"key":
 ..., "value": "50"}]``) paces processing, so a test can stop a job in the middle.
@@ -41,13 +44,15 @@ from typing import Any, Final
 
 from ..catalog import Catalog
 from ..wire.rules.batch import timeout_violation
-from ..wire.s3 import s3_client
+from ..wire.s3 import parse_s3_uri, s3_client
 from ._batch_worker import ACTIVE, BatchJob, JobLimits, run_job
 from .app import EmulatorApp, Extension
 from .auth import DEFAULT_ACCOUNT_ID
 from .errors import BedrockError, not_found, validation_error
 from .http_types import Request, Response
 from .model_ids import resolve_invocation_model
+from .s3_link import STATE_KEY as S3_LINK_KEY
+from .s3_link import S3Link, SeaweedStartError, missing_s3_message
 
 __all__ = ["PACE_TAG", "STATE_KEY", "BatchOptions", "BatchService", "options", "register"]
 
@@ -164,10 +169,14 @@ class BatchService:
 
     # -- S3 and workers -------------------------------------------------------------------
 
+    def _endpoint(self) -> str | None:
+        env = os.environ
+        return (self.options.endpoint_url or env.get(_ENV_PREFIX + "ENDPOINT_URL")
+                or env.get("AWS_ENDPOINT_URL_S3") or None)  # fmt: skip
+
     def _s3(self) -> Any:
         env = os.environ
-        endpoint = (self.options.endpoint_url or env.get(_ENV_PREFIX + "ENDPOINT_URL")
-                    or env.get("AWS_ENDPOINT_URL_S3") or None)  # fmt: skip
+        endpoint = self._endpoint()
         credentials = self.options.credentials
         access, secret = (
             env.get(_ENV_PREFIX + "ACCESS_KEY_ID"),
@@ -245,6 +254,7 @@ class BatchService:
                 if job.account == account and job.client_token == token:
                     return Response.json({"jobArn": job.arn})  # an idempotent retry
         job = self._new_job(body, account, region)
+        await self._prepare_s3(job)
         self.jobs[job.arn] = job
         self._start(job)
         return Response.json({"jobArn": job.arn})
@@ -281,6 +291,28 @@ class BatchService:
             client_token=body.get("clientRequestToken"), invocation_type=kind,
             pace=_pace(body.get("tags")),
         )  # fmt: skip
+
+    async def _prepare_s3(self, job: BatchJob) -> None:
+        """Refuse a job the emulator has no S3 for; with the embedded S3, wait for it and
+        create the job's buckets (no console here to create them, see :mod:`.s3_link`)."""
+        if self._endpoint() is None:
+            raise validation_error(missing_s3_message("read batch inputs from"))
+        link: S3Link | None = self.app.state.get(S3_LINK_KEY)
+        if link is None or not link.embedded:
+            return
+        buckets = dict.fromkeys(parse_s3_uri(uri)[0] for uri in (job.input_uri, job.output_uri))
+
+        def prepare() -> None:
+            link.wait_ready()
+            for bucket in buckets:
+                link.ensure_bucket(self._s3(), bucket)
+
+        try:
+            await asyncio.to_thread(prepare)
+        except SeaweedStartError:
+            raise validation_error(
+                "The emulator's embedded S3 is not running (see the emulator's log)."
+            ) from None
 
     async def get(self, request: Request) -> Response:
         return Response.json(self._find(request).to_wire())

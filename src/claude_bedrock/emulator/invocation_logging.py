@@ -18,10 +18,13 @@ records are flushed by a shutdown hook after the server has let in-flight reques
 
 Where the emulator writes (it is the *service* here, with its own S3 identity):
 
-* endpoint: ``writer_options(endpoint_url=...)``, else ``CLAUDE_BEDROCK_EMULATOR_S3_ENDPOINT_URL``,
+* endpoint: the emulator's own S3 (:mod:`.s3_link`: embedded SeaweedFS, whose buckets are
+  created when a configuration names them, or ``serve --s3-endpoint``), else
+  ``writer_options(endpoint_url=...)``, else ``CLAUDE_BEDROCK_EMULATOR_S3_ENDPOINT_URL``,
   else ``AWS_ENDPOINT_URL_S3``. Never AWS by default, and never ``AWS_ENDPOINT_URL`` (which
   usually points clients at this emulator). Without an endpoint, a PUT with ``s3Config``
-  is refused (ValidationException) rather than accepted and silently dropped;
+  is refused (ValidationException naming the extra to install) rather than accepted and
+  silently dropped;
 * credentials: ``writer_options(credentials=...)``, else
   ``CLAUDE_BEDROCK_EMULATOR_S3_ACCESS_KEY_ID`` / ``..._SECRET_ACCESS_KEY`` /
   ``..._SESSION_TOKEN``, else botocore's default chain.
@@ -52,6 +55,8 @@ from .errors import BedrockError, validation_error
 from .http_types import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 from .log_writer import Destination, LogWriter
 from .routing import Handler
+from .s3_link import STATE_KEY as S3_LINK_KEY
+from .s3_link import S3Link, SeaweedStartError, missing_s3_message
 
 __all__ = [
     "ENV_ACCESS_KEY",
@@ -219,13 +224,11 @@ class InvocationLoggingService:
     async def _check_buckets(self, buckets: list[str]) -> None:
         writer = self.writer
         if writer is None:
-            raise validation_error(
-                "The emulator has no S3 endpoint to deliver invocation logs to: start it with "
-                f"{ENV_ENDPOINT} (or AWS_ENDPOINT_URL_S3) set."
-            )
+            raise validation_error(missing_s3_message("deliver invocation logs to"))
+        link: S3Link | None = self.app.state.get(S3_LINK_KEY)
         for bucket in buckets:
             try:
-                await asyncio.to_thread(_check_bucket, writer, bucket)
+                await asyncio.to_thread(_check_bucket, writer, bucket, link)
             except S3BucketNotFoundError:
                 raise validation_error(
                     f"Failed to validate the S3 bucket {bucket}: it does not exist."
@@ -237,6 +240,11 @@ class InvocationLoggingService:
             except S3Error as exc:
                 raise validation_error(
                     f"Failed to validate the S3 bucket {bucket}: {exc.code or 'unreachable'}."
+                ) from None
+            except SeaweedStartError:
+                raise validation_error(
+                    f"Failed to validate the S3 bucket {bucket}: the emulator's embedded S3 "
+                    "is not running (see the emulator's log)."
                 ) from None
 
     # -- logging -----------------------------------------------------------------------------
@@ -345,7 +353,12 @@ class InvocationLoggingService:
 # -- configuration checks (botocore's LoggingConfig shape) -----------------------------------
 
 
-def _check_bucket(writer: LogWriter, bucket: str) -> None:
+def _check_bucket(writer: LogWriter, bucket: str, link: S3Link | None) -> None:
+    """Bedrock's check that the bucket exists; the embedded S3 first creates it (no console
+    here to create it with, see :mod:`.s3_link`)."""
+    if link is not None:
+        link.wait_ready()
+        link.ensure_bucket(writer.client(), bucket)
     check_bucket(writer.client(), bucket)
 
 
