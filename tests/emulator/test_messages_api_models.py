@@ -37,7 +37,10 @@ OPUS_46 = "anthropic.claude-opus-4-6-v1"  # what Bedrock accepts
 SONNET_45_US = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 INVALID = "The provided model identifier is invalid."
 PINNED = {"anthropic-version": "2023-06-01"}  # what AWS documents, for models before 4.7
-END_OF_LIFE = "This model version has reached the end of its life."
+END_OF_LIFE = (
+    "This model version has reached the end of its life. "
+    "Please refer to the AWS documentation for more details."
+)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,8 @@ For each pair, a call from a Region of that scope's geography with the profile I
 ``{scope}.{base}``: offered -> InvokeModel answers 200 and GetInferenceProfile finds it;
 not offered -> Bedrock's ValidationException ("The provided model identifier is invalid.")
 and ResourceNotFoundException. Models past end of life answer Bedrock's
-ResourceNotFoundException "This model version has reached the end of its life.". The table
+ResourceNotFoundException "This model version has reached the end of its life. Please refer
+to the AWS documentation for more details." (the rule table's quote). The table
 is written out here from the fact sheet (``shared/research/bedrock-2026-12.md`` §2.1, which
 cites Anthropic's Bedrock guides, the AWS model cards and live third-party checks),
 independently of the catalogue's data, so a mistake in ``models.json`` cannot also be the
@@ -73,7 +74,10 @@ END_OF_LIFE: list[tuple[str, str, tuple[str, ...]]] = [
     ("Claude Haiku 3.5", "anthropic.claude-3-5-haiku-20241022-v1:0", ("us",)),
     ("Claude Haiku 3", "anthropic.claude-3-haiku-20240307-v1:0", ("us", "eu")),
 ]
-END_OF_LIFE_MESSAGE = "This model version has reached the end of its life."
+END_OF_LIFE_MESSAGE = (
+    "This model version has reached the end of its life. "
+    "Please refer to the AWS documentation for more details."
+)
 
 # A source Region of each scope, and the geographies AWS lets each such Region call
 # (Tokyo calls JP and APAC profiles, Sydney AU and APAC, Hyderabad India and APAC;

@@ -12,7 +12,8 @@ Bedrock answers:
   "Invocation of model ID ... with on-demand throughput isn't supported. Retry your request
   with the ID or ARN of an inference profile that contains this model.";
 * a model past end of life (base ID or profile): ``ResourceNotFoundException`` (404) "This
-  model version has reached the end of its life." (third-party probes of Claude 3 Haiku and
+  model version has reached the end of its life. Please refer to the AWS documentation for
+  more details." (an adapter's retired-model test; third-party probes of Claude 3 Haiku and
   3.5 Haiku, 2026-10);
 * an ID Bedrock does not know, ``anthropic.claude-opus-4-6-v1:0`` included (its ID has no
   ``:0``): ``ValidationException`` "The provided model identifier is invalid.";
@@ -34,6 +35,7 @@ from ..catalog import Catalog, ModelInfo, Verdict
 from ..wire.messages_api import Surface
 from ..wire.rules import Rule, Violation
 from ..wire.rules.model_id import model_id_violation
+from ..wire.rules.request_rules import load_rules
 from .errors import BedrockError, not_found, validation_error
 
 __all__ = [
@@ -47,7 +49,8 @@ __all__ = [
 ]
 
 INVALID_MODEL = "The provided model identifier is invalid."
-END_OF_LIFE = "This model version has reached the end of its life."
+#: Worded as the request-rule table quotes Bedrock (``lifecycle.end_of_life``).
+END_OF_LIFE = load_rules().get("lifecycle.end_of_life").error.template or ""
 _VERSION_SUFFIX_RE = re.compile(r"-v\d+(?::\d+)?\Z")
 
 

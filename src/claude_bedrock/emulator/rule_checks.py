@@ -289,6 +289,11 @@ EXISTING: Final[dict[str, str]] = {
     "converse.document_names_unique": _DOCUMENTS,
     "converse.document_needs_text_block": _DOCUMENTS,
     "model_id.invalid_identifier": _MODEL_IDS,
+    "tools.tool_result_without_tool_use.invoke": _SCHEMA,
+    "tools.tool_use_without_tool_result.invoke": _SCHEMA,
+    "thinking.budget_not_below_max_tokens": _SCHEMA,
+    "thinking.temperature_must_be_1": _SCHEMA,
+    "lifecycle.end_of_life": _MODEL_IDS,
 }
 
 
@@ -315,8 +320,6 @@ def enforce(view: RequestView, *, lenient: bool = False) -> None:
 #: check older than the table, whose example the table's harness does not pass yet (built
 #: bodies, model-ID rules, boto3's own parameter checks, wording): table ``pre-table``.
 PRE_TABLE: Final[dict[str, str]] = {
-    "tools.tool_result_without_tool_use.invoke": _SCHEMA,
-    "tools.tool_use_without_tool_result.invoke": _SCHEMA,
     "sampling.temperature_top_p_range": _SCHEMA,
     "converse.missing_tool_results": _CONVERSATION,
     "converse.documents_max_five": _DOCUMENTS,
@@ -333,13 +336,10 @@ PRE_TABLE: Final[dict[str, str]] = {
     "model_id.pattern": _MODEL_IDS,
     "surface.model_not_on_runtime": _MODEL_IDS,
     "max_tokens.above_model_limit": _SCHEMA,
-    "thinking.budget_not_below_max_tokens": _SCHEMA,
-    "thinking.temperature_must_be_1": _SCHEMA,
     "thinking.budget_minimum_1024": _SCHEMA,
     "images.max_size_5mb": _DOCUMENTS,
     "images.media_type_enum": _DOCUMENTS,
     "images.too_many": _DOCUMENTS,
-    "lifecycle.end_of_life": _MODEL_IDS,
     "converse.union_must_set_one_member": _SHAPES,
     "invoke.schema.extraneous_key": _SCHEMA,
     "invoke.schema.type_mismatch": _SCHEMA,

@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Final
 
 from ..wire.rules.context import max_tokens_violation
+from ..wire.rules.request_rules import load_rules
 from .errors import validation_error
 from .output_config import check_output_config
 
@@ -78,6 +79,12 @@ def _type_name(value: object) -> str:
 
 
 _MAX_ECHO = 64
+
+
+def _table_text(rule_id: str, **values: object) -> str:
+    """The rule's wording from the request-rule table (the source's quote, with this request's
+    concrete values), so the emulator says what Bedrock says rather than a paraphrase."""
+    return (load_rules().get(rule_id).error.template or "").format(**values)
 
 
 def _fmt(value: object) -> str:
@@ -339,9 +346,9 @@ def _semantic_stage(
     thinking = body.get("thinking")
     if isinstance(thinking, Mapping) and thinking.get("type") == "enabled":
         if thinking["budget_tokens"] >= max_tokens:
-            raise validation_error("`max_tokens` must be greater than `thinking.budget_tokens`.")
+            raise validation_error(_table_text("thinking.budget_not_below_max_tokens"))
         if body.get("temperature", 1) != 1:
-            raise validation_error("`temperature` may only be set to 1 when thinking is enabled.")
+            raise validation_error(_table_text("thinking.temperature_must_be_1"))
     if "tools.tool_choice_without_tools" not in skip:
         _check_tool_choice(body)
 
@@ -376,9 +383,12 @@ def _check_tool_pairs(messages: list[Mapping[str, Any]]) -> None:
         unknown = [r for r in results if r not in uses]
         if unknown:
             raise validation_error(
-                f"messages.{i}.content: unexpected `tool_use_id` found in `tool_result` blocks: "
-                f"{_fmt(', '.join(unknown))}. Each `tool_result` block must have a corresponding "
-                "`tool_use` block in the previous message."
+                _table_text(
+                    "tools.tool_result_without_tool_use.invoke",
+                    index=i,
+                    block=_first_result_block(message["content"], unknown[0]),
+                    ids=_fmt(", ".join(unknown)),
+                )
             )
     for i, message in enumerate(messages[:-1]):
         if message["role"] != "assistant":
@@ -390,10 +400,21 @@ def _check_tool_pairs(messages: list[Mapping[str, Any]]) -> None:
         ]
         if missing:
             raise validation_error(
-                f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
-                f"immediately after: {_fmt(', '.join(missing))}. Each `tool_use` block must have a "
-                "corresponding `tool_result` block in the next message."
+                _table_text(
+                    "tools.tool_use_without_tool_result.invoke",
+                    index=i,
+                    ids=_fmt(", ".join(missing)),
+                )
             )
+
+
+def _first_result_block(content: object, tool_use_id: str) -> int:
+    """Index of the ``tool_result`` block answering ``tool_use_id`` (Bedrock names the block)."""
+    blocks = content if isinstance(content, list) else []
+    for j, block in enumerate(blocks):
+        if block.get("type") == "tool_result" and str(block.get("tool_use_id")) == tool_use_id:
+            return j
+    return 0
 
 
 def _check_tool_choice(body: Mapping[str, Any]) -> None:
