@@ -294,6 +294,7 @@ EXISTING: Final[dict[str, str]] = {
     "thinking.budget_not_below_max_tokens": _SCHEMA,
     "thinking.temperature_must_be_1": _SCHEMA,
     "lifecycle.end_of_life": _MODEL_IDS,
+    "thinking.budget_minimum_1024": _SCHEMA,
 }
 
 
@@ -336,7 +337,6 @@ PRE_TABLE: Final[dict[str, str]] = {
     "model_id.pattern": _MODEL_IDS,
     "surface.model_not_on_runtime": _MODEL_IDS,
     "max_tokens.above_model_limit": _SCHEMA,
-    "thinking.budget_minimum_1024": _SCHEMA,
     "images.max_size_5mb": _DOCUMENTS,
     "images.media_type_enum": _DOCUMENTS,
     "images.too_many": _DOCUMENTS,

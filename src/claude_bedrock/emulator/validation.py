@@ -281,7 +281,6 @@ def _check_thinking(c: _Checker, body: Mapping[str, Any]) -> None:
                 "#/thinking/budget_tokens",
                 thinking["budget_tokens"],
                 kind="Integer",
-                low=_MIN_THINKING_BUDGET,
             )
 
 
@@ -345,6 +344,9 @@ def _semantic_stage(
         )
     thinking = body.get("thinking")
     if isinstance(thinking, Mapping) and thinking.get("type") == "enabled":
+        # The model refuses a small budget (a pydantic-style error), not the JSON schema.
+        if thinking["budget_tokens"] < _MIN_THINKING_BUDGET:
+            raise validation_error(_table_text("thinking.budget_minimum_1024"))
         if thinking["budget_tokens"] >= max_tokens:
             raise validation_error(_table_text("thinking.budget_not_below_max_tokens"))
         if body.get("temperature", 1) != 1:
