@@ -9,8 +9,11 @@ back as an :class:`Outcome`, so a table-driven test compares them to the table's
 
 from __future__ import annotations
 
+import base64
 import inspect
+import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -89,6 +92,36 @@ def example_body(example: dict[str, Any], surface: str) -> dict[str, Any] | None
         if surface == "count-tokens" and "converse" in example
         else None
     )
+
+
+_PDF_PLACEHOLDER: Final = re.compile(r"<(?:(\d+)-page|a valid) PDF>")
+
+
+def pdf_of(pages: int) -> bytes:
+    """A valid PDF of ``pages`` blank Letter pages, written by pypdf (not by our code)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def build_placeholders(value: Any) -> Any:
+    """``value`` with the table's placeholder strings (``"<101-page PDF>"``, ``"<a valid
+    PDF>"``) replaced by the base64 data they describe; other placeholders stay, so the
+    caller can tell the example is still unbuildable."""
+    if isinstance(value, dict):
+        return {k: build_placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [build_placeholders(v) for v in value]
+    if isinstance(value, str):
+        match = _PDF_PLACEHOLDER.fullmatch(value)
+        if match:
+            return base64.b64encode(pdf_of(int(match.group(1) or 1))).decode()
+    return value
 
 
 class Surfaces:

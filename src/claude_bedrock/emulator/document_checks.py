@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..catalog import Catalog, ModelInfo, PdfLimits
 from ..wire.rules import Rule, Violation
 from ..wire.rules.documents import converse_document_violations, pdf_page_violations
+from ..wire.rules.request_rules import load_rules
 from .errors import BedrockError, validation_error
 
 if TYPE_CHECKING:  # engines import this module: no import of the app at run time
@@ -124,9 +125,7 @@ def check_invoke_documents(body: Mapping[str, Any]) -> None:
     for violation in pdf_page_violations(_invoke_pdfs(body), _limits().max_pages):
         if violation.rule is Rule.PDF_INVALID:
             raise validation_error(f"{violation.where}: The PDF specified was not valid.")
-        raise validation_error(
-            f"{violation.where}: A maximum of {violation.limit} PDF pages may be provided."
-        )
+        raise validation_error(_page_limit_text(violation.limit))
 
 
 # -- Converse -----------------------------------------------------------------------------
@@ -171,10 +170,14 @@ def _converse_error(v: Violation) -> BedrockError:
         return validation_error(
             "The model returned the following errors: The PDF specified was not valid."
         )
-    return validation_error(
-        f"The model returned the following errors: A maximum of {v.limit} PDF pages may be "
-        "provided."
-    )
+    return validation_error("The model returned the following errors: " + _page_limit_text(v.limit))
+
+
+def _page_limit_text(limit: object) -> str:
+    """The page-limit refusal as the rule table quotes Bedrock: the bare sentence (the public
+    quotes carry no ``messages.i.content.j...`` location, unlike the invalid-PDF one)."""
+    template = load_rules().get("documents.pdf_max_pages").error.template or ""
+    return template.format(limit=limit)
 
 
 # -- text extraction (for engines) --------------------------------------------------------

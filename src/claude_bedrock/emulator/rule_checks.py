@@ -295,6 +295,8 @@ EXISTING: Final[dict[str, str]] = {
     "thinking.temperature_must_be_1": _SCHEMA,
     "lifecycle.end_of_life": _MODEL_IDS,
     "thinking.budget_minimum_1024": _SCHEMA,
+    "documents.pdf_max_pages": _DOCUMENTS,
+    "documents.pdf_invalid": _DOCUMENTS,
 }
 
 
@@ -324,8 +326,6 @@ PRE_TABLE: Final[dict[str, str]] = {
     "sampling.temperature_top_p_range": _SCHEMA,
     "converse.missing_tool_results": _CONVERSATION,
     "converse.documents_max_five": _DOCUMENTS,
-    "documents.pdf_max_pages": _DOCUMENTS,
-    "documents.pdf_invalid": _DOCUMENTS,
     "converse.inference_config_bounds": _SHAPES,
     "converse.shape_constraints_misc": _SHAPES,
     "count_tokens.model_not_supported": "emulator.count_tokens",
