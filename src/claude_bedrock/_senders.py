@@ -165,7 +165,7 @@ class SyncSender:
     ) -> httpx.Response:
         """Send with retries; a response with a status under 400, else the mapped error."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return self._run(send_flow(self._core, call, stream, False, signing), None)[0]
+        return self._run(self._flow(call, stream, False, signing), None)[0]
 
     def send_stream(
         self,
@@ -182,7 +182,11 @@ class SyncSender:
         """Open a stream and read it up to its first event with ``prime``; a failure there
         (an :class:`APIError` that :func:`~._retry.retryable_error` accepts) is retried."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return self._run(send_flow(self._core, call, True, True, signing), prime)
+        return self._run(self._flow(call, True, True, signing), prime)
+
+    def _flow(self, call: Call, stream: bool, prime: bool, signing: str | None) -> Flow:
+        """The steps of one call (a subclass may wrap them: ``resources._hooked``)."""
+        return send_flow(self._core, call, stream, prime, signing)
 
     def _run(
         self, flow: Flow, prime: Callable[[httpx.Response], Any] | None
@@ -248,7 +252,7 @@ class AsyncSender:
     ) -> httpx.Response:
         """Async twin of :meth:`SyncSender.send`."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return (await self._run(send_flow(self._core, call, stream, False, signing), None))[0]
+        return (await self._run(self._flow(call, stream, False, signing), None))[0]
 
     async def send_stream(
         self,
@@ -264,7 +268,10 @@ class AsyncSender:
     ) -> tuple[httpx.Response, P]:
         """Async twin of :meth:`SyncSender.send_stream`."""
         call = (method, url, body, extra_headers, timeout, accept)
-        return await self._run(send_flow(self._core, call, True, True, signing), prime)
+        return await self._run(self._flow(call, True, True, signing), prime)
+
+    def _flow(self, call: Call, stream: bool, prime: bool, signing: str | None) -> Flow:
+        return send_flow(self._core, call, stream, prime, signing)
 
     async def _run(
         self, flow: Flow, prime: Callable[[httpx.Response], Awaitable[Any]] | None

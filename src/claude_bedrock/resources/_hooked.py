@@ -19,10 +19,10 @@ plain sender's) with two differences:
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -31,7 +31,7 @@ from .._middleware import APIRequest, middleware_base
 from .._parse import parse_message
 from .._request_core import connection_error
 from .._response import APIResponse, AsyncAPIResponse, StreamAlreadyConsumed
-from .._senders import AsyncSender, Call, Flow, Send, SyncSender, send_flow
+from .._senders import AsyncSender, Call, Flow, Prime, Read, Send, SyncSender, send_flow
 
 __all__ = ["HookedAsyncSender", "HookedSyncSender", "Record"]
 
@@ -143,8 +143,116 @@ class _Unsigned:
         return httpx.Request(method, url, headers=headers, content=body or b"")
 
 
-class HookedSyncSender(SyncSender):
-    """:class:`SyncSender` with the middleware chain and/or a :class:`Record`."""
+class Chained(NamedTuple):
+    """Send one attempt through the middleware chain (instead of a plain :class:`Send`)."""
+
+    request: APIRequest
+
+
+class Pause(NamedTuple):
+    """Hand the first answer under 400, unread, to ``hook`` (``with_streaming_response``)."""
+
+    hook: Callable[[httpx.Response], Any]
+    response: httpx.Response
+
+
+#: A hooked sender's steps: :data:`~.._senders.Step`, :class:`Chained` and :class:`Pause`.
+HookedFlow = Generator[Any, Any, tuple[httpx.Response, Any]]
+
+
+def hooked_flow(
+    sender: _Hooks, call: Call, stream: bool, prime: bool, signing: str | None
+) -> HookedFlow:
+    """The steps of one call through a hooked sender, written once for both drivers:
+    :func:`~.._senders.send_flow`'s, each attempt's :class:`Send` turned into a
+    :class:`Chained` under middleware and recorded in the sender's :class:`Record`, then,
+    for ``with_streaming_response``, a :class:`Pause` before the body is read."""
+    record: Record | None = sender._record
+    pause = record.pause if record is not None else None
+    wire_stream = stream or pause is not None
+    primes = prime and pause is None
+    flow = send_flow(sender._flow_core, call, wire_stream, primes, signing)
+    attempts = _attempts(sender, flow, call, (stream, wire_stream), signing)
+    response, primed = yield from attempts
+    if pause is None:
+        return response, primed
+    assert record is not None
+    record.pause = None
+    yield Pause(pause, response)
+    if not stream:
+        try:
+            yield Read(response)
+        except httpx.StreamConsumed as exc:
+            raise StreamAlreadyConsumed() from exc
+        except httpx.TransportError as exc:
+            raise connection_error(exc, response.request) from exc
+    if prime:
+        primed = yield Prime(response)
+    return response, primed
+
+
+def _attempts(
+    sender: _Hooks, flow: Flow, call: Call, streams: tuple[bool, bool], signing: str | None
+) -> HookedFlow:
+    """``flow``'s steps, passed through; each :class:`Send` counted, timed for the
+    :class:`Record`, and sent through the chain when there is one."""
+    record: Record | None = sender._record
+    chained = sender._chain is not None
+    attempt = -1
+    step: Any = next(flow)
+    while True:
+        if type(step) is Send:
+            attempt += 1
+            if record is not None:
+                record.started = time.monotonic()
+            if chained:
+                step = Chained(_request_of(sender._core, call, streams, signing, attempt))
+        try:
+            try:
+                result = yield step
+            except BaseException as exc:
+                step = flow.throw(exc)
+            else:
+                step = flow.send(result)
+        except StopIteration as done:
+            value: tuple[httpx.Response, Any] = done.value
+            if record is not None:
+                record.response, record.retries = value[0], attempt
+            return value
+
+
+class _Hooks:
+    """What both hooked senders hold, and the flow they drive (set up once per sender)."""
+
+    _core: Any
+    _middleware: tuple[Any, ...]
+    _record: Record | None
+    _chain: Any
+    _flow_core: Any
+
+    def _init_hooks(self, middleware: tuple[Any, ...], record: Record | None, sync: bool) -> None:
+        self._middleware = middleware
+        self._record = record
+        innermost = getattr(self, "_innermost")  # noqa: B009  (each driver's own)
+        self._chain = _chain(middleware, innermost, sync) if middleware else None
+        self._flow_core = _Unsigned(self._core) if middleware else self._core
+
+    def _flow(self, call: Call, stream: bool, prime: bool, signing: str | None) -> HookedFlow:
+        return hooked_flow(self, call, stream, prime, signing)
+
+
+def _raw(
+    cls: type[Any], response: httpx.Response, request: APIRequest, started: float, parse: Any
+) -> Any:
+    return cls(
+        response, retries_taken=request.retries_taken, parse=partial(parse, response),
+        started=started,
+    )  # fmt: skip
+
+
+class HookedSyncSender(_Hooks, SyncSender):
+    """:class:`SyncSender` with the middleware chain and/or a :class:`Record`: it drives
+    :func:`hooked_flow` and carries out its two extra steps."""
 
     def __init__(
         self,
@@ -155,86 +263,17 @@ class HookedSyncSender(SyncSender):
         record: Record | None = None,
     ) -> None:
         super().__init__(core, transport, owned)
-        self._middleware = middleware
-        self._record = record
-        self._chain = _chain(middleware, self._innermost, True) if middleware else None
-        self._flow_core: Any = _Unsigned(core) if middleware else core
+        self._init_hooks(middleware, record, sync=True)
 
-    def send(
-        self, method: str, url: str, body: bytes | None, *, stream: bool = False,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None, accept: str = _JSON,
-        signing: str | None = None,
-    ) -> httpx.Response:  # fmt: skip
-        call = (method, url, body, extra_headers, timeout, accept)
-        return self._hooked(call, stream, None, signing)[0]
-
-    def send_stream(
-        self, method: str, url: str, body: bytes | None, prime: Callable[[httpx.Response], Any],
-        *, extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None, accept: str = _JSON,
-        signing: str | None = None,
-    ) -> tuple[httpx.Response, Any]:  # fmt: skip
-        call = (method, url, body, extra_headers, timeout, accept)
-        return self._hooked(call, True, prime, signing)
-
-    def _hooked(
-        self, call: Call, stream: bool, prime: Callable[[httpx.Response], Any] | None,
-        signing: str | None,
-    ) -> tuple[httpx.Response, Any]:  # fmt: skip
-        record = self._record
-        pause = record.pause if record is not None else None
-        wire_stream = stream or pause is not None
-        primes = prime is not None and pause is None
-        flow = send_flow(self._flow_core, call, wire_stream, primes, signing)
-        response, primed = self._drive(flow, prime, call, (stream, wire_stream), signing)
-        if pause is not None:
-            assert record is not None
-            record.pause = None
-            pause(response)
-            if not stream:
-                try:
-                    response.read()
-                except httpx.StreamConsumed as exc:
-                    raise StreamAlreadyConsumed() from exc
-                except httpx.TransportError as exc:
-                    raise connection_error(exc, response.request) from exc
-            if prime is not None:
-                primed = prime(response)
-        return response, primed
-
-    def _drive(
-        self, flow: Flow, prime: Any, call: Call, streams: tuple[bool, bool], signing: str | None
-    ) -> tuple[httpx.Response, Any]:
-        attempt = -1
-        record = self._record
-        try:
-            step = next(flow)
-            while True:
-                try:
-                    if type(step) is Send:
-                        attempt += 1
-                        if record is not None:
-                            record.started = time.monotonic()
-                        if self._chain is None:
-                            result = self._do(step, prime)
-                        else:
-                            request = _request_of(self._core, call, streams, signing, attempt)
-                            try:
-                                result = _unwrap(self._chain(request))
-                            except APIConnectionError as exc:
-                                raise _transport_cause(exc) from None
-                    else:
-                        result = self._do(step, prime)
-                except BaseException as exc:
-                    step = flow.throw(exc)
-                else:
-                    step = flow.send(result)
-        except StopIteration as done:
-            value: tuple[httpx.Response, Any] = done.value
-            if record is not None:
-                record.response, record.retries = value[0], attempt
-            return value
+    def _do(self, step: Any, prime: Callable[[httpx.Response], Any] | None) -> Any:
+        if type(step) is Chained:
+            try:
+                return _unwrap(self._chain(step.request))
+            except APIConnectionError as exc:
+                raise _transport_cause(exc) from None
+        if type(step) is Pause:
+            return step.hook(step.response)
+        return super()._do(step, prime)
 
     def _innermost(self, request: APIRequest) -> APIResponse[Any]:
         """The end of the chain: sign what the chain made of the request, send it once."""
@@ -250,15 +289,12 @@ class HookedSyncSender(SyncSender):
                     raise
         except httpx.TransportError as exc:
             raise connection_error(exc, sent) from exc
-        raw: APIResponse[Any] = APIResponse(
-            response, retries_taken=request.retries_taken,
-            parse=partial(generic_parse, response), started=started,
-        )  # fmt: skip
+        raw: APIResponse[Any] = _raw(APIResponse, response, request, started, generic_parse)
         return raw
 
 
-class HookedAsyncSender(AsyncSender):
-    """Async twin of :class:`HookedSyncSender` (``pause`` is awaited)."""
+class HookedAsyncSender(_Hooks, AsyncSender):
+    """Async twin of :class:`HookedSyncSender` (the chain and ``pause`` are awaited)."""
 
     def __init__(
         self,
@@ -269,87 +305,17 @@ class HookedAsyncSender(AsyncSender):
         record: Record | None = None,
     ) -> None:
         super().__init__(core, transport, owned)
-        self._middleware = middleware
-        self._record = record
-        self._chain = _chain(middleware, self._innermost, False) if middleware else None
-        self._flow_core: Any = _Unsigned(core) if middleware else core
+        self._init_hooks(middleware, record, sync=False)
 
-    async def send(
-        self, method: str, url: str, body: bytes | None, *, stream: bool = False,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None, accept: str = _JSON,
-        signing: str | None = None,
-    ) -> httpx.Response:  # fmt: skip
-        call = (method, url, body, extra_headers, timeout, accept)
-        return (await self._hooked(call, stream, None, signing))[0]
-
-    async def send_stream(
-        self, method: str, url: str, body: bytes | None,
-        prime: Callable[[httpx.Response], Awaitable[Any]], *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: float | httpx.Timeout | None = None, accept: str = _JSON,
-        signing: str | None = None,
-    ) -> tuple[httpx.Response, Any]:  # fmt: skip
-        call = (method, url, body, extra_headers, timeout, accept)
-        return await self._hooked(call, True, prime, signing)
-
-    async def _hooked(
-        self, call: Call, stream: bool, prime: Callable[[httpx.Response], Awaitable[Any]] | None,
-        signing: str | None,
-    ) -> tuple[httpx.Response, Any]:  # fmt: skip
-        record = self._record
-        pause = record.pause if record is not None else None
-        wire_stream = stream or pause is not None
-        primes = prime is not None and pause is None
-        flow = send_flow(self._flow_core, call, wire_stream, primes, signing)
-        response, primed = await self._drive(flow, prime, call, (stream, wire_stream), signing)
-        if pause is not None:
-            assert record is not None
-            record.pause = None
-            await pause(response)
-            if not stream:
-                try:
-                    await response.aread()
-                except httpx.StreamConsumed as exc:
-                    raise StreamAlreadyConsumed() from exc
-                except httpx.TransportError as exc:
-                    raise connection_error(exc, response.request) from exc
-            if prime is not None:
-                primed = await prime(response)
-        return response, primed
-
-    async def _drive(
-        self, flow: Flow, prime: Any, call: Call, streams: tuple[bool, bool], signing: str | None
-    ) -> tuple[httpx.Response, Any]:
-        attempt = -1
-        record = self._record
-        try:
-            step = next(flow)
-            while True:
-                try:
-                    if type(step) is Send:
-                        attempt += 1
-                        if record is not None:
-                            record.started = time.monotonic()
-                        if self._chain is None:
-                            result = await self._do(step, prime)
-                        else:
-                            request = _request_of(self._core, call, streams, signing, attempt)
-                            try:
-                                result = _unwrap(await self._chain(request))
-                            except APIConnectionError as exc:
-                                raise _transport_cause(exc) from None
-                    else:
-                        result = await self._do(step, prime)
-                except BaseException as exc:
-                    step = flow.throw(exc)
-                else:
-                    step = flow.send(result)
-        except StopIteration as done:
-            value: tuple[httpx.Response, Any] = done.value
-            if record is not None:
-                record.response, record.retries = value[0], attempt
-            return value
+    async def _do(self, step: Any, prime: Callable[[httpx.Response], Awaitable[Any]] | None) -> Any:
+        if type(step) is Chained:
+            try:
+                return _unwrap(await self._chain(step.request))
+            except APIConnectionError as exc:
+                raise _transport_cause(exc) from None
+        if type(step) is Pause:
+            return await step.hook(step.response)
+        return await super()._do(step, prime)
 
     async def _innermost(self, request: APIRequest) -> AsyncAPIResponse[Any]:
         """Async :meth:`HookedSyncSender._innermost`."""
@@ -365,8 +331,7 @@ class HookedAsyncSender(AsyncSender):
                     raise
         except httpx.TransportError as exc:
             raise connection_error(exc, sent) from exc
-        raw: AsyncAPIResponse[Any] = AsyncAPIResponse(
-            response, retries_taken=request.retries_taken,
-            parse=partial(_async_generic_parse, response), started=started,
-        )  # fmt: skip
+        raw: AsyncAPIResponse[Any] = _raw(
+            AsyncAPIResponse, response, request, started, _async_generic_parse
+        )
         return raw
