@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -205,21 +204,3 @@ class MessagesServer:
         for part in parts:
             handler.wfile.write(b"%x\r\n%b\r\n" % (len(part), part))
         handler.wfile.write(b"0\r\n\r\n")
-
-
-def december_catalogue() -> bool:
-    """Whether the bundled catalogue has the Messages surfaces' data (``mantle_id``...).
-
-    The catalogue's December-2026 data lands on its own branch; until it is merged, the
-    tests that need a model's surfaces use IDs the older catalogue sends as written, and
-    the tests of the surface rules themselves are skipped (they run once the data is in).
-    """
-    from claude_bedrock.catalog import Catalog
-
-    return any(info.mantle_id for info in Catalog.default().models())
-
-
-#: Skips a test of the catalogue's surface rules until its December-2026 data is merged.
-needs_surface_data = pytest.mark.skipif(
-    not december_catalogue(), reason="needs the catalogue's December-2026 surface data"
-)

@@ -23,7 +23,7 @@ import claude_bedrock
 from claude_bedrock import AnthropicBedrock
 from claude_bedrock._placeholders import is_placeholder
 from claude_bedrock.emulator import Emulator
-from messagesserver import MessagesServer, Recorded, december_catalogue
+from messagesserver import MessagesServer, Recorded
 
 MODEL = "global.anthropic.claude-opus-4-5-20251101-v1:0"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
@@ -311,12 +311,8 @@ def test_invoke_sends_what_the_sdk_sends_and_bedrock_answers_both_alike(
 #: The keywords of the SDK's ``messages.count_tokens`` among them.
 COUNTED = ("cache_control", "output_config", "speed", "user_profile_id", "workspace_id",
            "extra_query")  # fmt: skip
-#: bedrock-mantle takes bare model IDs (an ARN, sent as written, with the older catalogue).
-MANTLE_MODEL = (
-    "anthropic.claude-opus-4-7"
-    if december_catalogue()
-    else "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7"
-)
+#: bedrock-mantle takes bare model IDs.
+MANTLE_MODEL = "anthropic.claude-opus-4-7"
 
 
 @pytest.mark.parametrize("name", list(NEW))

@@ -28,16 +28,10 @@ from claude_bedrock import (
     CredentialsError,
 )
 from claude_bedrock.wire.messages_api import ANTHROPIC_VERSION
-from messagesserver import ACCESS, SECRET, MessagesServer, Recorded, december_catalogue
+from messagesserver import ACCESS, SECRET, MessagesServer, Recorded
 
-#: A model bedrock-mantle serves, by its bare ID (mantle takes no inference profiles). An
-#: older catalogue without surface data would send a base ID to a profile: an ARN (sent as
-#: written by both catalogues) then stands in, for what these tests compare, the wire.
-MODEL = (
-    "anthropic.claude-opus-4-7"
-    if december_catalogue()
-    else "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7"
-)
+#: A model bedrock-mantle serves, by its bare ID (mantle takes no inference profiles).
+MODEL = "anthropic.claude-opus-4-7"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
 SDK_VERSION = "2026-10-21"
 COMPARED_HEADERS = ("anthropic-beta", "anthropic-workspace-id", "x-custom")

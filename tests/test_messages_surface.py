@@ -32,17 +32,10 @@ from messagesserver import (
     SECRET,
     MessagesServer,
     Recorded,
-    december_catalogue,
-    needs_surface_data,
 )
 
-#: bedrock-runtime's Messages path takes inference-profile IDs (one the older catalogue
-#: also knows, until the December-2026 data is merged).
-MODEL = (
-    "global.anthropic.claude-opus-4-7"
-    if december_catalogue()
-    else "global.anthropic.claude-opus-4-5-20251101-v1:0"
-)
+#: bedrock-runtime's Messages path takes inference-profile IDs.
+MODEL = "global.anthropic.claude-opus-4-7"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
 KEY = "bedrock-api-key-runtime-1"
 _ENV = (
@@ -242,7 +235,6 @@ def _mantle_only_counting() -> tuple[str, str]:
     pytest.fail("the catalogue names no model that only bedrock-mantle counts (AWS: Opus 5)")
 
 
-@needs_surface_data
 def test_count_tokens_goes_to_mantle_for_the_models_only_it_counts(server: MessagesServer) -> None:
     profile_id, mantle_id = _mantle_only_counting()
     ours = AnthropicBedrock(
@@ -278,7 +270,6 @@ def test_count_tokens_stays_on_count_tokens_otherwise(server: MessagesServer) ->
     assert (sent.signature_ok, sent.scope) == (True, "us-east-1/bedrock")
 
 
-@needs_surface_data
 def test_count_on_mantle_uses_the_aws_host_by_default() -> None:
     profile_id, mantle_id = _mantle_only_counting()
     seen: list[httpx.Request] = []

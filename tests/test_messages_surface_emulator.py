@@ -28,18 +28,11 @@ from claude_bedrock import (
     UnknownModelWarning,
 )
 from claude_bedrock.emulator import Emulator
-from messagesserver import december_catalogue, needs_surface_data
 
 REGION = "us-east-1"
-#: Served by bedrock-mantle in us-east-1 (bare ID) and by the runtime (profile ID). Until
-#: the catalogue's December-2026 data is merged, the runtime tests use a profile the older
-#: catalogue knows and the bedrock-mantle ones are skipped (they need its ``mantle_id``s).
+#: Served by bedrock-mantle in us-east-1 (bare ID) and by the runtime (profile ID).
 MANTLE_MODEL = "anthropic.claude-opus-4-7"
-RUNTIME_MODEL = (
-    "us.anthropic.claude-opus-4-7"
-    if december_catalogue()
-    else "us.anthropic.claude-opus-4-5-20251101-v1:0"
-)
+RUNTIME_MODEL = "us.anthropic.claude-opus-4-7"
 MESSAGES = [{"role": "user", "content": "Name three primary colours."}]
 
 
@@ -73,7 +66,6 @@ def _surfaces(mantle: AnthropicBedrockMantle, runtime: AnthropicBedrock) -> list
     return [(mantle, MANTLE_MODEL), (runtime, RUNTIME_MODEL)]
 
 
-@needs_surface_data
 def test_create_on_both_surfaces(mantle: AnthropicBedrockMantle, runtime: AnthropicBedrock) -> None:
     texts = []
     for client, model in _surfaces(mantle, runtime):
@@ -87,7 +79,6 @@ def test_create_on_both_surfaces(mantle: AnthropicBedrockMantle, runtime: Anthro
     assert texts == [invoke.content[0].text] * 2  # one engine behind every surface
 
 
-@needs_surface_data
 def test_streams_on_both_surfaces(
     mantle: AnthropicBedrockMantle, runtime: AnthropicBedrock
 ) -> None:
@@ -103,7 +94,6 @@ def test_streams_on_both_surfaces(
         assert events[0] == "message_start" and events[-1] == "message_stop"
 
 
-@needs_surface_data
 def test_count_tokens_agrees_across_surfaces(
     mantle: AnthropicBedrockMantle, runtime: AnthropicBedrock
 ) -> None:
@@ -113,7 +103,6 @@ def test_count_tokens_agrees_across_surfaces(
     assert on_mantle.input_tokens == on_runtime.input_tokens == created.usage.input_tokens > 0
 
 
-@needs_surface_data
 def test_keys_work_on_both_surfaces(bedrock_emulator: Emulator) -> None:
     mantle = AnthropicBedrockMantle(aws_region=REGION, api_key=bedrock_emulator.api_key,
                                     base_url=f"{bedrock_emulator.url}/anthropic")  # fmt: skip
@@ -124,14 +113,12 @@ def test_keys_work_on_both_surfaces(bedrock_emulator: Emulator) -> None:
             assert client.messages.create(model=model, max_tokens=8, messages=MESSAGES).content
 
 
-@needs_surface_data
 def test_workspace_header_reaches_mantle(mantle: AnthropicBedrockMantle) -> None:
     message = mantle.messages.create(model=MANTLE_MODEL, max_tokens=8, messages=MESSAGES,
                                      workspace_id="default")  # fmt: skip
     assert message.content
 
 
-@needs_surface_data
 def test_a_profile_id_on_mantle_is_refused_before_sending(
     mantle: AnthropicBedrockMantle,
 ) -> None:
@@ -139,7 +126,6 @@ def test_a_profile_id_on_mantle_is_refused_before_sending(
         mantle.messages.create(model=RUNTIME_MODEL, max_tokens=8, messages=MESSAGES)
 
 
-@needs_surface_data
 def test_unknown_models_are_sent_and_bedrock_answers(
     mantle: AnthropicBedrockMantle, runtime: AnthropicBedrock
 ) -> None:
@@ -159,7 +145,6 @@ def test_unknown_models_are_sent_and_bedrock_answers(
     assert "model identifier is invalid" in on_runtime.value.message
 
 
-@needs_surface_data
 def test_async_mantle_create_stream_count(bedrock_emulator: Emulator) -> None:
     async def calls() -> tuple[str, str, int]:
         async with AsyncAnthropicBedrockMantle(
@@ -201,7 +186,6 @@ def test_runtime_messages_errors_in_anthropics_envelope(runtime: AnthropicBedroc
     assert "anthropic-version" in info.value.message
 
 
-@needs_surface_data
 def test_anthropicbedrock_counts_on_mantle_what_only_mantle_counts(
     mantle: AnthropicBedrockMantle, runtime: AnthropicBedrock
 ) -> None:
@@ -217,7 +201,6 @@ def test_anthropicbedrock_counts_on_mantle_what_only_mantle_counts(
     assert counted.input_tokens == direct.input_tokens == created.usage.input_tokens > 0
 
 
-@needs_surface_data
 def test_a_model_only_mantle_serves_is_refused_elsewhere_with_the_class_to_use(
     runtime: AnthropicBedrock,
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -78,9 +77,9 @@ def test_eval_env_points_every_tool_at_the_emulator(
     cli = " ".join(ENTRY)
     boto = (f"{sys.executable} -c \"import boto3; "
             "print(boto3.client('sts').get_caller_identity()['Arn'])\"")  # fmt: skip
-    script = [f'eval "$({cli} serve --env --port {port})"', f"{cli} ask 'Hello, world' -q", boto]
-    if shutil.which("aws"):
-        script.append("aws sts get-caller-identity --query Account --output text")
+    # The AWS CLI is a dev dependency (tests/conftest.py puts the venv's bin/ on PATH).
+    script = [f'eval "$({cli} serve --env --port {port})"', f"{cli} ask 'Hello, world' -q", boto,
+              "aws sts get-caller-identity --query Account --output text"]  # fmt: skip
     # A stale real-AWS set-up in the shell must not leak through.
     env = bare_env(tmp_path, AWS_PROFILE="prod", AWS_SESSION_TOKEN="stale",
                    AWS_ACCESS_KEY_ID="AKIAREALKEY000000000")  # fmt: skip
@@ -90,8 +89,7 @@ def test_eval_env_points_every_tool_at_the_emulator(
     lines = done.stdout.splitlines()
     assert lines[0].startswith('[emulator] You said: "Hello, world"')
     assert lines[1] == "arn:aws:iam::123456789012:user/default"
-    if shutil.which("aws"):
-        assert lines[2] == "123456789012"
+    assert lines[2] == "123456789012"
 
 
 def test_serve_stops_on_sigint_and_keeps_stdout_to_one_line(

@@ -16,7 +16,6 @@ import gzip
 import json
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,7 +34,6 @@ from claude_bedrock.emulator.s3_store import INSTALL_HINT
 MODEL = "global.anthropic.claude-opus-4-6-v1"
 ROLE = "arn:aws:iam::123456789012:role/BedrockBatch"
 ENDED = {"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"}
-needs_aws_cli = pytest.mark.skipif(shutil.which("aws") is None, reason="AWS CLI not installed")
 
 
 def _free_port() -> int:
@@ -131,7 +129,6 @@ def test_boto3_enable_get_disable_and_a_logged_call(served: Served) -> None:
     assert record["input"]["inputBodyJson"]["messages"][0]["content"] == [{"text": "logged"}]
 
 
-@needs_aws_cli
 def test_aws_cli_enable_get_disable_and_the_official_sdk_is_logged(served: Served) -> None:
     import anthropic
 
@@ -184,7 +181,6 @@ def test_boto3_batch_job_end_to_end(served: Served) -> None:
     assert all(line["modelOutput"]["type"] == "message" for line in out)
 
 
-@needs_aws_cli
 def test_aws_cli_batch_job_end_to_end(served: Served, tmp_path: Path) -> None:
     # A user who creates the input bucket, as on AWS; the job creates the output bucket.
     served.aws("s3api", "create-bucket", "--bucket", "cli-batch-in")

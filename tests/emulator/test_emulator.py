@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -150,7 +149,6 @@ def test_the_fixtures_work_in_a_user_test_suite(pytester: pytest.Pytester) -> No
     result.assert_outcomes(passed=2)
 
 
-@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
 def test_aws_cli_invoke_model(emulator: Emulator, tmp_path: Path) -> None:
     env = {
         **os.environ,

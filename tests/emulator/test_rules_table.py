@@ -25,15 +25,6 @@ TABLE = load_rules()
 _RUNTIME = ("invoke", "invoke-stream", "converse", "converse-stream", "count-tokens")
 
 
-def _cases() -> Iterator[Any]:
-    for rule in TABLE:
-        if rule.enforcement != "enforced":
-            continue
-        for surface in sorted(rule.surfaces):
-            for side in ("bad", "good"):
-                yield pytest.param(rule, surface, side, id=f"{rule.id}-{surface}-{side}")
-
-
 def untestable(rule: RequestRule, surface: str, side: str) -> str | None:
     """Why an example cannot be sent on ``surface`` (None: it can)."""
     example = rule.bad if side == "bad" else rule.good
@@ -46,6 +37,22 @@ def untestable(rule: RequestRule, surface: str, side: str) -> str | None:
     if "<" in str(build_placeholders(body)):
         return "the example needs a body the harness cannot build (placeholder)"
     return None
+
+
+def _cases() -> Iterator[Any]:
+    """Every enforced rule on every surface it lists, both sides, where the example can be
+    sent there. A pair that cannot run is not collected: the example's model is not served
+    on that surface, or the example has no form for it (a Converse-only field on
+    InvokeModel...). Those are gaps in the examples, not in the rule;
+    :func:`test_every_enforced_rule_has_a_check_and_a_test` requires at least one runnable
+    surface per rule and side."""
+    for rule in TABLE:
+        if rule.enforcement != "enforced":
+            continue
+        for surface in sorted(rule.surfaces):
+            for side in ("bad", "good"):
+                if untestable(rule, surface, side) is None:
+                    yield pytest.param(rule, surface, side, id=f"{rule.id}-{surface}-{side}")
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +77,6 @@ def expected_message(rule: RequestRule, surface: str) -> str:
 
 @pytest.mark.parametrize(("rule", "surface", "side"), list(_cases()))
 def test_rule_on_surface(rule: RequestRule, surface: str, side: str, surfaces: Surfaces) -> None:
-    reason = untestable(rule, surface, side)
-    if reason is not None:
-        pytest.skip(reason)
     example = dict(rule.bad if side == "bad" else rule.good)
     body = build_placeholders(example_body(example, surface))
     assert body is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,7 +200,6 @@ def test_other_actions_are_invalid(raw: RawClient) -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed here")
 def test_aws_cli_get_caller_identity(emulator: Emulator, tmp_path: Path) -> None:
     env = {
         "PATH": os.environ["PATH"],
