@@ -1,5 +1,6 @@
 """Fixtures shared by the whole test suite. Keep this file a list of registrations:
-the logic lives in helper modules beside it (``s3server.py`` for the S3 server)."""
+the logic lives in helper modules beside it (``s3server.py`` for the S3 server,
+``clientenv.py`` for a clean environment for clients)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from claude_bedrock.emulator import Emulator
+from clientenv import client_env  # noqa: F401  (registered here, used by name)
 from s3server import S3Server, iter_server
 
 # The tools the dev dependencies install beside the interpreter (the `aws` CLI) are found

@@ -5,7 +5,6 @@ same against the same emulator (or recording server) where the two are comparabl
 from __future__ import annotations
 
 import asyncio
-import gc
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -24,22 +23,10 @@ from claude_bedrock import (
 from claude_bedrock.emulator import Emulator
 from messagesserver import ACCESS, SECRET, MessagesServer
 
+pytestmark = pytest.mark.usefixtures("client_env")
+
 MODEL = "global.anthropic.claude-opus-4-6-v1"
 HELLO = [{"role": "user", "content": "Hello, world"}]
-_ENV = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-    "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL",
-    "ANTHROPIC_CUSTOM_HEADERS",
-)  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    yield
-    gc.collect()  # dropped clients release their sockets now (the load test counts them)
 
 
 def _arguments(emulator: Emulator) -> dict[str, Any]:

@@ -10,9 +10,7 @@ takes the calls end to end.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,17 +21,14 @@ import claude_bedrock
 from claude_bedrock import AnthropicBedrock
 from claude_bedrock._placeholders import is_placeholder
 from claude_bedrock.emulator import Emulator
+from clientenv import OPENED
 from messagesserver import MessagesServer, Recorded
+
+pytestmark = pytest.mark.usefixtures("client_env")
 
 MODEL = "global.anthropic.claude-opus-4-5-20251101-v1:0"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
 KEY = "bedrock-api-key-params-1"
-_ENV = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-    "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL",
-    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL_BEDROCK",
-)  # fmt: skip
 
 #: One call per keyword the official SDK 2.16's ``messages.create`` has and ours did not.
 NEW: dict[str, dict[str, Any]] = {
@@ -73,18 +68,6 @@ PLACEHOLDER_KEYS = (
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    yield
-    while _OPEN:  # the clients a test made release their sockets now
-        _OPEN.pop().close()
-    gc.collect()
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[MessagesServer]:
     recording = MessagesServer()
@@ -114,21 +97,18 @@ def _wire(record: Recorded) -> dict[str, Any]:
     }
 
 
-_OPEN: list[Any] = []
-
-
 def _ours(server: MessagesServer, **options: Any) -> AnthropicBedrock:
     client = AnthropicBedrock(
         aws_region="us-west-2", base_url=f"{server.url}/ok", api_key=KEY, **options
     )
-    _OPEN.append(client)
+    OPENED.append(client)
     return client
 
 
 def _sdk(server: MessagesServer) -> anthropic.AnthropicBedrock:
     url = f"{server.url}/ok"
     client = anthropic.AnthropicBedrock(aws_region="us-west-2", base_url=url, api_key=KEY)
-    _OPEN.append(client)
+    OPENED.append(client)
     return client
 
 
@@ -277,7 +257,7 @@ def test_invoke_takes_output_config_from_both_clients_alike(bedrock_emulator: Em
         aws_region="us-west-2", base_url=bedrock_emulator.url, max_retries=0,
         aws_access_key=bedrock_emulator.access_key, aws_secret_key=bedrock_emulator.secret_key,
     )  # fmt: skip
-    _OPEN.append(sdk)
+    OPENED.append(sdk)
     theirs = sdk.messages.create(
         model=MODEL, max_tokens=16, messages=MESSAGES, **NEW["output_config"]
     )
@@ -299,7 +279,7 @@ def test_invoke_sends_what_the_sdk_sends_and_bedrock_answers_both_alike(
         aws_region="us-west-2", base_url=bedrock_emulator.url, max_retries=0,
         aws_access_key=bedrock_emulator.access_key, aws_secret_key=bedrock_emulator.secret_key,
     )  # fmt: skip
-    _OPEN.append(sdk)
+    OPENED.append(sdk)
     with pytest.raises(anthropic.BadRequestError) as theirs:
         sdk.messages.create(model=MODEL, max_tokens=16, messages=MESSAGES, **NEW[name])
     client = _emulated(bedrock_emulator, max_retries=0)

@@ -12,7 +12,6 @@ for models older than Opus 4.7); ``extra_headers`` still lets a caller send the 
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,32 +29,13 @@ from claude_bedrock import (
 from claude_bedrock.wire.messages_api import ANTHROPIC_VERSION
 from messagesserver import ACCESS, SECRET, MessagesServer, Recorded
 
+pytestmark = pytest.mark.usefixtures("client_env")
+
 #: A model bedrock-mantle serves, by its bare ID (mantle takes no inference profiles).
 MODEL = "anthropic.claude-opus-4-7"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
 SDK_VERSION = "2026-10-21"
 COMPARED_HEADERS = ("anthropic-beta", "anthropic-workspace-id", "x-custom")
-_ENV = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-    "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "ANTHROPIC_CUSTOM_HEADERS",
-)  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def release_clients() -> Iterator[None]:
-    """The clients a test built and dropped release their sockets now, not at some later
-    collection (the load test counts file descriptors)."""
-    yield
-    gc.collect()
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,7 @@ key as a bearer token; so that is what ours is compared with, on the same record
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -34,32 +32,12 @@ from messagesserver import (
     Recorded,
 )
 
+pytestmark = pytest.mark.usefixtures("client_env")
+
 #: bedrock-runtime's Messages path takes inference-profile IDs.
 MODEL = "global.anthropic.claude-opus-4-7"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
 KEY = "bedrock-api-key-runtime-1"
-_ENV = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-    "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL",
-    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL_BEDROCK",
-)  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def release_clients() -> Iterator[None]:
-    """The clients a test built and dropped release their sockets now, not at some later
-    collection (the load test counts file descriptors)."""
-    yield
-    gc.collect()
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import gc
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Literal
 
 import anthropic
@@ -29,17 +27,15 @@ from claude_bedrock import AnthropicBedrock, AsyncAnthropicBedrock
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.resources._structured import transform_schema
 from claude_bedrock.types.parsed import ParsedMessage, ParsedTextBlock
+from clientenv import OPENED
 from messagesserver import MessagesServer
+
+pytestmark = pytest.mark.usefixtures("client_env")
 
 MODEL = "global.anthropic.claude-opus-4-5-20251101-v1:0"
 MANTLE_MODEL = "anthropic.claude-opus-4-7"
 MESSAGES = [{"role": "user", "content": "What is the weather in Paris?"}]
 KEY = "bedrock-api-key-parse-1"
-_ENV = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-    "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL",
-)  # fmt: skip
 
 
 class Sky(enum.Enum):
@@ -75,19 +71,6 @@ class Point:
 
 
 FORMATS: dict[str, Any] = {"model": Weather, "typeddict": Movie, "dataclass": Point}
-_OPEN: list[Any] = []
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
-    gc.collect()
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +84,7 @@ def _pair(emulator: Emulator) -> tuple[AnthropicBedrock, anthropic.AnthropicBedr
     keys = {"aws_access_key": emulator.access_key, "aws_secret_key": emulator.secret_key}
     ours = AnthropicBedrock(aws_region="us-west-2", base_url=emulator.url, **keys)
     sdk = anthropic.AnthropicBedrock(aws_region="us-west-2", base_url=emulator.url, **keys)
-    _OPEN.extend((ours, sdk))
+    OPENED.extend((ours, sdk))
     return ours, sdk
 
 
@@ -126,7 +109,7 @@ def test_parse_sends_what_the_official_client_sends(server: MessagesServer, name
     sdk = anthropic.AnthropicBedrock(
         aws_region="us-west-2", base_url=f"{server.url}/ok", api_key=KEY
     )
-    _OPEN.extend((ours, sdk))
+    OPENED.extend((ours, sdk))
     bodies = []
     for client, error in ((ours, pydantic.ValidationError), (sdk, pydantic.ValidationError)):
         server.clear()
@@ -278,7 +261,7 @@ def test_mantle_warns_and_the_emulator_answers_the_documented_400(
                "api_key": bedrock_emulator.api_key, "max_retries": 0}  # fmt: skip
     ours = claude_bedrock.AnthropicBedrockMantle(**options)
     sdk = anthropic.AnthropicBedrockMantle(**options)
-    _OPEN.extend((ours, sdk))
+    OPENED.extend((ours, sdk))
     kwargs = {"model": MANTLE_MODEL, "max_tokens": 64, "messages": MESSAGES, "output_format": Movie}
     with pytest.raises(anthropic.BadRequestError) as theirs:
         sdk.messages.parse(**kwargs)
@@ -303,7 +286,7 @@ def test_count_tokens_takes_output_format_like_the_official_mantle_client(
     base = f"{server.url}/ok/anthropic"
     ours = claude_bedrock.AnthropicBedrockMantle(aws_region="us-east-1", base_url=base, api_key=KEY)
     sdk = anthropic.AnthropicBedrockMantle(aws_region="us-east-1", base_url=base, api_key=KEY)
-    _OPEN.extend((ours, sdk))
+    OPENED.extend((ours, sdk))
     bodies = []
     for client in (ours, sdk):
         server.clear()

@@ -5,12 +5,10 @@ status, headers, retries and parsed results, and a body read lazily by the strea
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import threading
 import uuid
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -32,22 +30,11 @@ from claude_bedrock._senders import SyncSender
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.types.message import Message
 
+pytestmark = pytest.mark.usefixtures("client_env")
+
 RUNTIME_MODEL = "global.anthropic.claude-opus-4-6-v1"
 MANTLE_MODEL = "anthropic.claude-opus-4-7"
 HELLO = [{"role": "user", "content": "Hello, world"}]
-_ENV = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-    "ANTHROPIC_AWS_API_KEY", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_BEDROCK_MANTLE_BASE_URL",
-)  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    yield
-    gc.collect()  # dropped clients release their sockets now (the load test counts them)
 
 
 def _arguments(emulator: Emulator, mantle: bool) -> dict[str, Any]:

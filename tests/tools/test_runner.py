@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, Literal
 
 import anthropic
@@ -26,15 +24,12 @@ import claude_bedrock
 from claude_bedrock import AnthropicBedrock, AsyncAnthropicBedrock
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.tools import AsyncToolRunner, ToolError, ToolRunner
+from clientenv import OPENED
+
+pytestmark = pytest.mark.usefixtures("client_env")
 
 MODEL = "global.anthropic.claude-opus-4-5-20251101-v1:0"
 PROMPT = [{"role": "user", "content": "Use get_weather for Paris, then get_time."}]
-_ENV = (
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK",
-    "ANTHROPIC_AWS_API_KEY",
-)  # fmt: skip
-_OPEN: list[Any] = []
 
 
 def get_weather(city: str, unit: Literal["c", "f"] = "c") -> str:
@@ -106,23 +101,11 @@ async def aget_weather(city: str) -> str:
     return f"Sunny in {city}"
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
-    gc.collect()
-
-
 def _pair(emulator: Emulator) -> tuple[AnthropicBedrock, anthropic.AnthropicBedrock]:
     keys = {"aws_access_key": emulator.access_key, "aws_secret_key": emulator.secret_key}
     ours = AnthropicBedrock(aws_region="us-west-2", base_url=emulator.url, **keys)
     sdk = anthropic.AnthropicBedrock(aws_region="us-west-2", base_url=emulator.url, **keys)
-    _OPEN.extend((ours, sdk))
+    OPENED.extend((ours, sdk))
     return ours, sdk
 
 
