@@ -279,14 +279,8 @@ class HookedSyncSender(_Hooks, SyncSender):
         """The end of the chain: sign what the chain made of the request, send it once."""
         sent = _build(self._core, request)
         started = time.monotonic()
-        try:
-            response = self._transport.handle_request(sent)
-            if not request._unread:
-                try:
-                    response.read()
-                except BaseException:
-                    response.close()
-                    raise
+        try:  # the plain driver's own send (the body read unless left unread)
+            response: httpx.Response = super()._do(Send(sent, request._unread), None)
         except httpx.TransportError as exc:
             raise connection_error(exc, sent) from exc
         raw: APIResponse[Any] = _raw(APIResponse, response, request, started, generic_parse)
@@ -322,13 +316,7 @@ class HookedAsyncSender(_Hooks, AsyncSender):
         sent = _build(self._core, request)
         started = time.monotonic()
         try:
-            response = await self._transport.handle_async_request(sent)
-            if not request._unread:
-                try:
-                    await response.aread()
-                except BaseException:
-                    await response.aclose()
-                    raise
+            response: httpx.Response = await super()._do(Send(sent, request._unread), None)
         except httpx.TransportError as exc:
             raise connection_error(exc, sent) from exc
         raw: AsyncAPIResponse[Any] = _raw(
