@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from ..catalog import ModelInfo
@@ -300,20 +301,28 @@ EXISTING: Final[dict[str, str]] = {
 }
 
 
-def _applies(rule: RequestRule, view: RequestView, lenient: bool) -> bool:
-    if rule.enforcement != "enforced" or view.surface not in rule.surfaces:
-        return False
-    if lenient and not rule.certain:
-        return False
-    return rule.models.matches(view.model.id, model_facts(view.model))
+@lru_cache(maxsize=1024)
+def _applicable(
+    surface: str, model: ModelInfo, lenient: bool
+) -> tuple[tuple[RequestRule, Check], ...]:
+    """The rules (with their checks) that apply on ``surface`` to ``model``, in table order:
+    the same for every request to that model, so worked out once, not per request."""
+    facts = model_facts(model)
+    applicable = []
+    for rule in load_rules():
+        check = CHECKS.get(rule.id)
+        if check is None or rule.enforcement != "enforced" or surface not in rule.surfaces:
+            continue
+        if lenient and not rule.certain:
+            continue
+        if rule.models.matches(model.id, facts):
+            applicable.append((rule, check))
+    return tuple(applicable)
 
 
 def enforce(view: RequestView, *, lenient: bool = False) -> None:
     """Raise the first rule the request breaks, worded for ``view.surface``."""
-    for rule in load_rules():
-        check = CHECKS.get(rule.id)
-        if check is None or not _applies(rule, view, lenient):
-            continue
+    for rule, check in _applicable(view.surface, view.model, lenient):
         values = check(view)
         if values is not None:
             raise BedrockError(rule.error.type, rule.error.render(view.surface, values))
