@@ -175,13 +175,48 @@ class EmulatorApp:
             )
         return response
 
+    def precheck(self, request: Request) -> AnyResponse | None:
+        """The answer to a request its head alone condemns, before its body is read (the
+        server calls this with ``request.body_pending``), else None: read the body.
+
+        An unknown operation and a failed authentication are answered exactly as
+        :meth:`__call__` would answer them (same error, same route error format), so a
+        client cannot tell, except that a refused 24 MB body is never read. Skipped when a
+        ``before_auth`` middleware is installed (recording, replay): those may answer a
+        request before, and without, authentication.
+        """
+        if self._outer:
+            return None
+        match = self.router.match(request.method, request.raw_path)
+        if match is None or isinstance(match, tuple):
+            response: AnyResponse = _unknown_operation().to_response()
+        else:
+            route = match.route
+            if not route.auth:
+                return None
+            request.path_params = match.params
+            request.operation = route.operation
+            try:
+                (route.authenticate or self.authenticator.authenticate)(request)
+            except BedrockError as error:
+                render = route.render_error
+                response = render(request, error) if render else error.to_response()
+            else:
+                return None
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s %s %s -> %d (before the body)",
+                request.request_id,
+                request.method,
+                request.raw_path,
+                response.status,
+            )
+        return response
+
     async def _dispatch(self, request: Request) -> AnyResponse:
         match = self.router.match(request.method, request.raw_path)
         if match is None or isinstance(match, tuple):
-            raise BedrockError(
-                "UnknownOperationException",
-                "The requested operation is not recognized by the service.",
-            )
+            raise _unknown_operation()
         request.path_params = match.params
         request.operation = match.route.operation
         route = match.route
@@ -207,6 +242,12 @@ class EmulatorApp:
     async def _health(self, request: Request) -> AnyResponse:
         engine = getattr(self.config.engine, "name", type(self.config.engine).__name__)
         return Response.json({"status": "ok", "engine": engine, "region": self.config.region})
+
+
+def _unknown_operation() -> BedrockError:
+    return BedrockError(
+        "UnknownOperationException", "The requested operation is not recognized by the service."
+    )
 
 
 def _chain(middlewares: list[Middleware], handler: Handler) -> Handler:

@@ -293,7 +293,20 @@ def check_sigv4(
     request: Request, service: str, store: CredentialStore
 ) -> signature_check.SignatureCheck[AccessKey]:
     """The wire's SigV4 check of ``request`` for ``service``, with this emulator's keys and
-    Regions (shared by the Bedrock and STS endpoints, which word the verdict each their way)."""
+    Regions (shared by the Bedrock and STS endpoints, which word the verdict each their way).
+
+    While the body is still unread (``request.body_pending``: the server's pre-body check),
+    only the steps that need no body run; the full check follows once the body is in, using
+    the SHA-256 the server took while reading it. ``X-Amz-Content-SHA256: UNSIGNED-PAYLOAD``
+    is refused as Bedrock refuses it (see :func:`~.signature_check.check_signed_request`).
+    """
+    if request.body_pending:
+        return signature_check.check_signature_head(
+            headers=request.headers,
+            service=service,
+            find_key=store.access_key,
+            region_known=known_region,
+        )
     return signature_check.check_signed_request(
         method=request.method,
         raw_path=request.raw_path,
@@ -303,6 +316,7 @@ def check_sigv4(
         service=service,
         find_key=store.access_key,
         region_known=known_region,
+        payload_sha256=request.body_sha256,
     )
 
 

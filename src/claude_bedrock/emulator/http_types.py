@@ -91,6 +91,12 @@ class Request:
     operation: str | None = None
     identity: Identity | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The body's hex SHA-256, taken by the server as the body streamed in (None: not
+    #: taken; SigV4 then hashes ``body`` itself).
+    body_sha256: str | None = None
+    #: True while the body has not been read (the server's pre-body check): authentication
+    #: then judges what the headers alone can condemn.
+    body_pending: bool = False
     _query: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import io
 import logging
 import socket
 import time
@@ -62,6 +64,11 @@ class Limits:
     max_header_count: int = 100
     idle_timeout: float = 75.0
     read_timeout: float = 60.0
+    #: After an answer sent before the body was read: how long and how much of the rest is
+    #: read and dropped before closing (nginx's lingering_time and lingering_timeout).
+    linger_time: float = 30.0
+    linger_timeout: float = 5.0
+    linger_bytes: int = 2 * 25_000_000
 
 
 class _Connection:
@@ -198,23 +205,45 @@ class HTTPServer:
         pairs = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in event.headers]
         early = self._precheck(pairs)
         if early is not None:
-            await self._send(h11_conn, writer, early.to_response(), request_id, close=True)
-            return False
-        body = await self._read_body(h11_conn, reader, writer)
-        if body is None:
-            too_large = self._too_large().to_response()
-            await self._send(h11_conn, writer, too_large, request_id, close=True)
+            await self._refuse_early(h11_conn, reader, writer, early.to_response(), request_id)
             return False
         raw_path, _, raw_query = _origin_form(event.target.decode("latin-1")).partition("?")
+        method = event.method.decode("ascii")
+        headers = Headers(pairs)
+        client = writer.get_extra_info("peername")
+        if _announces_body(headers):
+            refusal = self._app_precheck(
+                Request(
+                    method,
+                    raw_path,
+                    raw_query,
+                    headers,
+                    b"",
+                    request_id,
+                    time.monotonic(),
+                    client,
+                    body_pending=True,
+                )  # fmt: skip
+            )
+            if refusal is not None:
+                await self._refuse_early(h11_conn, reader, writer, refusal, request_id)
+                return False
+        read = await self._read_body(h11_conn, reader, writer)
+        if read is None:
+            too_large = self._too_large().to_response()
+            await self._refuse_early(h11_conn, reader, writer, too_large, request_id)
+            return False
+        body, digest = read
         request = Request(
-            method=event.method.decode("ascii"),
+            method=method,
             raw_path=raw_path,
             raw_query=raw_query,
-            headers=Headers(pairs),
+            headers=headers,
             body=body,
             request_id=request_id,
             received_at=time.monotonic(),
-            client=writer.get_extra_info("peername"),
+            client=client,
+            body_sha256=digest,
         )
         response: AnyResponse
         try:
@@ -255,10 +284,26 @@ class HTTPServer:
             f"Request body exceeds the maximum size of {self.limits.max_body_bytes} bytes.",
         )
 
+    def _app_precheck(self, request: Request) -> AnyResponse | None:
+        """The app's answer to a request its head alone condemns (see ``EmulatorApp.precheck``;
+        an app without one, or one that fails, reads every body as before)."""
+        precheck = getattr(self._app, "precheck", None)
+        if precheck is None:
+            return None
+        try:
+            return precheck(request)  # type: ignore[no-any-return]
+        except Exception:  # the full path will meet the same failure and answer it
+            logger.exception("pre-body check failed in %s %s", request.method, request.raw_path)
+            return None
+
     async def _read_body(
         self, h11_conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> bytes | None:
-        chunks: list[bytes] = []
+    ) -> tuple[bytes, str] | None:
+        """The body and its hex SHA-256, taken as it streams in (SigV4 needs the hash; one
+        pass, no second copy), or None past the cap. The chunks go into one growing buffer
+        whose ``getvalue`` hands its memory over without copying it."""
+        buffer = io.BytesIO()
+        digest = hashlib.sha256()
         size = 0
         cap = self.limits.max_body_bytes
         while True:
@@ -267,11 +312,45 @@ class HTTPServer:
                 size += len(event.data)
                 if size > cap:
                     return None
-                chunks.append(bytes(event.data))
+                buffer.write(event.data)
+                digest.update(event.data)
             elif isinstance(event, h11.EndOfMessage):
-                return b"".join(chunks)
+                return buffer.getvalue(), digest.hexdigest()
             else:
                 raise ConnectionResetError("connection closed while reading the body")
+
+    async def _refuse_early(
+        self,
+        h11_conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        response: AnyResponse,
+        request_id: str,
+    ) -> None:
+        """Answer before (all of) the body was read, then close the connection gracefully.
+
+        Most clients write their whole body before they read: closing at once would reset
+        the connection under them (unread data makes the kernel send RST) and lose the
+        answer. So, as a well-behaved HTTP/1.1 server does (RFC 9112 section 9.6; nginx's
+        lingering close), the answer goes out with ``Connection: close``, the sending side
+        is shut, and what the client still sends is read and dropped (never kept: memory
+        stays at one read buffer) until it stops, for at most ``linger_bytes`` bytes and
+        ``linger_time`` seconds, each read waiting at most ``linger_timeout``.
+        """
+        await self._send(h11_conn, writer, response, request_id, close=True)
+        if writer.can_write_eof():
+            with contextlib.suppress(OSError, RuntimeError):
+                writer.write_eof()
+        limits = self.limits
+        drained = 0
+        with contextlib.suppress(OSError, TimeoutError):
+            async with asyncio.timeout(limits.linger_time):
+                while drained < limits.linger_bytes:
+                    async with asyncio.timeout(limits.linger_timeout):
+                        data = await reader.read(_READ_SIZE)
+                    if not data:
+                        break
+                    drained += len(data)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -370,6 +449,16 @@ class HTTPServer:
         response = BedrockError(error_type, message, status=status).to_response()
         with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
             await self._send(h11_conn, writer, response, str(uuid.uuid4()), close=True)
+
+
+def _announces_body(headers: Headers) -> bool:
+    """Whether the request's head announces a body (chunked, or a non-zero length): only
+    then is there something worth refusing before reading (a bodiless request goes the
+    ordinary way and keeps its connection alive)."""
+    if headers.get("transfer-encoding") is not None:
+        return True
+    length = headers.get("content-length")
+    return length is not None and length.strip() not in ("", "0")
 
 
 def _origin_form(target: str) -> str:

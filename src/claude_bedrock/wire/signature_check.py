@@ -19,7 +19,14 @@ from typing import Generic, Protocol, TypeVar
 
 from . import signing
 
-__all__ = ["Headers", "Problem", "SignatureCheck", "SigningKey", "check_signed_request"]
+__all__ = [
+    "Headers",
+    "Problem",
+    "SignatureCheck",
+    "SigningKey",
+    "check_signature_head",
+    "check_signed_request",
+]
 
 
 class Problem(enum.Enum):
@@ -55,6 +62,8 @@ class Headers(Protocol):
 
 K = TypeVar("K", bound=SigningKey)
 
+_SCOPE_DATE_MISMATCH = "Date in Credential scope does not match YYYYMMDD from the request's date"
+
 
 @dataclass(frozen=True, slots=True)
 class SignatureCheck(Generic[K]):
@@ -71,18 +80,16 @@ class SignatureCheck(Generic[K]):
     detail: str = ""
 
 
-def check_signed_request(
+def check_signature_head(
     *,
-    method: str,
-    raw_path: str,
-    raw_query: str,
     headers: Headers,
-    body: bytes,
     service: str,
     find_key: Callable[[str], K | None],
     region_known: Callable[[str], bool],
 ) -> SignatureCheck[K]:
-    """Check the SigV4 ``Authorization`` header of a request in AWS's order (see module)."""
+    """Every step of the check that needs no body, in AWS's order (see module): the header's
+    syntax, key, session token, scope, clock and the scope's date. A server runs it before
+    reading a body, so a request its headers already condemn costs no body read."""
     try:
         parsed = signing.parse_authorization(headers.get("authorization") or "")
     except signing.SignatureError as exc:
@@ -98,12 +105,60 @@ def check_signed_request(
     if not region_known(parsed.region):
         return SignatureCheck(Problem.UNKNOWN_REGION, parsed, key)
     try:
-        signing.check_clock_skew(signing.request_timestamp(headers.items()))
-        valid = signing.verify(
-            method, raw_path, raw_query, headers.items(), body, key.secret_access_key, parsed
-        )
+        signed_at = signing.request_timestamp(headers.items())
+        signing.check_clock_skew(signed_at)
     except signing.RequestExpired as exc:
         return SignatureCheck(Problem.REQUEST_EXPIRED, parsed, key, str(exc))
+    except signing.SignatureError as exc:
+        return SignatureCheck(Problem.MALFORMED, parsed, key, str(exc))
+    if signed_at[:8] != parsed.date:  # what verify() says too, with the same words
+        return SignatureCheck(Problem.MALFORMED, parsed, key, _SCOPE_DATE_MISMATCH)
+    return SignatureCheck(None, parsed, key)
+
+
+def check_signed_request(
+    *,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: Headers,
+    body: bytes,
+    service: str,
+    find_key: Callable[[str], K | None],
+    region_known: Callable[[str], bool],
+    payload_sha256: str | None = None,
+    unsigned_payload: bool = False,
+) -> SignatureCheck[K]:
+    """Check the SigV4 ``Authorization`` header of a request in AWS's order (see module).
+
+    ``payload_sha256``: the body's SHA-256 if the caller hashed it while reading it.
+    ``unsigned_payload``: whether ``X-Amz-Content-SHA256: UNSIGNED-PAYLOAD`` may leave the
+    body out of the signature. Only services whose operations allow it (S3) do; for the
+    others the payload line is always the body's own hash, so a request signed "unsigned"
+    does not verify (Bedrock: no operation has the unsignedPayload trait, and botocore
+    always signs its bodies).
+    """
+    head = check_signature_head(
+        headers=headers, service=service, find_key=find_key, region_known=region_known
+    )
+    if head.problem is not None:
+        return head
+    parsed, key = head.parsed, head.key
+    assert parsed is not None and key is not None  # a head without problem has both
+    claimed = headers.get("x-amz-content-sha256")
+    if not unsigned_payload and claimed is not None and claimed.strip() == signing.UNSIGNED_PAYLOAD:
+        return SignatureCheck(Problem.SIGNATURE_MISMATCH, parsed, key)
+    try:
+        valid = signing.verify(
+            method,
+            raw_path,
+            raw_query,
+            headers.items(),
+            body,
+            key.secret_access_key,
+            parsed,
+            payload_sha256=payload_sha256,
+        )
     except signing.SignatureError as exc:
         return SignatureCheck(Problem.MALFORMED, parsed, key, str(exc))
     return SignatureCheck(None if valid else Problem.SIGNATURE_MISMATCH, parsed, key)

@@ -438,13 +438,18 @@ def check_clock_skew(
         )
 
 
-def _verified_body_hash(pairs: Sequence[tuple[str, str]], body: bytes) -> str | None:
-    """The payload line to sign, or None when X-Amz-Content-SHA256 contradicts the body."""
+def _verified_body_hash(
+    pairs: Sequence[tuple[str, str]], body: bytes, known: str | None = None
+) -> str | None:
+    """The payload line to sign, or None when X-Amz-Content-SHA256 contradicts the body.
+
+    ``known``: the body's SHA-256 if already computed (a server hashes as it reads)."""
     claimed = _first(pairs, "x-amz-content-sha256")
-    if claimed is None:
-        return payload_hash(body)
-    if claimed == UNSIGNED_PAYLOAD or claimed == payload_hash(body):
+    if claimed == UNSIGNED_PAYLOAD:
         return claimed
+    actual = known if known is not None else payload_hash(body)
+    if claimed is None or claimed == actual:
+        return actual
     return None
 
 
@@ -456,8 +461,13 @@ def verify(
     body: bytes,
     secret_key: str,
     parsed: ParsedAuthorization,
+    *,
+    payload_sha256: str | None = None,
 ) -> bool:
     """True when ``parsed.signature`` signs this request as received.
+
+    ``payload_sha256``: the body's hex SHA-256 when the caller already has it (the
+    emulator hashes a body as it streams in), so the body is not hashed a second time.
 
     ``raw_path`` and ``query`` are exactly as on the request line; ``headers`` may repeat a
     name (values then join with ``,`` in arrival order). A signed header that is absent, or
@@ -475,7 +485,7 @@ def verify(
     signed_pairs = [(name, value) for name, value in pairs if name in wanted]
     if {name for name, _ in signed_pairs} != wanted:
         return False
-    body_hash = _verified_body_hash(pairs, body)
+    body_hash = _verified_body_hash(pairs, body, payload_sha256)
     if body_hash is None:
         return False
     canonical, _ = _assemble(
