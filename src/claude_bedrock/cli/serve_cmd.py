@@ -9,6 +9,7 @@ terminal also prints the lines (on stderr) once it listens, with the real port e
 
 from __future__ import annotations
 
+import ipaddress
 import shlex
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from ..emulator.engine import Engine
     from ..emulator.s3_link import S3Link
 
-__all__ = ["DEFAULT_PORT", "env_lines", "register"]
+__all__ = ["DEFAULT_PORT", "env_lines", "is_loopback", "register", "remote_refusal"]
 
 DEFAULT_PORT = 8765
 #: Variables that would override the emulator's keys if left over from a real AWS set-up.
@@ -64,9 +65,13 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (keep it on loopback).")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. Off loopback, needs --credentials-file (keys of "
+            "your own) or --allow-remote."
+        ),
+    ] = ("127.0.0.1"),
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = (
         DEFAULT_PORT
     ),
@@ -149,6 +154,14 @@ def serve(
     s3_data: S3Data = None,
     s3_port: S3Port = None,
     embedded_s3: EmbeddedS3 = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Listen on a non-loopback --host even with the default keys (public "
+            "documentation examples: anyone who can reach the port can use it).",
+        ),
+    ] = False,
 ) -> None:
     """Run the local Bedrock emulator until interrupted (SIGINT/SIGTERM stop it gracefully).
 
@@ -165,6 +178,10 @@ def serve(
         for line in env_lines(f"http://{_url_host(host)}:{port}", *key, region, s3.endpoint_url):
             typer.echo(line)
         return
+    refusal = remote_refusal(host, store, credentials_file is not None, allow_remote)
+    if refusal is not None:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(2)
     if faults is not None:
         from ..emulator.faults import parse_config
 
@@ -228,9 +245,57 @@ def _serve(
         link.start()  # in the background: the emulator listens at once (see emulator.s3_link)
     try:
         serve_forever(config, host=host, port=port, extensions=extensions, on_ready=ready)
+    except OSError as exc:  # the address cannot be bound (in use, not this machine's...)
+        typer.echo(f"error: cannot listen on {_url_host(host)}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(3) from None
     finally:
         if link is not None:
             link.stop()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` keeps the emulator on this machine: a loopback address or
+    ``localhost``. Any other name counts as remote (it is not resolved: what it resolves
+    to may change, and "" or a wildcard means every interface)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def remote_refusal(
+    host: str, store: CredentialStore, credentials_file: bool, allow_remote: bool
+) -> str | None:
+    """Why serving on ``host`` is refused (None: it is not), decided before anything binds.
+
+    Off loopback the emulator answers whoever reaches it, and its default keys are AWS's
+    public documentation examples; so a non-loopback address needs keys of one's own
+    (``--credentials-file`` without those examples) or an explicit ``--allow-remote``.
+    """
+    if allow_remote or is_loopback(host):
+        return None
+    if credentials_file and not _has_public_keys(store):
+        return None
+    why = (
+        "the credentials file still holds the public example keys"
+        if credentials_file
+        else "the default keys are public documentation examples"
+    )
+    return (
+        f"--host {host} would serve every client that can reach this machine, and {why}. "
+        "Keep --host 127.0.0.1, or give --credentials-file with keys of your own, "
+        "or add --allow-remote if that is really what you want."
+    )
+
+
+def _has_public_keys(store: CredentialStore) -> bool:
+    from ..emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_API_KEY
+
+    return any(key.access_key_id == DEFAULT_ACCESS_KEY for key in store.access_keys) or any(
+        key.token == DEFAULT_API_KEY for key in store.api_keys
+    )
 
 
 def _s3_extension(link: S3Link | None) -> list[Extension]:
