@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from claude_bedrock.emulator import Emulator
+from claude_bedrock.emulator import Emulator, Limits
 from claude_bedrock.emulator.auth import BAD_SIGNATURE
 from claude_bedrock.wire.messages_api import BASE_PATH
 from claude_bedrock.wire.signing import UNSIGNED_PAYLOAD
@@ -237,3 +238,23 @@ def test_a_content_sha256_header_that_is_the_body_hash_is_accepted(gate: Emulato
     with raw.http:
         response = raw.http.post(INVOKE, content=content, headers=headers)
     assert response.status_code == 200, response.text
+
+
+def test_shutdown_closes_a_connection_still_draining_a_refused_body() -> None:
+    """A refused client that keeps its connection open (sending nothing more) does not hold
+    a graceful shutdown up: the answered connection is closed at once. The shutdown budget
+    and the drain's own limits are long (60 s), so only that closing can end it in time."""
+    limits = Limits(linger_time=60.0, linger_timeout=60.0)
+    emulator = Emulator(shutdown_timeout=60.0, limits=limits)
+    emulator.start()
+    try:
+        with socket.create_connection(_address(emulator), timeout=_TIMEOUT) as sock:
+            sock.sendall(_head(INVOKE, {}, BIG))
+            assert _read_response(sock)[0] == 403
+            stopper = threading.Thread(target=emulator.stop)
+            stopper.start()
+            assert sock.recv(1) == b""  # closed by the shutdown (else: our 10 s timeout)
+            stopper.join(_TIMEOUT)
+            assert not stopper.is_alive()
+    finally:
+        emulator.stop()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import h11
 
+from ._drain import announces_body, drain
 from ._write_buffer import FLUSH_BYTES, Coalescer, DateCache, drop_connection, reason_phrase
 from .errors import BedrockError
 from .http_types import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse
@@ -92,6 +93,8 @@ class HTTPServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self._dates = DateCache()
+        #: Connections draining a refused body (see _refuse_early): shutdown closes them.
+        self._lingering: set[asyncio.StreamWriter] = set()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, int]:
         """Listen on ``host:port`` (``port=0`` picks a free port); returns the bound address."""
@@ -112,6 +115,8 @@ class HTTPServer:
         for conn in list(self._connections):
             if not conn.busy:
                 conn.writer.close()
+        for writer in list(self._lingering):  # answered already: nothing left to finish
+            writer.close()
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:
@@ -211,7 +216,7 @@ class HTTPServer:
         method = event.method.decode("ascii")
         headers = Headers(pairs)
         client = writer.get_extra_info("peername")
-        if _announces_body(headers):
+        if announces_body(headers):
             refusal = self._app_precheck(
                 Request(
                     method,
@@ -327,30 +332,20 @@ class HTTPServer:
         response: AnyResponse,
         request_id: str,
     ) -> None:
-        """Answer before (all of) the body was read, then close the connection gracefully.
-
-        Most clients write their whole body before they read: closing at once would reset
-        the connection under them (unread data makes the kernel send RST) and lose the
-        answer. So, as a well-behaved HTTP/1.1 server does (RFC 9112 section 9.6; nginx's
-        lingering close), the answer goes out with ``Connection: close``, the sending side
-        is shut, and what the client still sends is read and dropped (never kept: memory
-        stays at one read buffer) until it stops, for at most ``linger_bytes`` bytes and
-        ``linger_time`` seconds, each read waiting at most ``linger_timeout``.
-        """
+        """Answer before (all of) the body was read, then close gracefully: the answer
+        goes out with ``Connection: close``, the sending side is shut, and the rest of the
+        body is drained (see :mod:`._drain`) within the ``linger_*`` limits."""
         await self._send(h11_conn, writer, response, request_id, close=True)
         if writer.can_write_eof():
             with contextlib.suppress(OSError, RuntimeError):
                 writer.write_eof()
         limits = self.limits
-        drained = 0
-        with contextlib.suppress(OSError, TimeoutError):
-            async with asyncio.timeout(limits.linger_time):
-                while drained < limits.linger_bytes:
-                    async with asyncio.timeout(limits.linger_timeout):
-                        data = await reader.read(_READ_SIZE)
-                    if not data:
-                        break
-                    drained += len(data)
+        self._lingering.add(writer)
+        try:
+            await drain(reader, limits.linger_time, limits.linger_timeout, limits.linger_bytes,
+                        stopping=lambda: self._closing)  # fmt: skip
+        finally:
+            self._lingering.discard(writer)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -449,16 +444,6 @@ class HTTPServer:
         response = BedrockError(error_type, message, status=status).to_response()
         with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
             await self._send(h11_conn, writer, response, str(uuid.uuid4()), close=True)
-
-
-def _announces_body(headers: Headers) -> bool:
-    """Whether the request's head announces a body (chunked, or a non-zero length): only
-    then is there something worth refusing before reading (a bodiless request goes the
-    ordinary way and keeps its connection alive)."""
-    if headers.get("transfer-encoding") is not None:
-        return True
-    length = headers.get("content-length")
-    return length is not None and length.strip() not in ("", "0")
 
 
 def _origin_form(target: str) -> str:
