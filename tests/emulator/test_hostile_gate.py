@@ -258,3 +258,36 @@ def test_shutdown_closes_a_connection_still_draining_a_refused_body() -> None:
             assert not stopper.is_alive()
     finally:
         emulator.stop()
+
+
+# -- item 9: a batch job's role ----------------------------------------------------------
+
+
+def test_a_batch_job_cannot_be_given_a_role_of_another_account(gate: Emulator) -> None:
+    """IAM passes a role only to a service of the role's own account, so Bedrock cannot run
+    a job as another account's role (and read the buckets that role may read). Refused at
+    creation, before any S3 is touched; the caller's own roles are unaffected."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    bedrock = boto3.client(
+        "bedrock",
+        endpoint_url=gate.url,
+        aws_access_key_id=gate.access_key,
+        aws_secret_access_key=gate.secret_key,
+        region_name=REGION,
+        config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as refused:
+        bedrock.create_model_invocation_job(
+            jobName="other-account-role",
+            roleArn="arn:aws:iam::999999999999:role/TheirBatchRole",
+            modelId="anthropic.claude-3-haiku-20240307-v1:0",
+            inputDataConfig={"s3InputDataConfig": {"s3Uri": "s3://their-bucket/in.jsonl"}},
+            outputDataConfig={"s3OutputDataConfig": {"s3Uri": "s3://my-bucket/out/"}},
+        )
+    error = refused.value.response["Error"]
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert error["Code"] == "AccessDeniedException"
+    assert "iam:PassRole" in error["Message"]

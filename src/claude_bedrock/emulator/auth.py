@@ -55,6 +55,7 @@ __all__ = [
     "Authenticator",
     "CredentialStore",
     "Identity",
+    "pass_role_refusal",
 ]
 
 #: AWS's documented example credentials (never valid on real AWS).
@@ -345,3 +346,25 @@ def _sigv4_error(
     if problem is Problem.REQUEST_EXPIRED:
         return _fail("InvalidSignatureException", check.detail)
     return _fail("InvalidSignatureException", BAD_SIGNATURE)
+
+
+def pass_role_refusal(role_arn: str, account_id: str) -> BedrockError | None:
+    """The refusal of a role handed to Bedrock (a batch job's ``roleArn``) that the caller
+    cannot pass, else None.
+
+    The emulator has no IAM policies: it cannot tell what a role may read, and a job reads
+    its buckets with the emulator's own S3 identity. What it can check is the one rule that
+    needs no policy: IAM passes a role only to a service of the role's own account ("You
+    can only use the PassRole permission to pass an IAM role to a service that shares the
+    same AWS account", IAM User Guide, id_roles_use_passrole). The words are the emulator's,
+    after IAM's "not authorized to perform: iam:PassRole" errors.
+    """
+    parts = role_arn.split(":")
+    role_account = parts[4] if len(parts) > 5 else ""
+    if role_account == account_id:
+        return None
+    return _fail(
+        "AccessDeniedException",
+        f"Not authorized to perform: iam:PassRole on resource: {role_arn} (a role can be "
+        f"passed only to a service of its own account; the caller's is {account_id}).",
+    )

@@ -47,7 +47,7 @@ from ..wire.rules.batch import timeout_violation
 from ..wire.s3 import parse_s3_uri, s3_client
 from ._batch_worker import ACTIVE, BatchJob, JobLimits, run_job
 from .app import EmulatorApp, Extension
-from .auth import DEFAULT_ACCOUNT_ID
+from .auth import DEFAULT_ACCOUNT_ID, pass_role_refusal
 from .errors import BedrockError, not_found, validation_error
 from .http_types import Request, Response
 from .model_ids import resolve_invocation_model
@@ -262,6 +262,8 @@ class BatchService:
     def _new_job(self, body: dict[str, Any], account: str, region: str) -> BatchJob:
         name = _text(body, "jobName", _JOB_NAME_RE, 63)
         role = _text(body, "roleArn", _ROLE_ARN_RE, 2048)
+        if (refusal := pass_role_refusal(role, account)) is not None:  # gate17: see auth
+            raise refusal
         model_id = body.get("modelId")
         if not isinstance(model_id, str) or not model_id:
             raise _invalid("modelId", model_id, "Member must not be null")
