@@ -22,14 +22,14 @@ __all__ = ["announces_body", "drain"]
 _DRAIN_SIZE = 262144
 
 
-def announces_body(headers: Headers) -> bool:
-    """Whether a request's head announces a body (chunked, or a non-zero length): only
-    then is there something worth refusing before reading (a bodiless request goes the
-    ordinary way and keeps its connection alive)."""
+def announces_body(headers: Headers, over: int = 0) -> bool:
+    """Whether a request's head announces a body of more than ``over`` bytes (chunked: of
+    unknown size, so yes). Only such a body is worth refusing before it is read: a body of
+    one read costs nothing to take in, and a bodiless request keeps its connection alive."""
     if headers.get("transfer-encoding") is not None:
         return True
-    length = headers.get("content-length")
-    return length is not None and length.strip() not in ("", "0")
+    length = (headers.get("content-length") or "").strip()
+    return length.isdigit() and int(length) > over
 
 
 async def drain(

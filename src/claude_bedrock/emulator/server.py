@@ -216,7 +216,7 @@ class HTTPServer:
         method = event.method.decode("ascii")
         headers = Headers(pairs)
         client = writer.get_extra_info("peername")
-        if announces_body(headers):
+        if announces_body(headers, over=_READ_SIZE):  # bigger than one read: check first
             refusal = self._app_precheck(
                 Request(
                     method,
