@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,9 @@ def test_throttled_with_bedrocks_wording_status_and_no_retry_after(
     quota_emulator: Emulator,
 ) -> None:
     runtime = _runtime(quota_emulator)
-    _invoke(runtime)  # 8 input + 32 output x 5 = 168 of 1000
+    _invoke(runtime)  # ~10 input + 32 output x 5 burned of 1000
     with pytest.raises(runtime.exceptions.ThrottlingException) as caught:
-        _invoke(runtime, max_tokens=900)  # reserves input + 900 > the 832 left
+        _invoke(runtime, max_tokens=900)  # reserves input + 900 > the ~830 left
     error = caught.value.response
     assert error["Error"] == {"Code": "ThrottlingException", "Message": TOO_MANY_TOKENS}
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
@@ -117,8 +118,34 @@ def test_reservation_is_reconciled_with_output_times_burndown(quota_emulator: Em
     runtime = _runtime(quota_emulator)
     counts = _invoke(runtime, max_tokens=500)
     # Claude Opus 4.8 burns 5 quota tokens per output token; the unused max_tokens come back.
-    expected = 1000 - (counts["input"] + 5 * counts["output"])
-    assert _bucket(quota_emulator)["tpm"]["available"] == expected
+    burned = counts["input"] + 5 * counts["output"]
+    assert _bucket(quota_emulator)["tpm"]["available"] == 1000 - burned
+    assert quota_emulator.quota_stats()["totals"]["quota_tokens"] == burned
+
+
+def test_concurrent_callers_get_exactly_the_quota(quota_emulator: Emulator) -> None:
+    """40 identical calls at once from 8 threads, no refill (manual clock): admitted while
+    the bucket holds input + max_tokens, each then burning input + output x 5."""
+    runtime = _runtime(quota_emulator)
+    counts = _invoke(runtime)  # the probe tells the sizes, then the quota starts afresh
+    quota_emulator.reset_quotas()
+    level, expected = 1000, 0
+    while level >= counts["input"] + 100:
+        level -= counts["input"] + 5 * counts["output"]
+        expected += 1
+
+    def call(_: int) -> int:
+        try:
+            _invoke(runtime)
+            return 200
+        except runtime.exceptions.ThrottlingException:
+            return 429
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(call, range(40), timeout=60))
+    assert (statuses.count(200), statuses.count(429)) == (expected, 40 - expected)
+    totals = quota_emulator.quota_stats()["totals"]
+    assert (totals["received"], totals["admitted"]) == (40, expected)
 
 
 def test_admission_counts_max_tokens_not_the_output_to_come(quota_emulator: Emulator) -> None:
@@ -133,13 +160,15 @@ def test_admission_counts_max_tokens_not_the_output_to_come(quota_emulator: Emul
 
 def test_bucket_refills_with_the_emulator_clock(quota_emulator: Emulator) -> None:
     runtime = _runtime(quota_emulator)
-    _invoke(runtime, max_tokens=900)  # leaves 1000 - (8 + 160) = 832
+    counts = _invoke(runtime, max_tokens=900)
+    missing = (counts["input"] + 900) - (1000 - counts["input"] - 5 * counts["output"])
     with pytest.raises(runtime.exceptions.ThrottlingException):
         _invoke(runtime, max_tokens=900)
-    quota_emulator.advance_clock(3.0)  # 3 s of a 60 s window: +50 tokens, 882 < 908
+    per_token = 60 / 1000  # seconds for one token to come back: 1,000 per 60 s window
+    quota_emulator.advance_clock((missing - 1) * per_token)  # one token short
     with pytest.raises(runtime.exceptions.ThrottlingException):
         _invoke(runtime, max_tokens=900)
-    quota_emulator.advance_clock(3.0)  # +50 more: 932 >= 908
+    quota_emulator.advance_clock(2 * per_token)  # and now one over
     _invoke(runtime, max_tokens=900)
     stats = quota_emulator.quota_stats()["totals"]
     assert (stats["received"], stats["admitted"], stats["throttled"]) == (4, 2, 2)
@@ -165,7 +194,7 @@ def test_every_runtime_operation_is_governed_and_count_tokens_is_free(
     quota_emulator: Emulator,
 ) -> None:
     runtime = _runtime(quota_emulator)
-    _invoke(runtime, max_tokens=900)  # 832 left: every call below reserves more
+    _invoke(runtime, max_tokens=900)  # ~830 left: every call below reserves more
     big = body(max_tokens=900)
     converse_args: dict[str, Any] = {
         "modelId": MODEL,
@@ -228,7 +257,7 @@ def test_profiles_of_each_scope_have_their_own_bucket(quota_emulator: Emulator) 
 )
 def test_mantle_input_quota_admits_input_plus_max_tokens(quota_emulator: Emulator) -> None:
     client = _mantle(quota_emulator)
-    _create(client, max_tokens=400)  # ~8 input + 400 reserved; the unused max_tokens return
+    _create(client, max_tokens=400)  # input + 400 reserved; the unused max_tokens return
     with pytest.raises(anthropic.RateLimitError) as caught:
         _create(client, max_tokens=495)
     assert caught.value.status_code == 429

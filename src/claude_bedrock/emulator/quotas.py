@@ -76,6 +76,9 @@ UNAVAILABLE: Final = "Bedrock is unable to process your request."
 OVERLOADED: Final = "Overloaded"
 _MAX_KEYS: Final = 1_000_000
 _OUTCOMES: Final = ("received", "admitted", "throttled", "overloaded", "rejected")
+#: Tokens of admitted requests: as answered, and as burned from the quota (output x burndown
+#: on the runtime), the figure a benchmark divides by the quota for its share of the maximum.
+_TOKEN_COUNTS: Final = ("input_tokens", "output_tokens", "quota_tokens")
 _TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar(
     "claude_bedrock_quota_ticket", default=None
 )
@@ -123,7 +126,7 @@ class _Counts:
     counts: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, int]:
-        return {name: self.counts[name] for name in (*_OUTCOMES, "input_tokens", "output_tokens")}
+        return {name: self.counts[name] for name in (*_OUTCOMES, *_TOKEN_COUNTS)}
 
 
 class QuotaGovernor:
@@ -190,8 +193,8 @@ class QuotaGovernor:
         written = int(usage.get("cache_creation_input_tokens") or 0)
         output = int(usage.get("output_tokens") or 0)
         buckets = reservation.buckets
+        used = input_tokens + written + output * reservation.burndown
         if "tpm" in buckets:
-            used = input_tokens + written + output * reservation.burndown
             buckets["tpm"].adjust(reservation.reserved - used)
         if "input" in buckets:
             buckets["input"].adjust(reservation.reserved - (input_tokens + written))
@@ -200,6 +203,7 @@ class QuotaGovernor:
         ticket.outcome = "admitted"
         self._count(ticket, "input_tokens", input_tokens + written)
         self._count(ticket, "output_tokens", output)
+        self._count(ticket, "quota_tokens", round(used))
 
     def cancel(self, reservation: _Reservation) -> None:
         """Give the whole reservation back (the engine failed: nothing was served)."""
