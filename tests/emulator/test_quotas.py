@@ -170,6 +170,7 @@ def test_bucket_refills_with_the_emulator_clock(quota_emulator: Emulator) -> Non
         _invoke(runtime, max_tokens=900)
     quota_emulator.advance_clock(2 * per_token)  # and now one over
     _invoke(runtime, max_tokens=900)
+    assert _bucket(quota_emulator)["tpm"]["ceiling"] == pytest.approx(1000 + missing + 1)
     stats = quota_emulator.quota_stats()["totals"]
     assert (stats["received"], stats["admitted"], stats["throttled"]) == (4, 2, 2)
 
@@ -403,3 +404,24 @@ def test_a_quota_file(tmp_path: Path) -> None:
         _invoke(runtime, model="us.anthropic.claude-sonnet-5", max_tokens=100_000)  # no row
     finally:
         emulator.stop()
+
+
+def test_admin_routes_refuse_what_they_cannot_do(quota_emulator: Emulator) -> None:
+    clock = quota_emulator.url + "/_emulator/clock"
+    for bad in ("-1", "soon"):
+        response = httpx.post(clock, params={"advance": bad}, timeout=TIMEOUT)
+        assert response.status_code == 400
+    assert httpx.post(clock, json={"advance": 1.5}, timeout=TIMEOUT).json() == {"now": 1.5}
+    runtime = _runtime(quota_emulator)
+    with pytest.raises(runtime.exceptions.ValidationException):
+        runtime.invoke_model(modelId=MODEL, body=json.dumps(body(max_tokens=0)))
+    totals = quota_emulator.quota_stats()["totals"]  # refused before admission: not throttled
+    assert (totals["received"], totals["rejected"], totals["throttled"]) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("quota_emulator", ["default,tpm=1000"], indirect=True)
+def test_the_system_clock_cannot_be_moved(quota_emulator: Emulator) -> None:
+    response = httpx.post(quota_emulator.url + "/_emulator/clock", params={"advance": "5"},
+                          timeout=TIMEOUT)  # fmt: skip
+    assert response.status_code == 400
+    assert "clock=manual" in response.json()["message"]

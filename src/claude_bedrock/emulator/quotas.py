@@ -38,8 +38,11 @@ that ``POST /_emulator/clock`` advances); ``window=S`` scales the quota minute d
 ``GET /_emulator/stats`` (loopback, no auth) reports what was received, admitted,
 throttled or overloaded, in total, per model ID as sent, and per request key (the
 ``x-emulator-request-key`` header, else a hash of the body): ``?key=K`` for one,
-``?keys=all`` for every key; ``POST /_emulator/quotas/reset`` refills every bucket and
-zeroes the counters.
+``?keys=all`` for every key; with each bucket's ``limit``, ``available`` (its level now)
+and ``ceiling`` (the full bucket plus every refill since it was created or reset: the most
+any client could have had, which ``quota_tokens`` divided by gives the share of the
+theoretical maximum a run reached). ``POST /_emulator/quotas/reset`` refills every bucket
+and zeroes the counters.
 """
 
 from __future__ import annotations
@@ -315,7 +318,8 @@ class QuotaGovernor:
             "keys": len(self.by_key),
             "buckets": [
                 {"endpoint": endpoint, "region": region, "model": model, "scope": scope,
-                 **{name: {"limit": b.limit, "available": round(b.available(), 3)}
+                 **{name: {"limit": b.limit, "available": round(b.available(), 3),
+                           "ceiling": round(b.ceiling(), 3)}
                     for name, b in buckets.items()}}
                 for (endpoint, region, model, scope), buckets in sorted(self.buckets.items())
             ],

@@ -58,10 +58,12 @@ class TokenBucket:
     clock: Clock
     level: float = field(init=False)
     _at: float = field(init=False)
+    #: When the bucket was created or last reset (the start of :meth:`ceiling`'s count).
+    since: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.level = self.limit
-        self._at = self.clock.now()
+        self._at = self.since = self.clock.now()
 
     def _refill(self) -> None:
         now = self.clock.now()
@@ -97,7 +99,12 @@ class TokenBucket:
         missing = cost - self.available()
         return max(0.0, missing * self.window / self.limit)
 
+    def ceiling(self) -> float:
+        """The most a client could have taken since :attr:`since`: the full bucket it started
+        with plus every refill (a benchmark's "theoretical maximum")."""
+        return self.limit * (1 + (self.clock.now() - self.since) / self.window)
+
     def reset(self) -> None:
         """Full again, as at start."""
         self.level = self.limit
-        self._at = self.clock.now()
+        self._at = self.since = self.clock.now()
