@@ -32,6 +32,10 @@ your request." on the native APIs, 529 ``overloaded_error`` "Overloaded" on the 
 API. Admission is checked when the request has passed validation, right before the engine
 runs (an invalid request gets its 400, not a 429: Bedrock's order here is not published).
 
+Where: the middleware here marks a governed request (:data:`.quotas_engine.TICKET`) and
+counts its outcome; the admission itself happens in :class:`.quotas_engine.GovernedEngine`,
+which wraps the configured engine, so no route needed changing.
+
 Time: buckets read the emulator's clock (``clock=manual`` makes it a :class:`ManualClock`
 that ``POST /_emulator/clock`` advances); ``window=S`` scales the quota minute down.
 
@@ -47,7 +51,6 @@ and zeroes the counters.
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 import random
@@ -62,6 +65,8 @@ from .http_types import AnyResponse, Request, Response
 from .messages_surface import SURFACE_KEY, parsed_body
 from .quotas_bucket import Clock, ManualClock, SystemClock, TokenBucket
 from .quotas_data import QuotaSettings, parse_spec
+from .quotas_engine import TICKET as _TICKET
+from .quotas_engine import GovernedEngine
 from .routing import Handler
 from .tokens import count_input_tokens
 
@@ -82,9 +87,6 @@ _OUTCOMES: Final = ("received", "admitted", "throttled", "overloaded", "rejected
 #: Tokens of admitted requests: as answered, and as burned from the quota (output x burndown
 #: on the runtime), the figure a benchmark divides by the quota for its share of the maximum.
 _TOKEN_COUNTS: Final = ("input_tokens", "output_tokens", "quota_tokens")
-_TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar(
-    "claude_bedrock_quota_ticket", default=None
-)
 
 
 def register(app: EmulatorApp) -> None:
@@ -95,8 +97,8 @@ def register(app: EmulatorApp) -> None:
     governor = QuotaGovernor(parse_spec(spec), region=app.config.region)
     app.state["quotas"] = governor
     engine = app.config.engine  # a restarted Emulator's config still holds the last wrapper
-    inner = engine.inner if isinstance(engine, _GovernedEngine) else engine
-    app.config.engine = _GovernedEngine(inner, governor)
+    inner = engine.inner if isinstance(engine, GovernedEngine) else engine
+    app.config.engine = GovernedEngine(inner, governor)
     app.add_middleware(governor.middleware)
     app.add_route("GET", "/_emulator/stats", governor.stats_route, auth=False)
     app.add_route("POST", "/_emulator/quotas/reset", governor.reset_route, auth=False)
@@ -104,7 +106,7 @@ def register(app: EmulatorApp) -> None:
 
 
 @dataclass(slots=True)
-class _Ticket:
+class Ticket:
     """One governed request on its way: who it is for, and what became of it."""
 
     operation: str
@@ -152,7 +154,7 @@ class QuotaGovernor:
 
     # -- admission -----------------------------------------------------------------------------
 
-    def admit(self, ticket: _Ticket, body: Mapping[str, Any], model: str) -> _Reservation:
+    def admit(self, ticket: Ticket, body: Mapping[str, Any], model: str) -> _Reservation:
         """Reserve ``body``'s tokens for ``model`` (an Anthropic name), or raise Bedrock's
         429 (quota) or 503 / 529 (capacity) for ``ticket``'s surface."""
         self.governed += 1
@@ -178,7 +180,7 @@ class QuotaGovernor:
             return True
         return bool(self.settings.capacity) and self.rng.random() < self.settings.capacity
 
-    def _refusal(self, ticket: _Ticket, buckets: dict[str, TokenBucket], cost: float) -> str | None:
+    def _refusal(self, ticket: Ticket, buckets: dict[str, TokenBucket], cost: float) -> str | None:
         rpm = buckets.get("rpm")
         if rpm is not None and not rpm.can_take(1):
             return TOO_MANY_REQUESTS
@@ -190,7 +192,7 @@ class QuotaGovernor:
             return TOO_MANY_TOKENS
         return None
 
-    def settle(self, reservation: _Reservation, usage: Mapping[str, Any], ticket: _Ticket) -> None:
+    def settle(self, reservation: _Reservation, usage: Mapping[str, Any], ticket: Ticket) -> None:
         """Reconcile the reservation with the answer's ``usage`` (Anthropic's fields)."""
         input_tokens = int(usage.get("input_tokens") or 0)
         written = int(usage.get("cache_creation_input_tokens") or 0)
@@ -216,7 +218,7 @@ class QuotaGovernor:
             elif name in ("tpm", "input"):
                 bucket.adjust(reservation.reserved)
 
-    def _buckets_for(self, ticket: _Ticket, model: str) -> tuple[dict[str, TokenBucket], float]:
+    def _buckets_for(self, ticket: Ticket, model: str) -> tuple[dict[str, TokenBucket], float]:
         key = (ticket.endpoint, ticket.region, model, ticket.scope)
         found = self.buckets.get(key)
         burndown = 1.0
@@ -245,7 +247,7 @@ class QuotaGovernor:
             self.buckets[key] = found
         return found, burndown
 
-    def _error(self, ticket: _Ticket, message: str = "", *, capacity: bool = False) -> BedrockError:
+    def _error(self, ticket: Ticket, message: str = "", *, capacity: bool = False) -> BedrockError:
         after = self.settings.retry_after
         headers = [("Retry-After", f"{after:g}")] if after is not None else []
         if not capacity:
@@ -269,7 +271,7 @@ class QuotaGovernor:
             _TICKET.reset(token)
             self._count(ticket, ticket.outcome)
 
-    def _ticket(self, request: Request) -> _Ticket:
+    def _ticket(self, request: Request) -> Ticket:
         operation = request.operation or ""
         messages = operation == "CreateMessage"
         if messages:
@@ -283,7 +285,7 @@ class QuotaGovernor:
             "sha256:" + hashlib.sha256(request.body).hexdigest()[:16]
         )
         region = request.identity.region if request.identity else self.region
-        return _Ticket(
+        return Ticket(
             operation=operation,
             model_id=model_id,
             key=key,
@@ -293,7 +295,7 @@ class QuotaGovernor:
             messages=messages,
         )
 
-    def _count(self, ticket: _Ticket, name: str, amount: int = 1) -> None:
+    def _count(self, ticket: Ticket, name: str, amount: int = 1) -> None:
         self.totals.counts[name] += amount
         self.by_model.setdefault(ticket.model_id, _Counts()).counts[name] += amount
         counts = self.by_key.get(ticket.key)
@@ -378,52 +380,3 @@ def scope_of(model_id: str) -> str:
     if ":foundation-model/" in model_id or not dot or first == "anthropic":
         return "on-demand"
     return "cross-region"
-
-
-class _GovernedEngine:
-    """The engine behind quota admission: a governed request is admitted before it runs
-    and settled with its usage after; anything else (batch jobs) passes straight through."""
-
-    def __init__(self, inner: Any, governor: QuotaGovernor) -> None:
-        self.inner = inner
-        self.governor = governor
-        self.name = getattr(inner, "name", type(inner).__name__)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def respond(self, request: Mapping[str, Any], model: str) -> dict[str, Any]:
-        ticket = _TICKET.get()
-        if ticket is None:
-            return self.inner.respond(request, model)  # type: ignore[no-any-return]
-        reservation = self.governor.admit(ticket, request, model)
-        try:
-            message: dict[str, Any] = self.inner.respond(request, model)
-        except BaseException:
-            self.governor.cancel(reservation)
-            raise
-        self.governor.settle(reservation, message.get("usage") or {}, ticket)
-        return message
-
-    def stream_events(self, request: Mapping[str, Any], model: str) -> list[dict[str, Any]]:
-        ticket = _TICKET.get()
-        if ticket is None:
-            return self.inner.stream_events(request, model)  # type: ignore[no-any-return]
-        reservation = self.governor.admit(ticket, request, model)
-        try:
-            events: list[dict[str, Any]] = self.inner.stream_events(request, model)
-        except BaseException:
-            self.governor.cancel(reservation)
-            raise
-        self.governor.settle(reservation, _stream_usage(events), ticket)
-        return events
-
-
-def _stream_usage(events: list[dict[str, Any]]) -> dict[str, Any]:
-    usage: dict[str, Any] = {}
-    for event in events:
-        if event.get("type") == "message_start":
-            usage.update(event.get("message", {}).get("usage") or {})
-        elif event.get("type") == "message_delta":
-            usage.update(event.get("usage") or {})
-    return usage
