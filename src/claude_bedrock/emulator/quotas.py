@@ -54,7 +54,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -87,6 +86,7 @@ _OUTCOMES: Final = ("received", "admitted", "throttled", "overloaded", "rejected
 #: Tokens of admitted requests: as answered, and as burned from the quota (output x burndown
 #: on the runtime), the figure a benchmark divides by the quota for its share of the maximum.
 _TOKEN_COUNTS: Final = ("input_tokens", "output_tokens", "quota_tokens")
+_COUNTED: Final = (*_OUTCOMES, *_TOKEN_COUNTS)
 
 
 def register(app: EmulatorApp) -> None:
@@ -117,6 +117,7 @@ class Ticket:
     scope: str  # on-demand | cross-region | global | mantle
     messages: bool  # answered in Anthropic's envelope
     outcome: str = "rejected"
+    tokens: tuple[int, int, int] = (0, 0, 0)  # input, output, quota-burned (once settled)
 
 
 @dataclass(slots=True)
@@ -128,10 +129,18 @@ class _Reservation:
 
 @dataclass(slots=True)
 class _Counts:
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTED, 0))
+
+    def add(self, ticket: Ticket) -> None:
+        counts = self.counts
+        counts["received"] += 1
+        counts[ticket.outcome] += 1
+        if ticket.outcome == "admitted":
+            for name, amount in zip(_TOKEN_COUNTS, ticket.tokens, strict=True):
+                counts[name] += amount
 
     def as_dict(self) -> dict[str, int]:
-        return {name: self.counts[name] for name in (*_OUTCOMES, *_TOKEN_COUNTS)}
+        return dict(self.counts)
 
 
 class QuotaGovernor:
@@ -146,7 +155,8 @@ class QuotaGovernor:
             ManualClock() if settings.clock == "manual" else SystemClock()
         )
         self.rng = random.Random(settings.seed)
-        self.buckets: dict[tuple[str, str, str, str], dict[str, TokenBucket]] = {}
+        #: (endpoint, Region, model, scope) -> its buckets by name, and its output burndown.
+        self.buckets: dict[tuple[str, str, str, str], tuple[dict[str, TokenBucket], float]] = {}
         self.totals = _Counts()
         self.by_model: dict[str, _Counts] = {}
         self.by_key: dict[str, _Counts] = {}
@@ -206,9 +216,7 @@ class QuotaGovernor:
         if "output" in buckets:
             buckets["output"].adjust(-output)
         ticket.outcome = "admitted"
-        self._count(ticket, "input_tokens", input_tokens + written)
-        self._count(ticket, "output_tokens", output)
-        self._count(ticket, "quota_tokens", round(used))
+        ticket.tokens = (input_tokens + written, output, round(used))
 
     def cancel(self, reservation: _Reservation) -> None:
         """Give the whole reservation back (the engine failed: nothing was served)."""
@@ -221,6 +229,8 @@ class QuotaGovernor:
     def _buckets_for(self, ticket: Ticket, model: str) -> tuple[dict[str, TokenBucket], float]:
         key = (ticket.endpoint, ticket.region, model, ticket.scope)
         found = self.buckets.get(key)
+        if found is not None:
+            return found
         burndown = 1.0
         limits: dict[str, float | None]
         over = self.settings.overrides
@@ -237,15 +247,14 @@ class QuotaGovernor:
                 "tpm": over.get("tpm", runtime.tpm.get(ticket.scope) if runtime else None),
                 "rpm": over.get("rpm", runtime.rpm if runtime else None),
             }
-        if found is None:
-            window = self.settings.window
-            found = {
-                name: TokenBucket(limit, window, self.clock)
-                for name, limit in limits.items()
-                if limit is not None
-            }
-            self.buckets[key] = found
-        return found, burndown
+        window = self.settings.window
+        buckets = {
+            name: TokenBucket(limit, window, self.clock)
+            for name, limit in limits.items()
+            if limit is not None
+        }
+        self.buckets[key] = (buckets, burndown)
+        return buckets, burndown
 
     def _error(self, ticket: Ticket, message: str = "", *, capacity: bool = False) -> BedrockError:
         after = self.settings.retry_after
@@ -263,13 +272,12 @@ class QuotaGovernor:
         if request.operation not in GOVERNED_OPERATIONS:
             return await call_next(request)
         ticket = self._ticket(request)
-        self._count(ticket, "received")
         token = _TICKET.set(ticket)
         try:
             return await call_next(request)
         finally:
             _TICKET.reset(token)
-            self._count(ticket, ticket.outcome)
+            self._record(ticket)
 
     def _ticket(self, request: Request) -> Ticket:
         operation = request.operation or ""
@@ -295,15 +303,19 @@ class QuotaGovernor:
             messages=messages,
         )
 
-    def _count(self, ticket: Ticket, name: str, amount: int = 1) -> None:
-        self.totals.counts[name] += amount
-        self.by_model.setdefault(ticket.model_id, _Counts()).counts[name] += amount
-        counts = self.by_key.get(ticket.key)
-        if counts is None:
-            if len(self.by_key) >= _MAX_KEYS:
+    def _record(self, ticket: Ticket) -> None:
+        """Count a finished request in the totals, under its model and under its key."""
+        self.totals.add(ticket)
+        by_model = self.by_model.get(ticket.model_id)
+        if by_model is None:
+            by_model = self.by_model[ticket.model_id] = _Counts()
+        by_model.add(ticket)
+        by_key = self.by_key.get(ticket.key)
+        if by_key is None:
+            if len(self.by_key) >= _MAX_KEYS:  # a bound on memory, far above any benchmark
                 return
-            counts = self.by_key[ticket.key] = _Counts()
-        counts.counts[name] += amount
+            by_key = self.by_key[ticket.key] = _Counts()
+        by_key.add(ticket)
 
     # -- introspection routes ------------------------------------------------------------------
 
@@ -323,7 +335,7 @@ class QuotaGovernor:
                  **{name: {"limit": b.limit, "available": round(b.available(), 3),
                            "ceiling": round(b.ceiling(), 3)}
                     for name, b in buckets.items()}}
-                for (endpoint, region, model, scope), buckets in sorted(self.buckets.items())
+                for (endpoint, region, model, scope), (buckets, _) in sorted(self.buckets.items())
             ],
         }  # fmt: skip
         if key is not None:
@@ -339,7 +351,7 @@ class QuotaGovernor:
 
     def reset(self) -> None:
         """Every bucket full again, every counter at zero (between benchmark runs)."""
-        for buckets in self.buckets.values():
+        for buckets, _burndown in self.buckets.values():
             for bucket in buckets.values():
                 bucket.reset()
         self.totals = _Counts()
