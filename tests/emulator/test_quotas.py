@@ -264,6 +264,11 @@ def test_mantle_input_quota_admits_input_plus_max_tokens(quota_emulator: Emulato
     assert caught.value.status_code == 429
     assert caught.value.body == _envelope("rate_limit_error", TOO_MANY_TOKENS)
     assert caught.value.response.headers.get("x-amzn-errortype") is None  # mantle: no AWS header
+    stream = client.messages.stream(
+        model=MANTLE_MODEL, max_tokens=495, messages=[{"role": "user", "content": "Hi"}]
+    )
+    with pytest.raises(anthropic.RateLimitError), stream:
+        pass  # a stream is refused before its first event, with the same 429
 
 
 @pytest.mark.parametrize(

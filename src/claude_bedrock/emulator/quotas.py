@@ -18,8 +18,9 @@ counted", "Scaling and throughput best practices"; figures in :mod:`.quotas_data
   input + ``max_tokens`` in the input bucket (AWS's step 1) and an output bucket not in
   debt; the answer's output is then charged to the output bucket and the unused
   ``max_tokens`` returned to the input one (cache reads do not count: AWS).
-* CountTokens and the Messages ``count_tokens`` route are never counted (AWS does not
-  bill or meter token counting; they never reach the engine).
+* CountTokens and the Messages ``count_tokens`` route are never counted: AWS's "Count
+  tokens" page says "Using the CountTokens API doesn't incur charges" and names no quota
+  for it (whether it draws on one is not documented: the emulator's reading).
 
 Refusals: 429 ``ThrottlingException`` "Too many tokens, please wait before trying again."
 (or "Too many requests, ..." for an RPM bucket), Bedrock's wording and body; on the
