@@ -104,6 +104,14 @@ def serve(
             "header) or 'rate=0.05,seed=7[,kinds=throttle|503]'. Off by default.",
         ),
     ] = None,
+    quotas: Annotated[
+        str | None,
+        typer.Option(
+            help="Enforce Bedrock's quotas: 'default' (the shipped table) or a quota file, "
+            "then options: 'default,window=2,tpm=400000,rpm=200,seed=7[,capacity=0.01]' "
+            "(window: seconds per quota minute). Off by default.",
+        ),
+    ] = None,
     lenient: Annotated[
         bool,
         typer.Option(
@@ -190,6 +198,14 @@ def serve(
         except ValueError as exc:
             typer.echo(f"error: --faults: {exc}", err=True)
             raise typer.Exit(2) from None
+    if quotas is not None:
+        from ..emulator.quotas_data import parse_spec
+
+        try:
+            parse_spec(quotas)
+        except ValueError as exc:
+            typer.echo(f"error: --quotas: {exc}", err=True)
+            raise typer.Exit(2) from None
     from ..emulator.recording import cassette_extensions
 
     try:
@@ -201,7 +217,7 @@ def serve(
     link = s3.link(store)
     extensions += _s3_extension(link)
     _serve(store, host, port, pace, region, extensions, log_level, faults, engine,
-           lenient=lenient, link=link)  # fmt: skip
+           lenient=lenient, link=link, quotas=quotas)  # fmt: skip
 
 
 def _serve(
@@ -217,6 +233,7 @@ def _serve(
     *,
     lenient: bool = False,
     link: S3Link | None = None,
+    quotas: str | None = None,
 ) -> None:
     import logging
 
@@ -228,6 +245,7 @@ def _serve(
     )
     config = EmulatorConfig(region=region, pace=pace, credentials=store, faults=faults)
     config.lenient = lenient
+    config.quotas = quotas
     if engine is not None:
         config.engine = _engine(engine)
 

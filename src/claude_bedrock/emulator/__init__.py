@@ -28,7 +28,7 @@ import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, Any, Self
 
 from .app import EmulatorApp, EmulatorConfig, Extension
 from .auth import AccessKey, CredentialStore
@@ -64,6 +64,9 @@ class Emulator:
     subprocess mode only paths). ``faults`` enables fault injection (``True`` for the
     ``x-emulator-fault`` header only, or ``"rate=0.05,seed=7"``; see :mod:`.faults`).
     ``lenient`` enforces only the request rules marked certain (see :mod:`.rule_checks`).
+    ``quotas`` enforces Bedrock's quotas (``"default"``, a quota file, plus options such as
+    ``"default,window=2,tpm=400000,rpm=200"``; see :mod:`.quotas`); :meth:`quota_stats`
+    reads the counters, :meth:`advance_clock` moves a ``clock=manual`` quota clock.
     ``engine`` answers the requests: an :class:`Engine`, or a ``"module:factory"`` spec
     (see :func:`load_engine`), the only form subprocess mode takes (``serve --engine``).
     ``s3="embedded"`` starts its own S3 (SeaweedFS, the ``emulator`` extra) for invocation
@@ -88,6 +91,7 @@ class Emulator:
         faults: str | bool | None = None,
         lenient: bool = False,
         s3: str | None = None,
+        quotas: str | None = None,
     ) -> None:
         if subprocess and (not isinstance(engine, str | None) or limits is not None):
             raise ValueError(
@@ -115,6 +119,7 @@ class Emulator:
             shutdown_timeout=shutdown_timeout,
             faults=_faults_spec(faults),
             lenient=lenient,
+            quotas=_quotas_spec(quotas),
         )
         self.subprocess = subprocess
         self.startup_timeout = startup_timeout
@@ -162,6 +167,35 @@ class Emulator:
     def __repr__(self) -> str:
         mode = "subprocess" if self.subprocess else "in-process"
         return f"Emulator(url={self.url or None!r}, {mode})"
+
+    # -- quotas (see .quotas) ----------------------------------------------------------------
+
+    def quota_stats(self, key: str | None = None, *, all_keys: bool = False) -> dict[str, Any]:
+        """``GET /_emulator/stats``: requests received, admitted, throttled, overloaded, in
+        total, per model and (``key``, ``all_keys``) per request key."""
+        query = {k: v for k, v in (("key", key), ("keys", "all" if all_keys else None)) if v}
+        return self._admin("GET", "/_emulator/stats", query)
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the quota clock (``clock=manual``) forward; the new time."""
+        return float(self._admin("POST", "/_emulator/clock", {"advance": f"{seconds!r}"})["now"])
+
+    def reset_quotas(self) -> None:
+        """Every quota bucket full again and every counter at zero."""
+        self._admin("POST", "/_emulator/quotas/reset", {})
+
+    def _admin(self, method: str, path: str, query: dict[str, str]) -> dict[str, Any]:
+        import json
+        import urllib.parse
+        import urllib.request
+
+        if not self.url:
+            raise RuntimeError("the emulator is not running")
+        url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+            answer: dict[str, Any] = json.loads(response.read())
+        return answer
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -248,6 +282,8 @@ class Emulator:
             command += ["--faults", self.config.faults]
         if self.config.lenient:
             command += ["--lenient"]
+        if self.config.quotas:
+            command += ["--quotas", self.config.quotas]
         if self.engine_spec:
             command += ["--engine", self.engine_spec]
         return command + serve_args(self._s3_spec)
@@ -294,6 +330,16 @@ def _faults_spec(faults: str | bool | None) -> str | None:
 
     parse_config(spec)  # ValueError now rather than in the server thread
     return spec
+
+
+def _quotas_spec(quotas: str | None) -> str | None:
+    """A quota setting, checked here, early (a ValueError now rather than in the server)."""
+    if not quotas:
+        return None
+    from .quotas_data import parse_spec
+
+    parse_spec(quotas)
+    return quotas
 
 
 def _url_host(host: str) -> str:

@@ -49,6 +49,7 @@ Extension = Callable[["EmulatorApp"], None]
 #: in this order). Adding a feature module = adding one line here.
 BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.faults:register",  # first: faults precede the other middlewares
+    "claude_bedrock.emulator.quotas:register",  # off unless config.quotas (see .quotas)
     "claude_bedrock.emulator.runtime:register",
     "claude_bedrock.emulator.converse:register",
     "claude_bedrock.emulator.control_plane:register",
@@ -79,6 +80,9 @@ class EmulatorConfig:
     faults: str | None = None
     #: Enforce only the request rules marked certain (H) (see :mod:`.rule_checks`).
     lenient: bool = False
+    #: Bedrock's quotas (see :mod:`.quotas`): None (off), ``"default"`` or a quota file,
+    #: then ``,name=value`` options (``"default,window=2,tpm=400000,rpm=200,seed=7"``).
+    quotas: str | None = None
 
 
 def load_extension(spec: str | Extension) -> Extension:

@@ -1,0 +1,395 @@
+"""Bedrock's on-demand quotas in the emulator (``serve --quotas``, ``Emulator(quotas=...)``).
+
+Off unless asked for: without the setting nothing here is installed. With it, every
+InvokeModel, InvokeModelWithResponseStream, Converse, ConverseStream and Messages API create
+call is admitted or refused as Bedrock's quotas would (AWS's "Quotas for the
+bedrock-runtime endpoint", "Quotas for the bedrock-mantle endpoint", "How tokens are
+counted", "Scaling and throughput best practices"; figures in :mod:`.quotas_data`):
+
+* ``bedrock-runtime`` (the native APIs and the Messages API served there share one quota
+  per model, as AWS says): one token bucket per model, Region and scope (on-demand base ID,
+  cross-Region profile, ``global.`` profile) of *tokens per minute*, input + output. A
+  request is admitted if the bucket holds its input tokens (cache reads and writes
+  included) plus ``max_tokens``; once answered, the reservation is reconciled to input +
+  cache writes + output x the model's *burndown* rate (5 for Claude 4: one output token
+  burns five), giving back or charging the difference. A model row may add requests per
+  minute (AWS no longer enforces RPM on either endpoint; the benchmark sets one).
+* ``bedrock-mantle`` (its Messages API): separate input and output buckets. Admission needs
+  input + ``max_tokens`` in the input bucket (AWS's step 1) and an output bucket not in
+  debt; the answer's output is then charged to the output bucket and the unused
+  ``max_tokens`` returned to the input one (cache reads do not count: AWS).
+* CountTokens and the Messages ``count_tokens`` route are never counted: AWS's "Count
+  tokens" page says "Using the CountTokens API doesn't incur charges" and names no quota
+  for it (whether it draws on one is not documented: the emulator's reading).
+
+Refusals: 429 ``ThrottlingException`` "Too many tokens, please wait before trying again."
+(or "Too many requests, ..." for an RPM bucket), Bedrock's wording and body; on the
+Messages API the same message in Anthropic's ``rate_limit_error`` envelope. No
+``Retry-After``: Bedrock sends none on 429 (a Bedrock adapter's test of the runtime and its
+Messages API, epam/ai-dial-adapter-bedrock#371); ``retry_after=S`` adds one to test a
+client that honours it. Capacity errors on demand (``capacity=P`` seeded, or
+``capacity_every=N``): 503 ``ServiceUnavailableException`` "Bedrock is unable to process
+your request." on the native APIs, 529 ``overloaded_error`` "Overloaded" on the Messages
+API. Admission is checked when the request has passed validation, right before the engine
+runs (an invalid request gets its 400, not a 429: Bedrock's order here is not published).
+
+Where: the middleware here marks a governed request (:data:`.quotas_engine.TICKET`) and
+counts its outcome; the admission itself happens in :class:`.quotas_engine.GovernedEngine`,
+which wraps the configured engine, so no route needed changing.
+
+Time: buckets read the emulator's clock (``clock=manual`` makes it a :class:`ManualClock`
+that ``POST /_emulator/clock`` advances); ``window=S`` scales the quota minute down.
+
+``GET /_emulator/stats`` (loopback, no auth) reports what was received, admitted,
+throttled or overloaded, in total, per model ID as sent, and per request key (the
+``x-emulator-request-key`` header, else a hash of the body): ``?key=K`` for one,
+``?keys=all`` for every key; with each bucket's ``limit``, ``available`` (its level now)
+and ``ceiling`` (the full bucket plus every refill since it was created or reset: the most
+any client could have had, which ``quota_tokens`` divided by gives the share of the
+theoretical maximum a run reached). ``POST /_emulator/quotas/reset`` refills every bucket
+and zeroes the counters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .app import EmulatorApp
+from .errors import BedrockError, validation_error
+from .http_types import AnyResponse, Request, Response
+from .messages_surface import SURFACE_KEY, parsed_body
+from .quotas_bucket import Clock, ManualClock, SystemClock, TokenBucket
+from .quotas_data import QuotaSettings, parse_spec
+from .quotas_engine import TICKET as _TICKET
+from .quotas_engine import GovernedEngine
+from .routing import Handler
+from .tokens import count_input_tokens
+
+__all__ = ["GOVERNED_OPERATIONS", "REQUEST_KEY_HEADER", "QuotaGovernor", "register"]
+
+REQUEST_KEY_HEADER: Final = "x-emulator-request-key"
+#: The operations quotas apply to (CountTokens and count_tokens are free).
+GOVERNED_OPERATIONS: Final = frozenset(
+    {"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream",
+     "CreateMessage"}
+)  # fmt: skip
+TOO_MANY_TOKENS: Final = "Too many tokens, please wait before trying again."
+TOO_MANY_REQUESTS: Final = "Too many requests, please wait before trying again."
+UNAVAILABLE: Final = "Bedrock is unable to process your request."
+OVERLOADED: Final = "Overloaded"
+_MAX_KEYS: Final = 1_000_000
+_OUTCOMES: Final = ("received", "admitted", "throttled", "overloaded", "rejected")
+#: Tokens of admitted requests: as answered, and as burned from the quota (output x burndown
+#: on the runtime), the figure a benchmark divides by the quota for its share of the maximum.
+_TOKEN_COUNTS: Final = ("input_tokens", "output_tokens", "quota_tokens")
+_COUNTED: Final = (*_OUTCOMES, *_TOKEN_COUNTS)
+
+
+def register(app: EmulatorApp) -> None:
+    """Install quotas if the emulator was started with them (``config.quotas``)."""
+    spec = getattr(app.config, "quotas", None)
+    if not spec:
+        return
+    governor = QuotaGovernor(parse_spec(spec), region=app.config.region)
+    app.state["quotas"] = governor
+    engine = app.config.engine  # a restarted Emulator's config still holds the last wrapper
+    inner = engine.inner if isinstance(engine, GovernedEngine) else engine
+    app.config.engine = GovernedEngine(inner, governor)
+    app.add_middleware(governor.middleware)
+    app.add_route("GET", "/_emulator/stats", governor.stats_route, auth=False)
+    app.add_route("POST", "/_emulator/quotas/reset", governor.reset_route, auth=False)
+    app.add_route("POST", "/_emulator/clock", governor.clock_route, auth=False)
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One governed request on its way: who it is for, and what became of it."""
+
+    operation: str
+    model_id: str
+    key: str
+    region: str
+    endpoint: str  # "runtime" | "mantle"
+    scope: str  # on-demand | cross-region | global | mantle
+    messages: bool  # answered in Anthropic's envelope
+    outcome: str = "rejected"
+    tokens: tuple[int, int, int] = (0, 0, 0)  # input, output, quota-burned (once settled)
+
+
+@dataclass(slots=True)
+class _Reservation:
+    buckets: dict[str, TokenBucket]
+    reserved: float
+    burndown: float
+
+
+@dataclass(slots=True)
+class _Counts:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTED, 0))
+
+    def add(self, ticket: Ticket) -> None:
+        counts = self.counts
+        counts["received"] += 1
+        counts[ticket.outcome] += 1
+        if ticket.outcome == "admitted":
+            for name, amount in zip(_TOKEN_COUNTS, ticket.tokens, strict=True):
+                counts[name] += amount
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.counts)
+
+
+class QuotaGovernor:
+    """The buckets, the admission rules and the counters of one emulator."""
+
+    def __init__(
+        self, settings: QuotaSettings, clock: Clock | None = None, *, region: str = "us-east-1"
+    ) -> None:
+        self.settings = settings
+        self.region = region
+        self.clock: Clock = clock or (
+            ManualClock() if settings.clock == "manual" else SystemClock()
+        )
+        self.rng = random.Random(settings.seed)
+        #: (endpoint, Region, model, scope) -> its buckets by name, and its output burndown.
+        self.buckets: dict[tuple[str, str, str, str], tuple[dict[str, TokenBucket], float]] = {}
+        self.totals = _Counts()
+        self.by_model: dict[str, _Counts] = {}
+        self.by_key: dict[str, _Counts] = {}
+        self.governed = 0
+
+    # -- admission -----------------------------------------------------------------------------
+
+    def admit(self, ticket: Ticket, body: Mapping[str, Any], model: str) -> _Reservation:
+        """Reserve ``body``'s tokens for ``model`` (an Anthropic name), or raise Bedrock's
+        429 (quota) or 503 / 529 (capacity) for ``ticket``'s surface."""
+        self.governed += 1
+        if self._capacity_error():
+            ticket.outcome = "overloaded"
+            raise self._error(ticket, capacity=True)
+        cost = count_input_tokens(body) + int(body.get("max_tokens") or 0)
+        buckets, burndown = self._buckets_for(ticket, model)
+        refusal = self._refusal(ticket, buckets, cost)
+        if refusal is not None:
+            ticket.outcome = "throttled"
+            raise self._error(ticket, message=refusal)
+        for name, bucket in buckets.items():
+            if name in ("tpm", "input"):
+                bucket.take(cost)
+            elif name == "rpm":
+                bucket.take(1)
+        return _Reservation(buckets, cost, burndown)
+
+    def _capacity_error(self) -> bool:
+        every = self.settings.capacity_every
+        if every and self.governed % every == 0:
+            return True
+        return bool(self.settings.capacity) and self.rng.random() < self.settings.capacity
+
+    def _refusal(self, ticket: Ticket, buckets: dict[str, TokenBucket], cost: float) -> str | None:
+        rpm = buckets.get("rpm")
+        if rpm is not None and not rpm.can_take(1):
+            return TOO_MANY_REQUESTS
+        tokens = buckets.get("tpm") or buckets.get("input")
+        if tokens is not None and not tokens.can_take(cost):
+            return TOO_MANY_TOKENS
+        output = buckets.get("output")
+        if output is not None and output.available() <= 0:
+            return TOO_MANY_TOKENS
+        return None
+
+    def settle(self, reservation: _Reservation, usage: Mapping[str, Any], ticket: Ticket) -> None:
+        """Reconcile the reservation with the answer's ``usage`` (Anthropic's fields)."""
+        input_tokens = int(usage.get("input_tokens") or 0)
+        written = int(usage.get("cache_creation_input_tokens") or 0)
+        output = int(usage.get("output_tokens") or 0)
+        buckets = reservation.buckets
+        used = input_tokens + written + output * reservation.burndown
+        if "tpm" in buckets:
+            buckets["tpm"].adjust(reservation.reserved - used)
+        if "input" in buckets:
+            buckets["input"].adjust(reservation.reserved - (input_tokens + written))
+        if "output" in buckets:
+            buckets["output"].adjust(-output)
+        ticket.outcome = "admitted"
+        ticket.tokens = (input_tokens + written, output, round(used))
+
+    def cancel(self, reservation: _Reservation) -> None:
+        """Give the whole reservation back (the engine failed: nothing was served)."""
+        for name, bucket in reservation.buckets.items():
+            if name == "rpm":
+                bucket.adjust(1)
+            elif name in ("tpm", "input"):
+                bucket.adjust(reservation.reserved)
+
+    def _buckets_for(self, ticket: Ticket, model: str) -> tuple[dict[str, TokenBucket], float]:
+        key = (ticket.endpoint, ticket.region, model, ticket.scope)
+        found = self.buckets.get(key)
+        if found is not None:
+            return found
+        burndown = 1.0
+        limits: dict[str, float | None]
+        over = self.settings.overrides
+        if ticket.endpoint == "mantle":
+            row = self.settings.table.mantle_row(model)
+            limits = {
+                "input": over.get("input_tpm", row.input_tpm if row else None),
+                "output": over.get("output_tpm", row.output_tpm if row else None),
+            }
+        else:
+            runtime = self.settings.table.runtime_row(model)
+            burndown = over.get("burndown", runtime.burndown if runtime else 1.0)
+            limits = {
+                "tpm": over.get("tpm", runtime.tpm.get(ticket.scope) if runtime else None),
+                "rpm": over.get("rpm", runtime.rpm if runtime else None),
+            }
+        window = self.settings.window
+        buckets = {
+            name: TokenBucket(limit, window, self.clock)
+            for name, limit in limits.items()
+            if limit is not None
+        }
+        self.buckets[key] = (buckets, burndown)
+        return buckets, burndown
+
+    def _error(self, ticket: Ticket, message: str = "", *, capacity: bool = False) -> BedrockError:
+        after = self.settings.retry_after
+        headers = [("Retry-After", f"{after:g}")] if after is not None else []
+        if not capacity:
+            return BedrockError("ThrottlingException", message, headers=headers)
+        if ticket.messages:
+            return BedrockError("ServiceUnavailableException", OVERLOADED, status=529,
+                                headers=headers)  # fmt: skip
+        return BedrockError("ServiceUnavailableException", UNAVAILABLE, headers=headers)
+
+    # -- the request's side --------------------------------------------------------------------
+
+    async def middleware(self, request: Request, call_next: Handler) -> AnyResponse:
+        if request.operation not in GOVERNED_OPERATIONS:
+            return await call_next(request)
+        ticket = self._ticket(request)
+        token = _TICKET.set(ticket)
+        try:
+            return await call_next(request)
+        finally:
+            _TICKET.reset(token)
+            self._record(ticket)
+
+    def _ticket(self, request: Request) -> Ticket:
+        operation = request.operation or ""
+        messages = operation == "CreateMessage"
+        if messages:
+            body = parsed_body(request)
+            model = body.get("model") if isinstance(body, dict) else None
+            model_id = model if isinstance(model, str) else "?"
+        else:
+            model_id = request.path_params.get("modelId", "?")
+        mantle = messages and request.extras.get(SURFACE_KEY) == "mantle"
+        key = request.headers.get(REQUEST_KEY_HEADER) or (
+            "sha256:" + hashlib.sha256(request.body).hexdigest()[:16]
+        )
+        region = request.identity.region if request.identity else self.region
+        return Ticket(
+            operation=operation,
+            model_id=model_id,
+            key=key,
+            region=region,
+            endpoint="mantle" if mantle else "runtime",
+            scope="mantle" if mantle else scope_of(model_id),
+            messages=messages,
+        )
+
+    def _record(self, ticket: Ticket) -> None:
+        """Count a finished request in the totals, under its model and under its key."""
+        self.totals.add(ticket)
+        by_model = self.by_model.get(ticket.model_id)
+        if by_model is None:
+            by_model = self.by_model[ticket.model_id] = _Counts()
+        by_model.add(ticket)
+        by_key = self.by_key.get(ticket.key)
+        if by_key is None:
+            if len(self.by_key) >= _MAX_KEYS:  # a bound on memory, far above any benchmark
+                return
+            by_key = self.by_key[ticket.key] = _Counts()
+        by_key.add(ticket)
+
+    # -- introspection routes ------------------------------------------------------------------
+
+    def stats(self, key: str | None = None, all_keys: bool = False) -> dict[str, Any]:
+        """What ``GET /_emulator/stats`` answers (see the module docstring)."""
+        report: dict[str, Any] = {
+            "enabled": True,
+            "source": self.settings.source,
+            "window": self.settings.window,
+            "clock": self.clock.now(),
+            "seed": self.settings.seed,
+            "totals": self.totals.as_dict(),
+            "by_model": {m: c.as_dict() for m, c in sorted(self.by_model.items())},
+            "keys": len(self.by_key),
+            "buckets": [
+                {"endpoint": endpoint, "region": region, "model": model, "scope": scope,
+                 **{name: {"limit": b.limit, "available": round(b.available(), 3),
+                           "ceiling": round(b.ceiling(), 3)}
+                    for name, b in buckets.items()}}
+                for (endpoint, region, model, scope), (buckets, _) in sorted(self.buckets.items())
+            ],
+        }  # fmt: skip
+        if key is not None:
+            found = self.by_key.get(key)
+            report["key"] = {"name": key, **(found or _Counts()).as_dict()}
+        if all_keys:
+            report["by_key"] = {k: c.as_dict() for k, c in self.by_key.items()}
+        return report
+
+    async def stats_route(self, request: Request) -> Response:
+        keys = request.query_value("keys")
+        return Response.json(self.stats(request.query_value("key"), keys == "all"))
+
+    def reset(self) -> None:
+        """Every bucket full again, every counter at zero (between benchmark runs)."""
+        for buckets, _burndown in self.buckets.values():
+            for bucket in buckets.values():
+                bucket.reset()
+        self.totals = _Counts()
+        self.by_model.clear()
+        self.by_key.clear()
+
+    async def reset_route(self, request: Request) -> Response:
+        self.reset()
+        return Response.json({"reset": True})
+
+    async def clock_route(self, request: Request) -> Response:
+        """``POST /_emulator/clock?advance=S`` (or a JSON body ``{"advance": S}``)."""
+        if not isinstance(self.clock, ManualClock):
+            raise validation_error("The quota clock is the system clock; start with clock=manual.")
+        text = request.query_value("advance")
+        if text is None and request.body:
+            try:
+                text = str(json.loads(request.body).get("advance"))
+            except (ValueError, AttributeError):
+                raise validation_error('Expected a JSON body {"advance": seconds}.') from None
+        try:
+            seconds = float(text or "0")
+            now = self.clock.advance(seconds)
+        except ValueError:
+            raise validation_error("advance must be a non-negative number of seconds.") from None
+        return Response.json({"now": now})
+
+
+def scope_of(model_id: str) -> str:
+    """The runtime quota a model ID counts against: ``global`` (a ``global.`` profile),
+    ``cross-region`` (a geographic or application inference profile) or ``on-demand``."""
+    name = model_id.rpartition("/")[2] if model_id.startswith("arn:") else model_id
+    if ":application-inference-profile/" in model_id:
+        return "cross-region"
+    first, dot, _rest = name.partition(".")
+    if first == "global":
+        return "global"
+    if ":foundation-model/" in model_id or not dot or first == "anthropic":
+        return "on-demand"
+    return "cross-region"
