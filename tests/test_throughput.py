@@ -1,0 +1,162 @@
+"""The adaptive limiter's decisions (:mod:`claude_bedrock._throughput`), with a clock the
+test advances: pure logic, no I/O. Its behaviour against a throttling Bedrock is proven end
+to end against the emulator's quotas (tests/test_throughput_emulator.py, bench/)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+
+from claude_bedrock._throughput import (
+    AsyncGate,
+    SyncGate,
+    ThroughputCore,
+    ThroughputSettings,
+    Ticket,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def admit_all(core: ThroughputCore, key: str, tokens: int) -> list[Ticket]:
+    tickets = []
+    while isinstance(got := core.admit(key, tokens), Ticket):
+        tickets.append(got)
+    return tickets
+
+
+def test_call_window_starts_small_and_blocks_until_a_release() -> None:
+    core = ThroughputCore(ThroughputSettings(initial_calls=4), clock=Clock())
+    tickets = admit_all(core, "m", 100)
+    assert len(tickets) == 4
+    assert core.admit("m", 100) == math.inf
+    core.release(tickets[0], "ok")
+    assert isinstance(core.admit("m", 100), Ticket)
+
+
+def test_successes_grow_the_window_about_one_call_per_window() -> None:
+    core = ThroughputCore(ThroughputSettings(initial_calls=4), clock=Clock())
+    for _ in range(4):  # one window's worth of successes
+        core.release(core.admit("m", 10), "ok")  # type: ignore[arg-type]
+    assert 4.9 < core.snapshot("m")["calls"] < 5.1  # type: ignore[operator]
+
+
+def test_a_burst_of_throttles_is_one_congestion_event() -> None:
+    clock = Clock()
+    core = ThroughputCore(ThroughputSettings(initial_calls=10, decrease=0.5), clock=clock)
+    tickets = admit_all(core, "m", 1000)
+    for ticket in tickets:  # all ten come back throttled at once
+        core.release(ticket, "throttled", signal="requests")
+    assert core.snapshot("m")["calls"] == 5.0
+    clock.now += 1.0  # past the cool-down: a new event cuts again
+    core.release(core.admit("m", 1000), "throttled", signal="requests")  # type: ignore[arg-type]
+    assert core.snapshot("m")["calls"] == 2.5
+
+
+def test_token_window_is_seeded_by_the_first_token_throttle_and_paces_big_calls() -> None:
+    clock = Clock()
+    core = ThroughputCore(ThroughputSettings(initial_calls=100, decrease=0.5), clock=clock)
+    tickets = [core.admit("m", 1000) for _ in range(8)]
+    assert all(isinstance(t, Ticket) for t in tickets)
+    core.release(tickets[0], "throttled", signal="tokens")  # type: ignore[arg-type]
+    cap = core.snapshot("m")["tokens_cap"]
+    assert cap == 3500.0  # 7,000 in flight when the quota ran out, halved
+    # The call window did not move (the signal named tokens); the token window now limits:
+    assert core.snapshot("m")["calls"] == 100
+    assert core.admit("m", 1000) == math.inf  # 7,000 still in flight > 3,500
+    for t in tickets[1:]:
+        core.release(t, "ok")  # type: ignore[arg-type]
+    small = admit_all(core, "m", 500)
+    big_room = sum(t.tokens for t in small)
+    assert big_room <= core.snapshot("m")["tokens_cap"]  # type: ignore[operator]
+
+
+def test_a_call_larger_than_the_token_window_runs_alone() -> None:
+    clock = Clock()
+    core = ThroughputCore(ThroughputSettings(initial_calls=8, decrease=0.5), clock=clock)
+    first = core.admit("m", 100)
+    core.release(first, "throttled", signal="tokens")  # type: ignore[arg-type]
+    huge = core.admit("m", 1_000_000)
+    assert isinstance(huge, Ticket)  # nothing in flight: admitted alone
+    assert core.admit("m", 1) == math.inf
+
+
+def test_retry_after_pauses_the_whole_key() -> None:
+    clock = Clock()
+    core = ThroughputCore(clock=clock)
+    ticket = core.admit("m", 10)
+    core.release(ticket, "throttled", retry_after=2.0)  # type: ignore[arg-type]
+    assert core.admit("m", 10) == 2.0
+    assert isinstance(core.admit("other", 10), Ticket)  # keys are independent
+    clock.now += 2.0
+    assert isinstance(core.admit("m", 10), Ticket)
+
+
+def test_other_errors_neither_grow_nor_cut() -> None:
+    core = ThroughputCore(ThroughputSettings(initial_calls=4), clock=Clock())
+    core.release(core.admit("m", 10), "other")  # type: ignore[arg-type]
+    assert core.snapshot("m")["calls"] == 4
+
+
+def test_sync_gate_shares_the_window_across_threads() -> None:
+    gate = SyncGate(ThroughputCore(ThroughputSettings(initial_calls=3, max_calls=3)))
+    peak = 0
+    running = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal peak, running
+        ticket = gate.acquire("m", 1, deadline=None)
+        assert ticket is not None
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        with lock:
+            running -= 1
+        gate.release(ticket, "ok")
+
+    threads = [threading.Thread(target=work) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    assert peak <= 3
+
+
+def test_async_gate_wakes_waiters_on_release_and_honours_a_deadline() -> None:
+    async def main() -> tuple[int, Ticket | None]:
+        gate = AsyncGate(ThroughputCore(ThroughputSettings(initial_calls=2, max_calls=2)))
+        in_flight = 0
+        peak = 0
+
+        async def work() -> None:
+            nonlocal in_flight, peak
+            ticket = await gate.acquire("m", 1)
+            assert ticket is not None
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0)
+            in_flight -= 1
+            gate.release(ticket, "ok")
+
+        await asyncio.wait_for(asyncio.gather(*(work() for _ in range(50))), 30)
+        held = [await gate.acquire("m", 1) for _ in range(2)]
+        import time
+
+        late = await gate.acquire("m", 1, deadline=time.monotonic() + 0.05)
+        for t in held:
+            assert t is not None
+            gate.release(t, "ok")
+        return peak, late
+
+    peak, late = asyncio.run(main())
+    assert peak <= 2
+    assert late is None
