@@ -26,14 +26,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 __all__ = [
+    "ABSORB",
+    "Admit",
     "AsyncGate",
     "SyncGate",
     "Ticket",
@@ -41,9 +44,25 @@ __all__ = [
     "ThroughputSettings",
 ]
 
+#: Whether throttling is absorbed (retried up to the call's deadline) in this context: off
+#: while a fallback chain tries a model that is not its last (the next model is tried after
+#: the ordinary ``max_retries`` instead). A context variable: right per thread and per task.
+ABSORB: contextvars.ContextVar[bool] = contextvars.ContextVar("absorb", default=True)
+
 #: What throttled a call, as far as the answer tells: Bedrock's wording names tokens or
 #: requests ("Too many tokens…", "Too many requests…"); anything else cuts both windows.
 Signal = Literal["tokens", "requests", "both"]
+
+
+class Admit(NamedTuple):
+    """A send flow's step: wait for a ticket of ``gate`` (answered with it, or None if
+    ``deadline`` passed first). Defined here, not with the other steps, so that the senders
+    import it without importing the flow that yields it (:mod:`._gated`)."""
+
+    gate: SyncGate | AsyncGate
+    key: str
+    tokens: int
+    deadline: float
 
 
 @dataclass(frozen=True, slots=True)

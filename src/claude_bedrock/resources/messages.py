@@ -209,6 +209,40 @@ async def _finish_later(sent: Awaitable[httpx.Response], call: PreparedCall) -> 
     return finish_message(await sent, call)
 
 
+def _fallback_chain(client: Any, model: str, params: Mapping[str, Any]) -> list[str]:
+    """The models a ``create`` tries (empty: no fallbacks, the call goes as usual)."""
+    if "fallbacks" not in params and not client._fallbacks:
+        return []
+    from ._fallbacks import fallback_chain
+
+    surface = surface_for(client._core, drop_placeholders(params).get("api"))
+    return fallback_chain(client._core, model, params.get("fallbacks"), client._fallbacks, surface)
+
+
+def _attempt(
+    client: Any, max_tokens: int, messages: Any, params: Mapping[str, Any], stream: bool,
+    model: str,
+) -> Any:  # fmt: skip
+    """One model of a fallback chain (``params`` without our ``fallbacks`` list)."""
+    from ._fallbacks import without_ours
+
+    params = without_ours(params)
+    call = _prepare_call(client, model, max_tokens, messages, params, stream=stream)
+    return _send(client, call, params, stream, sync=True)
+
+
+async def _aattempt(
+    client: Any, max_tokens: int, messages: Any, params: Mapping[str, Any], stream: bool,
+    model: str,
+) -> Any:  # fmt: skip
+    """Async :func:`_attempt`."""
+    from ._fallbacks import without_ours
+
+    params = without_ours(params)
+    call = _prepare_call(client, model, max_tokens, messages, params, stream=stream)
+    return await _send(client, call, params, stream, sync=False)
+
+
 def _manager(client: Any, call: PreparedCall, timeout: Any, *, sync: bool) -> Any:
     """What ``messages.stream(...)`` returns for the call's surface (nothing sent yet)."""
     from .. import streaming
@@ -281,6 +315,12 @@ class Messages(RawResponses):
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | Stream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or a :class:`Stream` of events."""
+        chain = _fallback_chain(self._client, model, params)
+        if chain:
+            from ._fallbacks import create_with_fallbacks
+
+            attempt = partial(_attempt, self._client, max_tokens, messages, params, stream)
+            return create_with_fallbacks(chain, attempt)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return _send(self._client, call, params, stream, sync=True)  # type: ignore[no-any-return]
 
@@ -362,6 +402,12 @@ class AsyncMessages(RawResponses):
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | AsyncStream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or an :class:`AsyncStream`."""
+        chain = _fallback_chain(self._client, model, params)
+        if chain:
+            from ._fallbacks import acreate_with_fallbacks
+
+            attempt = partial(_aattempt, self._client, max_tokens, messages, params, stream)
+            return await acreate_with_fallbacks(chain, attempt)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return await _send(self._client, call, params, stream, sync=False)  # type: ignore[no-any-return]
 
