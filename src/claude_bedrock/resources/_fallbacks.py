@@ -149,3 +149,43 @@ async def acreate_with_fallbacks(
         finally:
             ABSORB.reset(token)
     raise AssertionError("unreachable: the chain has at least two models")
+
+
+def _chain(client: Any, model: str, params: Mapping[str, Any]) -> list[str]:
+    from .._placeholders import drop_placeholders
+    from ._surfaces import surface_for
+
+    surface = surface_for(client._core, drop_placeholders(params).get("api"))
+    return fallback_chain(client._core, model, params.get("fallbacks"), client._fallbacks, surface)
+
+
+def create(
+    client: Any, model: str, max_tokens: int, messages: Any, params: Mapping[str, Any],
+    stream: bool,
+) -> Any:  # fmt: skip
+    """``messages.create`` with fallbacks (the call as usual when the chain is empty)."""
+    from .messages import _prepare_call, _send
+
+    def attempt(chosen: str) -> Any:
+        kwargs = without_ours(params)
+        call = _prepare_call(client, chosen, max_tokens, messages, kwargs, stream=stream)
+        return _send(client, call, kwargs, stream, sync=True)
+
+    chain = _chain(client, model, params)
+    return create_with_fallbacks(chain, attempt) if chain else attempt(model)
+
+
+async def acreate(
+    client: Any, model: str, max_tokens: int, messages: Any, params: Mapping[str, Any],
+    stream: bool,
+) -> Any:  # fmt: skip
+    """Async :func:`create`."""
+    from .messages import _prepare_call, _send
+
+    async def attempt(chosen: str) -> Any:
+        kwargs = without_ours(params)
+        call = _prepare_call(client, chosen, max_tokens, messages, kwargs, stream=stream)
+        return await _send(client, call, kwargs, stream, sync=False)
+
+    chain = _chain(client, model, params)
+    return await (acreate_with_fallbacks(chain, attempt) if chain else attempt(model))

@@ -13,7 +13,7 @@ take the bedrock-mantle surface).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
@@ -31,6 +31,7 @@ from ._surfaces import MESSAGES_SURFACES, header_params, move_user_profile, surf
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
     from ..streaming import AsyncMessageStreamManager, AsyncStream, MessageStreamManager, Stream
+    from ..types.batches import MessageBatchIndividualResponse
     from ..types.count_tokens import MessageTokensCount
     from ..types.parsed import ParsedMessage, ResponseFormatT
     from ..wire.messages_api import Surface
@@ -209,40 +210,6 @@ async def _finish_later(sent: Awaitable[httpx.Response], call: PreparedCall) -> 
     return finish_message(await sent, call)
 
 
-def _fallback_chain(client: Any, model: str, params: Mapping[str, Any]) -> list[str]:
-    """The models a ``create`` tries (empty: no fallbacks, the call goes as usual)."""
-    if "fallbacks" not in params and not client._fallbacks:
-        return []
-    from ._fallbacks import fallback_chain
-
-    surface = surface_for(client._core, drop_placeholders(params).get("api"))
-    return fallback_chain(client._core, model, params.get("fallbacks"), client._fallbacks, surface)
-
-
-def _attempt(
-    client: Any, max_tokens: int, messages: Any, params: Mapping[str, Any], stream: bool,
-    model: str,
-) -> Any:  # fmt: skip
-    """One model of a fallback chain (``params`` without our ``fallbacks`` list)."""
-    from ._fallbacks import without_ours
-
-    params = without_ours(params)
-    call = _prepare_call(client, model, max_tokens, messages, params, stream=stream)
-    return _send(client, call, params, stream, sync=True)
-
-
-async def _aattempt(
-    client: Any, max_tokens: int, messages: Any, params: Mapping[str, Any], stream: bool,
-    model: str,
-) -> Any:  # fmt: skip
-    """Async :func:`_attempt`."""
-    from ._fallbacks import without_ours
-
-    params = without_ours(params)
-    call = _prepare_call(client, model, max_tokens, messages, params, stream=stream)
-    return await _send(client, call, params, stream, sync=False)
-
-
 def _manager(client: Any, call: PreparedCall, timeout: Any, *, sync: bool) -> Any:
     """What ``messages.stream(...)`` returns for the call's surface (nothing sent yet)."""
     from .. import streaming
@@ -315,12 +282,10 @@ class Messages(RawResponses):
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | Stream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or a :class:`Stream` of events."""
-        chain = _fallback_chain(self._client, model, params)
-        if chain:
-            from ._fallbacks import create_with_fallbacks
+        if "fallbacks" in params or self._client._fallbacks:
+            from ._fallbacks import create
 
-            attempt = partial(_attempt, self._client, max_tokens, messages, params, stream)
-            return create_with_fallbacks(chain, attempt)  # type: ignore[no-any-return]
+            return create(self._client, model, max_tokens, messages, params, stream)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return _send(self._client, call, params, stream, sync=True)  # type: ignore[no-any-return]
 
@@ -352,6 +317,20 @@ class Messages(RawResponses):
 
         kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
         return parse(self, output_format, kwargs)
+
+    def create_many(
+        self,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = True,
+    ) -> Iterator[MessageBatchIndividualResponse]:
+        """Many calls under the model's quota (adaptive concurrency, or ``concurrency``
+        fixed), one result per request, in input order unless ``ordered=False``; a
+        request's error is kept in its result, never raised. See :mod:`._bulk`."""
+        from ._bulk import create_many
+
+        return create_many(self._client, requests, concurrency=concurrency, ordered=ordered)
 
     @cached_property
     def batches(self) -> Batches:
@@ -402,12 +381,10 @@ class AsyncMessages(RawResponses):
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | AsyncStream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or an :class:`AsyncStream`."""
-        chain = _fallback_chain(self._client, model, params)
-        if chain:
-            from ._fallbacks import acreate_with_fallbacks
+        if "fallbacks" in params or self._client._fallbacks:
+            from ._fallbacks import acreate
 
-            attempt = partial(_aattempt, self._client, max_tokens, messages, params, stream)
-            return await acreate_with_fallbacks(chain, attempt)  # type: ignore[no-any-return]
+            return await acreate(self._client, model, max_tokens, messages, params, stream)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return await _send(self._client, call, params, stream, sync=False)  # type: ignore[no-any-return]
 
@@ -434,6 +411,18 @@ class AsyncMessages(RawResponses):
 
         kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
         return await aparse(self, output_format, kwargs)
+
+    def create_many(
+        self,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = True,
+    ) -> AsyncIterator[MessageBatchIndividualResponse]:
+        """Async :meth:`Messages.create_many` (``async for result in ...``)."""
+        from ._bulk import acreate_many
+
+        return acreate_many(self._client, requests, concurrency=concurrency, ordered=ordered)
 
     @cached_property
     def batches(self) -> AsyncBatches:
