@@ -64,7 +64,9 @@ def test_results_in_input_order_with_errors_kept(bedrock_emulator: Emulator) -> 
 def test_fixed_concurrency_and_unordered(bedrock_emulator: Emulator) -> None:
     key = uuid.uuid4().hex
     with _client(bedrock_emulator) as client:
-        results = list(client.messages.create_many(_requests(20, key), concurrency=3, ordered=False))
+        results = list(
+            client.messages.create_many(_requests(20, key), concurrency=3, ordered=False)
+        )
     assert sorted(r.custom_id for r in results) == sorted(
         f"r{i}" if i % 2 else f"request-{i}" for i in range(20)
     )

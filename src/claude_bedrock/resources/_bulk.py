@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -107,10 +108,13 @@ def create_many(
 
     def one(index: int, request: Mapping[str, Any]) -> MessageBatchIndividualResponse:
         custom_id, kwargs = split_request(request, index)
+        started = time.perf_counter()
         try:
-            return _succeeded(custom_id, runner.messages.create(**kwargs))
+            result = _succeeded(custom_id, runner.messages.create(**kwargs))
         except Exception as error:  # kept in the results, never aborting the run
-            return errored(custom_id, error)
+            result = errored(custom_id, error)
+        result._elapsed = time.perf_counter() - started
+        return result
 
     pool = ThreadPoolExecutor(workers, thread_name_prefix="create_many")
     pending: deque[Future[MessageBatchIndividualResponse]] = deque()
@@ -152,10 +156,13 @@ async def acreate_many(
 
     async def one(index: int, request: Mapping[str, Any]) -> MessageBatchIndividualResponse:
         custom_id, kwargs = split_request(request, index)
+        started = time.perf_counter()
         try:
-            return _succeeded(custom_id, await runner.messages.create(**kwargs))
+            result = _succeeded(custom_id, await runner.messages.create(**kwargs))
         except Exception as error:
-            return errored(custom_id, error)
+            result = errored(custom_id, error)
+        result._elapsed = time.perf_counter() - started
+        return result
 
     pending: deque[asyncio.Task[MessageBatchIndividualResponse]] = deque()
     try:

@@ -156,6 +156,14 @@ class MessageBatchIndividualResponse(BaseModel):
 
     custom_id: str
     result: MessageBatchResult
+    # Not serialised: ``messages.create_many``'s timing of the call (None from a batch).
+    _elapsed: float | None = pydantic.PrivateAttr(default=None)
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds from the call's start to its result, retries and limiter waits included
+        (``messages.create_many``; None for a batch's results)."""
+        return self._elapsed
 
 
 class BatchCostEstimate(BaseModel):
