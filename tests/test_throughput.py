@@ -41,11 +41,17 @@ def test_call_window_starts_small_and_blocks_until_a_release() -> None:
     assert isinstance(core.admit("m", 100), Ticket)
 
 
-def test_successes_grow_the_window_about_one_call_per_window() -> None:
-    core = ThroughputCore(ThroughputSettings(initial_calls=4), clock=Clock())
-    for _ in range(4):  # one window's worth of successes
+def test_slow_start_doubles_then_one_call_per_window_after_a_throttle() -> None:
+    clock = Clock()
+    core = ThroughputCore(ThroughputSettings(initial_calls=4, decrease=0.5), clock=clock)
+    for _ in range(4):  # one round of successes: slow start doubles the window
         core.release(core.admit("m", 10), "ok")  # type: ignore[arg-type]
-    assert 4.9 < core.snapshot("m")["calls"] < 5.1  # type: ignore[operator]
+    assert core.snapshot("m")["calls"] == 8
+    core.release(core.admit("m", 10), "throttled", signal="requests")  # type: ignore[arg-type]
+    assert core.snapshot("m")["calls"] == 4  # 8 x 0.5
+    for _ in range(4):  # one window's worth: additive increase from now on
+        core.release(core.admit("m", 10), "ok")  # type: ignore[arg-type]
+    assert 4.9 < core.snapshot("m")["calls"] < 5.0  # type: ignore[operator]
 
 
 def test_a_burst_of_throttles_is_one_congestion_event() -> None:

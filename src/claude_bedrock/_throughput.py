@@ -68,7 +68,8 @@ class Admit(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ThroughputSettings:
     """The limiter's constants. The defaults start cautiously (4 calls in flight, no token
-    cap until the first throttle) and grow by about one call per window of successes."""
+    cap until the first throttle), double the call window per round of successes until
+    Bedrock first throttles (TCP's slow start), then grow it by about one call per round."""
 
     initial_calls: float = 4.0
     min_calls: float = 1.0
@@ -85,6 +86,9 @@ class _Window:
     said no, only the call window limits (a token window would be a guess)."""
 
     calls: float
+    #: Slow start's threshold (TCP's ``ssthresh``): below it the call window doubles per
+    #: window of successes; above it, it grows by one. Unknown (inf) until the first cut.
+    threshold: float = math.inf
     in_flight: int = 0
     tokens_cap: float | None = None
     tokens_in_flight: int = 0
@@ -160,9 +164,11 @@ class ThroughputCore:
             self._cut(win, now, signal)
 
     def _grow(self, win: _Window, tokens: int) -> None:
-        """Additive increase: about one call (and one average call's tokens) per window."""
+        """Slow start (one more call per success: the window doubles each round) until the
+        first throttle, then additive increase (one call per window of successes)."""
         s = self.settings
-        win.calls = min(s.max_calls, win.calls + 1.0 / max(win.calls, 1.0))
+        step = 1.0 if win.calls < win.threshold else 1.0 / max(win.calls, 1.0)
+        win.calls = min(s.max_calls, win.calls + step)
         if win.tokens_cap is not None:
             win.tokens_cap += tokens * tokens / max(win.tokens_cap, 1.0)
         else:
@@ -178,6 +184,7 @@ class ThroughputCore:
         win.last_cut = now
         if signal in ("requests", "both"):
             win.calls = max(s.min_calls, win.calls * s.decrease)
+        win.threshold = win.calls  # slow start ends at the first congestion event
         if signal in ("tokens", "both"):
             # The first throttle seeds the token window with what was in flight (tokens the
             # quota was absorbing when it ran out), cut as the call window is.
