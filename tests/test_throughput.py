@@ -47,7 +47,7 @@ def test_slow_start_doubles_then_one_call_per_window_after_a_throttle() -> None:
     for _ in range(4):  # one round of successes: slow start doubles the window
         core.release(core.admit("m", 10), "ok")  # type: ignore[arg-type]
     assert core.snapshot("m")["calls"] == 8
-    core.release(core.admit("m", 10), "throttled", signal="requests")  # type: ignore[arg-type]
+    core.release(core.admit("m", 10), "throttled", signal="capacity")  # type: ignore[arg-type]
     assert core.snapshot("m")["calls"] == 4  # 8 x 0.5
     for _ in range(4):  # one window's worth: additive increase from now on
         core.release(core.admit("m", 10), "ok")  # type: ignore[arg-type]
@@ -59,39 +59,61 @@ def test_a_burst_of_throttles_is_one_congestion_event() -> None:
     core = ThroughputCore(ThroughputSettings(initial_calls=10, decrease=0.5), clock=clock)
     tickets = admit_all(core, "m", 1000)
     for ticket in tickets:  # all ten come back throttled at once
-        core.release(ticket, "throttled", signal="requests")
+        core.release(ticket, "throttled", signal="capacity")
     assert core.snapshot("m")["calls"] == 5.0
-    clock.now += 1.0  # past the cool-down: a new event cuts again
-    core.release(core.admit("m", 1000), "throttled", signal="requests")  # type: ignore[arg-type]
+    clock.now += 1.0  # past one call duration (1 s before any success): a new event
+    core.release(core.admit("m", 1000), "throttled", signal="capacity")  # type: ignore[arg-type]
     assert core.snapshot("m")["calls"] == 2.5
+    assert core.snapshot("m")["call_rate"] is None  # capacity is not a quota: no pacing
 
 
-def test_token_window_is_seeded_by_the_first_token_throttle_and_paces_big_calls() -> None:
+def _succeed(core: ThroughputCore, clock: Clock, n: int, tokens: int, every: float) -> None:
+    for _ in range(n):
+        ticket = core.admit("m", tokens)
+        assert isinstance(ticket, Ticket)
+        clock.now += every
+        core.release(ticket, "ok")
+
+
+def test_a_requests_throttle_paces_calls_at_what_got_through() -> None:
     clock = Clock()
-    core = ThroughputCore(ThroughputSettings(initial_calls=100, decrease=0.5), clock=clock)
-    tickets = [core.admit("m", 1000) for _ in range(8)]
-    assert all(isinstance(t, Ticket) for t in tickets)
-    core.release(tickets[0], "throttled", signal="tokens")  # type: ignore[arg-type]
-    cap = core.snapshot("m")["tokens_cap"]
-    assert cap == 3500.0  # 7,000 in flight when the quota ran out, halved
-    # The call window did not move (the signal named tokens); the token window now limits:
-    assert core.snapshot("m")["calls"] == 100
-    assert core.admit("m", 1000) == math.inf  # 7,000 still in flight > 3,500
-    for t in tickets[1:]:
-        core.release(t, "ok")  # type: ignore[arg-type]
-    small = admit_all(core, "m", 500)
-    big_room = sum(t.tokens for t in small)
-    assert big_room <= core.snapshot("m")["tokens_cap"]  # type: ignore[operator]
-
-
-def test_a_call_larger_than_the_token_window_runs_alone() -> None:
-    clock = Clock()
-    core = ThroughputCore(ThroughputSettings(initial_calls=8, decrease=0.5), clock=clock)
+    settings = ThroughputSettings(initial_calls=100, horizon=2.0, margin=0.9)
+    core = ThroughputCore(settings, clock=clock)
+    _succeed(core, clock, 40, 100, 0.05)  # 20 calls a second for 2 s
+    core.release(core.admit("m", 100), "throttled", signal="requests")  # type: ignore[arg-type]
+    rate = core.snapshot("m")["call_rate"]
+    assert rate is not None and 17.0 < rate < 18.5  # 0.9 x ~20/s
+    assert core.snapshot("m")["token_rate"] is None  # the tokens quota was not named
     first = core.admit("m", 100)
-    core.release(first, "throttled", signal="tokens")  # type: ignore[arg-type]
-    huge = core.admit("m", 1_000_000)
-    assert isinstance(huge, Ticket)  # nothing in flight: admitted alone
-    assert core.admit("m", 1) == math.inf
+    assert isinstance(first, Ticket)
+    wait = core.admit("m", 100)
+    assert isinstance(wait, float) and 0.05 < wait <= 1 / rate + 1e-9
+
+
+def test_a_tokens_throttle_paces_by_each_calls_size() -> None:
+    clock = Clock()
+    settings = ThroughputSettings(initial_calls=100, horizon=2.0, margin=1.0)
+    core = ThroughputCore(settings, clock=clock)
+    _succeed(core, clock, 20, 1000, 0.1)  # 10,000 tokens a second
+    core.release(core.admit("m", 10), "throttled", signal="tokens")  # type: ignore[arg-type]
+    rate = core.snapshot("m")["token_rate"]
+    assert rate is not None and 9_000 < rate <= 10_500
+    big = core.admit("m", 20_000)  # two seconds' worth: admitted on its turn...
+    assert isinstance(big, Ticket)
+    after = core.admit("m", 10)  # ...and the next call waits for the room it took
+    assert isinstance(after, float) and after > 1.5
+
+
+def test_successes_probe_the_paced_rate_upward() -> None:
+    clock = Clock()
+    core = ThroughputCore(ThroughputSettings(initial_calls=100, horizon=2.0), clock=clock)
+    _succeed(core, clock, 20, 10, 0.1)
+    core.release(core.admit("m", 10), "throttled", signal="requests")  # type: ignore[arg-type]
+    before = core.snapshot("m")["call_rate"]
+    clock.now += 1.0
+    _succeed(core, clock, 20, 10, 0.2)
+    after = core.snapshot("m")["call_rate"]
+    assert before is not None and after is not None and after > before
 
 
 def test_retry_after_pauses_the_whole_key() -> None:

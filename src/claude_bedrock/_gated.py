@@ -95,13 +95,14 @@ def _settle(gate: SyncGate | AsyncGate, ticket: Ticket, result: Any) -> None:
     """Give ``ticket`` back: ``result`` is a response, an exception, or None (success)."""
     if isinstance(result, httpx.Response) and result.status_code >= 400:
         if result.status_code in CONGESTION:
-            signal = _signal_of(result)
+            signal = _signal_of(result) if result.status_code == 429 else "capacity"
             after = retry_after_seconds(result.headers)
             gate.release(ticket, "throttled", signal=signal, retry_after=after)
         else:
             gate.release(ticket, "other")
     elif isinstance(result, APIStatusError) and result.status_code in CONGESTION:
-        gate.release(ticket, "throttled", signal=_signal(result))
+        signal = _signal(result) if result.status_code == 429 else "capacity"
+        gate.release(ticket, "throttled", signal=signal)
     elif isinstance(result, BaseException):
         gate.release(ticket, "other")
     else:

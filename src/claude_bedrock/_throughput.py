@@ -1,19 +1,25 @@
-"""Adaptive throughput: how many calls, and how many tokens, a client keeps in flight per model.
+"""Adaptive throughput: how many calls a client keeps in flight per model, and how fast it
+sends them.
 
 Bedrock's on-demand quotas are token buckets per model and Region (tokens per minute, input
 plus output with the output burndown rate; requests per minute on some models), admitted on
 ``input + max_tokens`` and refilled continuously. A client does not know them (they differ
-per account and change with quota increases), so it learns them the way TCP learns a path's
-capacity: two congestion windows per key (model or profile, on one endpoint), one counting
-calls and one counting *estimated tokens*, each grown additively while calls succeed and cut
-multiplicatively when Bedrock throttles (AIMD). Counting tokens, not only calls, paces a mix
-of big and small requests: a 50,000-token request takes the room of fifty 1,000-token ones.
+per account and change with quota increases), so it learns them per key (a model or
+profile on one endpoint), the way TCP learns a path:
 
-Why AIMD converges near the quota rather than at 75% of it (the sawtooth's mean): the quota's
-bucket holds a window's worth of tokens, so the time spent under the rate after a cut refills
-the bucket instead of wasting capacity, and the time spent over it drains the bucket again.
-A cut happens at most once per *congestion event* (one cool-down, a few call latencies), so
-a burst of 429s from calls already in flight does not collapse the window.
+* a **call window** (calls in flight): slow start (doubling per round of successes) until
+  Bedrock first throttles, then additive increase, and a multiplicative cut on each
+  congestion event (at most one per smoothed call duration, so the burst of 429s from calls
+  already in flight counts once);
+* once Bedrock has throttled, **pacing**: calls are spaced by ``1 / call_rate`` and by
+  ``estimated tokens / token_rate``, each rate set to a little under what got through in
+  the last ``horizon`` seconds when Bedrock says that quota ran out ("Too many requests" /
+  "Too many tokens"), then probed upward additively. Pacing by tokens spaces a mix of big
+  and small requests by their size: a 50,000-token call takes the room of fifty small ones.
+
+Why pacing and not only a window: a throttled call comes back in milliseconds, so a window
+alone keeps knocking on an empty bucket (hundreds of 429s a second, measured with the
+emulator's quotas); a rate sends at the speed the bucket refills.
 
 ``Retry-After`` (when Bedrock sends one) pauses the whole key, not only the call that got it.
 
@@ -30,6 +36,7 @@ import contextvars
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal, NamedTuple
@@ -50,8 +57,9 @@ __all__ = [
 ABSORB: contextvars.ContextVar[bool] = contextvars.ContextVar("absorb", default=True)
 
 #: What throttled a call, as far as the answer tells: Bedrock's wording names tokens or
-#: requests ("Too many tokens…", "Too many requests…"); anything else cuts both windows.
-Signal = Literal["tokens", "requests", "both"]
+#: requests ("Too many tokens…", "Too many requests…"); "capacity" (503, 529) is not a
+#: quota (fewer calls in flight, no pacing); anything else paces both.
+Signal = Literal["tokens", "requests", "both", "capacity"]
 
 
 class Admit(NamedTuple):
@@ -67,35 +75,45 @@ class Admit(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ThroughputSettings:
-    """The limiter's constants. The defaults start cautiously (4 calls in flight, no token
-    cap until the first throttle), double the call window per round of successes until
-    Bedrock first throttles (TCP's slow start), then grow it by about one call per round."""
+    """The limiter's constants. The defaults start cautiously (4 calls in flight, no pacing
+    until the first throttle), double the call window per round of successes until Bedrock
+    first throttles (TCP's slow start), then grow it by about one call per round."""
 
     initial_calls: float = 4.0
     min_calls: float = 1.0
     max_calls: float = 1024.0
-    #: Multiplicative decrease on a congestion event (0.7: CUBIC's beta; 0.5 halves).
+    #: Multiplicative decrease of the call window on a congestion event.
     decrease: float = 0.7
-    #: A second throttle within this many seconds of a cut is the same congestion event.
-    cooldown: float = 0.5
+    #: Seconds of successes a rate is measured over (when Bedrock throttles, what got
+    #: through in the last ``horizon`` seconds is what the quota lets through).
+    horizon: float = 2.0
+    #: A paced rate starts a little under the measured one, and grows by ``probe`` of
+    #: itself per ``horizon`` of successes (additive increase, probing for more).
+    margin: float = 0.9
+    probe: float = 0.05
 
 
 @dataclass(slots=True)
 class _Window:
-    """One key's state. ``tokens_cap`` is None until the first throttle: before Bedrock has
-    said no, only the call window limits (a token window would be a guess)."""
+    """One key's state: the call window (concurrency) and, once Bedrock has throttled, the
+    paced rates (calls and estimated tokens per second). Until then nothing is paced: a
+    rate would be a guess."""
 
     calls: float
     #: Slow start's threshold (TCP's ``ssthresh``): below it the call window doubles per
     #: window of successes; above it, it grows by one. Unknown (inf) until the first cut.
     threshold: float = math.inf
     in_flight: int = 0
-    tokens_cap: float | None = None
-    tokens_in_flight: int = 0
-    paused_until: float = 0.0
+    #: Smoothed duration of a successful call (TCP's SRTT): one congestion event lasts one.
+    srtt: float = 1.0
     last_cut: float = -math.inf
-    #: Estimated tokens of calls that succeeded since the last cut (to seed the token cap).
-    recent_tokens: list[int] = field(default_factory=list)
+    paused_until: float = 0.0
+    #: (time, estimated tokens) of the successes of the last ``horizon`` seconds.
+    recent: deque[tuple[float, int]] = field(default_factory=deque)
+    call_rate: float | None = None
+    token_rate: float | None = None
+    next_call: float = 0.0
+    next_token: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +122,7 @@ class Ticket:
 
     key: str
     tokens: int
+    admitted_at: float = 0.0
 
 
 class ThroughputCore:
@@ -127,8 +146,9 @@ class ThroughputCore:
     def admit(self, key: str, tokens: int) -> Ticket | float:
         """A ticket, or the seconds to wait before asking again (``inf``: until a release).
 
-        A call bigger than the whole token window is admitted alone (nothing else in
-        flight), so one large request can never wait for ever.
+        Pacing spaces calls by ``1 / call_rate`` and by ``tokens / token_rate``: a call is
+        admitted once its turn has come, whatever its size, so a request bigger than a
+        second's worth of tokens waits its turn and never for ever.
         """
         win = self.window(key)
         now = self._clock()
@@ -136,12 +156,15 @@ class ThroughputCore:
             return win.paused_until - now
         if win.in_flight >= max(1, int(win.calls)):
             return math.inf
-        cap = win.tokens_cap
-        if cap is not None and win.in_flight and win.tokens_in_flight + tokens > cap:
-            return math.inf
+        wait = max(win.next_call - now, win.next_token - now)
+        if wait > 0:
+            return wait
         win.in_flight += 1
-        win.tokens_in_flight += tokens
-        return Ticket(key, tokens)
+        if win.call_rate:
+            win.next_call = max(now, win.next_call) + 1.0 / win.call_rate
+        if win.token_rate:
+            win.next_token = max(now, win.next_token) + tokens / win.token_rate
+        return Ticket(key, tokens, now)
 
     def release(
         self,
@@ -154,54 +177,70 @@ class ThroughputCore:
         """Give a ticket back and learn from how its call went."""
         win = self.window(ticket.key)
         win.in_flight = max(0, win.in_flight - 1)
-        win.tokens_in_flight = max(0, win.tokens_in_flight - ticket.tokens)
         now = self._clock()
         if retry_after is not None and retry_after > 0:
             win.paused_until = max(win.paused_until, now + retry_after)
         if outcome == "ok":
-            self._grow(win, ticket.tokens)
+            self._grow(win, ticket, now)
         elif outcome == "throttled":
             self._cut(win, now, signal)
 
-    def _grow(self, win: _Window, tokens: int) -> None:
+    def _grow(self, win: _Window, ticket: Ticket, now: float) -> None:
         """Slow start (one more call per success: the window doubles each round) until the
-        first throttle, then additive increase (one call per window of successes)."""
+        first throttle, then additive increase; paced rates grow by ``probe`` per horizon."""
         s = self.settings
+        win.srtt += 0.125 * (max(now - ticket.admitted_at, 0.0) - win.srtt)
         step = 1.0 if win.calls < win.threshold else 1.0 / max(win.calls, 1.0)
         win.calls = min(s.max_calls, win.calls + step)
-        if win.tokens_cap is not None:
-            win.tokens_cap += tokens * tokens / max(win.tokens_cap, 1.0)
-        else:
-            win.recent_tokens.append(tokens)
-            if len(win.recent_tokens) > 4096:  # bounded memory: the sum is what matters
-                del win.recent_tokens[:2048]
+        win.recent.append((now, ticket.tokens))
+        self._forget(win, now)
+        if win.call_rate is not None:
+            win.call_rate += s.probe / s.horizon
+        if win.token_rate is not None:
+            win.token_rate += s.probe * ticket.tokens / s.horizon
+
+    def _forget(self, win: _Window, now: float) -> None:
+        while win.recent and win.recent[0][0] < now - self.settings.horizon:
+            win.recent.popleft()
 
     def _cut(self, win: _Window, now: float, signal: Signal) -> None:
-        """Multiplicative decrease, once per congestion event."""
+        """Multiplicative decrease of the window, once per congestion event (one smoothed
+        call duration); the rate the signal names is paced at what got through lately."""
         s = self.settings
-        if now - win.last_cut < s.cooldown:
+        if now - win.last_cut < max(0.05, win.srtt):
             return
         win.last_cut = now
-        if signal in ("requests", "both"):
-            win.calls = max(s.min_calls, win.calls * s.decrease)
+        win.calls = max(s.min_calls, win.calls * s.decrease)
         win.threshold = win.calls  # slow start ends at the first congestion event
+        if signal == "capacity":  # not a quota: fewer calls in flight, no pacing
+            return
+        self._forget(win, now)
+        calls = len(win.recent) / s.horizon
+        tokens = sum(t for _, t in win.recent) / s.horizon
+        if signal in ("requests", "both"):
+            win.call_rate = _paced(win.call_rate, calls, s.margin)
         if signal in ("tokens", "both"):
-            # The first throttle seeds the token window with what was in flight (tokens the
-            # quota was absorbing when it ran out), cut as the call window is.
-            seen = win.tokens_in_flight + (win.recent_tokens[-1] if win.recent_tokens else 0)
-            base = win.tokens_cap if win.tokens_cap is not None else float(max(seen, 1))
-            win.tokens_cap = max(1.0, base * s.decrease)
-            win.recent_tokens.clear()
+            win.token_rate = _paced(win.token_rate, tokens, s.margin)
 
     def snapshot(self, key: str) -> dict[str, float | int | None]:
-        """The key's windows, for progress displays and tests."""
+        """The key's state, for progress displays and tests."""
         win = self.window(key)
         return {
             "calls": win.calls,
             "in_flight": win.in_flight,
-            "tokens_cap": win.tokens_cap,
-            "tokens_in_flight": win.tokens_in_flight,
+            "call_rate": win.call_rate,
+            "token_rate": win.token_rate,
+            "srtt": win.srtt,
         }
+
+
+def _paced(current: float | None, measured: float, margin: float) -> float:
+    """The new rate after a throttle: a little under what got through in the horizon (and
+    never above the rate already paced); nothing got through: half the old rate."""
+    if measured > 0:
+        target = measured * margin
+        return target if current is None else min(current * margin, target)
+    return max((current or 1.0) * 0.5, 1e-3)
 
 
 #: Longest single wait before asking again: a release normally wakes waiters sooner.
