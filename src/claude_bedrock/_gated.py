@@ -27,7 +27,7 @@ import httpx
 from ._exceptions import APIStatusError, RateLimitError
 from ._retry import retry_after_seconds
 from ._senders import Call, Flow, Prime, Send
-from ._throughput import Admit, AsyncGate, Signal, SyncGate, Ticket
+from ._throughput import ADMITTED, Admit, AsyncGate, Signal, SyncGate, Ticket
 
 __all__ = ["admission", "gated_flow"]
 
@@ -127,6 +127,9 @@ def gated_flow(
             if ticket is None:
                 flow.close()
                 raise _no_room(key, deadline)
+            admitted = ADMITTED.get()
+            if admitted is not None and not admitted:
+                admitted.append(time.perf_counter())
         try:
             result = yield step
         except BaseException as exc:

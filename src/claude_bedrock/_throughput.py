@@ -43,6 +43,7 @@ from typing import Final, Literal, NamedTuple
 
 __all__ = [
     "ABSORB",
+    "ADMITTED",
     "Admit",
     "AsyncGate",
     "SyncGate",
@@ -55,6 +56,11 @@ __all__ = [
 #: while a fallback chain tries a model that is not its last (the next model is tried after
 #: the ordinary ``max_retries`` instead). A context variable: right per thread and per task.
 ABSORB: contextvars.ContextVar[bool] = contextvars.ContextVar("absorb", default=True)
+#: Where a caller (``messages.create_many``) wants the time its call was first admitted
+#: (``time.perf_counter()``): the limiter's queue ends there, the call's own time begins.
+ADMITTED: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "admitted", default=None
+)
 
 #: What throttled a call, as far as the answer tells: Bedrock's wording names tokens or
 #: requests ("Too many tokens…", "Too many requests…"); "capacity" (503, 529) is not a
@@ -234,13 +240,15 @@ class ThroughputCore:
         }
 
 
-def _paced(current: float | None, measured: float, margin: float) -> float:
+def _paced(current: float | None, measured: float, margin: float) -> float | None:
     """The new rate after a throttle: a little under what got through in the horizon (and
     never above the rate already paced); nothing got through: half the old rate."""
     if measured > 0:
         target = measured * margin
         return target if current is None else min(current * margin, target)
-    return max((current or 1.0) * 0.5, 1e-3)
+    if current is None:  # nothing to measure yet: the call window alone limits
+        return None
+    return max(current * 0.5, 1e-3)
 
 
 #: Longest single wait before asking again: a release normally wakes waiters sooner.

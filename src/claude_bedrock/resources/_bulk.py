@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final
 
 from .._exceptions import APIError, APIStatusError
+from .._throughput import ADMITTED
 from ..types.batches import (
     ErrorObject,
     ErrorResponse,
@@ -83,6 +84,23 @@ def _succeeded(custom_id: str, message: Message) -> MessageBatchIndividualRespon
     return MessageBatchIndividualResponse(custom_id=custom_id, result=result)
 
 
+def _timing() -> tuple[float, list[float]]:
+    """Start timing a call: now, and where the limiter notes its first admission (a context
+    variable: per thread, and per task since each call runs in its own)."""
+    admitted: list[float] = []
+    ADMITTED.set(admitted)
+    return time.perf_counter(), admitted
+
+
+def _timed(
+    result: MessageBatchIndividualResponse, started: float, admitted: list[float]
+) -> MessageBatchIndividualResponse:
+    first = admitted[0] if admitted else started
+    result._queued = first - started
+    result._elapsed = time.perf_counter() - first
+    return result
+
+
 def _limited(client: Any, concurrency: int | None) -> tuple[Any, int]:
     """The client the calls go through, and how many workers."""
     if concurrency is not None:
@@ -108,13 +126,12 @@ def create_many(
 
     def one(index: int, request: Mapping[str, Any]) -> MessageBatchIndividualResponse:
         custom_id, kwargs = split_request(request, index)
-        started = time.perf_counter()
+        started, admitted = _timing()
         try:
             result = _succeeded(custom_id, runner.messages.create(**kwargs))
         except Exception as error:  # kept in the results, never aborting the run
             result = errored(custom_id, error)
-        result._elapsed = time.perf_counter() - started
-        return result
+        return _timed(result, started, admitted)
 
     pool = ThreadPoolExecutor(workers, thread_name_prefix="create_many")
     pending: deque[Future[MessageBatchIndividualResponse]] = deque()
@@ -156,13 +173,12 @@ async def acreate_many(
 
     async def one(index: int, request: Mapping[str, Any]) -> MessageBatchIndividualResponse:
         custom_id, kwargs = split_request(request, index)
-        started = time.perf_counter()
+        started, admitted = _timing()
         try:
             result = _succeeded(custom_id, await runner.messages.create(**kwargs))
         except Exception as error:
             result = errored(custom_id, error)
-        result._elapsed = time.perf_counter() - started
-        return result
+        return _timed(result, started, admitted)
 
     pending: deque[asyncio.Task[MessageBatchIndividualResponse]] = deque()
     try:
