@@ -188,3 +188,13 @@ def test_async_gate_wakes_waiters_on_release_and_honours_a_deadline() -> None:
     peak, late = asyncio.run(main())
     assert peak <= 2
     assert late is None
+
+
+def test_a_waiting_retry_goes_before_new_calls() -> None:
+    core = ThroughputCore(ThroughputSettings(initial_calls=1), clock=Clock())
+    held = core.admit("m", 1)
+    assert isinstance(held, Ticket)
+    core.window("m").retries_waiting = 1  # a throttled call is waiting for its turn
+    core.release(held, "ok")
+    assert core.admit("m", 1) == math.inf  # a new call waits behind it...
+    assert isinstance(core.admit("m", 1, retry=True), Ticket)  # ...the retry goes first

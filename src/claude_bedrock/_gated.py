@@ -119,11 +119,13 @@ def gated_flow(
         return (yield from flow)
     key, tokens = found
     until = time.monotonic() + deadline
+    attempts = 0
     ticket: Ticket | None = None
     step: Any = next(flow)
     while True:
         if type(step) is Send:
-            ticket = yield Admit(gate, key, tokens, until)
+            ticket = yield Admit(gate, key, tokens, until, retry=attempts > 0)
+            attempts += 1
             if ticket is None:
                 flow.close()
                 raise _no_room(key, deadline)

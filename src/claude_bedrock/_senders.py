@@ -219,7 +219,7 @@ class SyncSender:
 
     def _do(self, step: Step, prime: Callable[[httpx.Response], Any] | None) -> Any:
         if type(step) is Admit:
-            return step.gate.acquire(step.key, step.tokens, step.deadline)
+            return step.gate.acquire(step.key, step.tokens, step.deadline, step.retry)
         if type(step) is Send:
             response = self._transport.handle_request(step.request)
             if not step.stream:
@@ -311,7 +311,7 @@ class AsyncSender:
     ) -> Any:
         if type(step) is Admit:
             assert isinstance(step.gate, AsyncGate)
-            return await step.gate.acquire(step.key, step.tokens, step.deadline)
+            return await step.gate.acquire(step.key, step.tokens, step.deadline, step.retry)
         if type(step) is Send:
             response = await self._transport.handle_async_request(step.request)
             if not step.stream:

@@ -77,6 +77,8 @@ class Admit(NamedTuple):
     key: str
     tokens: int
     deadline: float
+    #: A retry of a throttled attempt (goes before new calls).
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,8 @@ class _Window:
     #: window of successes; above it, it grows by one. Unknown (inf) until the first cut.
     threshold: float = math.inf
     in_flight: int = 0
+    #: Retries waiting for a ticket (they go before new calls).
+    retries_waiting: int = 0
     #: Smoothed duration of a successful call (TCP's SRTT): one congestion event lasts one.
     srtt: float = 1.0
     last_cut: float = -math.inf
@@ -149,8 +153,11 @@ class ThroughputCore:
             win = self._windows[key] = _Window(calls=self.settings.initial_calls)
         return win
 
-    def admit(self, key: str, tokens: int) -> Ticket | float:
+    def admit(self, key: str, tokens: int, retry: bool = False) -> Ticket | float:
         """A ticket, or the seconds to wait before asking again (``inf``: until a release).
+
+        A retry (a call Bedrock throttled) goes first: new calls wait while one waits, so
+        a throttled call is not sent to the back of the queue each time (the tail latency).
 
         Pacing spaces calls by ``1 / call_rate`` and by ``tokens / token_rate``: a call is
         admitted once its turn has come, whatever its size, so a request bigger than a
@@ -160,6 +167,8 @@ class ThroughputCore:
         now = self._clock()
         if now < win.paused_until:
             return win.paused_until - now
+        if not retry and win.retries_waiting:
+            return math.inf
         if win.in_flight >= max(1, int(win.calls)):
             return math.inf
         wait = max(win.next_call - now, win.next_token - now)
@@ -255,6 +264,17 @@ def _paced(current: float | None, measured: float, margin: float) -> float | Non
 _MAX_NAP: Final = 1.0
 
 
+def _nap(wait: float, deadline: float | None) -> float | None:
+    """How long to wait before asking again (None: the deadline has passed)."""
+    nap = min(wait, _MAX_NAP)
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        nap = min(nap, left)
+    return nap
+
+
 class SyncGate:
     """Blocking admission for threads sharing one sync client."""
 
@@ -262,20 +282,26 @@ class SyncGate:
         self.core = core
         self._cond = threading.Condition()
 
-    def acquire(self, key: str, tokens: int, deadline: float | None = None) -> Ticket | None:
+    def acquire(
+        self, key: str, tokens: int, deadline: float | None = None, retry: bool = False
+    ) -> Ticket | None:
         """A ticket, or None if ``deadline`` (monotonic) passes first."""
         with self._cond:
-            while True:
-                got = self.core.admit(key, tokens)
-                if isinstance(got, Ticket):
-                    return got
-                nap = min(got, _MAX_NAP)
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
+            window = self.core.window(key)
+            window.retries_waiting += retry
+            try:
+                while True:
+                    got = self.core.admit(key, tokens, retry)
+                    if isinstance(got, Ticket):
+                        return got
+                    nap = _nap(got, deadline)
+                    if nap is None:
                         return None
-                    nap = min(nap, left)
-                self._cond.wait(nap)
+                    self._cond.wait(nap)
+            finally:
+                window.retries_waiting -= retry
+                if retry:
+                    self._cond.notify_all()
 
     def release(
         self,
@@ -301,22 +327,28 @@ class AsyncGate:
         self.core = core
         self._changed: asyncio.Event | None = None
 
-    async def acquire(self, key: str, tokens: int, deadline: float | None = None) -> Ticket | None:
+    async def acquire(
+        self, key: str, tokens: int, deadline: float | None = None, retry: bool = False
+    ) -> Ticket | None:
         """Async twin of :meth:`SyncGate.acquire`."""
-        while True:
-            got = self.core.admit(key, tokens)
-            if isinstance(got, Ticket):
-                return got
-            nap = min(got, _MAX_NAP)
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
+        window = self.core.window(key)
+        window.retries_waiting += retry
+        try:
+            while True:
+                got = self.core.admit(key, tokens, retry)
+                if isinstance(got, Ticket):
+                    return got
+                nap = _nap(got, deadline)
+                if nap is None:
                     return None
-                nap = min(nap, left)
-            if self._changed is None:
-                self._changed = asyncio.Event()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), nap)
+                if self._changed is None:
+                    self._changed = asyncio.Event()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), nap)
+        finally:
+            window.retries_waiting -= retry
+            if retry:
+                self._wake()
 
     def release(
         self,
@@ -328,6 +360,9 @@ class AsyncGate:
     ) -> None:
         """Give the ticket back (no await: callable from the shared I/O-free flow)."""
         self.core.release(ticket, outcome, signal=signal, retry_after=retry_after)
+        self._wake()
+
+    def _wake(self) -> None:
         changed, self._changed = self._changed, None
         if changed is not None:
             changed.set()
