@@ -33,6 +33,7 @@ from ._request_core import (
 )
 from ._sdk_surface import NOT_GIVEN, NotGivenType, SDKAttributes, copy_client
 from ._senders import AsyncSender, SyncSender
+from ._throughput import AsyncGate, SyncGate, ThroughputCore
 from ._transports import (
     AnyHTTPClient,
     AnyTransport,
@@ -79,6 +80,13 @@ class ConnectionOptions(TypedDict, total=False):
     #: Send through this ``httpx`` transport instead of the network, e.g. a
     #: :class:`~claude_bedrock.MockTransport` in unit tests.
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport
+    #: ``"adaptive"``: learn each model's quota (calls and tokens in flight, AIMD) and absorb
+    #: throttling up to ``retry_deadline`` instead of raising it (see ``_throughput``).
+    #: Shared by every call of the client and its copies, across threads or tasks.
+    throughput: Literal["adaptive"] | None
+    #: Models or profiles to try, in order, after a capacity or throttling error (a call's
+    #: own ``fallbacks=`` replaces them); see ``resources._fallbacks``.
+    fallbacks: Sequence[str]
 
 
 class ClientOptions(ConnectionOptions, total=False):
@@ -90,6 +98,24 @@ class ClientOptions(ConnectionOptions, total=False):
     #: Where ``messages`` calls go unless a call says (``api=``): ``"invoke"`` (InvokeModel,
     #: the default), ``"converse"``, or ``"messages"`` (the Messages API on bedrock-runtime).
     api: Api
+
+
+def _throughput_option(value: object) -> ThroughputCore | None:
+    if value is None:
+        return None
+    if value == "adaptive":
+        return ThroughputCore()
+    raise ValueError(f"throughput={value!r}: expected 'adaptive' or None (fixed concurrency)")
+
+
+def _fallbacks_option(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"fallbacks= takes a list of model IDs or profiles, not {value!r}")
+    if not all(isinstance(item, str) and item for item in value):
+        raise TypeError(f"fallbacks= takes a list of model IDs or profiles, not {value!r}")
+    return tuple(value)
 
 
 def surface_of_api(api: str) -> Surface:
@@ -107,6 +133,8 @@ class _ClientBase(SDKAttributes):
     #: A copy's original, whose connection pool the copy sends through (None: its own).
     _pool_owner: _ClientBase | None = None
     _closed = False
+    #: The client's ``fallbacks=`` (see ``resources._fallbacks``).
+    _fallbacks: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -163,9 +191,13 @@ class _ClientBase(SDKAttributes):
         """Build the request core and the sender (every client class, once)."""
         verify: Verify | None = options.pop("verify", None)
         transport = options.pop("transport", None)
+        self._fallbacks = _fallbacks_option(options.pop("fallbacks", None))
+        throughput = _throughput_option(options.pop("throughput", None))
         self._core = RequestCore(**core_arguments, **options)
+        self._core.retry.absorb = throughput is not None
         if self._pool_owner is not None:  # a copy (see copy()): the owner's pool, not owned
             self._share_sender(self._pool_owner)
+            self._share_gate(self._pool_owner, throughput)
             return
         if (http_client is not None or transport is not None) and verify is not None:
             given = "http_client" if http_client is not None else "transport"
@@ -173,9 +205,23 @@ class _ClientBase(SDKAttributes):
         if http_client is not None and transport is not None:
             raise ValueError("pass http_client= or transport=, not both")
         self._init_sender(http_client, transport, self._trust(verify))
+        self._share_gate(None, throughput)
 
     def _share_sender(self, owner: _ClientBase) -> None:
         raise NotImplementedError
+
+    def _share_gate(self, owner: _ClientBase | None, throughput: ThroughputCore | None) -> None:
+        """The limiter's gate: the pool owner's when the copy keeps adaptive throughput (one
+        set of windows per pool: the quota is the account's), else a new one or none."""
+        sender: Any = self._sender  # type: ignore[attr-defined]
+        if throughput is None:
+            sender.gate = None
+            return
+        owned = getattr(getattr(owner, "_sender", None), "gate", None)
+        if owned is not None:
+            sender.gate = owned
+        else:
+            sender.gate = (SyncGate if isinstance(self, SyncClient) else AsyncGate)(throughput)
 
     def _trust(self, verify: Verify | None) -> TLSTrust:
         """The client's CAs; the AWS profile's ``ca_bundle`` is read only if needed."""

@@ -27,6 +27,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ._exceptions import APIConnectionError, APIError, APIStatusError
+from ._throughput import ABSORB
 
 if TYPE_CHECKING:
     import httpx
@@ -48,12 +49,16 @@ MAX_RETRY_DELAY = 8.0
 #: A ``Retry-After`` longer than this is not waited for: the error goes to the caller.
 MAX_RETRY_AFTER = 60.0
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
+#: Throttling and capacity: what ``throughput="adaptive"`` retries past ``max_retries``.
+ABSORBED_STATUS = frozenset({429, 503, 529})
+#: Longest wait before an absorbed retry (seconds): the limiter, not the back-off, paces.
+ABSORBED_JITTER = 0.25
 
 
 class RetryPolicy:
     """``max_retries`` and ``retry_deadline`` of one client, and the decisions they imply."""
 
-    __slots__ = ("deadline", "max_retries")
+    __slots__ = ("absorb", "deadline", "max_retries")
 
     def __init__(self, max_retries: int, deadline: float | None) -> None:
         if max_retries < 0:
@@ -63,6 +68,9 @@ class RetryPolicy:
             raise ValueError(f"retry_deadline must be 0 or more seconds, got {deadline}")
         self.max_retries = max_retries
         self.deadline = deadline
+        #: ``throughput="adaptive"``: throttling and capacity answers are retried past
+        #: ``max_retries``, up to the deadline (the limiter paces them, see _throughput).
+        self.absorb = False
 
     def delay(
         self, attempt: int, started: float, response: httpx.Response | None = None
@@ -72,12 +80,15 @@ class RetryPolicy:
         ``response`` is the error answer, if there was one (None: no answer, or a stream
         that failed before its first event, which the caller has already judged retryable).
         """
-        if attempt >= self.max_retries:
+        absorbed = self._absorbed(response)
+        if attempt >= self.max_retries and not absorbed:
             return None
         if response is not None and response.status_code not in RETRYABLE_STATUS:
             return None
         after = retry_after_seconds(response.headers) if response is not None else None
-        if after is None:
+        if after is None and absorbed:  # the limiter's windows pace the retry; a short jitter
+            wait = random.uniform(0.0, ABSORBED_JITTER)
+        elif after is None:
             wait = random.uniform(0.0, min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2**attempt))
         elif after <= MAX_RETRY_AFTER:
             wait = after
@@ -86,6 +97,16 @@ class RetryPolicy:
         if time.monotonic() - started + wait > self.deadline:
             return None
         return wait
+
+    def _absorbed(self, response: httpx.Response | None) -> bool:
+        """Whether this error answer is absorbed (see :attr:`absorb`): retried past
+        ``max_retries``, after a short jitter rather than an exponential back-off."""
+        return (
+            self.absorb
+            and response is not None
+            and response.status_code in ABSORBED_STATUS
+            and ABSORB.get()
+        )
 
 
 def retryable_error(error: APIError) -> bool:

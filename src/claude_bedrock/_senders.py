@@ -25,6 +25,7 @@ from ._debug_log import log, log_exchange, log_failure, log_retry
 from ._exceptions import APIError, APIStatusError
 from ._request_core import connection_error
 from ._retry import retryable_error
+from ._throughput import Admit, AsyncGate, SyncGate
 from ._transports import TrustError
 
 if TYPE_CHECKING:
@@ -68,10 +69,19 @@ class Sleep(NamedTuple):
     seconds: float
 
 
-Step = Send | Prime | Read | Close | Sleep
+Step = Send | Prime | Read | Close | Sleep | Admit
 #: Yields steps, receives their results; returns ``(response, primed or None)``.
 Flow = Generator[Step, Any, tuple[httpx.Response, Any]]
 Call = tuple[str, str, bytes | None, Mapping[str, str] | None, float | httpx.Timeout | None, str]
+
+
+def gate_flow(flow: Flow, sender: SyncSender | AsyncSender, call: Call) -> Flow:
+    """``flow`` under the sender's adaptive limiter, if it has one (:mod:`._gated`)."""
+    if sender.gate is None:
+        return flow
+    from ._gated import gated_flow
+
+    return gated_flow(flow, sender.gate, call, sender._core.retry.deadline)
 
 
 def _reason(error: APIError) -> str:
@@ -145,6 +155,9 @@ def _error_answer(
 class SyncSender:
     """Drives :func:`send_flow` with blocking calls."""
 
+    #: The adaptive limiter's gate (``throughput="adaptive"``), shared by the client's copies.
+    gate: SyncGate | None = None
+
     def __init__(self, core: RequestCore, transport: httpx.BaseTransport, owned: bool) -> None:
         """``owned``: ``close()`` closes ``transport`` (not when it is the user's)."""
         self._core = core
@@ -186,7 +199,7 @@ class SyncSender:
 
     def _flow(self, call: Call, stream: bool, prime: bool, signing: str | None) -> Flow:
         """The steps of one call (a subclass may wrap them: ``resources._hooked``)."""
-        return send_flow(self._core, call, stream, prime, signing)
+        return gate_flow(send_flow(self._core, call, stream, prime, signing), self, call)
 
     def _run(
         self, flow: Flow, prime: Callable[[httpx.Response], Any] | None
@@ -205,6 +218,8 @@ class SyncSender:
             return value
 
     def _do(self, step: Step, prime: Callable[[httpx.Response], Any] | None) -> Any:
+        if type(step) is Admit:
+            return step.gate.acquire(step.key, step.tokens, step.deadline, step.retry)
         if type(step) is Send:
             response = self._transport.handle_request(step.request)
             if not step.stream:
@@ -232,6 +247,8 @@ class SyncSender:
 
 class AsyncSender:
     """Drives :func:`send_flow` with awaits (twin of :class:`SyncSender`)."""
+
+    gate: AsyncGate | None = None
 
     def __init__(self, core: RequestCore, transport: httpx.AsyncBaseTransport, owned: bool) -> None:
         self._core = core
@@ -271,7 +288,7 @@ class AsyncSender:
         return await self._run(self._flow(call, True, True, signing), prime)
 
     def _flow(self, call: Call, stream: bool, prime: bool, signing: str | None) -> Flow:
-        return send_flow(self._core, call, stream, prime, signing)
+        return gate_flow(send_flow(self._core, call, stream, prime, signing), self, call)
 
     async def _run(
         self, flow: Flow, prime: Callable[[httpx.Response], Awaitable[Any]] | None
@@ -292,6 +309,9 @@ class AsyncSender:
     async def _do(
         self, step: Step, prime: Callable[[httpx.Response], Awaitable[Any]] | None
     ) -> Any:
+        if type(step) is Admit:
+            assert isinstance(step.gate, AsyncGate)
+            return await step.gate.acquire(step.key, step.tokens, step.deadline, step.retry)
         if type(step) is Send:
             response = await self._transport.handle_async_request(step.request)
             if not step.stream:

@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     ".doctor_cmd",
     ".logging_cmd",
     ".models_cmd",
+    ".run_cmd",
     ".serve_cmd",
 )
 

@@ -57,9 +57,14 @@ def estimate_input_tokens(body: Mapping[str, Any]) -> int:
 
 
 def estimate_cost(
-    core: RequestCore, requests: Iterable[Mapping[str, Any]], model: str | None
+    core: RequestCore,
+    requests: Iterable[Mapping[str, Any]],
+    model: str | None,
+    *,
+    batch: bool = True,
 ) -> BatchCostEstimate:
-    """Streamed over the requests (any number): totals and dollars per model."""
+    """Streamed over the requests (any number): totals and dollars per model, at batch
+    prices (``batch=False``: on-demand, what ``claude-bedrock run`` would pay)."""
     from ..catalog import cost
 
     estimate = BatchCostEstimate()
@@ -72,17 +77,18 @@ def estimate_cost(
             estimate.unpriced += 1
             continue
         body, model_id = call.body, call.resolved.model_id
-        usage = {
-            "input_tokens": estimate_input_tokens(body),
-            "output_tokens": int(body.get("max_tokens") or 0),
-        }
+        max_tokens = body.get("max_tokens") or 0
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+            estimate.unpriced += 1  # Bedrock will refuse it: it costs nothing
+            continue
+        usage = {"input_tokens": estimate_input_tokens(body), "output_tokens": max_tokens}
         estimate.input_tokens += usage["input_tokens"]
         estimate.output_tokens += usage["output_tokens"]
         resolved = call.resolved
         if resolved.info is None:
             estimate.unpriced += 1
             continue
-        usd = Decimal(str(cost(resolved.info, usage, resolved.endpoint_type, batch=True)))
+        usd = Decimal(str(cost(resolved.info, usage, resolved.endpoint_type, batch=batch)))
         by_model[model_id] = by_model.get(model_id, Decimal(0)) + usd
     estimate.by_model = {k: float(v) for k, v in by_model.items()}
     estimate.usd = float(sum(by_model.values(), Decimal(0)))

@@ -31,7 +31,17 @@ from .._middleware import APIRequest, middleware_base
 from .._parse import parse_message
 from .._request_core import connection_error
 from .._response import APIResponse, AsyncAPIResponse, StreamAlreadyConsumed
-from .._senders import AsyncSender, Call, Flow, Prime, Read, Send, SyncSender, send_flow
+from .._senders import (
+    AsyncSender,
+    Call,
+    Flow,
+    Prime,
+    Read,
+    Send,
+    SyncSender,
+    gate_flow,
+    send_flow,
+)  # fmt: skip
 
 __all__ = ["HookedAsyncSender", "HookedSyncSender", "Record"]
 
@@ -172,6 +182,7 @@ def hooked_flow(
     wire_stream = stream or pause is not None
     primes = prime and pause is None
     flow = send_flow(sender._flow_core, call, wire_stream, primes, signing)
+    flow = gate_flow(flow, sender, call)  # type: ignore[arg-type]  # a hooked sender is one
     attempts = _attempts(sender, flow, call, (stream, wire_stream), signing)
     response, primed = yield from attempts
     if pause is None:

@@ -13,7 +13,7 @@ take the bedrock-mantle surface).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack, overload
 
@@ -31,6 +31,7 @@ from ._surfaces import MESSAGES_SURFACES, header_params, move_user_profile, surf
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
     from ..streaming import AsyncMessageStreamManager, AsyncStream, MessageStreamManager, Stream
+    from ..types.batches import MessageBatchIndividualResponse
     from ..types.count_tokens import MessageTokensCount
     from ..types.parsed import ParsedMessage, ResponseFormatT
     from ..wire.messages_api import Surface
@@ -281,6 +282,10 @@ class Messages(RawResponses):
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | Stream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or a :class:`Stream` of events."""
+        if "fallbacks" in params or self._client._fallbacks:
+            from ._fallbacks import create
+
+            return create(self._client, model, max_tokens, messages, params, stream)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return _send(self._client, call, params, stream, sync=True)  # type: ignore[no-any-return]
 
@@ -312,6 +317,20 @@ class Messages(RawResponses):
 
         kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
         return parse(self, output_format, kwargs)
+
+    def create_many(
+        self,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = True,
+    ) -> Iterator[MessageBatchIndividualResponse]:
+        """Many calls under the model's quota (adaptive concurrency, or ``concurrency``
+        fixed), one result per request, in input order unless ``ordered=False``; a
+        request's error is kept in its result, never raised. See :mod:`._bulk`."""
+        from ._bulk import create_many
+
+        return create_many(self._client, requests, concurrency=concurrency, ordered=ordered)
 
     @cached_property
     def batches(self) -> Batches:
@@ -362,6 +381,10 @@ class AsyncMessages(RawResponses):
         stream: bool = False, **params: Unpack[MessageParams],
     ) -> Message | AsyncStream:  # fmt: skip
         """Send one Messages API call; a :class:`Message`, or an :class:`AsyncStream`."""
+        if "fallbacks" in params or self._client._fallbacks:
+            from ._fallbacks import acreate
+
+            return await acreate(self._client, model, max_tokens, messages, params, stream)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=stream)
         return await _send(self._client, call, params, stream, sync=False)  # type: ignore[no-any-return]
 
@@ -388,6 +411,18 @@ class AsyncMessages(RawResponses):
 
         kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
         return await aparse(self, output_format, kwargs)
+
+    def create_many(
+        self,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int | None = None,
+        ordered: bool = True,
+    ) -> AsyncIterator[MessageBatchIndividualResponse]:
+        """Async :meth:`Messages.create_many` (``async for result in ...``)."""
+        from ._bulk import acreate_many
+
+        return acreate_many(self._client, requests, concurrency=concurrency, ordered=ordered)
 
     @cached_property
     def batches(self) -> AsyncBatches:

@@ -41,6 +41,7 @@ class _CallFacts(BaseModel):
 
     _cost: Cost | None = pydantic.PrivateAttr(default=None)
     _request_id: str | None = pydantic.PrivateAttr(default=None)
+    _served_by: str | None = pydantic.PrivateAttr(default=None)
 
     @property
     def cost(self) -> Cost | None:
@@ -51,3 +52,10 @@ class _CallFacts(BaseModel):
     def request_id(self) -> str | None:
         """Bedrock's ``x-amzn-RequestId`` for this call: quote it to AWS support."""
         return self._request_id
+
+    @property
+    def served_by(self) -> str | None:
+        """The model ID or profile that answered, when the call had ``fallbacks``: the
+        requested model, or the fallback that served it after a capacity or throttling
+        error (its ``cost`` is that model's). None for a call without fallbacks."""
+        return self._served_by

@@ -156,6 +156,20 @@ class MessageBatchIndividualResponse(BaseModel):
 
     custom_id: str
     result: MessageBatchResult
+    # Not serialised: ``messages.create_many``'s timing of the call (None from a batch).
+    _elapsed: float | None = pydantic.PrivateAttr(default=None)
+    _queued: float | None = pydantic.PrivateAttr(default=None)
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds from the call's first attempt to its result, retries and their waits
+        included (``messages.create_many``; None for a batch's results)."""
+        return self._elapsed
+
+    @property
+    def queued(self) -> float | None:
+        """Seconds the call waited for the adaptive limiter before its first attempt."""
+        return self._queued
 
 
 class BatchCostEstimate(BaseModel):
