@@ -129,3 +129,18 @@ def test_bad_limit_values_are_usage_errors(s3_server: S3Server, s3_bucket: str) 
     for option in ("--max-line-bytes", "--max-object-bytes"):
         result = report(s3_server, s3_bucket, option, "lots")
         assert result.returncode == 2 and "not a size" in result.stdout + result.stderr
+
+
+def test_logs_show_passes_over_hostile_objects(s3_server: S3Server, s3_bucket: str) -> None:
+    """``logs show`` searches newest object first: a hostile newer object must not stop it."""
+    put(s3_server, s3_bucket, "good", h.gz(h.record("wanted-id", WHEN)))
+    later = WHEN + timedelta(seconds=1)
+    s3_server.client().put_object(Bucket=s3_bucket, Key=h.key_for(PREFIX, later, "plain"),
+                                  Body=h.not_gzip(WHEN))  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "claude_bedrock", "logs", "show", "wanted-id", "--bucket",
+         s3_bucket, "--prefix", PREFIX, "-o", "json"],
+        env=s3_server.env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["requestId"] == "wanted-id"
