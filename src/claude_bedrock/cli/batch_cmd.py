@@ -10,17 +10,18 @@ A ``prompt`` object may also set ``temperature`` and ``model``; a bare line (one
 not start with ``{`` or ``"``; a JSON string also works) is the user message itself.
 Missing ``custom_id`` become ``line-N`` (N = line number) and missing ``max_tokens`` the
 ``--max-tokens`` value; ``--model`` is the model of requests that name none. Blank lines
-are skipped.
+are skipped; a UTF-8 byte-order mark at the start of the file is removed.
 
-Before anything is uploaded, the file is read once to check every line and to estimate
-the cost at batch prices (input estimated from the text, output counted at
-``max_tokens``); above ``--confirm-above`` dollars the command asks, unless ``--yes``.
+Before anything is uploaded, the file is read once to check every line (see
+:mod:`.batch_input`: any bad line, all of them listed by number, refuses the whole file
+with exit code 2) and to estimate the cost at batch prices (input estimated from the
+text, output counted at ``max_tokens``); above ``--confirm-above`` dollars the command
+asks, unless ``--yes``.
 S3 is reached as the AWS SDKs do (``AWS_ENDPOINT_URL_S3`` for a local server).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -32,6 +33,8 @@ import typer
 
 from ._options import S3Connection, build_client, option_groups
 from ._output import (
+    ExitCode,
+    Failure,
     OutputFormat,
     OutputOption,
     classify,
@@ -41,6 +44,7 @@ from ._output import (
     out_console,
     print_json,
 )
+from .batch_input import BadLines, InputError, checked_requests, read_requests
 
 if TYPE_CHECKING:
     from ..resources.batches import Batches
@@ -56,16 +60,11 @@ batch_app = typer.Typer(
 )
 
 BatchId = Annotated[str, typer.Argument(help="The batch ID printed by submit.")]
-_PROMPT_KEYS = frozenset({"custom_id", "prompt", "system", "max_tokens", "temperature", "model"})
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``batch`` command group to the main CLI."""
     app.add_typer(batch_app, name="batch")
-
-
-class InputError(ValueError):
-    """A line of the input file is not a request; the message names the line."""
 
 
 def _batches(where: S3Connection) -> Batches:
@@ -78,55 +77,6 @@ def _fail(exc: Exception, output: OutputFormat = OutputFormat.text) -> NoReturn:
     if isinstance(exc, InputError | OSError):
         fail_usage(output, type(exc).__name__, str(exc))
     fail(classify(exc), output)
-
-
-# -- input ---------------------------------------------------------------------------------
-
-
-def _from_line(text: str, number: int, max_tokens: int, system: str | None) -> dict[str, Any]:
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise InputError(f"line {number}: not valid JSON ({exc})") from None
-    elif text.startswith('"'):
-        try:
-            data = {"prompt": json.loads(text)}
-        except ValueError as exc:
-            raise InputError(f"line {number}: not a valid JSON string ({exc})") from None
-    else:
-        data = {"prompt": text}
-    custom_id = data.get("custom_id") or f"line-{number}"
-    if isinstance(data.get("params"), dict):
-        params = dict(data["params"])
-        params.setdefault("max_tokens", max_tokens)
-        return {"custom_id": custom_id, "params": params}
-    if not isinstance(data.get("prompt"), str) or set(data) - _PROMPT_KEYS:
-        raise InputError(
-            f"line {number}: expected {{'custom_id', 'params'}}, {{'prompt', ...}} (keys "
-            f"{', '.join(sorted(_PROMPT_KEYS))}) or a bare prompt"
-        )
-    params = {
-        "max_tokens": data.get("max_tokens", max_tokens),
-        "messages": [{"role": "user", "content": data["prompt"]}],
-    }
-    for key in ("system", "temperature", "model"):
-        if data.get(key) is not None:
-            params[key] = data[key]
-    if system is not None:
-        params.setdefault("system", system)
-    return {"custom_id": custom_id, "params": params}
-
-
-def read_requests(
-    path: Path, *, max_tokens: int = 1024, system: str | None = None
-) -> Iterator[dict[str, Any]]:
-    """The file's requests, one line at a time (the file is never loaded whole)."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            text = line.strip()
-            if text:
-                yield _from_line(text, number, max_tokens, system)
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -166,6 +116,7 @@ def submit(
       --role-arn arn:aws:iam::123456789012:role/BedrockBatch
     """
     from .._exceptions import AnthropicError
+    from ..resources._batch_write import encode_request
 
     def requests() -> Iterator[dict[str, Any]]:
         return read_requests(file, max_tokens=max_tokens, system=system)
@@ -174,11 +125,23 @@ def submit(
     if any(not key for key in tags):
         fail_usage(output, "UsageError", "--tag takes KEY=VALUE.")
 
+    bad = BadLines()
     try:
         batches = _batches(where)
-        estimate = batches.estimate(requests(), model=model)
+        core = batches._client._core
+
+        def check(request: dict[str, Any]) -> None:
+            encode_request(core, request, model)  # the record exactly as it would be sent
+
+        good = checked_requests(file, bad, check, max_tokens=max_tokens, system=system)
+        estimate = batches.estimate(good, model=model)
     except (InputError, OSError, AnthropicError) as exc:
         _fail(exc, output)
+    if bad.count:
+        fix = "Fix or remove these lines; nothing is sent until every line is a request."
+        fail(Failure(ExitCode.USAGE, "InputError", bad.message(file), fix), output)
+    if bad.bom and output is OutputFormat.text:
+        err_console().print("Note: removed the UTF-8 byte-order mark at the start of the file.")
     if output is OutputFormat.text:
         err_console().print(
             f"{estimate.requests} requests, ~{estimate.input_tokens:,} input tokens, at most "

@@ -260,9 +260,19 @@ def report(
     source: LogSource,
     html: Annotated[Path | None, _opt("--html", "Also write a self-contained HTML page.")] = None,
     workers: Annotated[int, _opt("--workers", "Objects read at once.")] = 8,
+    max_line: Annotated[
+        str, _opt("--max-line-bytes", "Skip longer lines (4MiB, 512KiB...).")
+    ] = "4MiB",
+    max_object: Annotated[
+        str, _opt("--max-object-bytes", "Skip objects inflating to more (decompressed).")
+    ] = "64MiB",
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Usage and cost per model, per day and per endpoint type, from the logs in S3.
+
+    Objects that cannot be read whole (not gzip, truncated, over --max-object-bytes, not
+    log records) and lines that are not records are skipped and listed after the report;
+    the exit code stays 0 ("complete": false in JSON).
 
     Examples:
 
@@ -270,28 +280,59 @@ def report(
 
       claude-bedrock logs report --since 30d --html usage.html
     """
-    from ..logs import ReadStats, build_report, html_page, read_records
+    from ..logs import ReadStats, html_page, report_records
     from ..logs._render import render_report
 
+    limits = _limits(max_line, max_object, output)
     stats = ReadStats()
 
     def work(logs: _Logs, advance: Any) -> Any:
-        records = read_records(logs.s3, logs.bucket, logs.objects, since=logs.start,
-                               workers=max(1, workers), stats=stats, on_object=advance)  # fmt: skip
-        return build_report(records)
+        return report_records(logs.s3, logs.bucket, logs.objects, since=logs.start,
+                              workers=max(1, workers), stats=stats, on_object=advance,
+                              limits=limits)  # fmt: skip
 
     logs, usage = _scan(source, output, "read", work)
     if html is not None:
         html.write_text(html_page(usage, source=logs.source), encoding="utf-8")
     if output is OutputFormat.json:
-        print_json({"source": logs.source, "objects": stats.objects, "records": stats.records,
-                    "skipped_lines": stats.skipped_lines, **usage.to_dict()})  # fmt: skip
+        print_json({"source": logs.source, **stats.to_dict(), **usage.to_dict()})
         return
     render_report(usage, out_console(), source=logs.source)
+    _tell_skipped(stats, f"; page written to {html}" if html else "")
+
+
+def _limits(max_line: str, max_object: str, output: OutputFormat) -> Any:
+    from ..logs import ReadLimits, parse_size
+
+    try:
+        return ReadLimits(max_line_bytes=parse_size(max_line),
+                          max_object_bytes=parse_size(max_object))  # fmt: skip
+    except ValueError as exc:
+        fail_usage(output, "BadParameter", f"--max-line-bytes/--max-object-bytes: {exc}")
+
+
+#: Skipped objects named one per line under the report, at most this many (JSON: all).
+_SHOWN_SKIPS = 20
+
+
+def _tell_skipped(stats: Any, tail: str) -> None:
+    """The closing note: what was read, and every line and object left out, and why."""
+    console = err_console()
     note = f"{stats.objects:,} objects, {stats.records:,} records"
     if stats.skipped_lines:
-        note += f", {stats.skipped_lines:,} lines that are not invocation records skipped"
-    err_console().print(note + (f"; page written to {html}" if html else ""))
+        reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(stats.line_reasons.items()))
+        note += f"; {stats.skipped_lines:,} lines skipped ({reasons})"
+    console.print(note + tail, markup=False, highlight=False)
+    skipped = stats.skipped_objects
+    if not skipped:
+        return
+    console.print(f"warning: incomplete report: {len(skipped):,} objects skipped "
+                  "(their records are not counted):", markup=False)  # fmt: skip
+    for item in skipped[:_SHOWN_SKIPS]:
+        console.print(f"  {item.key}: {item.reason}", markup=False, highlight=False)
+    if len(skipped) > _SHOWN_SKIPS:
+        console.print(f"  ... and {len(skipped) - _SHOWN_SKIPS:,} more (-o json lists all)",
+                      markup=False)  # fmt: skip
 
 
 @logs_app.command("show")

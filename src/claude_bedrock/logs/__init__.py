@@ -10,20 +10,25 @@ summed up (usage and cost per model, per day, per endpoint type).
 """
 
 from ..wire.log_layout import LogKey, data_key, hour_prefix, log_root, object_key, parse_key
+from ._bounded import ReadLimits, parse_size
 from ._html import html_page
 from ._read import (
     ReadStats,
+    SkippedObject,
     fetch_body,
     find_record,
     list_log_objects,
     parse_since,
     read_records,
+    report_records,
 )
 from ._report import Totals, UsageReport, build_report, endpoint_type
 
 __all__ = [
     "LogKey",
+    "ReadLimits",
     "ReadStats",
+    "SkippedObject",
     "Totals",
     "UsageReport",
     "build_report",
@@ -38,5 +43,7 @@ __all__ = [
     "object_key",
     "parse_key",
     "parse_since",
+    "parse_size",
     "read_records",
+    "report_records",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 from ..catalog import Catalog, EndpointType, ModelInfo, cost_breakdown
 from ..types.invocation_logging import InvocationLogRecord
 
-__all__ = ["Totals", "UsageReport", "build_report", "endpoint_type"]
+__all__ = ["Pricer", "Totals", "UsageReport", "build_report", "endpoint_type"]
 
 
 def endpoint_type(model_id: str) -> EndpointType:
@@ -56,6 +56,12 @@ class Totals:
             self.unpriced += 1
         else:
             self.cost += cost
+
+    def merge(self, other: Totals) -> None:
+        """Add ``other``'s counts (one object's totals into the report's)."""
+        for name in ("invocations", "errors", "input_tokens", "output_tokens",
+                     "cache_write_tokens", "cache_read_tokens", "cost", "unpriced"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @property
     def total_tokens(self) -> int:
@@ -107,6 +113,26 @@ class UsageReport:
         self.first = when if self.first is None else min(self.first, when)
         self.last = when if self.last is None else max(self.last, when)
 
+    def merge(self, other: UsageReport) -> None:
+        """Add ``other`` (a report over other records) into this one."""
+        self.total.merge(other.total)
+        for mine, theirs in (
+            (self.by_model, other.by_model),
+            (self.by_day, other.by_day),
+            (self.by_endpoint, other.by_endpoint),
+        ):
+            for key, totals in theirs.items():
+                mine.setdefault(key, Totals()).merge(totals)
+        for day, models in other.by_day_model.items():
+            row = self.by_day_model.setdefault(day, {})
+            for model, totals in models.items():
+                row.setdefault(model, Totals()).merge(totals)
+        self.model_names.update(other.model_names)
+        for when in (other.first, other.last):
+            if when is not None:
+                self.first = when if self.first is None else min(self.first, when)
+                self.last = when if self.last is None else max(self.last, when)
+
     def sorted_days(self) -> list[str]:
         return sorted(self.by_day)
 
@@ -130,8 +156,11 @@ class UsageReport:
         }
 
 
-class _Pricer:
-    """Model lookups cached per model ID (a report sees few distinct IDs, many records)."""
+class Pricer:
+    """Model lookups cached per model ID (a report sees few distinct IDs, many records).
+
+    Shared by the threads that add objects up: a lookup done twice by a race gives the
+    same answer, so the cache needs no lock."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -150,17 +179,21 @@ class _Pricer:
         except ValueError:  # a count that is not a whole number: leave it unpriced
             return None
 
+    def add(self, report: UsageReport, record: InvocationLogRecord) -> None:
+        """Add ``record`` to ``report``, keyed by the catalogue's model when known."""
+        info = self.info(record.model_id)
+        key = info.id if info is not None else record.model_id
+        if info is not None:
+            report.model_names[key] = info.name
+        report.add(record, key, self.cost(record, info))
+
 
 def build_report(
     records: Iterable[InvocationLogRecord], catalog: Catalog | None = None
 ) -> UsageReport:
     """Add ``records`` up (one pass; the records are not kept)."""
-    pricer = _Pricer(catalog or Catalog.default())
+    pricer = Pricer(catalog or Catalog.default())
     report = UsageReport()
     for record in records:
-        info = pricer.info(record.model_id)
-        key = info.id if info is not None else record.model_id
-        if info is not None:
-            report.model_names[key] = info.name
-        report.add(record, key, pricer.cost(record, info))
+        pricer.add(report, record)
     return report
