@@ -38,24 +38,26 @@ def test_bad_lines_are_results_and_a_rerun_sends_nothing_twice(
     prompts = _write(tmp_path / "p.jsonl", [
         *_prompts(5),
         "{broken",
-        json.dumps({"custom_id": "neg", "params": {"max_tokens": "x", "messages": [
-            {"role": "user", "content": "hi"}]}}),
+        json.dumps({"custom_id": "neg", "params": {"max_tokens": 64, "temperature": 9,
+                    "messages": [{"role": "user", "content": "hi"}]}}),
         "a bare prompt emulator:tokens=2",
+        json.dumps({"custom_id": "x", "params": {"max_tokens": "x", "messages": []}}),
     ])  # fmt: skip
     out = tmp_path / "r.jsonl"
     env = emulator_env(bedrock_emulator, tmp_path)
     done = run(["run", str(prompts), "-m", MODEL, "-o", str(out)], env)
-    assert done.returncode == 1, done.stderr  # one record refused, one malformed line
+    assert done.returncode == 1, done.stderr  # one record refused, two malformed lines
     rows = {r["custom_id"]: r for r in _results(out)}
-    assert set(rows) == {"q0", "q1", "q2", "q3", "q4", "line-6", "neg", "line-8"}
+    assert set(rows) == {"q0", "q1", "q2", "q3", "q4", "line-6", "neg", "line-8", "line-9"}
     assert rows["line-6"]["line"] == 6
     assert rows["line-6"]["result"]["error"]["error"]["type"] == "invalid_input"  # type: ignore[index]
+    assert "max_tokens" in rows["line-9"]["result"]["error"]["error"]["message"]  # type: ignore[index]
     assert rows["neg"]["result"]["error"]["error"]["type"] == "ValidationException"  # type: ignore[index]
-    assert "1 malformed lines" in done.stderr
+    assert "2 malformed lines" in done.stderr
     again = run(["run", str(prompts), "-m", MODEL, "-o", str(out), "--output", "json"], env)
     summary = json.loads(again.stdout)
     assert summary["already_done"] == 7 and summary["succeeded"] == 0
-    assert len(_results(out)) == 8
+    assert len(_results(out)) == 9
 
 
 def test_a_cut_last_line_is_dropped_and_redone(bedrock_emulator: Emulator, tmp_path: Path) -> None:

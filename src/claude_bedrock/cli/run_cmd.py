@@ -90,18 +90,27 @@ class _Tally:
 
 
 def _lines(path: Path, max_tokens: int, system: str | None, model: str | None) -> Iterator[Any]:
-    """``(number, request or error text)`` per non-blank line of the input."""
-    from .batch_cmd import InputError, _from_line
+    """``(number, request or error text)`` per non-blank line of the input, checked as
+    ``batch submit`` checks them (:mod:`.batch_input`), a bad line an error, not a stop.
+    A byte-order mark that starts the file is dropped, as ``batch submit`` does."""
+    from .batch_input import InputError, check_max_tokens, parse_line
 
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            text = line.strip()
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                yield number, f"line {number}: not UTF-8 (byte {exc.start + 1} of the line)"
+                continue
             if not text:
                 continue
             try:
-                request = _from_line(text, number, max_tokens, system)
-            except (InputError, RecursionError, ValueError, TypeError) as exc:
-                yield number, str(exc) if isinstance(exc, InputError) else f"line {number}: {exc}"
+                request = parse_line(text, number, max_tokens, system)
+                check_max_tokens(request)
+            except InputError as exc:
+                yield number, f"line {number}: {exc}"
                 continue
             if model is not None:
                 request["params"].setdefault("model", model)
