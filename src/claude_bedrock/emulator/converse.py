@@ -60,10 +60,9 @@ __all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translatio
 DEFAULT_MAX_TOKENS: Final = 4096
 _MODEL_PREFIX: Final = "The model returned the following errors: "
 # Bedrock's own messages from the InvokeModel checks, passed on without the model prefix.
-_BEDROCK_MESSAGES: Final = (
-    INVALID_MODEL, "Invocation of model ID", "The maximum tokens you requested",
-    "Input is too long",
-)  # fmt: skip
+# (Not "The maximum tokens you requested...": the one Converse report, GenAI IDP #204,
+# shows it with the prefix.)
+_BEDROCK_MESSAGES: Final = (INVALID_MODEL, "Invocation of model ID", "Input is too long")
 #: The exception members of botocore's ``ConverseStreamOutput`` (no modelTimeoutException).
 _STREAM_EXCEPTIONS: Final = {
     "internalServerException": "The server encountered an internal error while processing "
@@ -78,8 +77,9 @@ _STREAM_EXCEPTIONS: Final = {
 _CONVERSATION_MESSAGES: Final = {
     "first_message_role": "A conversation must start with a user message. Try again with a "
     "conversation that starts with a user message.",
-    "system_role": "The system role at {field} is not supported. Put system prompts in the "
-    "system field and try again.",
+    # The front end's enum check as a 2024 report quotes it (continuedev/continue #1938).
+    "system_role": "1 validation error detected: Value 'system' at '{coral}.member.role' "
+    "failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
     "alternating_roles": "A conversation must alternate between user and assistant roles. "
     "Make sure the conversation alternates between user and assistant roles and try again.",
     "empty_content": "The content field in the Message object at {field} is empty. Add a "
@@ -143,8 +143,10 @@ def conversation_message(violation: Violation) -> str:
         value = ", ".join(str(v) for v in value)
     limit = violation.limit
     megabytes = limit / 2**20 if isinstance(limit, int) else 0
+    field = violation.field or ""
+    coral = ".".join(f"{int(p) + 1}" if p.isdigit() else p for p in field.split("."))
     return _CONVERSATION_MESSAGES[violation.rule].format(
-        field=violation.field, value=value, limit=limit, megabytes=megabytes
+        field=field, coral=coral, value=value, limit=limit, megabytes=megabytes
     )
 
 
