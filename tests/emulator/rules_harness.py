@@ -13,8 +13,8 @@ clients that do not validate (the AWS SDKs for other languages, raw HTTP). Good 
 through the validating client, so they are also proven acceptable to boto3 itself.
 
 Big bodies the table writes as placeholders (``"<101-page PDF>"``, ``"<base64 of a 1 MB
-PNG>"``, ``"<21 image blocks + 1 text block>"``) are built here by pypdf and Pillow, not by
-the code under test.
+PNG>"``, ``"<a 4 MB PNG>"``: MB here is 10^6 bytes, exactly; ``"<21 image blocks + 1 text
+block>"``) are built here by pypdf and Pillow, not by the code under test.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import json
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 import anthropic
@@ -107,6 +108,7 @@ def example_body(example: dict[str, Any], surface: str) -> dict[str, Any] | None
 
 _PDF_PLACEHOLDER: Final = re.compile(r"<(?:(\d+)-page|a valid) PDF>")
 _PNG_PLACEHOLDER: Final = re.compile(r"<base64 of a (\d+) MB PNG(?:: .*)?>")
+_RAW_PNG_PLACEHOLDER: Final = re.compile(r"<a (\d+) MB PNG>")
 _BLOCKS_PLACEHOLDER: Final = re.compile(
     r"<(\d+) (image|document) blocks(?: \(.*\))? \+ 1 text block>"
 )
@@ -124,15 +126,26 @@ def pdf_of(pages: int) -> bytes:
     return out.getvalue()
 
 
+@lru_cache(maxsize=8)
 def png_of(size: int) -> bytes:
-    """A valid PNG of about ``size`` bytes (at least), written by Pillow: random RGB pixels
-    (seeded, so the same bytes every run) that PNG's compression cannot shrink."""
+    """A valid PNG of exactly ``size`` bytes (or the smallest one Pillow writes, for a small
+    ``size``), written by Pillow: seeded random RGB pixels, which PNG cannot compress, filling
+    about 90%, and a ``tEXt`` comment chunk (12 bytes of framing, key, NUL, text) the rest."""
     from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
 
-    side = max(1, int((size / 3) ** 0.5) + 1)
-    pixels = random.Random(size).randbytes(side * side * 3)
+    side = max(1, int((size * 0.9 / 3) ** 0.5))
+    image = Image.frombytes("RGB", (side, side), random.Random(size).randbytes(side * side * 3))
     out = io.BytesIO()
-    Image.frombytes("RGB", (side, side), pixels).save(out, format="PNG", compress_level=1)
+    image.save(out, format="PNG", compress_level=1)
+    filler = size - len(out.getvalue()) - len("tEXt") - 8 - len("Comment") - 1
+    if filler <= 0:
+        return out.getvalue()
+    info = PngInfo()
+    info.add_text("Comment", "x" * filler)
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1, pnginfo=info)
+    assert len(out.getvalue()) == size
     return out.getvalue()
 
 
@@ -140,7 +153,7 @@ def _blocks(count: int, kind: str) -> list[dict[str, Any]]:
     """``count`` Converse image or document blocks plus one text block (boto3 encodes the
     ``bytes``)."""
     if kind == "image":
-        blocks = [{"image": {"format": "png", "source": {"bytes": png_of(64)}}}] * count
+        blocks = [{"image": {"format": "png", "source": {"bytes": png_of(0)}}}] * count
     else:
         blocks = [
             {"document": {"format": "txt", "name": f"d{i + 1}", "source": {"bytes": b"text"}}}
@@ -163,6 +176,8 @@ def build_placeholders(value: Any) -> Any:
             return base64.b64encode(pdf_of(int(match.group(1) or 1))).decode()
         if match := _PNG_PLACEHOLDER.fullmatch(value):
             return base64.b64encode(png_of(int(match.group(1)) * 1_000_000)).decode()
+        if match := _RAW_PNG_PLACEHOLDER.fullmatch(value):  # Converse bytes (boto3 encodes)
+            return png_of(int(match.group(1)) * 1_000_000)
         if match := _BLOCKS_PLACEHOLDER.fullmatch(value):
             return _blocks(int(match.group(1)), match.group(2))
     return value

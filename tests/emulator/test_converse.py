@@ -542,9 +542,9 @@ def test_guardrails_are_not_emulated(runtime: Any) -> None:
 
 def test_too_many_images(runtime: Any) -> None:
     images = [{"image": {"format": "png", "source": {"bytes": PNG}}}] * 21
-    assert (
-        refusal(runtime, messages=user(*images, {"text": "x"}))
-        == "You can't include more than 20 images in a request."
+    assert refusal(runtime, messages=user(*images, {"text": "x"})) == (  # the rule table's quote
+        "The model returned the following errors: messages: too many images and documents: "
+        "21 + 0 > 20"
     )
 
 

@@ -89,10 +89,13 @@ _CONVERSATION_MESSAGES: Final = {
     "extra_tool_results": "The number of toolResult blocks at {field} exceeds the number of "
     "toolUse blocks of previous turn.",
     "missing_tool_results": "Expected toolResult blocks at {field} for the following Ids: {value}",
-    "too_many_images": "You can't include more than {limit} images in a request.",
-    "image_too_large": "An image is {value} bytes; images can be at most {limit} bytes "
-    "({megabytes:g} MB).",
+    # The model's own limits (a 2025 boto3 report; Anthropic's API words them alike), passed
+    # on with the model prefix on Converse (_MODEL_SIDE).
+    "too_many_images": "messages: too many images and documents: {value} > {limit}",
+    "image_too_large": "{field}: image exceeds 5 MB maximum: {value} bytes > {limit} bytes",
 }
+#: Conversation rules the model, not Bedrock, enforces: Converse prefixes their message.
+_MODEL_SIDE: Final = frozenset({"too_many_images", "image_too_large"})
 
 
 def register(app: EmulatorApp) -> None:
@@ -175,7 +178,8 @@ class _ConverseRoutes:
         limits = Catalog.default().pdf_limits
         violation = conversation_violation(converse.get("messages") or [], limits)
         if violation is not None:
-            raise validation_error(conversation_message(violation))
+            prefix = _MODEL_PREFIX if violation.rule in _MODEL_SIDE else ""
+            raise validation_error(prefix + conversation_message(violation))
         paths = converse.pop("additionalModelResponseFieldPaths", None) or []
         echo: dict[str, Any] = {
             k: converse.pop(k) for k in ("performanceConfig", "serviceTier") if k in converse

@@ -240,6 +240,48 @@ def _cache_ttl_order(view: RequestView) -> Values | None:
     return None
 
 
+def _base64_images(view: RequestView) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The base64 image sources of the body, with their paths (tool results included)."""
+    for i, message in enumerate(view.messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        for j, block in enumerate(content if isinstance(content, list) else []):
+            if not isinstance(block, Mapping):
+                continue
+            nested = block.get("content") if block.get("type") == "tool_result" else None
+            parts = [(f"messages.{i}.content.{j}", block)]
+            parts += [
+                (f"messages.{i}.content.{j}.content.{k}", part)
+                for k, part in enumerate(nested if isinstance(nested, list) else [])
+            ]
+            for path, part in parts:
+                source = part.get("source") if isinstance(part, Mapping) else None
+                if part.get("type") != "image" or not isinstance(source, Mapping):
+                    continue
+                if source.get("type") == "base64":
+                    yield f"{path}.image.source.base64", source
+
+
+#: The image types the model takes (Anthropic's API; botocore's ImageFormat for Converse).
+_IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
+#: The model's limit on an image's base64 text (5 MB).
+_IMAGE_BASE64_MAX: Final = 5_242_880
+
+
+def _image_media_type(view: RequestView) -> Values | None:
+    for path, source in _base64_images(view):
+        if source.get("media_type") not in _IMAGE_TYPES:
+            return {"path": f"{path}.media_type"}
+    return None
+
+
+def _image_size(view: RequestView) -> Values | None:
+    for path, source in _base64_images(view):
+        data = source.get("data")
+        if isinstance(data, str) and len(data) > _IMAGE_BASE64_MAX:
+            return {"path": path, "size": len(data)}
+    return None
+
+
 #: Rule ID -> its check (the table's facts decide where and with what wording it answers).
 CHECKS: Final[dict[str, Check]] = {
     "converse.tool_blocks_need_tool_config": _tool_blocks_need_tool_config,
@@ -262,6 +304,8 @@ CHECKS: Final[dict[str, Check]] = {
     "thinking.final_assistant_must_start_with_thinking": _final_assistant_thinking,
     "tools.unknown_tool_fields": _unknown_tool_fields,
     "cache.ttl_ordering": _cache_ttl_order,
+    "images.media_type_enum": _image_media_type,
+    "images.max_size_5mb": _image_size,
 }
 
 _CONVERSATION: Final = "wire.converse.conversation_violation (emulator.converse)"
@@ -318,6 +362,7 @@ EXISTING: Final[dict[str, str]] = {
     "invoke.schema.required_keys": _SCHEMA,
     "converse.system_role_in_messages": _CONVERSATION,
     "count_tokens.input_union": "emulator.count_tokens",
+    "images.too_many": _CONVERSATION,
 }
 
 
@@ -348,13 +393,12 @@ def enforce(view: RequestView, *, lenient: bool = False) -> None:
             raise BedrockError(rule.error.type, rule.error.render(view.surface, values))
 
 
-#: Rules enforced (or partly: condition, wording or model scope differs from the quote) by a
-#: check older than the table, whose example the table's harness does not pass yet (built
-#: bodies, model-ID rules, boto3's own parameter checks, wording): table ``pre-table``.
+#: Rules enforced (or partly: condition, wording or model scope differs from the sources) by a
+#: check older than the table, not table-tested yet (table ``pre-table``; each rule's notes
+#: say why): the context window (two wordings, the count depends on the emulator's own token
+#: counter), the body size limit (status and type unsourced; 25 MB bodies), structured-output
+#: support (changes with time and model), the 2026-10-21 API version on older models.
 PRE_TABLE: Final[dict[str, str]] = {
-    "images.max_size_5mb": _DOCUMENTS,
-    "images.media_type_enum": _DOCUMENTS,
-    "images.too_many": _DOCUMENTS,
     "context.prompt_too_long": "emulator.runtime (context window)",
     "invoke.body_too_large": "emulator.server (body limit)",
     "output_config.format_refused": "emulator.output_config",
