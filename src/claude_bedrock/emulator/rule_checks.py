@@ -363,6 +363,7 @@ EXISTING: Final[dict[str, str]] = {
     "converse.system_role_in_messages": _CONVERSATION,
     "count_tokens.input_union": "emulator.count_tokens",
     "images.too_many": _CONVERSATION,
+    "version.2026_10_21_on_older_models": _MESSAGES,
 }
 
 
@@ -397,12 +398,11 @@ def enforce(view: RequestView, *, lenient: bool = False) -> None:
 #: check older than the table, not table-tested yet (table ``pre-table``; each rule's notes
 #: say why): the context window (two wordings, the count depends on the emulator's own token
 #: counter), the body size limit (status and type unsourced; 25 MB bodies), structured-output
-#: support (changes with time and model), the 2026-10-21 API version on older models.
+#: support (changes with time and model).
 PRE_TABLE: Final[dict[str, str]] = {
     "context.prompt_too_long": "emulator.runtime (context window)",
     "invoke.body_too_large": "emulator.server (body limit)",
     "output_config.format_refused": "emulator.output_config",
-    "version.2026_10_21_on_older_models": _MESSAGES,
 }
 
 
