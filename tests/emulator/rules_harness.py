@@ -109,6 +109,7 @@ def example_body(example: dict[str, Any], surface: str) -> dict[str, Any] | None
 _PDF_PLACEHOLDER: Final = re.compile(r"<(?:(\d+)-page|a valid) PDF>")
 _PNG_PLACEHOLDER: Final = re.compile(r"<base64 of a (\d+) MB PNG(?:: .*)?>")
 _RAW_PNG_PLACEHOLDER: Final = re.compile(r"<a (\d+) MB PNG>")
+_LONG_TEXT_PLACEHOLDER: Final = re.compile(r"<text of more than (\d+) tokens>")
 _BLOCKS_PLACEHOLDER: Final = re.compile(
     r"<(\d+) (image|document) blocks(?: \(.*\))? \+ 1 text block>"
 )
@@ -178,6 +179,8 @@ def build_placeholders(value: Any) -> Any:
             return base64.b64encode(png_of(int(match.group(1)) * 1_000_000)).decode()
         if match := _RAW_PNG_PLACEHOLDER.fullmatch(value):  # Converse bytes (boto3 encodes)
             return png_of(int(match.group(1)) * 1_000_000)
+        if match := _LONG_TEXT_PLACEHOLDER.fullmatch(value):  # a word is a token or more
+            return "word " * (int(match.group(1)) * 3 // 2)
         if match := _BLOCKS_PLACEHOLDER.fullmatch(value):
             return _blocks(int(match.group(1)), match.group(2))
     return value

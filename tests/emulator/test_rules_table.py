@@ -134,6 +134,7 @@ def test_every_rule_has_a_source_and_examples() -> None:
         assert all(source.get("url") or source.get("where") for source in rule.sources), rule.id
         assert rule.bad and rule.good, rule.id
         assert rule.confidence in ("H", "M", "L"), rule.id
+        assert rule.error.verbatim_on <= rule.surfaces, rule.id  # a quote seen where it applies
 
 
 def test_every_enforced_rule_has_a_check_and_a_test() -> None:
@@ -177,5 +178,9 @@ def test_lenient_turns_off_the_uncertain_rules_only() -> None:
             older = TABLE.get("messages.alternating_roles.invoke")  # L, checked before the table
             assert older.confidence == "L"
             assert clients.send("invoke", older.bad["model"], dict(older.bad["invoke"])).ok
+            many = TABLE.get("images.too_many")  # M, a Converse conversation rule
+            assert many.confidence == "M"
+            body = build_placeholders(example_body(dict(many.bad), "converse"))
+            assert clients.send("converse", many.bad["model"], body).ok
         finally:
             clients.close()

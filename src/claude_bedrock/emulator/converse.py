@@ -51,7 +51,7 @@ from .app import EmulatorApp
 from .errors import BedrockError, validation_error
 from .http_types import Request, Response, StreamingResponse
 from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
-from .rule_checks import RequestView, enforce
+from .rule_checks import RequestView, conversation_skips, enforce
 from .runtime import StreamFault, padding, prepare_invocation, stream_fault
 
 __all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translation_message"]
@@ -176,7 +176,8 @@ class _ConverseRoutes:
         sent = dict(converse)
         _not_emulated(converse)
         limits = Catalog.default().pdf_limits
-        violation = conversation_violation(converse.get("messages") or [], limits)
+        skip = conversation_skips(self.app.config.lenient)
+        violation = conversation_violation(converse.get("messages") or [], limits, skip)
         if violation is not None:
             prefix = _MODEL_PREFIX if violation.rule in _MODEL_SIDE else ""
             raise validation_error(prefix + conversation_message(violation))

@@ -36,7 +36,7 @@ from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
 from .http_types import Request, Response
 from .model_ids import INVALID_MODEL, runtime_error
-from .rule_checks import RequestView, enforce, lenient_skips
+from .rule_checks import RequestView, conversation_skips, enforce, lenient_skips
 from .validation import validate_invoke_body
 
 __all__ = ["NOT_SUPPORTED", "register"]
@@ -142,7 +142,8 @@ async def _count_tokens(request: Request, *, lenient: bool) -> Response:
         enforce(RequestView("count-tokens", info, body), lenient=lenient)
     else:
         limits = Catalog.default().pdf_limits
-        violation = conversation_violation(member.get("messages") or [], limits)
+        skip = conversation_skips(lenient)
+        violation = conversation_violation(member.get("messages") or [], limits, skip)
         if violation is not None:  # the same conversation rules as Converse's
             raise validation_error(conversation_message(violation))
         check_converse_documents(member, info)

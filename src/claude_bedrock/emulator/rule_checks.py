@@ -28,6 +28,7 @@ __all__ = [
     "CHECKS",
     "EXISTING",
     "PRE_TABLE",
+    "conversation_skips",
     "lenient_skips",
     "RequestView",
     "enforce",
@@ -364,6 +365,7 @@ EXISTING: Final[dict[str, str]] = {
     "count_tokens.input_union": "emulator.count_tokens",
     "images.too_many": _CONVERSATION,
     "version.2026_10_21_on_older_models": _MESSAGES,
+    "context.prompt_too_long": "emulator.runtime (context window)",
 }
 
 
@@ -396,11 +398,9 @@ def enforce(view: RequestView, *, lenient: bool = False) -> None:
 
 #: Rules enforced (or partly: condition, wording or model scope differs from the sources) by a
 #: check older than the table, not table-tested yet (table ``pre-table``; each rule's notes
-#: say why): the context window (two wordings, the count depends on the emulator's own token
-#: counter), the body size limit (status and type unsourced; 25 MB bodies), structured-output
+#: say why): the body size limit (status and type unsourced; 25 MB bodies), structured-output
 #: support (changes with time and model).
 PRE_TABLE: Final[dict[str, str]] = {
-    "context.prompt_too_long": "emulator.runtime (context window)",
     "invoke.body_too_large": "emulator.server (body limit)",
     "output_config.format_refused": "emulator.output_config",
 }
@@ -413,3 +413,16 @@ def lenient_skips(lenient: bool) -> frozenset[str]:
     table = load_rules()
     ids = set(EXISTING) | set(PRE_TABLE)
     return frozenset(i for i in ids if not table.get(i).certain)
+
+
+#: Table rules checked by the wire layer's Converse conversation rules that a lenient emulator
+#: can turn off, by their names there (the others are certain, or, like a mid-conversation
+#: system message, could not be run by the emulator anyway).
+_CONVERSATION_NAMES: Final = {"images.too_many": "too_many_images"}
+
+
+@lru_cache(maxsize=2)
+def conversation_skips(lenient: bool) -> frozenset[str]:
+    """Names of the Converse conversation rules ``--lenient`` turns off (rule not H)."""
+    skipped = lenient_skips(lenient)
+    return frozenset(name for rule, name in _CONVERSATION_NAMES.items() if rule in skipped)

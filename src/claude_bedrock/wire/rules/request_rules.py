@@ -191,7 +191,7 @@ def _rule(raw: Mapping[str, Any]) -> RequestRule:
             model_error=bool(err["model_error"]),
             values_quoted=err.get("values_quoted") or {},
             values_bad=err.get("values_bad") or {},
-            verbatim_on=frozenset(err.get("verbatim_on") or surfaces),
+            verbatim_on=frozenset(err.get("verbatim_on", surfaces)),
         ),
         sources=tuple(raw["sources"]),
         confidence=raw["confidence"],
