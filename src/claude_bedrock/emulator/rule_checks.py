@@ -242,24 +242,26 @@ def _cache_ttl_order(view: RequestView) -> Values | None:
 
 
 def _base64_images(view: RequestView) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """The base64 image sources of the body, with their paths (tool results included)."""
+    """The base64 image sources of the body, with their paths (tool results included).
+    Cheap on image-free bodies: one look at each block's type."""
     for i, message in enumerate(view.messages):
         content = message.get("content") if isinstance(message, Mapping) else None
-        for j, block in enumerate(content if isinstance(content, list) else []):
-            if not isinstance(block, Mapping):
-                continue
-            nested = block.get("content") if block.get("type") == "tool_result" else None
-            parts = [(f"messages.{i}.content.{j}", block)]
-            parts += [
-                (f"messages.{i}.content.{j}.content.{k}", part)
-                for k, part in enumerate(nested if isinstance(nested, list) else [])
-            ]
-            for path, part in parts:
-                source = part.get("source") if isinstance(part, Mapping) else None
-                if part.get("type") != "image" or not isinstance(source, Mapping):
-                    continue
-                if source.get("type") == "base64":
-                    yield f"{path}.image.source.base64", source
+        if not isinstance(content, list):
+            continue
+        for j, block in enumerate(content):
+            kind = block.get("type") if isinstance(block, Mapping) else None
+            if kind == "image":
+                yield from _base64_source(f"messages.{i}.content.{j}", block)
+            elif kind == "tool_result" and isinstance(block.get("content"), list):
+                for k, part in enumerate(block["content"]):
+                    if isinstance(part, Mapping) and part.get("type") == "image":
+                        yield from _base64_source(f"messages.{i}.content.{j}.content.{k}", part)
+
+
+def _base64_source(path: str, block: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    source = block.get("source")
+    if isinstance(source, Mapping) and source.get("type") == "base64":
+        yield f"{path}.image.source.base64", source
 
 
 #: The image types the model takes (Anthropic's API; botocore's ImageFormat for Converse).
