@@ -144,12 +144,10 @@ def conversation_message(violation: Violation) -> str:
     value = violation.value
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
-    limit = violation.limit
-    megabytes = limit / 2**20 if isinstance(limit, int) else 0
     field = violation.field or ""
     coral = ".".join(f"{int(p) + 1}" if p.isdigit() else p for p in field.split("."))
     return _CONVERSATION_MESSAGES[violation.rule].format(
-        field=field, coral=coral, value=value, limit=limit, megabytes=megabytes
+        field=field, coral=coral, value=value, limit=violation.limit
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
-from ..catalog import ModelInfo
+from ..catalog import Catalog, ModelInfo
 from ..wire.rules.request_rules import RequestRule, load_rules
 from .errors import BedrockError
 
@@ -266,8 +266,13 @@ def _base64_source(path: str, block: Mapping[str, Any]) -> Iterator[tuple[str, M
 
 #: The image types the model takes (Anthropic's API; botocore's ImageFormat for Converse).
 _IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
-#: The model's limit on an image's base64 text (5 MB).
-_IMAGE_BASE64_MAX: Final = 5_242_880
+
+
+@lru_cache(maxsize=1)
+def _image_base64_max() -> int:
+    """The model's limit on an image's base64 text: the catalogue's 3.75 MiB of bytes once
+    encoded (5,242,880 characters, Converse's limit too)."""
+    return 4 * -(-Catalog.default().pdf_limits.converse_max_image_bytes // 3)
 
 
 def _image_media_type(view: RequestView) -> Values | None:
@@ -280,7 +285,7 @@ def _image_media_type(view: RequestView) -> Values | None:
 def _image_size(view: RequestView) -> Values | None:
     for path, source in _base64_images(view):
         data = source.get("data")
-        if isinstance(data, str) and len(data) > _IMAGE_BASE64_MAX:
+        if isinstance(data, str) and len(data) > _image_base64_max():
             return {"path": path, "size": len(data)}
     return None
 

@@ -1,11 +1,12 @@
 """Converse's own checks on a conversation, as neutral violations.
 
-Bedrock applies these before the model sees anything (so its answers do not carry the
-"The model returned the following errors:" prefix): the conversation starts with a user
+Bedrock applies most of these before the model sees anything (so its answers do not carry
+the "The model returned the following errors:" prefix): the conversation starts with a user
 message and alternates roles, no content is empty and no text blank, tool results answer
-the tool uses of the turn before, and images keep within the limits (passed in as data:
-the catalogue's ``pdf_limits``). Document rules (count, names, size, pages, text block)
-are checked elsewhere, for both APIs. The emulator words each violation as Bedrock does.
+the tool uses of the turn before. The image limits (passed in as data: the catalogue's
+``pdf_limits``) are the model's, which the emulator's Converse route prefixes. Document
+rules (count, names, size, pages, text block) are checked elsewhere, for both APIs. The
+emulator words each violation as Bedrock does.
 """
 
 from __future__ import annotations
