@@ -182,5 +182,13 @@ def test_lenient_turns_off_the_uncertain_rules_only() -> None:
             assert many.confidence == "M"
             body = build_placeholders(example_body(dict(many.bad), "converse"))
             assert clients.send("converse", many.bad["model"], body).ok
+            version = TABLE.get("version.2026_10_21_on_older_models")  # L, a header check
+            body = example_body(dict(version.bad), "mantle")
+            assert body is not None
+            assert clients.send("mantle", "", body, headers=version.bad["headers"]).ok
+            long = TABLE.get("context.prompt_too_long")  # M, the context window
+            for surface in ("invoke", "converse", "runtime-messages"):
+                body = build_placeholders(example_body(dict(long.bad), surface))
+                assert clients.send(surface, long.bad["model"], body).ok, surface
         finally:
             clients.close()
