@@ -251,7 +251,8 @@ def test_service_tier_goes_in_bedrocks_header(
     if sent in _params.BEDROCK_SERVICE_TIERS:
         client.messages.create(model=MODEL, max_tokens=16, messages=MESSAGES, **converse)
     else:  # Bedrock decides: Converse's schema refuses a tier it does not list
-        with pytest.raises(claude_bedrock.BadRequestError, match=f"'{given}' at serviceTier"):
+        refused = f"Value '{given}' at 'serviceTier.type'"  # Coral's enum error
+        with pytest.raises(claude_bedrock.BadRequestError, match=refused):
             client.messages.create(model=MODEL, max_tokens=16, messages=MESSAGES, **converse)
     _, headers, body = capture.one()
     assert body["serviceTier"] == {"type": sent} and "x-amzn-bedrock-service-tier" not in headers

@@ -148,12 +148,16 @@ def _image() -> dict[str, Any]:
 def test_conversation_rules_use_the_limits_they_are_given() -> None:
     two = [{"role": "user", "content": [_image(), _image(), {"text": "x"}]}]
     assert wire.conversation_violation(two, Limits()) == wire.Violation(
-        "too_many_images", "messages", 2, 1
+        "too_many_images",
+        "messages",
+        "2 + 0",
+        1,  # images + documents (the model's count)
     )
     one = [{"role": "user", "content": [_image(), {"text": "x"}]}]
     size = len(PNG64) * 3 // 4
+    # The model checks the base64 text: 10 bytes are 16 characters of base64.
     assert wire.conversation_violation(one, Limits()) == wire.Violation(
-        "image_too_large", "messages", size, 10
+        "image_too_large", "messages.0.content.0.image.source", len(PNG64), 16
     )
     roomy = Limits(converse_max_images=2, converse_max_image_bytes=size)
     assert wire.conversation_violation(two, roomy) is None

@@ -448,11 +448,15 @@ def test_tool_results_must_match_tool_uses(runtime: Any) -> None:
 
 
 def test_shape_errors_boto3_does_not_catch(runtime: Any) -> None:
+    """Coral's wording (issue 16's rule table: continuedev/continue #1938 for the enum,
+    sampling.temperature_top_p_range for the range; member positions 1-based)."""
     assert refusal(runtime, messages=[{"role": "bot", "content": [{"text": "x"}]}]) == (
-        "The value 'bot' at messages.0.role is not valid. Valid values: user, assistant, system."
+        "1 validation error detected: Value 'bot' at 'messages.1.member.role' failed to "
+        "satisfy constraint: Member must satisfy enum value set: [user, assistant, system]"
     )
     assert refusal(runtime, messages=user({"text": "x"}), inferenceConfig={"temperature": 1.5}) == (
-        "The value 1.5 at inferenceConfig.temperature must be at most 1."
+        "1 validation error detected: Value '1.5' at 'inferenceConfig.temperature' failed to "
+        "satisfy constraint: Member must have value less than or equal to 1"
     )
 
 
@@ -499,14 +503,19 @@ def test_model_errors_carry_bedrocks_prefix(runtime: Any) -> None:
         runtime, messages=user({"text": "x"}), additionalModelRequestFields={"top_k": 9999}
     )
     assert message.startswith(
-        "The model returned the following errors: Malformed input request: #/top_k"
+        "The model returned the following errors: Malformed input request: #: subject must "
+        'not be valid against schema {"required":["messages"]}#/top_k'
+    )
+    # The one Converse report of it shows the prefix (GenAI IDP accelerator #204).
+    assert refusal(
+        runtime, messages=user({"text": "x"}), inferenceConfig={"maxTokens": 10_000_000}
+    ).startswith(
+        "The model returned the following errors: The maximum tokens you requested exceeds "
+        "the model limit of"
     )
 
 
 def test_bedrock_level_errors_have_no_prefix(runtime: Any) -> None:
-    assert refusal(
-        runtime, messages=user({"text": "x"}), inferenceConfig={"maxTokens": 10_000_000}
-    ).startswith("The maximum tokens you requested exceeds the model limit of")
     assert refusal(
         runtime, modelId="anthropic.claude-nothing-v9:0", messages=user({"text": "x"})
     ) == ("The provided model identifier is invalid.")
@@ -533,9 +542,9 @@ def test_guardrails_are_not_emulated(runtime: Any) -> None:
 
 def test_too_many_images(runtime: Any) -> None:
     images = [{"image": {"format": "png", "source": {"bytes": PNG}}}] * 21
-    assert (
-        refusal(runtime, messages=user(*images, {"text": "x"}))
-        == "You can't include more than 20 images in a request."
+    assert refusal(runtime, messages=user(*images, {"text": "x"})) == (  # the rule table's quote
+        "The model returned the following errors: messages: too many images and documents: "
+        "21 + 0 > 20"
     )
 
 

@@ -115,13 +115,18 @@ def test_invalid_pdf_is_refused(runtime: Any) -> None:
 
 
 def _sized_body(size: int) -> bytes:
-    """An InvokeModel body of exactly ``size`` bytes (an image block pads it)."""
+    """An InvokeModel body of exactly ``size`` bytes (image blocks pad it, each within the
+    model's 5 MB of base64 per image, so only the body's size is at stake)."""
     head = json.dumps(body(max_tokens=16))[:-1].encode()  # without the closing brace
     head = head.replace(b'"messages": [{"role": "user", "content": "Hello, world"}]', b"")
-    start = head + b'"messages":[{"role":"user","content":[{"type":"image","source":{"type":'
-    start += b'"base64","media_type":"image/png","data":"'
-    end = b'"}},{"type":"text","text":"Describe it."}]}]}'
-    return start + b"A" * (size - len(start) - len(end)) + end
+    start = head + b'"messages":[{"role":"user","content":['
+    image = b'{"type":"image","source":{"type":"base64","media_type":"image/png","data":"%s"}},'
+    end = b'{"type":"text","text":"Describe it."}]}]}'
+    room = size - len(start) - len(end)
+    count = -(-room // (5_000_000 + len(image) - 2))
+    data = room - count * (len(image) - 2)
+    sizes = [data // count + (1 if i < data % count else 0) for i in range(count)]
+    return start + b"".join(image % (b"A" * n) for n in sizes) + end
 
 
 def test_request_size_limit_each_side(raw: RawClient) -> None:

@@ -11,7 +11,7 @@ from the quoted request to the table's example, and it is checked against the qu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -19,22 +19,45 @@ from claude_bedrock.emulator import Emulator
 from claude_bedrock.emulator.rule_checks import CHECKS, EXISTING, PRE_TABLE
 from claude_bedrock.wire.rules.request_rules import MODEL_ERROR_PREFIX, RequestRule, load_rules
 
-from .rules_harness import Surfaces, build_placeholders, example_body, served_on
+from .rules_harness import (
+    Surfaces,
+    build_placeholders,
+    example_body,
+    served_on,
+    still_placeholder,
+)
 
 TABLE = load_rules()
 _RUNTIME = ("invoke", "invoke-stream", "converse", "converse-stream", "count-tokens")
+#: Rules about the model ID itself: their examples' IDs are sent exactly as written (the
+#: harness otherwise sends a profile form the catalogue serves on the surface).
+MODEL_ID_RULES = frozenset(
+    {
+        "model_id.on_demand_not_supported",
+        "model_id.pattern",
+        "surface.model_not_on_runtime",
+        "count_tokens.model_not_supported",
+        "runtime_messages.bare_model_id",
+        "mantle.model_not_found",
+    }
+)
+#: The Anthropic envelope's type for a Bedrock error on the Messages API surfaces, by status.
+_ENVELOPE: Final = {400: "invalid_request_error", 404: "not_found_error"}
+#: Errors AWS's front door answers before the Messages API runs: plain, not in the envelope.
+_FRONT_DOOR: Final = ("UnknownOperationException",)
 
 
 def untestable(rule: RequestRule, surface: str, side: str) -> str | None:
     """Why an example cannot be sent on ``surface`` (None: it can)."""
     example = rule.bad if side == "bad" else rule.good
     model = example.get("model") or (example.get("messages") or {}).get("model") or ""
-    if not served_on(model, surface):
+    as_is = rule.id in MODEL_ID_RULES and side == "bad"
+    if not as_is and not served_on(model, surface):
         return f"the example's model {model!r} is not served on {surface}"
     body = example_body(dict(example), surface)
     if body is None:
         return f"the example has no {surface} form"
-    if "<" in str(build_placeholders(body)):
+    if still_placeholder(build_placeholders(body)):
         return "the example needs a body the harness cannot build (placeholder)"
     return None
 
@@ -81,17 +104,27 @@ def test_rule_on_surface(rule: RequestRule, surface: str, side: str, surfaces: S
     body = build_placeholders(example_body(example, surface))
     assert body is not None
     model = example.get("model") or (example.get("messages") or {}).get("model")
-    outcome = surfaces.send(surface, model, body)
+    outcome = surfaces.send(
+        surface,
+        model,
+        body,
+        checked=side == "good",  # bad ones must be refused by the server, not by botocore
+        model_as_is=rule.id in MODEL_ID_RULES and side == "bad",
+        headers=example.get("headers"),
+        path=example.get("path"),
+    )
     if side == "good":
         assert outcome.ok, outcome
         return
     assert not outcome.ok, "the emulator accepted the bad example"
     assert outcome.status == rule.error.status
-    if surface in _RUNTIME:
-        assert outcome.type == rule.error.type
+    if surface in _RUNTIME or rule.error.type in _FRONT_DOOR:
+        assert outcome.type == rule.error.type  # the runtime's (or its front door's) type
+    elif rule.error.type.endswith("_error"):
+        assert outcome.type == rule.error.type  # the table names the envelope's type
     else:
-        assert outcome.type == "invalid_request_error"
-    if rule.error.wording == "verbatim":
+        assert outcome.type == _ENVELOPE[rule.error.status]
+    if rule.error.wording == "verbatim" and surface in rule.error.verbatim_on:
         assert outcome.message == expected_message(rule, surface)
 
 
@@ -101,6 +134,7 @@ def test_every_rule_has_a_source_and_examples() -> None:
         assert all(source.get("url") or source.get("where") for source in rule.sources), rule.id
         assert rule.bad and rule.good, rule.id
         assert rule.confidence in ("H", "M", "L"), rule.id
+        assert rule.error.verbatim_on <= rule.surfaces, rule.id  # a quote seen where it applies
 
 
 def test_every_enforced_rule_has_a_check_and_a_test() -> None:
@@ -144,5 +178,17 @@ def test_lenient_turns_off_the_uncertain_rules_only() -> None:
             older = TABLE.get("messages.alternating_roles.invoke")  # L, checked before the table
             assert older.confidence == "L"
             assert clients.send("invoke", older.bad["model"], dict(older.bad["invoke"])).ok
+            many = TABLE.get("images.too_many")  # M, a Converse conversation rule
+            assert many.confidence == "M"
+            body = build_placeholders(example_body(dict(many.bad), "converse"))
+            assert clients.send("converse", many.bad["model"], body).ok
+            version = TABLE.get("version.2026_10_21_on_older_models")  # L, a header check
+            body = example_body(dict(version.bad), "mantle")
+            assert body is not None
+            assert clients.send("mantle", "", body, headers=version.bad["headers"]).ok
+            long = TABLE.get("context.prompt_too_long")  # M, the context window
+            for surface in ("invoke", "converse", "runtime-messages"):
+                body = build_placeholders(example_body(dict(long.bad), surface))
+                assert clients.send(surface, long.bad["model"], body).ok, surface
         finally:
             clients.close()

@@ -51,7 +51,7 @@ from .app import EmulatorApp
 from .errors import BedrockError, validation_error
 from .http_types import Request, Response, StreamingResponse
 from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
-from .rule_checks import RequestView, enforce
+from .rule_checks import RequestView, conversation_skips, enforce
 from .runtime import StreamFault, padding, prepare_invocation, stream_fault
 
 __all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translation_message"]
@@ -60,10 +60,9 @@ __all__ = ["DEFAULT_MAX_TOKENS", "conversation_message", "register", "translatio
 DEFAULT_MAX_TOKENS: Final = 4096
 _MODEL_PREFIX: Final = "The model returned the following errors: "
 # Bedrock's own messages from the InvokeModel checks, passed on without the model prefix.
-_BEDROCK_MESSAGES: Final = (
-    INVALID_MODEL, "Invocation of model ID", "The maximum tokens you requested",
-    "Input is too long",
-)  # fmt: skip
+# (Not "The maximum tokens you requested...": the one Converse report, GenAI IDP #204,
+# shows it with the prefix.)
+_BEDROCK_MESSAGES: Final = (INVALID_MODEL, "Invocation of model ID", "Input is too long")
 #: The exception members of botocore's ``ConverseStreamOutput`` (no modelTimeoutException).
 _STREAM_EXCEPTIONS: Final = {
     "internalServerException": "The server encountered an internal error while processing "
@@ -78,8 +77,9 @@ _STREAM_EXCEPTIONS: Final = {
 _CONVERSATION_MESSAGES: Final = {
     "first_message_role": "A conversation must start with a user message. Try again with a "
     "conversation that starts with a user message.",
-    "system_role": "The system role at {field} is not supported. Put system prompts in the "
-    "system field and try again.",
+    # The front end's enum check as a 2024 report quotes it (continuedev/continue #1938).
+    "system_role": "1 validation error detected: Value 'system' at '{coral}.member.role' "
+    "failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]",
     "alternating_roles": "A conversation must alternate between user and assistant roles. "
     "Make sure the conversation alternates between user and assistant roles and try again.",
     "empty_content": "The content field in the Message object at {field} is empty. Add a "
@@ -89,10 +89,13 @@ _CONVERSATION_MESSAGES: Final = {
     "extra_tool_results": "The number of toolResult blocks at {field} exceeds the number of "
     "toolUse blocks of previous turn.",
     "missing_tool_results": "Expected toolResult blocks at {field} for the following Ids: {value}",
-    "too_many_images": "You can't include more than {limit} images in a request.",
-    "image_too_large": "An image is {value} bytes; images can be at most {limit} bytes "
-    "({megabytes:g} MB).",
+    # The model's own limits (a 2025 boto3 report; Anthropic's API words them alike), passed
+    # on with the model prefix on Converse (_MODEL_SIDE).
+    "too_many_images": "messages: too many images and documents: {value} > {limit}",
+    "image_too_large": "{field}: image exceeds 5 MB maximum: {value} bytes > {limit} bytes",
 }
+#: Conversation rules the model, not Bedrock, enforces: Converse prefixes their message.
+_MODEL_SIDE: Final = frozenset({"too_many_images", "image_too_large"})
 
 
 def register(app: EmulatorApp) -> None:
@@ -141,10 +144,10 @@ def conversation_message(violation: Violation) -> str:
     value = violation.value
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
-    limit = violation.limit
-    megabytes = limit / 2**20 if isinstance(limit, int) else 0
+    field = violation.field or ""
+    coral = ".".join(f"{int(p) + 1}" if p.isdigit() else p for p in field.split("."))
     return _CONVERSATION_MESSAGES[violation.rule].format(
-        field=violation.field, value=value, limit=limit, megabytes=megabytes
+        field=field, coral=coral, value=value, limit=violation.limit
     )
 
 
@@ -171,9 +174,11 @@ class _ConverseRoutes:
         sent = dict(converse)
         _not_emulated(converse)
         limits = Catalog.default().pdf_limits
-        violation = conversation_violation(converse.get("messages") or [], limits)
+        skip = conversation_skips(self.app.config.lenient)
+        violation = conversation_violation(converse.get("messages") or [], limits, skip)
         if violation is not None:
-            raise validation_error(conversation_message(violation))
+            prefix = _MODEL_PREFIX if violation.rule in _MODEL_SIDE else ""
+            raise validation_error(prefix + conversation_message(violation))
         paths = converse.pop("additionalModelResponseFieldPaths", None) or []
         echo: dict[str, Any] = {
             k: converse.pop(k) for k in ("performanceConfig", "serviceTier") if k in converse

@@ -23,15 +23,20 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..catalog import Catalog, ModelInfo, Verdict
-from ..wire.converse import ConverseTranslationError, from_converse_request
+from ..wire.converse import (
+    ConverseTranslationError,
+    conversation_violation,
+    first_violation,
+    from_converse_request,
+)
 from . import tokens
 from .app import EmulatorApp
-from .converse import translation_message
+from .converse import conversation_message, translation_message
 from .document_checks import check_converse_documents, check_invoke_documents
 from .errors import validation_error
 from .http_types import Request, Response
 from .model_ids import INVALID_MODEL, runtime_error
-from .rule_checks import RequestView, enforce, lenient_skips
+from .rule_checks import RequestView, conversation_skips, enforce, lenient_skips
 from .validation import validate_invoke_body
 
 __all__ = ["NOT_SUPPORTED", "register"]
@@ -76,12 +81,16 @@ def _input(payload: object) -> tuple[str, Mapping[str, Any]]:
             "1 validation error detected: Value at 'input' failed to satisfy constraint: "
             "Member must not be null"
         )
-    members = {k: v for k, v in payload["input"].items() if v is not None}
-    if len(members) != 1 or not isinstance(next(iter(members.values())), Mapping):
-        raise validation_error("Exactly one of invokeModel or converse must be set in input.")
-    kind, value = next(iter(members.items()))
-    if kind not in ("invokeModel", "converse"):
-        raise validation_error(f"Unknown input member {kind!r}.")
+    # botocore's shapes, as the Converse routes check theirs: the input union
+    # ("CountTokensInput object at input must set one of the following keys: invokeModel,
+    # converse."), then the converse member (paths relative to it, as Converse words them).
+    members = [(k, v) for k, v in payload["input"].items() if v is not None]
+    problem = first_violation({"input": payload["input"]}, "CountTokensRequest")
+    if len(members) != 1 or members[0][0] not in ("invokeModel", "converse"):
+        raise validation_error(problem or "Malformed input request.")
+    kind, value = members[0]
+    if kind == "converse" and (problem := first_violation(value, "ConverseTokensRequest")):
+        raise validation_error(problem)
     return kind, value
 
 
@@ -132,6 +141,11 @@ async def _count_tokens(request: Request, *, lenient: bool) -> Response:
         body = _invoke_body(member, info, lenient_skips(lenient))
         enforce(RequestView("count-tokens", info, body), lenient=lenient)
     else:
+        limits = Catalog.default().pdf_limits
+        skip = conversation_skips(lenient)
+        violation = conversation_violation(member.get("messages") or [], limits, skip)
+        if violation is not None:  # the same conversation rules as Converse's
+            raise validation_error(conversation_message(violation))
         check_converse_documents(member, info)
         body = _converse_body(member)
         enforce(RequestView("count-tokens", info, body, member), lenient=lenient)

@@ -142,14 +142,15 @@ class _MessagesRoutes:
         payload = _payload(request)
         region = request.identity.region if request.identity else self.app.config.region
         model = messages_model(_model_id(payload), region, surface)
-        check_version_for_model(version, model)
+        skip = lenient_skips(self.app.config.lenient)
+        if "version.2026_10_21_on_older_models" not in skip:  # L: --lenient turns it off
+            check_version_for_model(version, model)
         if counting:
             extra = next((key for key in _NOT_COUNTED if key in payload), None)
             if extra is not None:
                 raise validation_error(f"{extra}: Extra inputs are not permitted")
         else:
             refuse_format_on(surface, payload)
-        skip = lenient_skips(self.app.config.lenient)
         body = _invoke_body(request, payload, model, counting=counting, skip=skip)
         if not counting:
             view = RequestView(surface, model.info, body)
@@ -162,7 +163,9 @@ class _MessagesRoutes:
         if not isinstance(stream, bool):
             raise validation_error("stream: Input should be a valid boolean")
         limit = model.context_limit(body.get("anthropic_beta") or [])
-        if context_window_violation(tokens.count_input_tokens(body), body["max_tokens"], limit):
+        count = tokens.count_input_tokens(body)
+        too_long = context_window_violation(count, body["max_tokens"], limit)
+        if too_long and "context.prompt_too_long" not in lenient_skips(self.app.config.lenient):
             raise validation_error("Input is too long for requested model.")
         engine = self.app.config.engine
         if not stream:

@@ -126,7 +126,8 @@ def prepare_invocation(
     if surface is not None:  # the caller names its surface to have the rule table run
         enforce(RequestView(surface, model.info, body), lenient=app.config.lenient)
     limit = model.context_limit(body.get("anthropic_beta") or [])
-    if context_window_violation(tokens.count_input_tokens(body), body["max_tokens"], limit):
+    too_long = context_window_violation(tokens.count_input_tokens(body), body["max_tokens"], limit)
+    if too_long and "context.prompt_too_long" not in skip:  # M: --lenient turns it off
         raise validation_error("Input is too long for requested model.")
     return model, body
 

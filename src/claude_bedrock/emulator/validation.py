@@ -5,7 +5,10 @@ Bedrock checks the body in two stages, and so do we:
 1. a JSON-schema stage whose violations it reports in the style of the ``everit`` Java
    validator: ``Malformed input request: #: required key [max_tokens] not found, please
    reformat your input and try again.`` (pointers such as ``#/messages/0/role``, several
-   violations joined with ``", "``);
+   violations joined with no separator, as everit concatenates them). A body with
+   ``messages`` first fails the schema's other branch (the legacy text-completion one, ``not
+   required messages``), which everit reports first: ``#: subject must not be valid against
+   schema {"required":["messages"]}`` (public reports: pingcap/autoflow #574, koog #500);
 2. Anthropic's semantic checks, reported as is: ``messages: roles must alternate between
    "user" and "assistant", but found multiple "user" roles in a row``, ``messages: first
    message must use the "user" role``, ``The maximum tokens you requested exceeds the model
@@ -287,7 +290,7 @@ def _check_thinking(c: _Checker, body: Mapping[str, Any]) -> None:
 def _schema_stage(body: object) -> None:
     c = _Checker()
     if not c.type_is("#", body, "JSONObject"):
-        _raise_malformed(c.violations)
+        _raise_malformed(c.violations, body)
     assert isinstance(body, Mapping)
     _check_top_level(c, body)
     if "messages" in body:
@@ -298,13 +301,18 @@ def _schema_stage(body: object) -> None:
     _check_thinking(c, body)
     check_output_config(c, body)
     if c.violations:
-        _raise_malformed(c.violations)
+        _raise_malformed(c.violations, body)
 
 
-def _raise_malformed(violations: list[str]) -> None:
+#: The legacy (text-completion) branch's failure, reported first when ``messages`` is there.
+_NOT_LEGACY: Final = '#: subject must not be valid against schema {"required":["messages"]}'
+
+
+def _raise_malformed(violations: list[str], body: object) -> None:
+    legacy = [_NOT_LEGACY] if isinstance(body, Mapping) and "messages" in body else []
     raise validation_error(
-        f"Malformed input request: {', '.join(violations)}, please reformat your input and "
-        "try again."
+        f"Malformed input request: {''.join([*legacy, *violations])}, please reformat your "
+        "input and try again."
     )
 
 

@@ -8,7 +8,11 @@ with a default the caller did not choose.
 
 Paths are Bedrock's (``messages.0.content.1.document.source``, zero-based). Union
 messages quote Bedrock ("DocumentSource object at messages.0.content.1.document.source
-must set one of the following keys: bytes, s3Location."); the others follow that style.
+must set one of the following keys: bytes, s3Location."). Enum, range and length
+constraints are worded as AWS's Coral front end words them ("1 validation error detected:
+Value '99.0' at 'inferenceConfig.temperature' failed to satisfy constraint: Member must have
+value less than or equal to 1"; member paths 1-based, with ``member``); the others follow
+the union messages' style.
 """
 
 from __future__ import annotations
@@ -122,16 +126,48 @@ def _outside(number: float, shape: dict[str, Any]) -> str | None:
     return None
 
 
-def _length(size: int, shape: dict[str, Any], path: str, out: list[str]) -> None:
-    if bound := _outside(size, shape):
-        out.append(f"The value at {_at(path)} must have a length of {bound}.")
+#: Coral's words for a broken bound: (kind, side) -> the constraint.
+_CORAL_BOUNDS = {
+    ("length", "min"): "Member must have length greater than or equal to {}",
+    ("length", "max"): "Member must have length less than or equal to {}",
+    ("value", "min"): "Member must have value greater than or equal to {}",
+    ("value", "max"): "Member must have value less than or equal to {}",
+}
+
+
+def _coral_error(value: object, path: str, constraint: str) -> str:
+    """Coral's one-violation message (``value`` echoed as Java prints it)."""
+    shown = "[]" if value == [] else str(value)
+    return (
+        f"1 validation error detected: Value '{shown}' at '{_coral(path)}' failed to satisfy "
+        f"constraint: {constraint}"
+    )
+
+
+def _bound(number: float, shape: dict[str, Any]) -> tuple[str, object] | None:
+    if "min" in shape and number < shape["min"]:
+        return "min", shape["min"]
+    if "max" in shape and number > shape["max"]:
+        return "max", shape["max"]
+    return None
+
+
+def _length(
+    size: int, shape: dict[str, Any], path: str, out: list[str], value: object = None
+) -> None:
+    if bound := _bound(size, shape):
+        side, limit = bound
+        if isinstance(value, str | list):
+            out.append(_coral_error(value, path, _CORAL_BOUNDS["length", side].format(limit)))
+        elif bound_text := _outside(size, shape):
+            out.append(f"The value at {_at(path)} must have a length of {bound_text}.")
 
 
 def _list(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:
     if not isinstance(value, list):
         out.append(f"The value at {_at(path)} must be a list.")
         return
-    _length(len(value), shape, path, out)
+    _length(len(value), shape, path, out, value if not value else None)
     for index, item in enumerate(value):
         _check(item, shape["member"]["shape"], f"{path}.{index}", out)
 
@@ -152,11 +188,10 @@ def _string(value: object, name: str, shape: dict[str, Any], path: str, out: lis
         return
     enum = shape.get("enum")
     if enum and value not in enum:
-        out.append(
-            f"The value {value!r} at {_at(path)} is not valid. Valid values: {', '.join(enum)}."
-        )
+        constraint = f"Member must satisfy enum value set: [{', '.join(enum)}]"
+        out.append(_coral_error(value, path, constraint))
         return
-    _length(len(value), shape, path, out)
+    _length(len(value), shape, path, out, value)
     pattern = shape.get("pattern")
     if pattern and _pattern(pattern).fullmatch(value) is None:  # AWS patterns match whole values
         out.append(  # Coral's wording, seen from Bedrock (aws-samples/remote-swe-agents #457)
@@ -173,8 +208,10 @@ def _number(value: object, name: str, shape: dict[str, Any], path: str, out: lis
         out.append(f"The value at {_at(path)} must be {kind}.")
         return
     assert isinstance(value, int | float)
-    if bound := _outside(value, shape):
-        out.append(f"The value {value} at {_at(path)} must be {bound}.")
+    if bound := _bound(value, shape):
+        side, limit = bound
+        shown = float(value) if not integral else value  # Java echoes a float as 99.0
+        out.append(_coral_error(shown, path, _CORAL_BOUNDS["value", side].format(limit)))
 
 
 def _boolean(value: object, name: str, shape: dict[str, Any], path: str, out: list[str]) -> None:

@@ -106,6 +106,10 @@ class RuleError:
     #: The concrete parts of ``quoted`` and of the table's ``bad`` example (for the tests).
     values_quoted: Mapping[str, object]
     values_bad: Mapping[str, object]
+    #: The surfaces where the quoted wording holds (the sources saw it there); on the rule's
+    #: other surfaces the error's status and type are known, the text is not. All the rule's
+    #: surfaces unless the table says ``verbatim_on``.
+    verbatim_on: frozenset[str] = frozenset(SURFACES)
 
     def render(self, surface: str, values: Mapping[str, object] | None = None) -> str:
         """The message a surface answers (a neutral text when the wording is unknown)."""
@@ -187,6 +191,7 @@ def _rule(raw: Mapping[str, Any]) -> RequestRule:
             model_error=bool(err["model_error"]),
             values_quoted=err.get("values_quoted") or {},
             values_bad=err.get("values_bad") or {},
+            verbatim_on=frozenset(err.get("verbatim_on", surfaces)),
         ),
         sources=tuple(raw["sources"]),
         confidence=raw["confidence"],
