@@ -1,0 +1,135 @@
+"""The emulator with a failing S3 (issue 17, items 5-7): batch jobs whose S3 refuses or
+stops answering, and invocation log records across SIGTERM with a stalled S3 and SIGKILL.
+
+The misbehaving S3 is a real server on 127.0.0.1 (``tests/hostile_s3.py``: a proxy in
+front of the session's SeaweedFS that hangs or refuses on purpose); nothing is patched.
+Every wait is bounded by the test's own timeouts; the only duration asserted is the
+product's promise (the process exits within its documented shutdown deadline), checked by
+waiting that long plus a generous margin.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from claude_bedrock.emulator import Emulator
+from claude_bedrock.emulator import batch as emulator_batch
+from claude_bedrock.emulator.s3_link import S3Timeouts
+from hostile_s3 import HostileS3
+from s3server import S3Server
+
+MODEL = "global.anthropic.claude-opus-4-6-v1"
+ROLE = "arn:aws:iam::123456789012:role/BedrockBatch"
+ENDED = {"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"}
+FAST = S3Timeouts(connect=1.0, read=1.0, attempts=2)  # a stalled S3 fails a call in ~5 s
+
+
+# -- batch jobs ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hostile(s3_server: S3Server) -> Iterator[HostileS3]:
+    with HostileS3(s3_server.endpoint_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def bedrock(hostile: HostileS3, s3_server: S3Server) -> Iterator[Any]:
+    """boto3's bedrock client on an emulator whose batch S3 is the hostile proxy."""
+    options = emulator_batch.options(endpoint_url=hostile.url, credentials=s3_server.credentials,
+                                     min_records=5, s3_timeouts=FAST)  # fmt: skip
+    with Emulator(extensions=[options]) as emulator:
+        yield boto3.client(
+            "bedrock", endpoint_url=emulator.url, aws_access_key_id=emulator.access_key,
+            aws_secret_access_key=emulator.secret_key, region_name="us-east-1",
+            config=Config(retries={"max_attempts": 1}),
+        )  # fmt: skip
+
+
+def _input(s3: Any, bucket: str, key: str, count: int) -> None:
+    lines = [
+        json.dumps({"recordId": f"{key[-1].upper()}{i:010d}", "modelInput": {
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 16,
+            "messages": [{"role": "user", "content": f"question {i}"}]}})
+        for i in range(count)
+    ]  # fmt: skip
+    s3.put_object(Bucket=bucket, Key=f"in/{key}.jsonl", Body="\n".join(lines).encode())
+
+
+def _run(bedrock: Any, bucket: str, name: str, timeout: float) -> dict[str, Any]:
+    arn = bedrock.create_model_invocation_job(
+        jobName=name, roleArn=ROLE, modelId=MODEL,
+        inputDataConfig={"s3InputDataConfig": {"s3Uri": f"s3://{bucket}/in/"}},
+        outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{bucket}/out/"}},
+    )["jobArn"]  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = bedrock.get_model_invocation_job(jobIdentifier=arn)
+        if job["status"] in ENDED or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def _written(s3: Any, bucket: str) -> tuple[int, int]:
+    """(success lines, error lines) in the ``.jsonl.out`` objects S3 really holds."""
+    ok = errors = 0
+    for item in s3.list_objects_v2(Bucket=bucket, Prefix="out/").get("Contents", []):
+        if item["Key"].endswith(".jsonl.out"):
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+            for line in filter(None, body.splitlines()):
+                ok, errors = (ok + 1, errors) if "modelOutput" in json.loads(line) else (
+                    ok, errors + 1)  # fmt: skip
+    return ok, errors
+
+
+def _counters(job: dict[str, Any]) -> tuple[int, int]:
+    return job["successRecordCount"], job["errorRecordCount"]
+
+
+@pytest.mark.parametrize("status", [403, 503])
+def test_a_job_whose_writes_are_refused_counts_nothing_it_did_not_write(
+    bedrock: Any, hostile: HostileS3, s3_server: S3Server, s3_bucket: str, status: int
+) -> None:
+    s3 = s3_server.client()
+    _input(s3, s3_bucket, "a", 600)
+    hostile.mode, hostile.allow_writes, hostile.status = "fail-writes", 0, status
+    job = _run(bedrock, s3_bucket, f"refused-{status}", timeout=60)
+    assert job["status"] == "Failed"
+    assert "Amazon S3 refused" in job["message"]
+    assert hostile.refused >= 1 and hostile.writes == 0
+    assert _counters(job) == _written(s3, s3_bucket) == (0, 0)
+    assert job["processedRecordCount"] == 0
+
+
+def test_a_job_failing_mid_way_counts_the_files_s3_stored(
+    bedrock: Any, hostile: HostileS3, s3_server: S3Server, s3_bucket: str
+) -> None:
+    """Two input files; S3 stores the first output and answers 500 to everything after."""
+    s3 = s3_server.client()
+    _input(s3, s3_bucket, "a", 300)
+    _input(s3, s3_bucket, "b", 300)
+    hostile.mode, hostile.allow_writes, hostile.status = "fail-writes", 1, 500
+    job = _run(bedrock, s3_bucket, "mid-way", timeout=60)
+    assert job["status"] == "Failed"
+    assert _counters(job) == _written(s3, s3_bucket) == (300, 0)
+    assert job["processedRecordCount"] == 300
+
+
+def test_a_job_whose_s3_stops_answering_fails_with_the_reason(
+    bedrock: Any, hostile: HostileS3, s3_server: S3Server, s3_bucket: str
+) -> None:
+    s3 = s3_server.client()
+    _input(s3, s3_bucket, "a", 50)
+    hostile.mode = "hang-writes"
+    job = _run(bedrock, s3_bucket, "stalled", timeout=FAST.total + 30)
+    assert job["status"] == "Failed", job
+    assert "did not answer" in job["message"]
+    assert hostile.hung >= 1
+    assert _counters(job) == _written(s3, s3_bucket) == (0, 0)
