@@ -11,8 +11,10 @@ waiting that long plus a generous margin.
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,9 +23,11 @@ from botocore.config import Config
 
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.emulator import batch as emulator_batch
-from claude_bedrock.emulator.s3_link import S3Timeouts
+from claude_bedrock.emulator.s3_link import SHUTDOWN_DEADLINE, S3Timeouts
 from hostile_s3 import HostileS3
 from s3server import S3Server
+from serve_process import Served, start_serve
+from test_invocation_logging import read_records
 
 MODEL = "global.anthropic.claude-opus-4-6-v1"
 ROLE = "arn:aws:iam::123456789012:role/BedrockBatch"
@@ -133,3 +137,104 @@ def test_a_job_whose_s3_stops_answering_fails_with_the_reason(
     assert "did not answer" in job["message"]
     assert hostile.hung >= 1
     assert _counters(job) == _written(s3, s3_bucket) == (0, 0)
+
+
+# -- invocation log records: SIGTERM with a stalled S3, SIGKILL -----------------------------
+
+CALLS = 30
+
+
+def _enable_logging(served: Served, bucket: str) -> None:
+    served.client("bedrock").put_model_invocation_logging_configuration(loggingConfig={
+        "s3Config": {"bucketName": bucket, "keyPrefix": "spool"},
+        "textDataDeliveryEnabled": True})  # fmt: skip
+
+
+def _calls(served: Served) -> set[str]:
+    """``CALLS`` InvokeModel calls through boto3; their request IDs."""
+    runtime = served.client("bedrock-runtime")
+    ids = set()
+    for i in range(CALLS):
+        answer = runtime.invoke_model(modelId=MODEL, body=json.dumps({
+            "anthropic_version": "bedrock-2023-05-31", "max_tokens": 16,
+            "messages": [{"role": "user", "content": f"call {i}"}]}))  # fmt: skip
+        ids.add(answer["ResponseMetadata"]["RequestId"])
+    return ids
+
+
+def _delivered(s3: S3Server, bucket: str, expected: set[str], timeout: float) -> list[str]:
+    """The request IDs of the records in the bucket, once all ``expected`` are there (or
+    at ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ids = [r["requestId"] for r in read_records(s3, bucket, "spool/")]
+        if expected <= set(ids) or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.2)
+
+
+def _spool_files(state: Path) -> list[str]:
+    return sorted(p.name for p in (state / "log-spool").glob("*"))
+
+
+def test_sigterm_with_a_stalled_s3_exits_within_the_deadline_and_keeps_the_records(
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    with HostileS3(s3_server.endpoint_url) as stalled:
+        served = start_serve(s3_server, stalled.url, state, tmp_path)
+        try:
+            _enable_logging(served, s3_bucket)  # S3 answers the bucket check...
+            stalled.mode = "hang"  # ...then accepts connections and never answers
+            ids = _calls(served)
+            served.process.send_signal(signal.SIGTERM)
+            served.process.wait(SHUTDOWN_DEADLINE + 15)  # the promise, with a margin
+        finally:
+            served.stop()
+        assert served.process.returncode == 0
+        assert stalled.hung >= 1
+    stderr = served.stderr()
+    assert f"{CALLS} invocation log records were not delivered" in stderr
+    assert str(state / "log-spool") in stderr
+    assert read_records(s3_server, s3_bucket, "spool/") == []
+    # The next start on the same state directory, with S3 answering, delivers them all.
+    again = start_serve(s3_server, s3_server.endpoint_url, state, tmp_path)
+    try:
+        delivered = _delivered(s3_server, s3_bucket, ids, timeout=60)
+        again.process.send_signal(signal.SIGTERM)
+        again.process.wait(SHUTDOWN_DEADLINE + 15)
+    finally:
+        again.stop()
+    assert sorted(delivered) == sorted(ids)  # each once: the first run delivered nothing
+    assert _spool_files(state) == []
+
+
+@pytest.mark.parametrize("s3_state", ["up", "stalled"])
+def test_sigkill_after_the_calls_loses_no_record(
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path, s3_state: str
+) -> None:
+    """SIGKILL 0.2 s after 30 answered calls, S3 up or stalled; a restart on the same
+    state directory delivers every record to the real S3 (at least once: a record already
+    uploaded whose acknowledgement did not reach the disk may come twice, never none)."""
+    state = tmp_path / "state"
+    with HostileS3(s3_server.endpoint_url) as proxy:
+        served = start_serve(s3_server, proxy.url, state, tmp_path)
+        try:
+            _enable_logging(served, s3_bucket)
+            if s3_state == "stalled":
+                proxy.mode = "hang"
+            ids = _calls(served)
+            time.sleep(0.2)
+            served.process.kill()
+            served.process.wait(30)
+        finally:
+            served.stop()
+    again = start_serve(s3_server, s3_server.endpoint_url, state, tmp_path)
+    try:
+        delivered = _delivered(s3_server, s3_bucket, ids, timeout=60)
+        again.process.send_signal(signal.SIGTERM)
+        again.process.wait(SHUTDOWN_DEADLINE + 15)
+    finally:
+        again.stop()
+    assert set(delivered) == ids, f"lost: {len(ids - set(delivered))} of {CALLS}"
+    assert _spool_files(state) == []
