@@ -47,12 +47,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -66,7 +62,14 @@ from .app import EmulatorApp, Extension
 from .auth import Identity
 from .errors import BedrockError, validation_error
 from .http_types import AbortConnection, AnyResponse, Request, Response, StreamingResponse
-from .log_spool import LogSpool, SpooledRecord
+from .log_delivery import (
+    ENV_ACCESS_KEY,
+    ENV_ENDPOINT,
+    ENV_SECRET_KEY,
+    ENV_SESSION_TOKEN,
+    LogDelivery,
+    WriterOptions,
+)
 from .log_writer import Destination, LogWriter
 from .logging_config import s3_configs, validate
 from .routing import Handler
@@ -75,7 +78,6 @@ from .s3_link import (
     S3Link,
     S3Timeouts,
     SeaweedStartError,
-    emulator_s3_client,
     missing_s3_message,
     shutdown_deadline,
 )
@@ -99,34 +101,8 @@ LOGGED_OPERATIONS: Final = frozenset(
     {"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"}
 )
 STATE_KEY: Final = "invocation_logging"
-ENV_ENDPOINT: Final = "CLAUDE_BEDROCK_EMULATOR_S3_ENDPOINT_URL"
-ENV_ACCESS_KEY: Final = "CLAUDE_BEDROCK_EMULATOR_S3_ACCESS_KEY_ID"
-ENV_SECRET_KEY: Final = "CLAUDE_BEDROCK_EMULATOR_S3_SECRET_ACCESS_KEY"  # noqa: S105 - a name
-ENV_SESSION_TOKEN: Final = "CLAUDE_BEDROCK_EMULATOR_S3_SESSION_TOKEN"  # noqa: S105 - a name
 
 _PATH: Final = "/logging/modelinvocations"
-
-
-@dataclass
-class WriterOptions:
-    """How the emulator reaches S3 and how it batches (see the module docstring)."""
-
-    endpoint_url: str | None = None
-    credentials: tuple[str, str, str | None] | None = field(default=None, repr=False)
-    flush_interval: float = 0.2
-    max_records: int = 500
-    #: Where records are spooled before their call is answered (None: a temporary directory).
-    spool_dir: Path | None = None
-    s3_timeouts: S3Timeouts = field(default_factory=S3Timeouts)
-
-    @classmethod
-    def from_env(cls) -> WriterOptions:
-        endpoint = os.environ.get(ENV_ENDPOINT) or os.environ.get("AWS_ENDPOINT_URL_S3")
-        access, secret = os.environ.get(ENV_ACCESS_KEY), os.environ.get(ENV_SECRET_KEY)
-        credentials = None
-        if access and secret:
-            credentials = (access, secret, os.environ.get(ENV_SESSION_TOKEN) or None)
-        return cls(endpoint_url=endpoint or None, credentials=credentials)
 
 
 def register(app: EmulatorApp) -> None:
@@ -140,8 +116,8 @@ def register(app: EmulatorApp) -> None:
     )
     app.add_route("GET", "/_emulator/invocation-logging", service.status, auth=False)
     app.add_middleware(service.middleware)
-    app.add_startup_hook(service.recover)
-    app.add_shutdown_hook(service.close)
+    app.add_startup_hook(service.delivery.recover)
+    app.add_shutdown_hook(service.delivery.close)
 
 
 def writer_options(
@@ -186,76 +162,17 @@ class InvocationLoggingService:
 
     def __init__(self, app: EmulatorApp, options: WriterOptions) -> None:
         self.app = app
-        self.options = options
         self.configs: dict[tuple[str, str], dict[str, Any]] = {}
         self.undelivered = 0
-        self._writer: LogWriter | None = None
-        self._spool: LogSpool | None = None
-        self._temporary_spool = False
+        self.delivery = LogDelivery(app.config.region, options, lambda: shutdown_deadline(app))
 
-    # -- writer ----------------------------------------------------------------------------
+    @property
+    def options(self) -> WriterOptions:
+        return self.delivery.options
 
     @property
     def writer(self) -> LogWriter | None:
-        """The S3 writer, or None when no S3 endpoint is configured."""
-        if self._writer is None and self.options.endpoint_url:
-            options = self.options
-            region = self.app.config.region
-
-            def factory() -> Any:
-                return emulator_s3_client(
-                    region=region, endpoint_url=options.endpoint_url,
-                    credentials=options.credentials, timeouts=options.s3_timeouts,
-                )  # fmt: skip
-
-            self._writer = LogWriter(
-                factory, flush_interval=options.flush_interval, max_records=options.max_records,
-                spool=self.spool, call_timeout=options.s3_timeouts.total,
-            )  # fmt: skip
-        return self._writer
-
-    @property
-    def spool(self) -> LogSpool:
-        """The spool directory, opened on first use."""
-        if self._spool is None:
-            directory = self.options.spool_dir
-            if directory is None:
-                directory = Path(tempfile.mkdtemp(prefix="claude-bedrock-log-spool-"))
-                self._temporary_spool = True
-            self._spool = LogSpool(directory)
-        return self._spool
-
-    async def recover(self) -> None:
-        """At start: hand what earlier processes spooled and did not deliver to the writer."""
-        if self.options.spool_dir is None or not self.options.spool_dir.is_dir():
-            return
-        spool, writer = self.spool, self.writer
-        found = await in_daemon_thread(spool.recover)
-        if not found:
-            return
-        if writer is None:
-            logger.warning("%d invocation log records wait in the spool %s: this emulator has "
-                           "no S3 to deliver them to", len(found), spool.directory)  # fmt: skip
-            return
-        logger.warning("delivering %d invocation log records spooled by an earlier run (%s)",
-                       len(found), spool.directory)  # fmt: skip
-        for record, ref in found:
-            destination = Destination(record.bucket, record.prefix, record.account, record.region)
-            writer.submit(destination, record.line, request_id=record.request_id,
-                          when=record.when, attachments=record.attachments, ref=ref)  # fmt: skip
-
-    async def close(self) -> None:
-        """Deliver what is pending until the shutdown deadline; report what stays spooled."""
-        if self._writer is not None:
-            await self._writer.close(max(0.0, shutdown_deadline(self.app) - time.monotonic()))
-        if self._spool is not None:
-            left = self._spool.close()
-            if left:
-                logger.error("%d invocation log records were not delivered; they are kept in "
-                             "the spool %s and delivered at the next start of an emulator "
-                             "using it", left, self._spool.directory)  # fmt: skip
-            elif self._temporary_spool:
-                shutil.rmtree(self._spool.directory, ignore_errors=True)
+        return self.delivery.writer
 
     # -- control plane -----------------------------------------------------------------------
 
@@ -278,11 +195,9 @@ class InvocationLoggingService:
         return Response.json({})
 
     async def status(self, request: Request) -> Response:
-        writer = self._writer
-        stats = writer.stats.as_dict() if writer is not None else {}
         return Response.json(
             {"s3Endpoint": self.options.endpoint_url is not None, "undelivered": self.undelivered,
-             **stats}
+             **self.delivery.stats()}
         )  # fmt: skip
 
     async def _check_buckets(self, buckets: list[str]) -> None:
@@ -409,17 +324,7 @@ class InvocationLoggingService:
             return data_key(dest.prefix, dest.account, dest.region, when, request.request_id, part)
 
         attachments = offload_large_bodies(record, dest.bucket, key_for)
-        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
-        spooled = SpooledRecord(dest.bucket, dest.prefix, dest.account, dest.region, when,
-                                request.request_id, line, attachments)  # fmt: skip
-        try:
-            ref = await self.spool.append(spooled)  # on disk before the call is answered
-        except OSError as exc:  # a full or broken disk must not fail the call itself
-            logger.error("invocation log record %s not spooled (%s): kept in memory only",
-                         request.request_id, exc)  # fmt: skip
-            ref = None
-        writer.submit(dest, line, request_id=request.request_id, when=when,
-                      attachments=attachments, ref=ref)  # fmt: skip
+        await self.delivery.deliver(dest, record, request.request_id, when, attachments)
 
 
 # -- configuration checks (botocore's LoggingConfig shape) -----------------------------------

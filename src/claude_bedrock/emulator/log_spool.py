@@ -135,6 +135,7 @@ class LogSpool:
         self._queue: list[tuple[_Segment, bytes, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.fsyncs = 0
+        self.appended = 0
 
     def __repr__(self) -> str:
         return f"LogSpool({str(self.directory)!r})"
@@ -149,6 +150,7 @@ class LogSpool:
         segment.written += 1
         segment.size += len(line)
         segment.outstanding.add(number)
+        self.appended += 1
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((segment, line, done))
         if self._flusher is None or self._flusher.done():
