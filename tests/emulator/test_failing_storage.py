@@ -209,13 +209,14 @@ def test_sigterm_with_a_stalled_s3_exits_within_the_deadline_and_keeps_the_recor
     assert _spool_files(state) == []
 
 
-@pytest.mark.parametrize("s3_state", ["up", "stalled"])
+@pytest.mark.parametrize(("s3_state", "pause"), [("up", 0.0), ("stalled", 0.2)])
 def test_sigkill_after_the_calls_loses_no_record(
-    s3_server: S3Server, s3_bucket: str, tmp_path: Path, s3_state: str
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path, s3_state: str, pause: float
 ) -> None:
-    """SIGKILL 0.2 s after 30 answered calls, S3 up or stalled; a restart on the same
-    state directory delivers every record to the real S3 (at least once: a record already
-    uploaded whose acknowledgement did not reach the disk may come twice, never none)."""
+    """SIGKILL right after 30 answered calls (S3 up: before the writer's next upload) or
+    0.2 s after (S3 stalled); a restart on the same state directory delivers every record
+    to the real S3 (at least once: a record already uploaded whose acknowledgement did not
+    reach the disk may come twice, never none)."""
     state = tmp_path / "state"
     with HostileS3(s3_server.endpoint_url) as proxy:
         served = start_serve(s3_server, proxy.url, state, tmp_path)
@@ -224,7 +225,7 @@ def test_sigkill_after_the_calls_loses_no_record(
             if s3_state == "stalled":
                 proxy.mode = "hang"
             ids = _calls(served)
-            time.sleep(0.2)
+            time.sleep(pause)
             served.process.kill()
             served.process.wait(30)
         finally:
@@ -238,3 +239,32 @@ def test_sigkill_after_the_calls_loses_no_record(
         again.stop()
     assert set(delivered) == ids, f"lost: {len(ids - set(delivered))} of {CALLS}"
     assert _spool_files(state) == []
+
+
+def test_sigterm_during_a_batch_job_on_a_stalled_s3_exits_within_the_deadline(
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path
+) -> None:
+    """A job blocked writing its output to an S3 that never answers is abandoned at the
+    shutdown deadline instead of holding the process (botocore alone: up to 5 x 60 s)."""
+    s3 = s3_server.client()
+    _input(s3, s3_bucket, "a", 100)  # Bedrock's minimum per job (serve keeps it)
+    with HostileS3(s3_server.endpoint_url, mode="hang-writes") as stalled:
+        served = start_serve(s3_server, stalled.url, tmp_path / "state", tmp_path)
+        try:
+            bedrock = served.client("bedrock")
+            arn = bedrock.create_model_invocation_job(
+                jobName="stalled-at-shutdown", roleArn=ROLE, modelId=MODEL,
+                inputDataConfig={"s3InputDataConfig": {"s3Uri": f"s3://{s3_bucket}/in/"}},
+                outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{s3_bucket}/out/"}},
+            )["jobArn"]  # fmt: skip
+            deadline = time.monotonic() + 60
+            while stalled.hung == 0 and time.monotonic() < deadline:  # the output write hangs
+                time.sleep(0.1)
+            assert stalled.hung >= 1
+            assert bedrock.get_model_invocation_job(jobIdentifier=arn)["status"] == "InProgress"
+            served.process.send_signal(signal.SIGTERM)
+            served.process.wait(SHUTDOWN_DEADLINE + 15)  # the promise, with a margin
+        finally:
+            served.stop()
+    assert served.process.returncode == 0
+    assert "stalled-at-shutdown" in served.stderr()  # named as abandoned

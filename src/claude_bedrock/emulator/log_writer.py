@@ -263,7 +263,7 @@ class LogWriter:
         logger.error(
             "%d invocation log records were not delivered to s3://%s/%s (S3 unreachable "
             "at shutdown: %s)%s", len(batch.entries), batch.destination.bucket, batch.key,
-            self.stats.last_error, where,
+            self.stats.last_error or "no answer before the shutdown deadline", where,
         )  # fmt: skip
 
     def client(self) -> S3Client:
