@@ -100,10 +100,16 @@ class LogDelivery:
         """The spool directory, opened on first use."""
         if self._spool is None:
             directory = self.options.spool_dir
-            if directory is None:
-                directory = Path(tempfile.mkdtemp(prefix="claude-bedrock-log-spool-"))
+            if directory is not None:
+                try:
+                    self._spool = LogSpool(directory)
+                except OSError as exc:  # unwritable: a crash would lose records, say so
+                    logger.error("the invocation log spool %s cannot be used (%s); spooling "
+                                 "to a temporary directory instead", directory, exc)  # fmt: skip
+            if self._spool is None:
+                temporary = Path(tempfile.mkdtemp(prefix="claude-bedrock-log-spool-"))
                 self._temporary_spool = True
-            self._spool = LogSpool(directory)
+                self._spool = LogSpool(temporary)
         return self._spool
 
     async def recover(self) -> None:
@@ -132,9 +138,12 @@ class LogDelivery:
         if self._spool is not None:
             left = self._spool.close()
             if left:
+                later = ("a temporary spool: give the emulator a spool directory (serve "
+                         "--state-dir, writer_options(spool_dir=...)) to have them delivered "
+                         "at its next start") if self._temporary_spool else (
+                         "delivered at the next start of an emulator using it")  # fmt: skip
                 logger.error("%d invocation log records were not delivered; they are kept in "
-                             "the spool %s and delivered at the next start of an emulator "
-                             "using it", left, self._spool.directory)  # fmt: skip
+                             "the spool %s (%s)", left, self._spool.directory, later)  # fmt: skip
             elif self._temporary_spool:
                 shutil.rmtree(self._spool.directory, ignore_errors=True)
 

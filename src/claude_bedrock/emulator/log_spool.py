@@ -132,6 +132,7 @@ class LogSpool:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self._current: _Segment | None = None
+        self._open: set[_Segment] = set()  # every segment this process holds (locked)
         self._queue: list[tuple[_Segment, bytes, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.fsyncs = 0
@@ -168,6 +169,7 @@ class LogSpool:
             handle = (self.directory / name).open("ab")
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours alone until we exit
             current = self._current = _Segment(self.directory / name, handle)
+            self._open.add(current)
         return current
 
     async def _flush(self) -> None:
@@ -202,6 +204,7 @@ class LogSpool:
     def _forget_if_done(self, segment: _Segment) -> None:
         if segment.sealed and not segment.outstanding:
             segment.remove()
+            self._open.discard(segment)
 
     def recover(self) -> list[tuple[SpooledRecord, SpoolRef]]:
         """What earlier processes spooled and did not deliver (segments no live process
@@ -217,22 +220,26 @@ class LogSpool:
                 handle.close()
                 continue
             segment = _Segment(path, handle, sealed=True)
+            self._open.add(segment)
             found += _read_segment(segment)
             self._forget_if_done(segment)
         return found
 
     def close(self) -> int:
-        """Release the current segment (deleted if all delivered); returns how many
-        records stay in the spool for the next start."""
+        """Release every segment this process holds (deleted if all delivered); returns
+        how many records stay in the spool for the next start."""
         left = 0
-        if self._current is not None:
-            self._current.sealed = True
-            left = len(self._current.outstanding)
-            if left:
-                self._current.file.close()
+        for segment in list(self._open):
+            segment.sealed = True
+            if segment.outstanding:
+                left += len(segment.outstanding)
+                for handle in (segment.acks, segment.file):
+                    if handle is not None:
+                        handle.close()  # unlocks it: the next start adopts it
+                self._open.discard(segment)
             else:
-                self._current.remove()
-            self._current = None
+                self._forget_if_done(segment)
+        self._current = None
         return left
 
 
