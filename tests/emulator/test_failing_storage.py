@@ -10,10 +10,12 @@ waiting that long plus a generous margin.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from botocore.config import Config
 
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.emulator import batch as emulator_batch
+from claude_bedrock.emulator.log_spool import LogSpool, SpooledRecord
 from claude_bedrock.emulator.s3_link import SHUTDOWN_DEADLINE, S3Timeouts
 from hostile_s3 import HostileS3
 from s3server import S3Server
@@ -268,3 +271,31 @@ def test_sigterm_during_a_batch_job_on_a_stalled_s3_exits_within_the_deadline(
             served.stop()
     assert served.process.returncode == 0
     assert "stalled-at-shutdown" in served.stderr()  # named as abandoned
+
+
+def test_the_spool_recovers_what_was_not_acknowledged_and_skips_a_torn_line(
+    tmp_path: Path,
+) -> None:
+    """A crashed writer's segment: 3 records fsync'd, 1 acknowledged, then a torn line
+    (the process died inside a write, before the fsync that would have answered its call)."""
+
+    async def scenario() -> list[str]:
+        spool = LogSpool(tmp_path)
+        when = datetime.now(UTC)
+        refs = [await spool.append(SpooledRecord("bucket", "p", "123456789012", "us-east-1",
+                                                 when, f"req-{i}", b"{}\n", (("k", b"\0"),)))
+                for i in range(3)]  # fmt: skip
+        spool.ack(refs[1:2])
+        segment = next(tmp_path.glob("seg-*.jsonl"))
+        with segment.open("ab") as raw:
+            raw.write(b'{"n":3,"b":"bucket","p":')  # torn
+        assert LogSpool(tmp_path).recover() == []  # still locked by its live writer
+        spool.close()  # as a dead process would: its lock is gone
+        adopter = LogSpool(tmp_path)
+        found = adopter.recover()
+        assert [record.attachments for record, _ in found] == [(("k", b"\0"),)] * 2
+        adopter.ack([ref for _, ref in found])
+        return [record.request_id for record, _ in found]
+
+    assert asyncio.run(scenario()) == ["req-0", "req-2"]
+    assert list(tmp_path.iterdir()) == []  # all delivered: nothing left
