@@ -170,8 +170,20 @@ def serve(
             "documentation examples: anyone who can reach the port can use it).",
         ),
     ] = False,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            file_okay=False,
+            help="Keep the emulator's state here: invocation log records are spooled to "
+            "DIR/log-spool (fsync'd before each call is answered) until S3 has them, and "
+            "delivered at the next start if the emulator stopped first. Default: "
+            "$CLAUDE_BEDROCK_EMULATOR_STATE_DIR, else $XDG_STATE_HOME/claude-bedrock/emulator.",
+        ),
+    ] = None,
 ) -> None:
-    """Run the local Bedrock emulator until interrupted (SIGINT/SIGTERM stop it gracefully).
+    """Run the local Bedrock emulator until interrupted (SIGINT/SIGTERM stop it gracefully,
+    within 30 s: log records S3 has not taken by then stay in the spool, see --state-dir).
 
     The first line printed is "claude-bedrock emulator listening on http://HOST:PORT".
     """
@@ -216,6 +228,7 @@ def serve(
     extensions: list[str | Extension] = [*(extension or []), *recording]
     link = s3.link(store)
     extensions += _s3_extension(link)
+    extensions.append(_spool_extension(state_dir))
     _serve(store, host, port, pace, region, extensions, log_level, faults, engine,
            lenient=lenient, link=link, quotas=quotas)  # fmt: skip
 
@@ -238,7 +251,7 @@ def _serve(
     import logging
 
     from ..emulator import EmulatorConfig
-    from ..emulator.runner import serve_forever
+    from ..emulator.runner import exit_if_stuck, serve_forever
 
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
@@ -269,6 +282,14 @@ def _serve(
     finally:
         if link is not None:
             link.stop()
+    exit_if_stuck()  # a call stuck on a silent S3 must not hold the process past the deadline
+
+
+def _spool_extension(state_dir: Path | None) -> Extension:
+    from ..emulator.invocation_logging import writer_options
+    from ..emulator.log_spool import default_state_dir
+
+    return writer_options(spool_dir=(state_dir or default_state_dir()) / "log-spool")
 
 
 def is_loopback(host: str) -> bool:

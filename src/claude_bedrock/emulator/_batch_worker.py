@@ -11,7 +11,12 @@ Each record is checked exactly as an InvokeModel body would be (schema, Anthropi
 ``max_tokens`` and context limits of the job's model); a record that fails, or whose line
 is not JSON, becomes an ``error`` line (``errorCode`` = the HTTP status InvokeModel would
 have returned) and the job ends ``PartiallyCompleted``. Job-level problems (input missing,
-too many or too few records, S3 refusing) end it ``Failed`` with a message.
+too many or too few records, S3 refusing or not answering) end it ``Failed`` with a message.
+
+The counters say what S3 holds: a file's records are counted while it is written (so a
+poll shows progress) and taken back if its output object could not be stored (the
+multipart upload is then aborted: nothing of it is visible), so a job that failed on S3
+never reports records that were not written.
 """
 
 from __future__ import annotations
@@ -269,6 +274,7 @@ class _Run:
                  window: int) -> None:  # fmt: skip
         self.job, self.s3, self.engine, self.pool, self.window = job, s3, engine, pool, window
         self.halt: str | None = None  # "Stopped" or "Expired" once processing must end
+        self._file_counts = [0, 0, 0, 0, 0]  # the current file's part of the job's counters
 
     def _should_halt(self) -> bool:
         if self.job.stop.is_set():
@@ -281,28 +287,41 @@ class _Run:
         job = self.job
         size = max(1, min(_CHUNK, int(job.pace // 10))) if job.pace else _CHUNK
         pending: deque[Future[list[_Answer]]] = deque()
-        with MultipartWriter(self.s3, out_bucket, out_key, content_type="application/jsonl") as out:
-            for chunk in _chunks(iter_lines(self.s3, in_bucket, key), size):
-                if self._should_halt():
-                    break
-                pending.append(self.pool.submit(_answer_chunk, chunk, job.model, self.engine))
-                if len(pending) >= self.window:
+        self._file_counts = [0, 0, 0, 0, 0]
+        try:
+            with MultipartWriter(self.s3, out_bucket, out_key,
+                                 content_type="application/jsonl") as out:  # fmt: skip
+                for chunk in _chunks(iter_lines(self.s3, in_bucket, key), size):
+                    if self._should_halt():
+                        break
+                    pending.append(self.pool.submit(_answer_chunk, chunk, job.model, self.engine))
+                    if len(pending) >= self.window:
+                        self._write(out, pending.popleft().result())
+                    if job.pace:
+                        time.sleep(len(chunk) / job.pace)
+                while pending:  # what was submitted is processed (and billed) even on a stop
                     self._write(out, pending.popleft().result())
-                if job.pace:
-                    time.sleep(len(chunk) / job.pace)
-            while pending:  # what was submitted is processed (and billed) even on a stop
-                self._write(out, pending.popleft().result())
+        except BaseException:
+            self._count([-n for n in self._file_counts])  # nothing of this file was stored
+            raise
 
     def _write(self, out: MultipartWriter, answers: list[_Answer]) -> None:
         out.write(b"".join(answer[0] for answer in answers))
         ok = sum(1 for answer in answers if answer[1])
+        counts = [len(answers), ok, len(answers) - ok, sum(answer[2] for answer in answers),
+                  sum(answer[3] for answer in answers)]  # fmt: skip
+        self._file_counts = [a + b for a, b in zip(self._file_counts, counts, strict=True)]
+        self._count(counts)
+
+    def _count(self, counts: list[int]) -> None:
+        processed, ok, errors, tokens_in, tokens_out = counts
         job = self.job
         with job.lock:
-            job.processed += len(answers)
+            job.processed += processed
             job.succeeded += ok
-            job.errors += len(answers) - ok
-            job.input_tokens += sum(answer[2] for answer in answers)
-            job.output_tokens += sum(answer[3] for answer in answers)
+            job.errors += errors
+            job.input_tokens += tokens_in
+            job.output_tokens += tokens_out
 
 
 def run_job(
@@ -314,6 +333,8 @@ def run_job(
     window: int,
 ) -> None:
     """Take ``job`` from Submitted to its end state; never raises."""
+    from botocore.exceptions import BotoCoreError  # botocore only once a job runs
+
     try:
         if job.stop.is_set():
             job.set_status("Stopped")
@@ -335,10 +356,20 @@ def run_job(
     except _JobFailed as exc:
         job.set_status("Failed", str(exc))
     except S3Error as exc:
-        job.set_status("Failed", f"Amazon S3 refused the job's access: {exc.message}")
+        job.set_status("Failed", _s3_failure(exc))
+    except BotoCoreError as exc:  # a connect timeout botocore does not wrap as S3's error
+        job.set_status("Failed", f"Amazon S3 did not answer in time: {exc}")
     except Exception:
         logger.exception("batch job %s failed", job.arn)
         job.set_status("Failed", "Internal error while processing the job.")
+
+
+def _s3_failure(exc: S3Error) -> str:
+    """The job's message for a failed S3 call: refused (S3 answered with an error) or not
+    answered (a connection or timeout failure, which has no S3 error code)."""
+    if exc.code is None:
+        return f"Amazon S3 did not answer in time: {exc.message}"
+    return f"Amazon S3 refused the job's access: {exc.message}"
 
 
 def _write_manifest(job: BatchJob, s3: Any, bucket: str, folder: str) -> None:

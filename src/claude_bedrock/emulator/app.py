@@ -116,6 +116,7 @@ class EmulatorApp:
         self._outer: list[Middleware] = []
         self._inner: list[Middleware] = []
         self._shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        self._startup_hooks: list[Callable[[], Awaitable[None]]] = []
         self.add_route("GET", "/_emulator/health", self._health, auth=False)
         for spec in [*(BUILTIN_EXTENSIONS if builtin else ()), *extensions]:
             load_extension(spec)(self)
@@ -144,6 +145,18 @@ class EmulatorApp:
         """``await hook()`` on graceful shutdown, once in-flight requests have finished
         (flush buffers here). Hooks run in reverse order of registration."""
         self._shutdown_hooks.append(hook)
+
+    def add_startup_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """``await hook()`` once the server listens (e.g. to resume work an earlier run left)."""
+        self._startup_hooks.append(hook)
+
+    async def run_startup_hooks(self) -> None:
+        """Run every startup hook (a failing one is logged and does not stop the others)."""
+        for hook in self._startup_hooks:
+            try:
+                await hook()
+            except Exception:
+                logger.exception("startup hook %r failed", hook)
 
     async def run_shutdown_hooks(self) -> None:
         """Run every shutdown hook (a failing one is logged and does not stop the others)."""

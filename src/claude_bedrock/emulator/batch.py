@@ -16,6 +16,14 @@ name}.out`` (one line per input line, in input order: ``recordId``, ``modelInput
 ``modelOutput`` or ``error``) and ``{jobId}/manifest.json.out`` (record and token counts).
 The role is not assumed: the emulator reads and writes S3 with its own identity.
 
+A failing S3 ends a job ``Failed`` with the reason, and the job's counters then count only
+the records whose output object S3 actually stored (a file whose write failed counts for
+nothing: its multipart upload is aborted, so no part of it is visible). Every S3 call has a
+deadline (:class:`~.s3_link.S3Timeouts`, ``options(s3_timeouts=...)``), so an S3 that
+accepts connections and never answers fails the job after at most ``S3Timeouts.total``
+instead of leaving it ``InProgress``. Jobs run on daemon threads: on shutdown, running jobs
+are stopped and waited for until the emulator's shutdown deadline, then abandoned.
+
 Where the emulator reaches S3 (the conventions of the invocation-logging extension): its
 own S3 (:mod:`.s3_link`: the embedded SeaweedFS, whose buckets a job's creation creates,
 or ``serve --s3-endpoint``), else :func:`options`
@@ -32,29 +40,41 @@ Test hook (emulator only): the job tag ``emulator:records-per-second`` (``tags=[
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import secrets
 import string
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, Final
 
 from ..catalog import Catalog
 from ..wire.rules.batch import timeout_violation
-from ..wire.s3 import parse_s3_uri, s3_client
+from ..wire.s3 import parse_s3_uri
 from ._batch_worker import ACTIVE, BatchJob, JobLimits, run_job
+from ._daemon import in_daemon_thread, start_daemon
 from .app import EmulatorApp, Extension
 from .auth import DEFAULT_ACCOUNT_ID, pass_role_refusal
 from .errors import BedrockError, not_found, validation_error
 from .http_types import Request, Response
 from .model_ids import resolve_invocation_model
 from .s3_link import STATE_KEY as S3_LINK_KEY
-from .s3_link import S3Link, SeaweedStartError, missing_s3_message
+from .s3_link import (
+    S3Link,
+    S3Timeouts,
+    SeaweedStartError,
+    emulator_s3_client,
+    missing_s3_message,
+    shutdown_deadline,
+)
 
 __all__ = ["PACE_TAG", "STATE_KEY", "BatchOptions", "BatchService", "options", "register"]
+
+logger = logging.getLogger("claude_bedrock.emulator.batch")
 
 STATE_KEY: Final = "batch"
 PACE_TAG: Final = "emulator:records-per-second"
@@ -82,6 +102,7 @@ class BatchOptions:
     workers: int = 4
     concurrent_jobs: int = 4
     min_records: int | None = None
+    s3_timeouts: S3Timeouts = field(default_factory=S3Timeouts)
 
 
 def options(
@@ -92,6 +113,7 @@ def options(
     workers: int | None = None,
     concurrent_jobs: int | None = None,
     min_records: int | None = None,
+    s3_timeouts: S3Timeouts | None = None,
 ) -> Extension:
     """An extension setting the batch service's options (in-process emulators only)."""
 
@@ -99,7 +121,7 @@ def options(
         service: BatchService = app.state[STATE_KEY]
         given = {"endpoint_url": endpoint_url, "credentials": credentials, "region": region,
                  "workers": workers, "concurrent_jobs": concurrent_jobs,
-                 "min_records": min_records}  # fmt: skip
+                 "min_records": min_records, "s3_timeouts": s3_timeouts}  # fmt: skip
         for name, value in given.items():
             if value is not None:
                 setattr(service.options, name, value)
@@ -163,7 +185,8 @@ class BatchService:
         self.app = app
         self.options = options
         self.jobs: dict[str, BatchJob] = {}  # by ARN, in creation order
-        self._jobs_pool: ThreadPoolExecutor | None = None
+        self._job_slots = threading.BoundedSemaphore(options.concurrent_jobs)
+        self._job_threads: list[threading.Thread] = []
         self._record_pool: ThreadPoolExecutor | None = None
         self._s3_clients: dict[tuple[Any, ...], Any] = {}
 
@@ -187,9 +210,10 @@ class BatchService:
         region = self.options.region or self.app.config.region
         key = (endpoint, credentials, region)
         if key not in self._s3_clients:
-            self._s3_clients[key] = s3_client(region=region, endpoint_url=endpoint,
-                                              credentials=credentials,
-                                              max_pool_connections=16)  # fmt: skip
+            self._s3_clients[key] = emulator_s3_client(
+                region=region, endpoint_url=endpoint, credentials=credentials,
+                timeouts=self.options.s3_timeouts, max_pool_connections=16,
+            )  # fmt: skip
         return self._s3_clients[key]
 
     def _limits(self) -> JobLimits:
@@ -204,21 +228,34 @@ class BatchService:
         )
 
     def _start(self, job: BatchJob) -> None:
-        if self._jobs_pool is None:
-            self._jobs_pool = ThreadPoolExecutor(self.options.concurrent_jobs, "emulator-batch-job")
+        """Run ``job`` on a daemon thread (at most ``concurrent_jobs`` at once): a job stuck
+        on S3 must not hold the process at exit (see :mod:`._daemon`)."""
+        if self._record_pool is None:
             self._record_pool = ThreadPoolExecutor(self.options.workers, "emulator-batch-record")
-        assert self._record_pool is not None
-        self._jobs_pool.submit(run_job, job, self._s3, self.app.config.engine, self._record_pool,
-                               self._limits(), 2 * self.options.workers)  # fmt: skip
+        pool, limits, engine = self._record_pool, self._limits(), self.app.config.engine
+
+        def run() -> None:
+            with self._job_slots:
+                run_job(job, self._s3, engine, pool, limits, 2 * self.options.workers)
+
+        self._job_threads = [t for t in self._job_threads if t.is_alive()]
+        self._job_threads.append(start_daemon(run, f"emulator-batch-job-{job.job_id}"))
 
     async def close(self) -> None:
-        """On shutdown: stop running jobs and wait for their threads (outputs are written)."""
+        """On shutdown: stop running jobs and wait for their threads (outputs are written)
+        until the emulator's shutdown deadline; a job still running then is abandoned."""
         for job in self.jobs.values():
             if job.status in ACTIVE:
                 job.stop.set()
-        for pool in (self._jobs_pool, self._record_pool):
-            if pool is not None:
-                await asyncio.to_thread(partial(pool.shutdown, wait=True, cancel_futures=True))
+        deadline = shutdown_deadline(self.app)
+        for thread in self._job_threads:
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
+        late = [job.name for job in self.jobs.values() if job.status in ACTIVE]
+        if late:
+            logger.error("batch jobs still running at the shutdown deadline, abandoned: %s",
+                         ", ".join(late))  # fmt: skip
+        if self._record_pool is not None:
+            self._record_pool.shutdown(wait=False, cancel_futures=True)
 
     # -- routes ---------------------------------------------------------------------------
 
@@ -310,7 +347,7 @@ class BatchService:
                 link.ensure_bucket(self._s3(), bucket)
 
         try:
-            await asyncio.to_thread(prepare)
+            await in_daemon_thread(prepare)
         except SeaweedStartError:
             raise validation_error(
                 "The emulator's embedded S3 is not running (see the emulator's log)."

@@ -31,32 +31,56 @@ Where the emulator writes (it is the *service* here, with its own S3 identity):
 
 CloudWatch Logs is not emulated: a ``cloudWatchConfig`` is stored and returned, and its
 records are counted as ``undelivered`` on ``GET /_emulator/invocation-logging``.
+
+Durability (:mod:`.log_spool`): each record is appended to the spool and fsync'd before
+its call's answer is sent (a stream's final bytes follow the record), so a crash loses no
+record; the spool is ``WriterOptions.spool_dir`` (``claude-bedrock serve``: ``--state-dir``,
+default ``$XDG_STATE_HOME/claude-bedrock/emulator``, its ``log-spool/``; in-process
+emulators: a temporary directory unless ``writer_options(spool_dir=...)``). At start,
+records an earlier process spooled and did not deliver are uploaded to the S3 this
+emulator uses, into the bucket each record names. Shutdown gives the last uploads until
+the emulator's shutdown deadline (:data:`~.s3_link.SHUTDOWN_DEADLINE`); what S3 did not
+take by then is reported with the spool's path and delivered at the next start.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import os
-import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from ..wire import eventstream
 from ..wire.log_layout import data_key
 from ..wire.log_records import StreamCapture, body_usage, build_record, offload_large_bodies
-from ..wire.s3 import S3AccessDeniedError, S3BucketNotFoundError, S3Error, check_bucket, s3_client
+from ..wire.s3 import S3AccessDeniedError, S3BucketNotFoundError, S3Error, check_bucket
+from ._daemon import in_daemon_thread
 from .app import EmulatorApp, Extension
 from .auth import Identity
 from .errors import BedrockError, validation_error
 from .http_types import AbortConnection, AnyResponse, Request, Response, StreamingResponse
+from .log_delivery import (
+    ENV_ACCESS_KEY,
+    ENV_ENDPOINT,
+    ENV_SECRET_KEY,
+    ENV_SESSION_TOKEN,
+    LogDelivery,
+    WriterOptions,
+)
 from .log_writer import Destination, LogWriter
+from .logging_config import s3_configs, validate
 from .routing import Handler
 from .s3_link import STATE_KEY as S3_LINK_KEY
-from .s3_link import S3Link, SeaweedStartError, missing_s3_message
+from .s3_link import (
+    S3Link,
+    S3Timeouts,
+    SeaweedStartError,
+    missing_s3_message,
+    shutdown_deadline,
+)
 
 __all__ = [
     "ENV_ACCESS_KEY",
@@ -77,41 +101,8 @@ LOGGED_OPERATIONS: Final = frozenset(
     {"InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"}
 )
 STATE_KEY: Final = "invocation_logging"
-ENV_ENDPOINT: Final = "CLAUDE_BEDROCK_EMULATOR_S3_ENDPOINT_URL"
-ENV_ACCESS_KEY: Final = "CLAUDE_BEDROCK_EMULATOR_S3_ACCESS_KEY_ID"
-ENV_SECRET_KEY: Final = "CLAUDE_BEDROCK_EMULATOR_S3_SECRET_ACCESS_KEY"  # noqa: S105 - a name
-ENV_SESSION_TOKEN: Final = "CLAUDE_BEDROCK_EMULATOR_S3_SESSION_TOKEN"  # noqa: S105 - a name
 
 _PATH: Final = "/logging/modelinvocations"
-_ROLE_ARN_RE: Final = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")
-_BUCKET_RE: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_FLAGS: Final = (
-    "textDataDeliveryEnabled",
-    "imageDataDeliveryEnabled",
-    "embeddingDataDeliveryEnabled",
-    "videoDataDeliveryEnabled",
-    "audioDataDeliveryEnabled",
-)
-
-
-@dataclass
-class WriterOptions:
-    """How the emulator reaches S3 and how it batches (see the module docstring)."""
-
-    endpoint_url: str | None = None
-    credentials: tuple[str, str, str | None] | None = field(default=None, repr=False)
-    flush_interval: float = 0.2
-    max_records: int = 500
-    close_timeout: float = 30.0
-
-    @classmethod
-    def from_env(cls) -> WriterOptions:
-        endpoint = os.environ.get(ENV_ENDPOINT) or os.environ.get("AWS_ENDPOINT_URL_S3")
-        access, secret = os.environ.get(ENV_ACCESS_KEY), os.environ.get(ENV_SECRET_KEY)
-        credentials = None
-        if access and secret:
-            credentials = (access, secret, os.environ.get(ENV_SESSION_TOKEN) or None)
-        return cls(endpoint_url=endpoint or None, credentials=credentials)
 
 
 def register(app: EmulatorApp) -> None:
@@ -125,7 +116,8 @@ def register(app: EmulatorApp) -> None:
     )
     app.add_route("GET", "/_emulator/invocation-logging", service.status, auth=False)
     app.add_middleware(service.middleware)
-    app.add_shutdown_hook(service.close)
+    app.add_startup_hook(service.delivery.recover)
+    app.add_shutdown_hook(service.delivery.close)
 
 
 def writer_options(
@@ -134,6 +126,8 @@ def writer_options(
     credentials: tuple[str, str, str | None] | None = None,
     flush_interval: float | None = None,
     max_records: int | None = None,
+    spool_dir: Path | None = None,
+    s3_timeouts: S3Timeouts | None = None,
 ) -> Extension:
     """An extension that sets the log writer's S3 endpoint, credentials and batching
     (``Emulator(extensions=[writer_options(...)])``; in-process emulators only)."""
@@ -149,6 +143,10 @@ def writer_options(
             options.flush_interval = flush_interval
         if max_records is not None:
             options.max_records = max_records
+        if spool_dir is not None:
+            options.spool_dir = spool_dir
+        if s3_timeouts is not None:
+            options.s3_timeouts = s3_timeouts
 
     return configure
 
@@ -164,40 +162,23 @@ class InvocationLoggingService:
 
     def __init__(self, app: EmulatorApp, options: WriterOptions) -> None:
         self.app = app
-        self.options = options
         self.configs: dict[tuple[str, str], dict[str, Any]] = {}
         self.undelivered = 0
-        self._writer: LogWriter | None = None
+        self.delivery = LogDelivery(app.config.region, options, lambda: shutdown_deadline(app))
 
-    # -- writer ----------------------------------------------------------------------------
+    @property
+    def options(self) -> WriterOptions:
+        return self.delivery.options
 
     @property
     def writer(self) -> LogWriter | None:
-        """The S3 writer, or None when no S3 endpoint is configured."""
-        if self._writer is None and self.options.endpoint_url:
-            options = self.options
-            region = self.app.config.region
-
-            def factory() -> Any:
-                return s3_client(
-                    region=region, endpoint_url=options.endpoint_url,
-                    credentials=options.credentials, max_pool_connections=8,
-                )  # fmt: skip
-
-            self._writer = LogWriter(
-                factory, flush_interval=options.flush_interval, max_records=options.max_records
-            )
-        return self._writer
-
-    async def close(self) -> None:
-        if self._writer is not None:
-            await self._writer.close(self.options.close_timeout)
+        return self.delivery.writer
 
     # -- control plane -----------------------------------------------------------------------
 
     async def put(self, request: Request) -> Response:
-        config = _validate(_json_body(request))
-        buckets = [s3["bucketName"] for s3 in _s3_configs(config)]
+        config = validate(_json_body(request))
+        buckets = [s3["bucketName"] for s3 in s3_configs(config)]
         if buckets:
             await self._check_buckets(buckets)
         self.configs[_key(request)] = config
@@ -214,11 +195,9 @@ class InvocationLoggingService:
         return Response.json({})
 
     async def status(self, request: Request) -> Response:
-        writer = self._writer
-        stats = writer.stats.as_dict() if writer is not None else {}
         return Response.json(
             {"s3Endpoint": self.options.endpoint_url is not None, "undelivered": self.undelivered,
-             **stats}
+             **self.delivery.stats()}
         )  # fmt: skip
 
     async def _check_buckets(self, buckets: list[str]) -> None:
@@ -228,7 +207,7 @@ class InvocationLoggingService:
         link: S3Link | None = self.app.state.get(S3_LINK_KEY)
         for bucket in buckets:
             try:
-                await asyncio.to_thread(_check_bucket, writer, bucket, link)
+                await in_daemon_thread(lambda b=bucket: _check_bucket(writer, b, link))  # type: ignore[misc]
             except S3BucketNotFoundError:
                 raise validation_error(
                     f"Failed to validate the S3 bucket {bucket}: it does not exist."
@@ -259,21 +238,21 @@ class InvocationLoggingService:
         try:
             response = await call_next(request)
         except BedrockError as error:
-            self._log(target, request, when, error_code=error.error_type)
+            await self._log(target, request, when, error_code=error.error_type)
             raise
         except AbortConnection:
             raise
         except Exception:
-            self._log(target, request, when, error_code="InternalServerException")
+            await self._log(target, request, when, error_code="InternalServerException")
             raise
         if isinstance(response, StreamingResponse) and response.status < 400:
             response.body = self._capture(target, request, when, response.body)
         elif isinstance(response, Response) and response.status >= 400:
             code = dict(response.headers).get("x-amzn-ErrorType", "InternalServerException")
-            self._log(target, request, when, error_code=code)
+            await self._log(target, request, when, error_code=code)
         elif isinstance(response, Response):
             output = _loads(response.body)
-            self._log(target, request, when, output=output, usage=body_usage(output))
+            await self._log(target, request, when, output=output, usage=body_usage(output))
         return response
 
     def _target(self, identity: Identity) -> _Target | None:
@@ -308,7 +287,7 @@ class InvocationLoggingService:
             completed = True
         finally:
             if completed:
-                self._log(
+                await self._log(
                     target, request, when, output=capture.output_body(), usage=capture.usage(),
                     error_code=capture.error_code,
                 )  # fmt: skip
@@ -317,7 +296,7 @@ class InvocationLoggingService:
                 if aclose is not None:
                     await aclose()
 
-    def _log(
+    async def _log(
         self,
         target: _Target,
         request: Request,
@@ -345,9 +324,7 @@ class InvocationLoggingService:
             return data_key(dest.prefix, dest.account, dest.region, when, request.request_id, part)
 
         attachments = offload_large_bodies(record, dest.bucket, key_for)
-        writer.submit(
-            dest, record, request_id=request.request_id, when=when, attachments=attachments
-        )
+        await self.delivery.deliver(dest, record, request.request_id, when, attachments)
 
 
 # -- configuration checks (botocore's LoggingConfig shape) -----------------------------------
@@ -380,79 +357,3 @@ def _json_body(request: Request) -> Any:
         return request.json()
     except ValueError:
         raise validation_error("The request body is not valid JSON.") from None
-
-
-def _invalid(value: Any, where: str, constraint: str) -> BedrockError:
-    shown = "null" if value is None else str(value)[:100]
-    return validation_error(
-        f"1 validation error detected: Value '{shown}' at '{where}' failed to satisfy "
-        f"constraint: {constraint}"
-    )
-
-
-def _s3_configs(config: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [config["s3Config"]] if "s3Config" in config else []
-    large = config.get("cloudWatchConfig", {}).get("largeDataDeliveryS3Config")
-    return [*found, large] if large else found
-
-
-def _check_s3(s3: Any, where: str) -> dict[str, Any]:
-    if not isinstance(s3, dict):
-        raise _invalid(s3, where, "Member must be a structure")
-    bucket = s3.get("bucketName")
-    if not isinstance(bucket, str) or not 3 <= len(bucket) <= 63:
-        raise _invalid(bucket, f"{where}.bucketName", "Member must have length between 3 and 63")
-    if not _BUCKET_RE.match(bucket):
-        raise _invalid(bucket, f"{where}.bucketName", "Member must be a valid S3 bucket name")
-    prefix = s3.get("keyPrefix")
-    if prefix is not None and (not isinstance(prefix, str) or len(prefix) > 1024):
-        raise _invalid(
-            prefix, f"{where}.keyPrefix", "Member must have length less than or equal to 1024"
-        )
-    return {"bucketName": bucket, **({"keyPrefix": prefix} if prefix is not None else {})}
-
-
-def _check_cloudwatch(cw: Any, where: str) -> dict[str, Any]:
-    if not isinstance(cw, dict):
-        raise _invalid(cw, where, "Member must be a structure")
-    group, role = cw.get("logGroupName"), cw.get("roleArn")
-    if not isinstance(group, str) or not 1 <= len(group) <= 512:
-        raise _invalid(group, f"{where}.logGroupName", "Member must have length between 1 and 512")
-    if not isinstance(role, str) or not _ROLE_ARN_RE.fullmatch(role):
-        raise _invalid(
-            role, f"{where}.roleArn",
-            f"Member must satisfy regular expression pattern: {_ROLE_ARN_RE.pattern}",
-        )  # fmt: skip
-    checked: dict[str, Any] = {"logGroupName": group, "roleArn": role}
-    if cw.get("largeDataDeliveryS3Config") is not None:
-        checked["largeDataDeliveryS3Config"] = _check_s3(
-            cw["largeDataDeliveryS3Config"], f"{where}.largeDataDeliveryS3Config"
-        )
-    return checked
-
-
-def _validate(body: Any) -> dict[str, Any]:
-    """The stored configuration: the known members of ``loggingConfig``, checked."""
-    raw = body.get("loggingConfig") if isinstance(body, dict) else None
-    if not isinstance(raw, dict):
-        raise _invalid(None, "loggingConfig", "Member must not be null")
-    config: dict[str, Any] = {}
-    if raw.get("cloudWatchConfig") is not None:
-        config["cloudWatchConfig"] = _check_cloudwatch(
-            raw["cloudWatchConfig"], "loggingConfig.cloudWatchConfig"
-        )
-    if raw.get("s3Config") is not None:
-        config["s3Config"] = _check_s3(raw["s3Config"], "loggingConfig.s3Config")
-    for flag in _FLAGS:
-        value = raw.get(flag)
-        if value is None:
-            continue
-        if not isinstance(value, bool):
-            raise _invalid(value, f"loggingConfig.{flag}", "Member must be a boolean")
-        config[flag] = value
-    if "s3Config" not in config and "cloudWatchConfig" not in config:
-        raise validation_error(
-            "Logging configuration must specify at least one destination: s3Config or "
-            "cloudWatchConfig."
-        )
-    return config

@@ -14,8 +14,12 @@ Nothing lost, nothing twice:
   with the very same object: a retry after a lost answer overwrites, never duplicates;
 * a failed batch is retried with backoff until it succeeds; :meth:`LogWriter.close` (on
   graceful shutdown, after the server has finished its in-flight requests) cuts what is
-  pending and waits for every upload. Only if S3 stays unreachable past the close
-  deadline are records dropped, and then the count is logged as an error;
+  pending and waits for every upload until the close deadline. Uploads still stalled then
+  are abandoned (each runs on a daemon thread with a total deadline of its own, see
+  :mod:`._daemon`), so a stalled S3 cannot hold the process; a batch S3 refuses for good
+  (no such bucket, access denied) is given up at once at close. What is not delivered is
+  counted and logged as an error, and stays in the spool (:mod:`.log_spool`: every record
+  is on disk before its call is answered) to be delivered at the next start;
 * bodies delivered on their own (``data/`` objects) are uploaded before the batch that
   points at them.
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gzip
 import hashlib
 import json
@@ -36,7 +41,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..wire.log_layout import object_key
-from ..wire.s3 import S3Client, put_object
+from ..wire.s3 import S3Client, S3Error, put_object
+from ._daemon import in_daemon_thread
+from .log_spool import LogSpool, SpoolRef
 
 __all__ = ["Destination", "LogWriter", "WriterStats"]
 
@@ -47,6 +54,11 @@ logger = logging.getLogger("claude_bedrock.emulator.invocation_logging")
 _CONTENT_TYPE = "application/gzip"
 _BACKOFF_FIRST = 0.1
 _BACKOFF_MAX = 5.0
+#: S3's answers that no retry will change: at close, such a batch is left in the spool.
+_PERMANENT = frozenset(
+    {"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+     "AllAccessDisabled", "InvalidBucketName"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +77,7 @@ class _Entry:
     request_id: str
     when: datetime
     attachments: tuple[tuple[str, bytes], ...] = ()
+    ref: SpoolRef | None = None
 
 
 @dataclass(slots=True)
@@ -131,6 +144,8 @@ class LogWriter:
         max_records: int = 500,
         max_bytes: int = 1024 * 1024,
         max_concurrent: int = 4,
+        spool: LogSpool | None = None,
+        call_timeout: float | None = None,
     ) -> None:
         self._client_factory = client_factory
         self._client: S3Client | None = None
@@ -143,6 +158,8 @@ class LogWriter:
         self._uploads: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
         self._deadline: float | None = None
+        self.spool = spool
+        self.call_timeout = call_timeout  # the total deadline of one upload (None: botocore's)
         self.stats = WriterStats()
 
     # -- intake -----------------------------------------------------------------------------
@@ -150,17 +167,22 @@ class LogWriter:
     def submit(
         self,
         destination: Destination,
-        record: dict[str, Any],
+        record: dict[str, Any] | bytes,
         *,
         request_id: str,
         when: datetime,
         attachments: tuple[tuple[str, bytes], ...] = (),
+        ref: SpoolRef | None = None,
     ) -> None:
-        """Queue one record (a JSON object); it is uploaded within ``flush_interval``."""
-        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        """Queue one record (a JSON object, or its NDJSON line); it is uploaded within
+        ``flush_interval``; ``ref`` (its place in the spool) is acknowledged once it is."""
+        if isinstance(record, bytes):
+            line = record
+        else:
+            line = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
         hour = when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         group = self._groups.setdefault((destination, hour), _Group())
-        group.entries.append(_Entry(line, request_id, when, attachments))
+        group.entries.append(_Entry(line, request_id, when, attachments, ref))
         group.size += len(line)
         self.stats.submitted += 1
         self.stats.pending += 1
@@ -202,7 +224,8 @@ class LogWriter:
             while True:
                 try:
                     async with self._slots:
-                        await asyncio.to_thread(self._upload, batch)
+                        upload = functools.partial(self._upload, batch)
+                        await in_daemon_thread(upload, timeout=self.call_timeout)
                 except Exception as exc:  # any failure: same object again, later
                     self.stats.retries += 1
                     self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -210,13 +233,19 @@ class LogWriter:
                         "invocation log upload to s3://%s/%s failed (%s); retrying",
                         batch.destination.bucket, batch.key, type(exc).__name__,
                     )  # fmt: skip
-                    if self._deadline is not None and time.monotonic() + delay > self._deadline:
+                    if self._deadline is not None and (
+                        time.monotonic() + delay > self._deadline
+                        or (isinstance(exc, S3Error) and exc.code in _PERMANENT)
+                    ):
                         raise _GiveUp from exc
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, _BACKOFF_MAX)
                     continue
                 self.stats.delivered += count
                 self.stats.objects += 1
+                refs = [entry.ref for entry in batch.entries if entry.ref is not None]
+                if self.spool is not None and refs:
+                    self.spool.ack(refs)
                 return
         except _GiveUp:
             self._dropped(batch)
@@ -228,9 +257,13 @@ class LogWriter:
 
     def _dropped(self, batch: _Batch) -> None:
         self.stats.dropped += len(batch.entries)
+        kept = sum(1 for entry in batch.entries if entry.ref is not None)
+        where = (f"; {kept} kept in the spool {self.spool.directory}, delivered at the next "
+                 "start") if self.spool is not None and kept else ""  # fmt: skip
         logger.error(
             "%d invocation log records were not delivered to s3://%s/%s (S3 unreachable "
-            "at shutdown)", len(batch.entries), batch.destination.bucket, batch.key,
+            "at shutdown: %s)%s", len(batch.entries), batch.destination.bucket, batch.key,
+            self.stats.last_error or "no answer before the shutdown deadline", where,
         )  # fmt: skip
 
     def client(self) -> S3Client:
@@ -264,8 +297,8 @@ class LogWriter:
                 await self._ticker
         self._cut_all()
         if self._uploads:
-            _done, late = await asyncio.wait(set(self._uploads), timeout=timeout + 1)
-            for task in late:
+            _done, late = await asyncio.wait(set(self._uploads), timeout=timeout)
+            for task in late:  # stalled in an upload: abandoned (the thread is a daemon)
                 task.cancel()
             if late:
                 await asyncio.wait(late)

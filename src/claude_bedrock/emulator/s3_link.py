@@ -27,6 +27,12 @@ Choices the issue left open:
   ``NoSuchBucket``; code that must create its buckets is tested against a real S3. An
   external S3 (``--s3-endpoint``) is the user's to manage: a missing bucket is refused as
   Bedrock refuses it.
+* **Deadlines**: every S3 call the emulator makes has one (:class:`S3Timeouts`): 5 s to
+  connect, 15 s of silence per read, 3 attempts, so a call to an S3 that accepts
+  connections and never answers fails after at most ``S3Timeouts.total`` (about a minute)
+  instead of botocore's 5 x 60 s; log uploads are also abandoned at that total, and all of
+  it runs on daemon threads, so a stalled S3 can never hold the process past its shutdown
+  deadline (:data:`SHUTDOWN_DEADLINE`).
 * **Credentials**: the embedded S3 accepts the emulator's own access keys, so every tool
   pointed at the emulator (``serve --env``) also signs valid S3 requests; the emulator signs
   its writes with the first of them.
@@ -37,6 +43,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -48,8 +55,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMBEDDED",
+    "SHUTDOWN_DEADLINE",
     "STATE_KEY",
     "S3Link",
+    "S3Timeouts",
+    "emulator_s3_client",
+    "shutdown_deadline",
     "SeaweedStartError",
     "link_for",
     "missing_s3_message",
@@ -61,6 +72,55 @@ logger = logging.getLogger("claude_bedrock.emulator.s3")
 
 STATE_KEY: Final = "s3_link"
 EMBEDDED: Final = "embedded"
+#: ``app.state`` key of the monotonic time by which shutdown must be over (set by the runner).
+DEADLINE_KEY: Final = "shutdown_deadline"
+#: Seconds from SIGTERM/SIGINT (or ``Emulator.stop()``) until ``claude-bedrock serve`` has
+#: exited, whatever S3 does: in-flight requests, the last log uploads and the batch jobs'
+#: last writes share it; what is not delivered by then stays in the spool.
+SHUTDOWN_DEADLINE: Final = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class S3Timeouts:
+    """The deadline of every S3 call the emulator makes (botocore's per-attempt limits)."""
+
+    connect: float = 5.0
+    read: float = 15.0
+    attempts: int = 3
+
+    @property
+    def total(self) -> float:
+        """The longest one call can take: every attempt timing out, plus botocore's
+        "standard" back-off between attempts (at most 2**attempt s each)."""
+        backoff = sum(min(20.0, 2.0**n) for n in range(self.attempts - 1))
+        return self.attempts * (self.connect + self.read) + backoff
+
+
+def shutdown_deadline(app: EmulatorApp) -> float:
+    """The ``time.monotonic()`` by which the app's shutdown hooks must be done (set by the
+    runner when it is told to stop; ``SHUTDOWN_DEADLINE`` from now if it was not)."""
+    import time
+
+    deadline = app.state.get(DEADLINE_KEY)
+    return float(deadline) if deadline is not None else time.monotonic() + SHUTDOWN_DEADLINE
+
+
+def emulator_s3_client(
+    *,
+    region: str,
+    endpoint_url: str | None,
+    credentials: tuple[str, str, str | None] | None,
+    timeouts: S3Timeouts,
+    max_pool_connections: int = 8,
+) -> Any:
+    """A botocore S3 client for the emulator's own writes and reads, with ``timeouts``."""
+    from ..wire.s3 import s3_client
+
+    return s3_client(
+        region=region, endpoint_url=endpoint_url, credentials=credentials,
+        max_pool_connections=max_pool_connections, connect_timeout=timeouts.connect,
+        read_timeout=timeouts.read, max_attempts=timeouts.attempts,
+    )  # fmt: skip
 
 
 def missing_s3_message(purpose: str) -> str:

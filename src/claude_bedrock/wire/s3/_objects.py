@@ -114,12 +114,19 @@ def s3_client(
     credentials: tuple[str, str, str | None] | Credentials | None = None,
     profile: str | None = None,
     max_pool_connections: int = 10,
+    connect_timeout: float = 10,
+    read_timeout: float = 60,
+    max_attempts: int = 5,
 ) -> S3Client:
     """A botocore S3 client; thread-safe, so one per process (or per pool) is enough.
 
     ``credentials`` is ``(access_key, secret_key, session_token)`` or a
     :class:`~claude_bedrock.wire.signing.Credentials`; without it botocore's default chain (or
-    ``profile``) supplies them and refreshes temporary ones.
+    ``profile``) supplies them and refreshes temporary ones. ``connect_timeout`` and
+    ``read_timeout`` bound each attempt's socket operations and ``max_attempts`` the
+    attempts (botocore's "standard" retries), so a call to an S3 that accepts connections
+    but never answers ends after at most ``max_attempts x (connect + read)`` seconds plus
+    botocore's back-off (the emulator passes small values: see its ``s3_link``).
     """
     from botocore.config import Config
 
@@ -128,10 +135,10 @@ def s3_client(
     options: dict[str, Any] = {
         "region_name": region,
         "signature_version": "s3v4",
-        "retries": {"mode": "standard", "max_attempts": 5},
+        "retries": {"mode": "standard", "max_attempts": max_attempts},
         "max_pool_connections": max_pool_connections,
-        "connect_timeout": 10,
-        "read_timeout": 60,
+        "connect_timeout": connect_timeout,
+        "read_timeout": read_timeout,
         "tcp_keepalive": True,
         "user_agent_extra": "claude-bedrock",
         "s3": {"addressing_style": "path" if custom else "auto"},
