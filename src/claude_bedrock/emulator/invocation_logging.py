@@ -36,7 +36,6 @@ records are counted as ``undelivered`` on ``GET /_emulator/invocation-logging``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
@@ -49,6 +48,7 @@ from ..wire import eventstream
 from ..wire.log_layout import data_key
 from ..wire.log_records import StreamCapture, body_usage, build_record, offload_large_bodies
 from ..wire.s3 import S3AccessDeniedError, S3BucketNotFoundError, S3Error, check_bucket, s3_client
+from . import json_body
 from .app import EmulatorApp, Extension
 from .auth import Identity
 from .errors import BedrockError, validation_error
@@ -370,7 +370,7 @@ def _key(request: Request) -> tuple[str, str]:
 
 def _loads(raw: bytes) -> Any:
     try:
-        return json.loads(raw) if raw else None
+        return json_body.loads(raw) if raw else None
     except ValueError:
         return None
 
