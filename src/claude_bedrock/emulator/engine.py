@@ -71,8 +71,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from . import tokens
+from .errors import validation_error
 from .prompt_cache import PromptCache
-from .schema_values import example_for
+from .schema_values import Limits, SchemaTooLarge, example_for
 from .tool_loop import loop_results, mentioned_tools, next_in_loop, text_of, tool_results
 
 __all__ = ["DeterministicEngine", "Engine", "message_to_events", "new_message_id"]
@@ -185,18 +186,20 @@ class DeterministicEngine:
         tool = self._chosen_tool(request, user, user_text)
         if tool is not None:
             schema = tool.get("input_schema", {"type": "object"})
+            where = f"tools.{_index_of(request, tool)}.input_schema"
             blocks.append(
                 {
                     "type": "tool_use",
                     "id": _new_tool_use_id(),
                     "name": tool["name"],
-                    "input": example_for(schema, seed=digest),
+                    "input": _bounded_example(schema, digest, where),
                 }
             )
             return blocks
         schema = _output_schema(request)
         if schema is not None:
-            text = json.dumps(example_for(schema, seed=digest), ensure_ascii=False)
+            value = _bounded_example(schema, digest, "output_config.format.schema")
+            text = json.dumps(value, ensure_ascii=False)
             blocks.append({"type": "text", "text": text})
             return blocks
         loop = loop_results(request)
@@ -227,6 +230,28 @@ class DeterministicEngine:
                 return _mentioned_tool(tools, user_text)
             return next_in_loop(tools, request)
         return None
+
+
+_SCHEMA_LIMITS = Limits()
+
+
+def _bounded_example(schema: object, digest: str, where: str) -> Any:
+    """A value for ``schema`` built within the emulator's limits, or a 400 that says so."""
+    try:
+        return example_for(schema, seed=digest, limits=_SCHEMA_LIMITS)
+    except SchemaTooLarge as exc:
+        raise validation_error(
+            f"{where}: the emulator cannot build a value this schema allows within its "
+            f"limits ({_SCHEMA_LIMITS.describe()}): {exc}. These are the emulator's limits, "
+            "not Bedrock's (a model would write until max_tokens); lower the sizes the "
+            "schema requires (minItems, minLength, minProperties, pattern repetitions, "
+            "required nesting) or answer such requests with a custom engine."
+        ) from None
+
+
+def _index_of(request: Mapping[str, Any], tool: Mapping[str, Any]) -> int:
+    tools = request.get("tools") or []
+    return next((i for i, t in enumerate(tools) if t is tool), 0)
 
 
 def _mentioned_tool(tools: list[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:
