@@ -1,5 +1,7 @@
 """PDF page counting, shared by the client (checks before sending) and the emulator (checks
-on arrival): pypdf reads the document once, and the count is cached per base64 string.
+on arrival): pypdf reads the document once, and the count (or the reason it cannot be
+read) is cached per base64 string, so a check repeated later (the emulator counts off its
+event loop first, then again in the handler) costs a lookup.
 
 Failures are a neutral :class:`PdfError` whose ``problem`` says what is wrong
 (``"not-base64"``, ``"encrypted"`` or pypdf's own error); each side words it.
@@ -30,7 +32,7 @@ class PdfError(ValueError):
         self.problem = problem
 
 
-_pages: OrderedDict[tuple[int, int, bool], int] = OrderedDict()
+_pages: OrderedDict[tuple[int, int, bool], int | PdfError] = OrderedDict()
 _pages_lock = threading.Lock()
 
 
@@ -56,8 +58,9 @@ def _cache_key(data: str | bytes) -> tuple[int, int, bool]:
     return (len(data), hash(data), isinstance(data, str))
 
 
-def remember(data: str | bytes, pages: int) -> None:
-    """Record the page count of ``data`` (e.g. a PDF just built and encoded)."""
+def remember(data: str | bytes, pages: int | PdfError) -> None:
+    """Record the page count of ``data`` (e.g. a PDF just built and encoded), or why it
+    cannot be read."""
     with _pages_lock:
         _pages[_cache_key(data)] = pages
         while len(_pages) > _PAGE_CACHE_SIZE:
@@ -76,8 +79,14 @@ def cached_page_count(data: str | bytes) -> int:
     key = _cache_key(data)
     with _pages_lock:
         known = _pages.get(key)
+    if isinstance(known, PdfError):
+        raise PdfError(known.problem)
     if known is not None:
         return known
-    pages = page_count(_decode(data) if isinstance(data, str) else data)
+    try:
+        pages = page_count(_decode(data) if isinstance(data, str) else data)
+    except PdfError as exc:
+        remember(data, exc)
+        raise
     remember(data, pages)
     return pages
