@@ -42,6 +42,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ..catalog import Catalog, ModelInfo, PdfLimits
+from ..wire.pdf import cached_page_count, counting_up_to
 from ..wire.rules import Rule, Violation
 from ..wire.rules.documents import converse_document_violations, pdf_page_violations
 from ..wire.rules.request_rules import load_rules
@@ -163,10 +164,12 @@ def _invoke_pdfs(body: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 def check_invoke_documents(body: Mapping[str, Any]) -> None:
     """Raise Bedrock's ValidationException for an invalid PDF or too many PDF pages."""
-    for violation in pdf_page_violations(_invoke_pdfs(body), _limits().max_pages):
-        if violation.rule is Rule.PDF_INVALID:
-            raise validation_error(f"{violation.where}: The PDF specified was not valid.")
-        raise validation_error(_page_limit_text(violation.limit))
+    limit = _limits().max_pages
+    with counting_up_to(limit):  # "over the limit" needs limit + 1 pages, not all of them
+        for violation in pdf_page_violations(_invoke_pdfs(body), limit):
+            if violation.rule is Rule.PDF_INVALID:
+                raise validation_error(f"{violation.where}: The PDF specified was not valid.")
+            raise validation_error(_page_limit_text(violation.limit))
 
 
 # -- Converse -----------------------------------------------------------------------------
@@ -182,9 +185,11 @@ def check_converse_documents(body: Mapping[str, Any], model: ModelInfo | None) -
     if not isinstance(messages, list):
         return
     version = model.version if model is not None else None
-    for violation in converse_document_violations(messages, _limits(), model_version=version):
-        if violation.rule in _CONVERSE_WORDING:
-            raise _converse_error(violation)
+    limits = _limits()
+    with counting_up_to(limits.max_pages):
+        for violation in converse_document_violations(messages, limits, model_version=version):
+            if violation.rule in _CONVERSE_WORDING:
+                raise _converse_error(violation)
 
 
 def _converse_error(v: Violation) -> BedrockError:
@@ -235,7 +240,11 @@ def _pdf_text(raw: bytes) -> str:
         known = _texts.get(digest)
     if known is not None:
         return known
-    text = _budgeted_text(PdfReader(io.BytesIO(raw)))
+    limit = _limits().max_pages
+    if cached_page_count(raw, limit=limit) > limit:  # refused anyway: never read it all
+        text = f"[emulator: not read: more than {limit} pages]"
+    else:
+        text = _budgeted_text(PdfReader(io.BytesIO(raw)))
     with _texts_lock:
         _texts[digest] = text
         while len(_texts) > _TEXT_CACHE_SIZE:
