@@ -285,6 +285,26 @@ def test_a_deep_but_allowed_body_is_never_a_500(separate: Emulator) -> None:
         assert response.status_code in (200, 400), response.text
         if response.status_code == 400:
             assert "levels deep" in response.json()["message"]
+    converse = {
+        "messages": [{"role": "user", "content": [{"text": "hi"}]}],
+        "toolConfig": {
+            "tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": schema}}}],
+            "toolChoice": {"tool": {"name": "t"}},
+        },
+    }
+    for route in ("converse", "converse-stream"):
+        response = send(separate, "POST", f"/model/{MODEL}/{route}", json.dumps(converse).encode())
+        assert response.status_code in (200, 400), response.text
+    messages = {
+        "model": "anthropic.claude-opus-5",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [{"name": "t", "input_schema": schema}],
+        "tool_choice": {"type": "tool", "name": "t"},
+    }
+    for path in _MESSAGES_ROUTES:
+        response = keyed(separate, path, json.dumps(messages).encode())
+        assert response.status_code in (200, 400), response.text
     nested: Any = "deep"
     for _ in range(120):
         nested = [{"type": "tool_result", "tool_use_id": "toolu_1", "content": nested}]
