@@ -9,6 +9,7 @@ asserted (status, error type, wording, schema validity), never durations.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from .hostile import MODEL
 from .schema_check import errors
 
 REGION = "us-west-2"
+_COUNT_TOKENS = "/model/anthropic.claude-sonnet-4-5-20250929-v1:0/count-tokens"
 #: Each attack gets this long; the emulator answers every one of them in well under it.
 ATTACK_TIMEOUT = 30.0
 PROBE_TIMEOUT = 5.0
@@ -196,6 +198,22 @@ def test_a_hundred_thousand_pages_are_refused_while_others_are_served(
     assert response.json()["message"] == "A maximum of 100 PDF pages may be provided."
 
 
+def test_a_hundred_thousand_pages_in_count_tokens_are_refused_off_the_event_loop(
+    separate: Emulator,
+) -> None:
+    """CountTokens carries its InvokeModel body in base64: the PDF is found and counted
+    off the event loop all the same."""
+    pdf = hostile.many_pages_pdf(99_999)  # not the other test's file: no cached count
+    inner = json.dumps(hostile.pdf_body(pdf)).encode()
+    content = json.dumps({"input": {"invokeModel": {"body": base64.b64encode(inner).decode()}}})
+    with health_probe(separate) as outcomes:
+        response = send(separate, "POST", _COUNT_TOKENS, content.encode())
+    assert_all_answered(outcomes)
+    assert response.status_code == 400, response.text
+    assert error_type(response) == "ValidationException"
+    assert response.json()["message"] == "A maximum of 100 PDF pages may be provided."
+
+
 # -- item 4: bodies the JSON decoder must refuse with a 400 -------------------------------------
 
 _RUNTIME_ROUTES = {
@@ -203,7 +221,7 @@ _RUNTIME_ROUTES = {
     "invoke-stream": ("POST", f"/model/{MODEL}/invoke-with-response-stream"),
     "converse": ("POST", f"/model/{MODEL}/converse"),
     "converse-stream": ("POST", f"/model/{MODEL}/converse-stream"),
-    "count-tokens": ("POST", "/model/anthropic.claude-sonnet-4-5-20250929-v1:0/count-tokens"),
+    "count-tokens": ("POST", _COUNT_TOKENS),
     "batch create": ("POST", "/model-invocation-job"),
     "logging put": ("PUT", "/logging/modelinvocations"),
 }

@@ -21,7 +21,8 @@ when it mentions ``"document"``, so other requests pay one substring search.
 long (a page whose content stream inflates to megabytes; a file of 100,000 pages). The
 middleware runs the checks and the text extraction in a worker thread, so other requests
 are answered meanwhile, and warms the caches the handlers and the engine then read (the
-Messages API routes check their documents themselves, from the warmed page counts). The
+Messages API routes and CountTokens, whose InvokeModel body is base64, check their
+documents themselves, from the warmed page counts). The
 page count is taken before any text is extracted, so a file over the page limit is refused
 without extraction. Extraction reads pages in order until :data:`EXTRACT_BYTES` of
 decoded page content or :data:`EXTRACT_SECONDS` are spent (the emulator's budgets, not
@@ -46,6 +47,7 @@ from ..wire.pdf import cached_page_count, counting_up_to
 from ..wire.rules import Rule, Violation
 from ..wire.rules.documents import converse_document_violations, pdf_page_violations
 from ..wire.rules.request_rules import load_rules
+from . import json_body
 from .errors import BedrockError, validation_error
 
 if TYPE_CHECKING:  # engines import this module: no import of the app at run time
@@ -66,6 +68,7 @@ _CONVERSE_NAME_MESSAGE: Final = (
 )
 _TEXT_CACHE_SIZE: Final = 64
 _MESSAGES_OPERATIONS: Final = frozenset({"CreateMessage", "CountMessageTokens"})
+_INVOKE_MEMBER: Final = b'"invokeModel"'
 #: Decoded page content (bytes of content streams) text extraction reads per PDF.
 EXTRACT_BYTES: Final = 512_000
 #: Seconds text extraction may take per PDF (checked between pages).
@@ -79,7 +82,15 @@ def register(app: EmulatorApp) -> None:
 
 async def _documents_middleware(request: Request, call_next: Handler) -> AnyResponse:
     operation = request.operation
-    if (
+    if operation == "CountTokens" and (_MARKER in request.body or _INVOKE_MEMBER in request.body):
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            model_id = request.path_params.get("modelId", "")
+            await asyncio.to_thread(_warm_count_tokens, body, model_id)
+    elif (
         operation in _INVOKE_OPERATIONS
         or operation in _CONVERSE_OPERATIONS
         or operation in _MESSAGES_OPERATIONS
@@ -110,6 +121,26 @@ def _check_and_read(operation: str, body: Mapping[str, Any], model_id: str) -> N
         blocks = [block for _, block in _invoke_documents(body)]
     for block in blocks:
         document_text(block)
+
+
+def _warm_count_tokens(body: Mapping[str, Any], model_id: str) -> None:
+    """Count the pages of a CountTokens request's PDFs (its InvokeModel body is base64, so
+    the marker is not visible outside) into the cache the handler's own checks then read;
+    the handler words any refusal."""
+    member = body.get("input")
+    if not isinstance(member, Mapping):
+        return
+    invoke, converse = member.get("invokeModel"), member.get("converse")
+    try:
+        if isinstance(invoke, Mapping) and isinstance(invoke.get("body"), str):
+            raw = base64.b64decode(invoke["body"], validate=True)
+            inner = json_body.loads(raw) if _MARKER in raw else None
+            if isinstance(inner, dict):
+                check_invoke_documents(inner)
+        elif isinstance(converse, Mapping):
+            check_converse_documents(converse, Catalog.default().identify(model_id))
+    except (BedrockError, ValueError):  # binascii.Error and MalformedJson are ValueErrors
+        return
 
 
 def _converse_blocks(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
