@@ -198,7 +198,7 @@ class DeterministicEngine:
             return blocks
         schema = _output_schema(request)
         if schema is not None:
-            value = _bounded_example(schema, digest, "output_config.format.schema")
+            value = _bounded_example(schema, digest, "output_config.format.schema: Invalid schema")
             text = json.dumps(value, ensure_ascii=False)
             blocks.append({"type": "text", "text": text})
             return blocks

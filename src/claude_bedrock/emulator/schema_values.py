@@ -15,6 +15,21 @@ before building it. Every value it does return is complete and schema-valid as b
 Patterns are checked against a candidate only when they have no nested repetition (a
 regex such as ``(a+)+$`` can take exponential time); otherwise the candidate built from
 the pattern's own parse tree is trusted.
+
+What Bedrock and Anthropic say about such schemas: for structured outputs and strict tools
+(constrained decoding) Anthropic documents a JSON Schema subset ("JSON Schema limitations"
+on its structured-outputs page, as mirrored: ``minItems`` 0 or 1 only; no ``minLength``,
+``maxLength``, numeric bounds or recursive schemas) and complexity limits (secondary
+summaries give 20 strict tools, 24 optional and 16 union-typed parameters per request; the
+primary page was not at hand), refusing what it cannot compile with a 400 such as
+"output_config.format.schema: Invalid schema: The
+compiled grammar is too large, which would cause performance issues. Simplify your tool
+schemas or reduce the number of strict tools." (as quoted in anthropics/anthropic-sdk-python
+#1185 and TanStack/ai#682). The emulator does not refuse those features (its tests and
+users rely on richer schemas being answered); it refuses only what it cannot build, in
+that error's ``output_config.format.schema: Invalid schema:`` form, and says the limit is
+its own. Plain (non-strict) tools have no documented schema limit: a model would simply
+write until ``max_tokens``.
 """
 
 from __future__ import annotations
