@@ -48,6 +48,10 @@ it echoes the last user message with its token count and digest, honours ``max_t
 signed thinking block), ``cache_control`` (prompt-cache usage) and ``output_config.format``
 (structured outputs: the text is JSON valid against the schema, from
 :mod:`.schema_values`, not an answer to the prompt), and reports usage from :mod:`.tokens`.
+Its work is bounded, since it runs on the event loop: a schema value is built within
+:class:`.schema_values.Limits` (a schema whose smallest value is larger is a 400
+``ValidationException`` that names the keyword and says the limit is the emulator's), and
+document text comes from the budgeted, off-loop extraction of :mod:`.document_checks`.
 
 Tools, with ``tool_choice`` ``auto`` (the default): the tools the prompt names are called
 one per turn, in the ``tools`` list's order, each once; when each has its result the
