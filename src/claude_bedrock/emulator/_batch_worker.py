@@ -36,7 +36,7 @@ from typing import Any
 
 from ..wire.rules.context import context_window_violation
 from ..wire.s3 import MultipartWriter, S3Error, iter_lines, list_objects, parse_s3_uri, put_object
-from . import tokens
+from . import json_body, tokens
 from .engine import Engine
 from .errors import BedrockError, validation_error
 from .model_ids import InvocationModel
@@ -164,8 +164,8 @@ def _error_line(record_id: str, model_input: object, status: int, message: str) 
 def _answer(line: bytes, model: InvocationModel, engine: Engine) -> _Answer:
     """The output line of one input line (never raises: failures are error lines)."""
     try:
-        record = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+        record = json_body.loads(line)
+    except ValueError:
         return _error_line(_new_record_id(), None, 400, "Malformed input record: invalid JSON.")
     if not isinstance(record, dict):
         return _error_line(_new_record_id(), None, 400, "Malformed input record: not an object.")

@@ -49,6 +49,7 @@ Extension = Callable[["EmulatorApp"], None]
 #: in this order). Adding a feature module = adding one line here.
 BUILTIN_EXTENSIONS: tuple[str, ...] = (
     "claude_bedrock.emulator.faults:register",  # first: faults precede the other middlewares
+    "claude_bedrock.emulator.json_body:register",  # bodies decoded once, safely, for all
     "claude_bedrock.emulator.quotas:register",  # off unless config.quotas (see .quotas)
     "claude_bedrock.emulator.runtime:register",
     "claude_bedrock.emulator.converse:register",

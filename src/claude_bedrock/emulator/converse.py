@@ -46,7 +46,7 @@ from ..wire.converse import (
     from_converse_request,
     to_converse_response,
 )
-from . import tokens
+from . import json_body, tokens
 from .app import EmulatorApp
 from .errors import BedrockError, validation_error
 from .http_types import Request, Response, StreamingResponse
@@ -118,9 +118,9 @@ class _Prepared:
 
 def _parse(raw: bytes, shape: str) -> dict[str, Any]:
     try:
-        request = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise validation_error("The request body is not valid JSON.") from None
+        request = json_body.loads(raw or b"{}")
+    except json_body.MalformedJson as error:
+        raise validation_error(json_body.malformed_message("Converse", error)) from None
     problem = first_violation(request, shape)
     if problem is not None:
         raise validation_error(problem)

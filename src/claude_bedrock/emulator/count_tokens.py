@@ -29,7 +29,7 @@ from ..wire.converse import (
     first_violation,
     from_converse_request,
 )
-from . import tokens
+from . import json_body, tokens
 from .app import EmulatorApp
 from .converse import conversation_message, translation_message
 from .document_checks import check_converse_documents, check_invoke_documents
@@ -109,7 +109,7 @@ def _invoke_body(
         raise validation_error("input.invokeModel.body must be base64-encoded.") from None
     if b'"max_tokens"' not in raw:  # counting needs no output budget: supply one to validate
         try:
-            parsed = json.loads(raw)
+            parsed = json_body.loads(raw)
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):
@@ -131,11 +131,9 @@ def _converse_body(member: Mapping[str, Any]) -> dict[str, Any]:
 async def _count_tokens(request: Request, *, lenient: bool) -> Response:
     info = _model(request.path_params["modelId"])
     try:
-        payload = json.loads(request.body)
-    except ValueError:
-        raise validation_error(
-            "Malformed input request, please reformat your input and try again."
-        ) from None
+        payload = request.json()
+    except json_body.MalformedJson as error:
+        raise validation_error(json_body.malformed_message("CountTokens", error)) from None
     kind, member = _input(payload)
     if kind == "invokeModel":
         body = _invoke_body(member, info, lenient_skips(lenient))

@@ -16,24 +16,38 @@ with Bedrock's wording:
 :func:`document_text` extracts a document's text (pypdf for PDFs, cached) so an engine can
 quote it: the proof, in tests, that a PDF arrived intact. The body is parsed here only
 when it mentions ``"document"``, so other requests pay one substring search.
+
+**Off the event loop, within budgets.** Reading a PDF is CPU work that a few KB can make
+long (a page whose content stream inflates to megabytes; a file of 100,000 pages). The
+middleware runs the checks and the text extraction in a worker thread, so other requests
+are answered meanwhile, and warms the caches the handlers and the engine then read (the
+Messages API routes and CountTokens, whose InvokeModel body is base64, check their
+documents themselves, from the warmed page counts). The
+page count is taken before any text is extracted, so a file over the page limit is refused
+without extraction. Extraction reads pages in order until :data:`EXTRACT_BYTES` of
+decoded page content or :data:`EXTRACT_SECONDS` are spent (the emulator's budgets, not
+Bedrock's); the text of the pages not read is replaced by a marker that says so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import io
-import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ..catalog import Catalog, ModelInfo, PdfLimits
+from ..wire.pdf import cached_page_count, counting_up_to
 from ..wire.rules import Rule, Violation
 from ..wire.rules.documents import converse_document_violations, pdf_page_violations
 from ..wire.rules.request_rules import load_rules
+from . import json_body
 from .errors import BedrockError, validation_error
 
 if TYPE_CHECKING:  # engines import this module: no import of the app at run time
@@ -53,6 +67,12 @@ _CONVERSE_NAME_MESSAGE: Final = (
     "restrictions and retry your request."
 )
 _TEXT_CACHE_SIZE: Final = 64
+_MESSAGES_OPERATIONS: Final = frozenset({"CreateMessage", "CountMessageTokens"})
+_INVOKE_MEMBER: Final = b'"invokeModel"'
+#: Decoded page content (bytes of content streams) text extraction reads per PDF.
+EXTRACT_BYTES: Final = 512_000
+#: Seconds text extraction may take per PDF (checked between pages).
+EXTRACT_SECONDS: Final = 2.0
 
 
 def register(app: EmulatorApp) -> None:
@@ -62,20 +82,73 @@ def register(app: EmulatorApp) -> None:
 
 async def _documents_middleware(request: Request, call_next: Handler) -> AnyResponse:
     operation = request.operation
-    if (
-        operation in _INVOKE_OPERATIONS or operation in _CONVERSE_OPERATIONS
+    if operation == "CountTokens" and (_MARKER in request.body or _INVOKE_MEMBER in request.body):
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            model_id = request.path_params.get("modelId", "")
+            await asyncio.to_thread(_warm_count_tokens, body, model_id)
+    elif (
+        operation in _INVOKE_OPERATIONS
+        or operation in _CONVERSE_OPERATIONS
+        or operation in _MESSAGES_OPERATIONS
     ) and _MARKER in request.body:
         try:
-            body = json.loads(request.body)
+            body = request.json()
         except ValueError:
             body = None  # the handler reports malformed JSON in Bedrock's words
         if isinstance(body, dict):
-            if operation in _INVOKE_OPERATIONS:
-                check_invoke_documents(body)
-            else:
-                model = Catalog.default().identify(request.path_params.get("modelId", ""))
-                check_converse_documents(body, model)
+            model_id = request.path_params.get("modelId", "")
+            await asyncio.to_thread(_check_and_read, operation or "", body, model_id)
     return await call_next(request)
+
+
+def _check_and_read(operation: str, body: Mapping[str, Any], model_id: str) -> None:
+    """The document checks of ``operation``, then every document's text into the cache (in
+    a worker thread: see the module docstring)."""
+    if operation in _CONVERSE_OPERATIONS:
+        check_converse_documents(body, Catalog.default().identify(model_id))
+        blocks = list(_converse_blocks(body))
+    else:
+        try:
+            check_invoke_documents(body)
+        except BedrockError:
+            if operation in _INVOKE_OPERATIONS:
+                raise
+            return  # the Messages API handler words its own refusal (from the warm cache)
+        blocks = [block for _, block in _invoke_documents(body)]
+    for block in blocks:
+        document_text(block)
+
+
+def _warm_count_tokens(body: Mapping[str, Any], model_id: str) -> None:
+    """Count the pages of a CountTokens request's PDFs (its InvokeModel body is base64, so
+    the marker is not visible outside) into the cache the handler's own checks then read;
+    the handler words any refusal."""
+    member = body.get("input")
+    if not isinstance(member, Mapping):
+        return
+    invoke, converse = member.get("invokeModel"), member.get("converse")
+    try:
+        if isinstance(invoke, Mapping) and isinstance(invoke.get("body"), str):
+            raw = base64.b64decode(invoke["body"], validate=True)
+            inner = json_body.loads(raw) if _MARKER in raw else None
+            if isinstance(inner, dict):
+                check_invoke_documents(inner)
+        elif isinstance(converse, Mapping):
+            check_converse_documents(converse, Catalog.default().identify(model_id))
+    except (BedrockError, ValueError):  # binascii.Error and MalformedJson are ValueErrors
+        return
+
+
+def _converse_blocks(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, Mapping) else None
+        for item in content if isinstance(content, list) else []:
+            if isinstance(item, Mapping) and isinstance(item.get("document"), Mapping):
+                yield item["document"]
 
 
 def _limits() -> PdfLimits:
@@ -122,10 +195,12 @@ def _invoke_pdfs(body: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 def check_invoke_documents(body: Mapping[str, Any]) -> None:
     """Raise Bedrock's ValidationException for an invalid PDF or too many PDF pages."""
-    for violation in pdf_page_violations(_invoke_pdfs(body), _limits().max_pages):
-        if violation.rule is Rule.PDF_INVALID:
-            raise validation_error(f"{violation.where}: The PDF specified was not valid.")
-        raise validation_error(_page_limit_text(violation.limit))
+    limit = _limits().max_pages
+    with counting_up_to(limit):  # "over the limit" needs limit + 1 pages, not all of them
+        for violation in pdf_page_violations(_invoke_pdfs(body), limit):
+            if violation.rule is Rule.PDF_INVALID:
+                raise validation_error(f"{violation.where}: The PDF specified was not valid.")
+            raise validation_error(_page_limit_text(violation.limit))
 
 
 # -- Converse -----------------------------------------------------------------------------
@@ -141,9 +216,11 @@ def check_converse_documents(body: Mapping[str, Any], model: ModelInfo | None) -
     if not isinstance(messages, list):
         return
     version = model.version if model is not None else None
-    for violation in converse_document_violations(messages, _limits(), model_version=version):
-        if violation.rule in _CONVERSE_WORDING:
-            raise _converse_error(violation)
+    limits = _limits()
+    with counting_up_to(limits.max_pages):
+        for violation in converse_document_violations(messages, limits, model_version=version):
+            if violation.rule in _CONVERSE_WORDING:
+                raise _converse_error(violation)
 
 
 def _converse_error(v: Violation) -> BedrockError:
@@ -194,13 +271,40 @@ def _pdf_text(raw: bytes) -> str:
         known = _texts.get(digest)
     if known is not None:
         return known
-    reader = PdfReader(io.BytesIO(raw))
-    text = "\n".join((page.extract_text() or "").strip() for page in reader.pages).strip()
+    limit = _limits().max_pages
+    if cached_page_count(raw, limit=limit) > limit:  # refused anyway: never read it all
+        text = f"[emulator: not read: more than {limit} pages]"
+    else:
+        text = _budgeted_text(PdfReader(io.BytesIO(raw)))
     with _texts_lock:
         _texts[digest] = text
         while len(_texts) > _TEXT_CACHE_SIZE:
             _texts.popitem(last=False)
     return text
+
+
+def _budgeted_text(reader: Any) -> str:
+    """The text of the pages read within :data:`EXTRACT_BYTES` and :data:`EXTRACT_SECONDS`
+    (never more pages than the page limit), then a marker for the rest."""
+    budget = EXTRACT_BYTES
+    deadline = time.monotonic() + EXTRACT_SECONDS
+    pages = reader.pages
+    total = len(pages)
+    parts = []
+    for number in range(1, min(total, _limits().max_pages) + 1):
+        page = pages[number - 1]
+        contents = page.get_contents()
+        size = len(contents.get_data()) if contents is not None else 0
+        if size > budget or time.monotonic() > deadline:
+            parts.append(
+                f"[emulator: pages {number}-{total} not read: over the emulator's "
+                f"text-extraction budget of {EXTRACT_BYTES:,} content bytes and "
+                f"{EXTRACT_SECONDS:g} s per PDF]"
+            )
+            break
+        budget -= size
+        parts.append((page.extract_text() or "").strip())
+    return "\n".join(parts).strip()
 
 
 def _raw_pdf(source: Mapping[str, Any]) -> bytes | None:

@@ -48,6 +48,10 @@ it echoes the last user message with its token count and digest, honours ``max_t
 signed thinking block), ``cache_control`` (prompt-cache usage) and ``output_config.format``
 (structured outputs: the text is JSON valid against the schema, from
 :mod:`.schema_values`, not an answer to the prompt), and reports usage from :mod:`.tokens`.
+Its work is bounded, since it runs on the event loop: a schema value is built within
+:class:`.schema_values.Limits` (a schema whose smallest value is larger is a 400
+``ValidationException`` that names the keyword and says the limit is the emulator's), and
+document text comes from the budgeted, off-loop extraction of :mod:`.document_checks`.
 
 Tools, with ``tool_choice`` ``auto`` (the default): the tools the prompt names are called
 one per turn, in the ``tools`` list's order, each once; when each has its result the
@@ -71,8 +75,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from . import tokens
+from .errors import validation_error
 from .prompt_cache import PromptCache
-from .schema_values import example_for
+from .schema_values import Limits, SchemaTooLarge, example_for
 from .tool_loop import loop_results, mentioned_tools, next_in_loop, text_of, tool_results
 
 __all__ = ["DeterministicEngine", "Engine", "message_to_events", "new_message_id"]
@@ -185,18 +190,20 @@ class DeterministicEngine:
         tool = self._chosen_tool(request, user, user_text)
         if tool is not None:
             schema = tool.get("input_schema", {"type": "object"})
+            where = f"tools.{_index_of(request, tool)}.input_schema"
             blocks.append(
                 {
                     "type": "tool_use",
                     "id": _new_tool_use_id(),
                     "name": tool["name"],
-                    "input": example_for(schema, seed=digest),
+                    "input": _bounded_example(schema, digest, where),
                 }
             )
             return blocks
         schema = _output_schema(request)
         if schema is not None:
-            text = json.dumps(example_for(schema, seed=digest), ensure_ascii=False)
+            value = _bounded_example(schema, digest, "output_config.format.schema: Invalid schema")
+            text = json.dumps(value, ensure_ascii=False)
             blocks.append({"type": "text", "text": text})
             return blocks
         loop = loop_results(request)
@@ -227,6 +234,28 @@ class DeterministicEngine:
                 return _mentioned_tool(tools, user_text)
             return next_in_loop(tools, request)
         return None
+
+
+_SCHEMA_LIMITS = Limits()
+
+
+def _bounded_example(schema: object, digest: str, where: str) -> Any:
+    """A value for ``schema`` built within the emulator's limits, or a 400 that says so."""
+    try:
+        return example_for(schema, seed=digest, limits=_SCHEMA_LIMITS)
+    except SchemaTooLarge as exc:
+        raise validation_error(
+            f"{where}: the emulator cannot build a value this schema allows within its "
+            f"limits ({_SCHEMA_LIMITS.describe()}): {exc}. These are the emulator's limits, "
+            "not Bedrock's (a model would write until max_tokens); lower the sizes the "
+            "schema requires (minItems, minLength, minProperties, pattern repetitions, "
+            "required nesting) or answer such requests with a custom engine."
+        ) from None
+
+
+def _index_of(request: Mapping[str, Any], tool: Mapping[str, Any]) -> int:
+    tools = request.get("tools") or []
+    return next((i for i, t in enumerate(tools) if t is tool), 0)
 
 
 def _mentioned_tool(tools: list[Mapping[str, Any]], text: str) -> Mapping[str, Any] | None:

@@ -112,8 +112,11 @@ class Request:
         return values[0] if values else default
 
     def json(self) -> Any:
-        """The body parsed as JSON (raises ``ValueError`` on malformed JSON)."""
-        return json.loads(self.body)
+        """The body parsed as JSON, once (raises ``ValueError`` on a body
+        :func:`.json_body.loads` refuses: malformed, too deep, unpaired surrogates)."""
+        from .json_body import decoded
+
+        return decoded(self)
 
 
 @dataclass(slots=True)

@@ -45,7 +45,6 @@ take by then is reported with the spool's path and delivered at the next start.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -57,6 +56,7 @@ from ..wire import eventstream
 from ..wire.log_layout import data_key
 from ..wire.log_records import StreamCapture, body_usage, build_record, offload_large_bodies
 from ..wire.s3 import S3AccessDeniedError, S3BucketNotFoundError, S3Error, check_bucket
+from . import json_body
 from ._daemon import in_daemon_thread
 from .app import EmulatorApp, Extension
 from .auth import Identity
@@ -347,7 +347,7 @@ def _key(request: Request) -> tuple[str, str]:
 
 def _loads(raw: bytes) -> Any:
     try:
-        return json.loads(raw) if raw else None
+        return json_body.loads(raw) if raw else None
     except ValueError:
         return None
 

@@ -32,7 +32,6 @@ error) and answers the routes it lacks (``count_tokens``) with its front door's 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from functools import lru_cache
 from typing import Final, Literal
@@ -137,8 +136,8 @@ def parsed_body(request: Request) -> object:
     """The request body as JSON, parsed once per request (None when it is not JSON)."""
     if "messages_body" not in request.extras:
         try:
-            request.extras["messages_body"] = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
+            request.extras["messages_body"] = request.json()
+        except ValueError:
             request.extras["messages_body"] = None
     return request.extras["messages_body"]
 

@@ -5,6 +5,31 @@ When ``tool_choice`` forces a tool, the emulator must answer with a ``tool_use``
 required properties, enums, bounds, lengths, formats, patterns, ``$ref``, ``allOf`` /
 ``anyOf`` / ``oneOf``). A ``seed`` (the prompt's digest) varies enum choices between
 prompts; the same prompt always gets the same value. Best effort on contradictory schemas.
+
+**Bounded work.** A schema can ask for a value of any size (``minItems: 1000000000``,
+``minLength``, ``minProperties``, a pattern's repetition count, required nesting, ``$ref``
+loops); building it would freeze the emulator. The generator keeps to :class:`Limits`
+(the emulator's own, not Bedrock's: a model would write until ``max_tokens``) and raises
+:class:`SchemaTooLarge` as soon as the smallest value the schema allows would exceed them,
+before building it. Every value it does return is complete and schema-valid as before.
+Patterns are checked against a candidate only when they have no nested repetition (a
+regex such as ``(a+)+$`` can take exponential time); otherwise the candidate built from
+the pattern's own parse tree is trusted.
+
+What Bedrock and Anthropic say about such schemas: for structured outputs and strict tools
+(constrained decoding) Anthropic documents a JSON Schema subset ("JSON Schema limitations"
+on its structured-outputs page, as mirrored: ``minItems`` 0 or 1 only; no ``minLength``,
+``maxLength``, numeric bounds or recursive schemas) and complexity limits (secondary
+summaries give 20 strict tools, 24 optional and 16 union-typed parameters per request; the
+primary page was not at hand), refusing what it cannot compile with a 400 such as
+"output_config.format.schema: Invalid schema: The
+compiled grammar is too large, which would cause performance issues. Simplify your tool
+schemas or reduce the number of strict tools." (as quoted in anthropics/anthropic-sdk-python
+#1185 and TanStack/ai#682). The emulator does not refuse those features (its tests and
+users rely on richer schemas being answered); it refuses only what it cannot build, in
+that error's ``output_config.format.schema: Invalid schema:`` form, and says the limit is
+its own. Plain (non-strict) tools have no documented schema limit: a model would simply
+write until ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -13,10 +38,11 @@ import hashlib
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any, Final
 
-__all__ = ["example_for"]
+__all__ = ["Limits", "SchemaTooLarge", "example_for"]
 
 _FORMATS: Final[dict[str, str]] = {
     "date-time": "2025-01-01T12:00:00Z",
@@ -41,24 +67,88 @@ _MAX_DEPTH: Final = 12
 _OPTIONAL_DEPTH: Final = 3
 
 
-def example_for(schema: object, *, seed: str = "") -> Any:
-    """A value valid against ``schema`` (``seed`` picks among equally valid choices)."""
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The most the emulator builds for one schema (its own limits, not Bedrock's)."""
+
+    #: Items of one array, or properties of one object.
+    items: int = 10_000
+    #: Characters of all strings together.
+    chars: int = 1_000_000
+    #: Values (of any type, at any depth) in all.
+    values: int = 100_000
+    #: Levels of nesting of the value.
+    depth: int = 64
+
+    def describe(self) -> str:
+        """The limits in words, for error messages."""
+        return (
+            f"at most {self.items:,} items per array or object, {self.chars:,} characters "
+            f"of strings, {self.values:,} values in all, {self.depth} levels deep"
+        )
+
+
+class SchemaTooLarge(ValueError):
+    """The smallest value a schema allows is larger than :class:`Limits` let the emulator
+    build; the message says which keyword asked for what, and where."""
+
+
+def example_for(schema: object, *, seed: str = "", limits: Limits | None = None) -> Any:
+    """A value valid against ``schema`` (``seed`` picks among equally valid choices);
+    :class:`SchemaTooLarge` if it cannot be built within ``limits``."""
     root = schema if isinstance(schema, Mapping) else {}
-    return _Generator(root, seed).value(schema, 0, "value")
+    return _Generator(root, seed, limits or Limits()).value(schema, 0, "value")
 
 
 class _Generator:
-    def __init__(self, root: Mapping[str, Any], seed: str) -> None:
+    def __init__(self, root: Mapping[str, Any], seed: str, limits: Limits) -> None:
         self.root = root
         self.seed = seed
+        self.limits = limits
+        self.values = 0
+        self.chars = 0
+        self.steps = 0
+
+    def spend(self, depth: int, name: str) -> None:
+        """Count one value built at ``depth``; refuse before a limit is crossed."""
+        self.values += 1
+        if self.values > self.limits.values:
+            raise SchemaTooLarge(f"the value needs more than {self.limits.values:,} values")
+        if depth > self.limits.depth:
+            raise SchemaTooLarge(
+                f"{name!r} is nested more than {self.limits.depth} levels deep (required "
+                "properties, array items or $ref cycles)"
+            )
+
+    def need(self, keyword: str, wanted: int, limit: int, name: str) -> None:
+        if wanted > limit:
+            raise SchemaTooLarge(f"{keyword} {wanted:,} at {name!r} exceeds {limit:,}")
+
+    def spend_chars(self, text: str, name: str) -> str:
+        self.chars += len(text)
+        if self.chars > self.limits.chars:
+            raise SchemaTooLarge(
+                f"the strings need more than {self.limits.chars:,} characters (at {name!r})"
+            )
+        return text
 
     def pick(self, options: list[Any], salt: str) -> Any:
         digest = hashlib.blake2b(f"{self.seed}/{salt}".encode(), digest_size=4).digest()
         return options[int.from_bytes(digest, "big") % len(options)]
 
     def resolve(self, schema: Mapping[str, Any], depth: int) -> Mapping[str, Any]:
+        self.steps += 1  # $ref and allOf can multiply: each resolution counts
+        if self.steps > self.limits.values:
+            raise SchemaTooLarge(
+                f"resolving $ref and allOf takes more than {self.limits.values:,} steps"
+            )
         ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#") and depth < _MAX_DEPTH:
+        if isinstance(ref, str) and ref.startswith("#") and depth >= self.limits.depth:
+            raise SchemaTooLarge(
+                f"$ref {ref!r} is followed more than {self.limits.depth} levels deep (a cycle "
+                "that every value must go round)"
+            )
+        if isinstance(ref, str) and ref.startswith("#"):
             target: Any = self.root
             for part in ref[1:].split("/")[1:] if ref != "#" else []:
                 part = part.replace("~1", "/").replace("~0", "~")
@@ -76,6 +166,7 @@ class _Generator:
         return schema
 
     def value(self, schema: object, depth: int, name: str) -> Any:
+        self.spend(depth, name)
         if schema is True or not isinstance(schema, Mapping):
             return f"{name}-example" if schema is not False else None
         schema = self.resolve(schema, depth)
@@ -128,6 +219,8 @@ class _Generator:
             for key in [k for k in result if k not in keep][: len(result) - maximum]:
                 del result[key]
         minimum = schema.get("minProperties", 0)
+        if isinstance(minimum, int) and extra is not False:
+            self.need("minProperties", minimum, self.limits.items, name)
         index = 0
         while isinstance(minimum, int) and len(result) < minimum and extra is not False:
             index += 1
@@ -143,9 +236,11 @@ class _Generator:
         prefix = prefix if isinstance(prefix, list) else []
         low = schema.get("minItems", 0)
         high = schema.get("maxItems")
-        count = max(low if isinstance(low, int) else 0, len(prefix), 1)
+        # one item shows the item schema; deep down (a recursive schema) none when allowed
+        count = max(low if isinstance(low, int) else 0, len(prefix), int(depth < _MAX_DEPTH))
         if isinstance(high, int):
             count = min(count, high)
+        self.need("minItems", count, self.limits.items, name)
         result = []
         for index in range(count):
             sub = prefix[index] if index < len(prefix) else items
@@ -159,19 +254,26 @@ class _Generator:
         high = schema.get("maxLength")
         low = low if isinstance(low, int) else 0
         high = high if isinstance(high, int) else None
+        self.need("minLength", low, self.limits.chars - self.chars, name)
         pattern = schema.get("pattern")
         fmt = schema.get("format")
         candidates = []
         if isinstance(pattern, str):
-            candidates.extend(_from_pattern(pattern, low))
+            room = self.limits.chars - self.chars
+            rendered = _from_pattern(pattern, low, room)
+            if rendered is None:
+                raise SchemaTooLarge(
+                    f"pattern at {name!r} needs a string longer than {room:,} characters"
+                )
+            candidates.extend(rendered)
         if isinstance(fmt, str) and fmt in _FORMATS:
             candidates.append(_FORMATS[fmt])
         candidates.append(f"example {name}")
         for candidate in candidates:
             fitted = _fit_length(candidate, low, high)
             if not isinstance(pattern, str) or _search(pattern, fitted):
-                return fitted
-        return _fit_length(candidates[0], low, high)
+                return self.spend_chars(fitted, name)
+        return self.spend_chars(_fit_length(candidates[0], low, high), name)
 
 
 def _type_of(schema: object) -> str | None:
@@ -263,10 +365,42 @@ def _fit_length(text: str, low: int, high: int | None) -> str:
 
 
 def _search(pattern: str, text: str) -> bool:
+    """Whether ``text`` matches; True (trust the candidate) when the pattern is invalid or
+    has nested repetition (matching could backtrack for exponential time)."""
     try:
-        return re.search(pattern, text) is not None
-    except re.error:
+        tree = sre_parse.parse(pattern)
+    except (re.error, RecursionError, ValueError, OverflowError):
         return True
+    try:
+        if _nested_repeat(tree, False):
+            return True
+    except RecursionError:
+        return True
+    return re.search(pattern, text) is not None
+
+
+_REPEATS: Final = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _nested_repeat(tree: Any, inside: bool) -> bool:
+    """Whether a repetition holds another repetition or alternation (the shapes that make
+    a backtracking matcher exponential)."""
+    for op, arg in tree:
+        name = str(op)
+        if name in _REPEATS:
+            if inside and arg[1] > 1:
+                return True
+            if _nested_repeat(arg[2], inside or arg[1] > 1):
+                return True
+        elif name == "SUBPATTERN":
+            if _nested_repeat(arg[-1], inside):
+                return True
+        elif name == "BRANCH":
+            if inside or any(_nested_repeat(b, inside) for b in arg[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT") and _nested_repeat(arg[1], inside):
+            return True
+    return False
 
 
 def _dedupe(values: list[Any], make: Any) -> list[Any]:
@@ -280,18 +414,31 @@ def _dedupe(values: list[Any], make: Any) -> list[Any]:
     return seen
 
 
-def _from_pattern(pattern: str, min_length: int) -> list[str]:
-    """Strings the regex matches, built from its parse tree (shortest, then longer)."""
+class _TooLong(Exception):
+    """A rendering would exceed the characters left."""
+
+
+def _from_pattern(pattern: str, min_length: int, room: int) -> list[str] | None:
+    """Strings the regex matches, built from its parse tree (shortest, then longer); None
+    when even the shortest is longer than ``room`` characters."""
     try:
         tree = sre_parse.parse(pattern)
-    except (re.error, RecursionError, ValueError):
+    except (re.error, RecursionError, ValueError, OverflowError):
         return []
-    shortest = _render(tree, 0)
-    longer = _render(tree, max(1, min_length))
+    try:
+        shortest = _render(tree, 0, room)
+    except _TooLong:
+        return None
+    except RecursionError:
+        return []
+    try:
+        longer = _render(tree, max(1, min_length), room)
+    except (_TooLong, RecursionError):
+        longer = None
     return [s for s in (longer, shortest) if s is not None]
 
 
-def _render(tree: Any, extra: int) -> str | None:
+def _render(tree: Any, extra: int, room: int) -> str | None:
     out: list[str] = []
     for op, arg in tree:
         name = str(op)
@@ -308,17 +455,20 @@ def _render(tree: Any, extra: int) -> str | None:
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             low, high, sub = arg
             times = low if extra <= 0 else min(max(low, extra), high if high < 65535 else extra)
-            part = _render(sub, 0)
+            part = _render(sub, 0, room)
             if part is None:
                 return None
+            if len(part) * times > room:
+                raise _TooLong
             out.append(part * times)
+            room -= len(part) * times
         elif name == "SUBPATTERN":
-            part = _render(arg[-1], extra)
+            part = _render(arg[-1], extra, room)
             if part is None:
                 return None
             out.append(part)
         elif name == "BRANCH":
-            part = _render(arg[1][0], extra)
+            part = _render(arg[1][0], extra, room)
             if part is None:
                 return None
             out.append(part)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 __all__ = ["loop_results", "mentioned_tools", "next_in_loop", "text_of", "tool_results"]
 
@@ -99,8 +99,24 @@ def loop_results(request: Mapping[str, Any]) -> tuple[str, int] | None:
     return text, sum(tool_results(m) for m in rounds)
 
 
+_WORD: Final = re.compile(r"[\w-]+")
+
+
 def mentioned_tools(tools: list[Mapping[str, Any]], text: str) -> list[Mapping[str, Any]]:
-    """The tools ``text`` names (as a whole word), in the ``tools`` list's order."""
-    return [
-        tool for tool in tools if re.search(rf"(?<![\w-]){re.escape(tool['name'])}(?![\w-])", text)
-    ]
+    """The tools ``text`` names (as a whole word), in the ``tools`` list's order.
+
+    The text's words (runs of word characters and hyphens, the characters tool names are
+    made of) are collected once, so many tools and a long prompt cost one pass, not one
+    regex search per tool; a name with other characters is searched for on its own."""
+    words: set[str] | None = None
+    found = []
+    for tool in tools:
+        name = tool["name"]
+        if _WORD.fullmatch(name):
+            if words is None:
+                words = set(_WORD.findall(text))
+            if name in words:
+                found.append(tool)
+        elif re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+            found.append(tool)
+    return found

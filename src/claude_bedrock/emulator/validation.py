@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from ..wire.rules.context import max_tokens_violation
 from ..wire.rules.request_rules import load_rules
+from . import json_body
 from .errors import validation_error
 from .output_config import check_output_config
 
@@ -453,11 +454,9 @@ def validate_invoke_body(
     rule table's uncertain rules checked here that ``--lenient`` turns off.
     """
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise validation_error(
-            "Malformed input request, please reformat your input and try again."
-        ) from None
+        body = json_body.loads(raw)
+    except json_body.MalformedJson as error:
+        raise validation_error(json_body.malformed_message("InvokeModel", error)) from None
     _schema_stage(body)
     _semantic_stage(body, max_output_tokens, skip)
     return body  # type: ignore[no-any-return]
