@@ -17,7 +17,15 @@ connect), all per attempt and all raising :class:`APITimeoutError` (a subclass o
 * ``connect``: opening the TCP (and TLS) connection;
 * ``read``: the longest silence allowed while waiting for the response head or any later
   byte of the body, so a stream that stalls mid-answer fails after ``read`` seconds;
-* ``write``: sending the request; ``pool``: waiting for a free connection (async client).
+* ``write``: sending the request; ``pool``: waiting for a free connection (async client);
+* the attempt as a whole (:mod:`._transports._deadline`): a non-streamed answer must be
+  complete, and a stream must deliver its first real event, within the attempt's timeout
+  (the largest of the four: ``timeout=3`` is 3 s in all, however the bytes trickle in);
+  after that a stream may go at most ``read`` seconds between real events (``ping``
+  events and frames of unknown types are not progress).
+
+The official SDK (httpx) applies ``read`` per read only, so a server trickling a byte per
+second never times out there; this client adds the attempt deadline above.
 
 Surfaces: a client's requests go to one of Bedrock's hosts, each with its SigV4 signing
 name: ``bedrock-runtime`` (InvokeModel, Converse, CountTokens, and the Messages API at
@@ -27,7 +35,9 @@ where a Messages API surface is reached (URLs, signing name, ``anthropic-version
 ``build_request(signing=...)`` signs for a host other than the client's own.
 
 The total: retries stop ``retry_deadline`` seconds (default 60) after the call began, so a
-call ends at the latest ``retry_deadline`` plus one attempt's timeout after it started (see
+non-streamed call ends at the latest ``retry_deadline`` plus one attempt's timeout after it
+started, and a stream delivers its first event by then or fails; once events flow, a stream
+lasts as long as the model writes, with at most ``read`` seconds between events (see
 :mod:`._retry` for what is retried).
 """
 

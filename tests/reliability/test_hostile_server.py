@@ -222,6 +222,13 @@ def _stream_of(*first: dict[str, Any], then: bytes) -> Callable[[Conn], None]:
     return script
 
 
+def _trickled_frame(conn: Conn) -> None:
+    """The first event, then one more frame a byte at a time: bytes, but no event."""
+    lines = ("Content-Type: application/vnd.amazon.eventstream", "Connection: close")
+    if conn.send(head(200, *lines) + chunk_frame(START)):
+        conn.trickle(chunk_frame({"type": "content_block_stop", "index": 0}), 0.2)
+
+
 START = {"type": "message_start", "message": {**MESSAGE, "content": [], "stop_reason": None}}
 PING = chunk_frame({"type": "ping"})
 UNKNOWN = encode_event("somethingNew", b"{}")
@@ -231,7 +238,7 @@ DEADLINES = {
     "pings-only": (_stream_of(then=PING), True),
     "unknown-frames-only": (_stream_of(then=UNKNOWN), True),
     "pings-after-start": (_stream_of(START, then=PING), True),
-    "trickled-frame": (_stream_of(START, then=PING[:1]), True),
+    "trickled-frame": (_trickled_frame, True),
 }
 
 
@@ -295,3 +302,20 @@ def test_a_redirect_to_another_host_drops_the_signing_headers(mode: str) -> None
     assert "x-amz-security-token" in sent  # the first host did get them
     for name in SIGNING_HEADERS:
         assert name not in received, name
+
+
+# --------------------------------------------------------------------------- the option
+
+
+def test_max_response_bytes_is_an_option_of_every_client_and_copy() -> None:
+    from claude_bedrock import MockTransport, ResponseTooLargeError
+
+    transport = MockTransport(lambda request: httpx.Response(200, json=MESSAGE))
+    options = _options("http://127.0.0.1:9", transport=transport)
+    with AnthropicBedrock(**options) as client:
+        assert client.messages.create(**_ask(False)).id == "msg_hostile"
+        small = client.with_options(max_response_bytes=100)
+        with pytest.raises(ResponseTooLargeError, match="max_response_bytes"):
+            small.messages.create(**_ask(False))
+    with pytest.raises(ValueError, match="max_response_bytes"):
+        AnthropicBedrock(**_options("http://127.0.0.1:9", max_response_bytes=0))

@@ -57,7 +57,12 @@ class _DeadlineSocketIO(io.RawIOBase):
     def readinto(self, buffer: Any) -> int | None:
         conn = self._conn
         deadline = conn.deadline
-        timeout = conn.read_timeout if deadline is None else deadline.limit(conn.read_timeout)
+        timeout = conn.read_timeout
+        if deadline is not None:
+            try:
+                timeout = deadline.limit(timeout)
+            except httpx.ReadTimeout as exc:  # as a socket says it: the reader maps it back
+                raise TimeoutError(str(exc)) from None
         if timeout != self._timeout:
             self._sock.settimeout(timeout)
             self._timeout = timeout
