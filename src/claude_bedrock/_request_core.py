@@ -67,7 +67,7 @@ from ._exceptions import (
     status_error_for,
 )
 from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy
-from ._secrets import redact_body, remember
+from ._secrets import redact, redact_body, remember, signature_of
 from ._transports._body import max_response_bytes as _checked_cap
 from ._transports._deadline import DEADLINE, Deadline, attempt_timeout
 from ._version import __version__
@@ -424,9 +424,10 @@ class RequestCore:
             error_type = body.get("__type")
         if not message:
             message = f"HTTP {response.status_code} from Bedrock"
+        signature = signature_of(response.request)  # the rest is redacted by APIError
         error = status_error_for(
-            response.status_code, message, error_type=error_type, response=response,
-            body=redact_body(body),
+            response.status_code, redact(message, *signature), error_type=error_type,
+            response=response, body=redact_body(body, *signature),
         )  # fmt: skip
         if envelope is not None:
             error.error_type = envelope[0]

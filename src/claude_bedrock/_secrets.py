@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import TYPE_CHECKING
 
 from ._debug_log import REDACTED, scrub
 
-__all__ = ["redact", "redact_body", "remember"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["redact", "redact_body", "remember", "signature_of"]
 
 _MAX = 256
 #: A value shorter than this is not a secret worth matching (and would match too much).
@@ -39,24 +43,33 @@ def remember(*secrets: str | None) -> None:
             del _known[next(iter(_known))]
 
 
-def redact(text: str) -> str:
-    """``text`` without any remembered secret, nor anything shaped like a signature,
-    a bearer token or a session token header."""
-    for secret in tuple(_known):
+def redact(text: str, *also: str) -> str:
+    """``text`` without any remembered secret (nor ``also``: a request's own signature),
+    nor anything shaped like a signature, a bearer token or a session token header."""
+    for secret in (*_known, *also):
         if secret in text:
             text = text.replace(secret, REDACTED)
     return scrub(text)
 
 
-def redact_body(body: object) -> object:
+def redact_body(body: object, *also: str) -> object:
     """A parsed error body with the same redaction applied to every string in it."""
     if isinstance(body, str):
-        return redact(body)
+        return redact(body, *also)
     if not isinstance(body, dict | list):
         return body
     try:
         dumped = json.dumps(body)
     except (TypeError, ValueError):
         return body
-    cleaned = redact(dumped)
+    cleaned = redact(dumped, *also)
     return body if cleaned == dumped else json.loads(cleaned)
+
+
+def signature_of(request: httpx.Request | None) -> tuple[str, ...]:
+    """The SigV4 signature ``request`` was sent with (to redact even when shown bare)."""
+    if request is None:
+        return ()
+    _, found, signature = request.headers.get("authorization", "").rpartition("Signature=")
+    signature = signature.strip()
+    return (signature,) if found and len(signature) >= _MIN_LENGTH else ()

@@ -257,7 +257,9 @@ def test_no_progress_ends_in_our_timeout(mode: str, case: str) -> None:
 def _echo(conn: Conn) -> None:
     """A 400 whose message is the request's headers, as a careless proxy would say it."""
     text = conn.request.split(b"\r\n\r\n")[0].decode("latin-1")
-    body = json.dumps({"message": f"bad request: {text}", "echo": {"headers": text}}).encode()
+    bare = [v.rpartition("Signature=")[2] for v in conn.headers().values() if "Signature=" in v]
+    body = json.dumps({"message": f"bad request: {text} {bare}", "echo": {"headers": text}})
+    body = body.encode()
     conn.send(head(400, "Content-Type: application/json", f"Content-Length: {len(body)}") + body)
 
 
@@ -272,6 +274,8 @@ def test_echoed_secrets_are_redacted(mode: str, auth: str) -> None:
     for secret in (TOKEN, SECRET, API_KEY):
         assert secret not in text
     assert "Signature=" not in text or "Signature=<redacted>" in text
+    signature = server.requests[0].headers().get("authorization", "").rpartition("Signature=")[2]
+    assert auth == "api_key" or (len(signature) == 64 and signature not in text)
     assert "bad request" in text  # the rest of the message is kept
 
 

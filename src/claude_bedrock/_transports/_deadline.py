@@ -86,7 +86,10 @@ class Deadline:
         if self._events:
             what = f"no event for {self.idle:g} s (the read timeout; pings do not count)"
         else:
-            what = f"no complete answer within the attempt's timeout of {self.total:g} s"
+            what = (
+                f"no complete answer (nor, for a stream, a first event; pings do not count) "
+                f"within the attempt's timeout of {self.total:g} s"
+            )
         return httpx.ReadTimeout(what)
 
 
