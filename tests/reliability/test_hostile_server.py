@@ -251,6 +251,16 @@ def test_no_progress_ends_in_our_timeout(mode: str, case: str) -> None:
     assert type(error) is APITimeoutError, error
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", ["trickled-body", "pings-after-start"])
+def test_the_deadline_holds_through_a_users_http_client(mode: str, case: str) -> None:
+    script, stream = DEADLINES[case]
+    http_client: Any = httpx.AsyncClient() if mode == "async" else httpx.Client()
+    with serving(script) as server:
+        error = call(mode, server.url, stream=stream, timeout=ONE_SECOND, http_client=http_client)
+    assert type(error) is APITimeoutError, error
+
+
 # --------------------------------------------------------------------------- 14: secrets
 
 
@@ -323,3 +333,18 @@ def test_max_response_bytes_is_an_option_of_every_client_and_copy() -> None:
             small.messages.create(**_ask(False))
     with pytest.raises(ValueError, match="max_response_bytes"):
         AnthropicBedrock(**_options("http://127.0.0.1:9", max_response_bytes=0))
+
+
+def test_a_redirect_on_the_same_origin_keeps_them() -> None:
+    def script(conn: Conn) -> None:
+        if b" /moved " in conn.request.split(b"\r\n", 1)[0]:
+            conn.send(head(200, "Content-Type: application/json",
+                           f"Content-Length: {len(BODY)}") + BODY)  # fmt: skip
+        else:
+            conn.send(head(307, "Location: /moved", "Content-Length: 0"))
+
+    with serving(script) as server:
+        message = call("sync", server.url, http_client=httpx.Client(follow_redirects=True))
+        moved = server.requests[1].headers()
+    assert message.id == "msg_hostile"
+    assert "x-amz-security-token" in moved and "authorization" in moved
