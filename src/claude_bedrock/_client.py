@@ -73,6 +73,9 @@ class ConnectionOptions(TypedDict, total=False):
 
     #: No retry starts after this many seconds from the call's start (default 60).
     retry_deadline: float
+    #: The most a non-streamed answer may hold, in bytes (default 64 MiB); a larger one
+    #: raises :class:`~claude_bedrock.ResponseTooLargeError` instead of filling memory.
+    max_response_bytes: int
     #: Which CAs to trust: ``False``, a CA bundle file or directory, or an
     #: ``ssl.SSLContext``. Unset: ``AWS_CA_BUNDLE``, the AWS profile's ``ca_bundle``,
     #: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, then certifi's bundle.

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._secrets import redact
+
 if TYPE_CHECKING:
     import httpx
 
@@ -25,6 +27,7 @@ __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "APIResponseValidationError",
+    "ResponseTooLargeError",
     "BadRequestError",
     "AuthenticationError",
     "PermissionDeniedError",
@@ -82,6 +85,8 @@ class APIError(AnthropicError):
         error_type: str | None = None,
         request_id: str | None = None,
     ) -> None:
+        # A server may echo the request (headers, token) into its message: never keep ours.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -112,6 +117,10 @@ class APIResponseValidationError(APIError):
         super().__init__(message, request, body=body)
         self.response = response
         self.status_code = response.status_code if response is not None else None
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """The answer is larger than the client's ``max_response_bytes`` allows (refused unread)."""
 
 
 class APIStatusError(APIError):

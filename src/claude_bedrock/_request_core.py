@@ -17,7 +17,15 @@ connect), all per attempt and all raising :class:`APITimeoutError` (a subclass o
 * ``connect``: opening the TCP (and TLS) connection;
 * ``read``: the longest silence allowed while waiting for the response head or any later
   byte of the body, so a stream that stalls mid-answer fails after ``read`` seconds;
-* ``write``: sending the request; ``pool``: waiting for a free connection (async client).
+* ``write``: sending the request; ``pool``: waiting for a free connection (async client);
+* the attempt as a whole (:mod:`._transports._deadline`): a non-streamed answer must be
+  complete, and a stream must deliver its first real event, within the attempt's timeout
+  (the largest of the four: ``timeout=3`` is 3 s in all, however the bytes trickle in);
+  after that a stream may go at most ``read`` seconds between real events (``ping``
+  events and frames of unknown types are not progress).
+
+The official SDK (httpx) applies ``read`` per read only, so a server trickling a byte per
+second never times out there; this client adds the attempt deadline above.
 
 Surfaces: a client's requests go to one of Bedrock's hosts, each with its SigV4 signing
 name: ``bedrock-runtime`` (InvokeModel, Converse, CountTokens, and the Messages API at
@@ -27,7 +35,9 @@ where a Messages API surface is reached (URLs, signing name, ``anthropic-version
 ``build_request(signing=...)`` signs for a host other than the client's own.
 
 The total: retries stop ``retry_deadline`` seconds (default 60) after the call began, so a
-call ends at the latest ``retry_deadline`` plus one attempt's timeout after it started (see
+non-streamed call ends at the latest ``retry_deadline`` plus one attempt's timeout after it
+started, and a stream delivers its first event by then or fails; once events flow, a stream
+lasts as long as the model writes, with at most ``read`` seconds between events (see
 :mod:`._retry` for what is retried).
 """
 
@@ -57,6 +67,9 @@ from ._exceptions import (
     status_error_for,
 )
 from ._retry import DEFAULT_MAX_RETRIES, DEFAULT_RETRY_DEADLINE, RetryPolicy
+from ._secrets import redact, redact_body, remember, signature_of
+from ._transports._body import max_response_bytes as _checked_cap
+from ._transports._deadline import DEADLINE, Deadline, attempt_timeout
 from ._version import __version__
 from .wire.messages_api import (
     ANTHROPIC_VERSION,
@@ -152,7 +165,8 @@ class Route(NamedTuple):
 def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnectionError:
     """httpx's timeouts become :class:`APITimeoutError`, everything else a connection error."""
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"Request timed out ({type(exc).__name__}).", request)
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return APITimeoutError(f"Request timed out ({detail}).", request)
     return APIConnectionError(scrub(f"Connection error: {type(exc).__name__}: {exc}"), request)
 
 
@@ -179,6 +193,7 @@ class RequestCore:
         retry_deadline: float | None = None,
         surface: Surface = "invoke",
         skip_auth: bool = False,
+        max_response_bytes: int | None = None,
     ) -> None:
         mantle = surface == "mantle"
         self._api_key, self._credentials = resolve_auth(
@@ -207,6 +222,11 @@ class RequestCore:
             timeout = DEFAULT_TIMEOUT
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._timeout_ext = self.timeout.as_dict()
+        self._attempt_timeout = attempt_timeout(self._timeout_ext)
+        #: The most a non-streamed answer may hold (``max_response_bytes=``).
+        self.max_response_bytes = _checked_cap(max_response_bytes)
+        remember(self._api_key)
+        self._remembered: str | None = None
         self.retry = RetryPolicy(max_retries, retry_deadline)
         self._default_headers = {k.lower(): v for k, v in (default_headers or {}).items()}
         self._default_query = dict(default_query or {})
@@ -313,16 +333,26 @@ class RequestCore:
             headers["authorization"] = f"Bearer {self._api_key}"
         elif self._credentials is not None:
             signer = self._signer if signing is None else self._signer_for(signing)
-            headers.update(signer.sign(method, url, headers, content, self._credentials.get()))
+            credentials = self._credentials.get()
+            if credentials.secret_key is not self._remembered:  # new (refreshed) credentials
+                remember(credentials.secret_key, credentials.session_token)
+                self._remembered = credentials.secret_key
+            headers.update(signer.sign(method, url, headers, content, credentials))
         headers["user-agent"] = USER_AGENT
+        # What the answer may be encoded with (unsigned, as http.client adds it): anything
+        # else is refused unread (``_transports._body``).
+        headers.setdefault("accept-encoding", "identity")
         if timeout is None:
-            ext = self._timeout_ext
+            ext, total = self._timeout_ext, self._attempt_timeout
         else:
             t = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
             ext = t.as_dict()
+            total = attempt_timeout(ext)
+        deadline = Deadline(total, ext.get("read"))
         return httpx.Request(
-            method, url, headers=headers, content=content, extensions={"timeout": ext}
-        )
+            method, url, headers=headers, content=content,
+            extensions={"timeout": ext, DEADLINE: deadline},
+        )  # fmt: skip
 
     def low_level(
         self, path: str, body: object, options: RequestOptions
@@ -394,9 +424,11 @@ class RequestCore:
             error_type = body.get("__type")
         if not message:
             message = f"HTTP {response.status_code} from Bedrock"
+        signature = signature_of(response.request)  # the rest is redacted by APIError
         error = status_error_for(
-            response.status_code, message, error_type=error_type, response=response, body=body
-        )
+            response.status_code, redact(message, *signature), error_type=error_type,
+            response=response, body=redact_body(body, *signature),
+        )  # fmt: skip
         if envelope is not None:
             error.error_type = envelope[0]
             if error.request_id is None:

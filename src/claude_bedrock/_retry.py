@@ -16,7 +16,9 @@ The rules, shared by the sync and async clients:
 * ``retry_deadline`` (default :data:`DEFAULT_RETRY_DEADLINE` seconds) bounds the time spent
   retrying: counted from the start of the call, no back-off may end after it, so a call
   gives up at the latest ``retry_deadline`` seconds plus one attempt's ``timeout`` after it
-  began.
+  began (an attempt's timeout bounds the whole attempt, up to a stream's first real event:
+  :mod:`._transports._deadline`; a stream that has started may then run on while events
+  keep coming, ``read`` seconds apart at most).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ from ._request_core import connection_error
 from ._retry import retryable_error
 from ._throughput import Admit, AsyncGate, SyncGate
 from ._transports import TrustError
+from ._transports._body import bounded_body, check_encoding
+from ._transports._deadline import deadline_of, guard
 
 if TYPE_CHECKING:
     from ._request_core import RequestCore
@@ -39,7 +41,12 @@ P = TypeVar("P")
 
 
 class Send(NamedTuple):
-    """Send ``request``; answer with the response, its body read unless ``stream``."""
+    """Send ``request``; answer with the response, its body read unless ``stream``.
+
+    Read means read under the client's ``max_response_bytes`` (:mod:`._transports._body`)
+    and the attempt's deadline (:mod:`._transports._deadline`); a stream's encoding is
+    checked before it is handed on.
+    """
 
     request: httpx.Request
     stream: bool
@@ -222,23 +229,35 @@ class SyncSender:
             return step.gate.acquire(step.key, step.tokens, step.deadline, step.retry)
         if type(step) is Send:
             response = self._transport.handle_request(step.request)
-            if not step.stream:
-                try:
-                    response.read()
-                except BaseException:
-                    response.close()
-                    raise
+            guard(response, False)
+            try:
+                if step.stream:
+                    check_encoding(response)
+                else:
+                    self._read(response)
+            except BaseException:
+                response.close()
+                raise
             return response
         if type(step) is Prime:
             assert prime is not None
             return prime(step.response)
         if type(step) is Read:
-            return step.response.read()
+            return self._read(step.response)
         if type(step) is Close:
             return step.response.close()
         assert type(step) is Sleep
         time.sleep(step.seconds)
         return None
+
+    def _read(self, response: httpx.Response) -> bytes:
+        """The body, read under the cap (``max_response_bytes``)."""
+        body = bounded_body(response, self._core.max_response_bytes)
+        if body is None:
+            return response.content
+        for chunk in response.iter_raw():
+            body.feed(chunk)
+        return body.finish()
 
     def close(self) -> None:
         if self._owned:
@@ -313,19 +332,22 @@ class AsyncSender:
             assert isinstance(step.gate, AsyncGate)
             return await step.gate.acquire(step.key, step.tokens, step.deadline, step.retry)
         if type(step) is Send:
-            response = await self._transport.handle_async_request(step.request)
-            if not step.stream:
-                try:
-                    await response.aread()
-                except BaseException:
-                    await response.aclose()
-                    raise
+            response = await self._head(step.request)
+            guard(response, True)
+            try:
+                if step.stream:
+                    check_encoding(response)
+                else:
+                    await self._read(response)
+            except BaseException:
+                await response.aclose()
+                raise
             return response
         if type(step) is Prime:
             assert prime is not None
             return await prime(step.response)
         if type(step) is Read:
-            return await step.response.aread()
+            return await self._read(step.response)
         if type(step) is Close:
             return await step.response.aclose()
         assert type(step) is Sleep
@@ -333,6 +355,30 @@ class AsyncSender:
 
         await asyncio.sleep(step.seconds)
         return None
+
+    async def _head(self, request: httpx.Request) -> httpx.Response:
+        """Send, waiting for the response head no longer than the attempt's deadline."""
+        deadline = deadline_of(request)
+        if deadline is None or deadline.at is None:
+            return await self._transport.handle_async_request(request)
+        import asyncio
+
+        try:
+            async with asyncio.timeout(deadline.limit(None)):
+                return await self._transport.handle_async_request(request)
+        except TimeoutError:
+            if deadline.passed():
+                raise deadline.expired() from None
+            raise
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        """Async twin of :meth:`SyncSender._read`."""
+        body = bounded_body(response, self._core.max_response_bytes)
+        if body is None:
+            return response.content
+        async for chunk in response.aiter_raw():
+            body.feed(chunk)
+        return body.finish()
 
     async def close(self) -> None:
         if self._owned:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 import httpx
 
 from ._stream_pipeline import Pipeline, Sink
+from ._transports._deadline import progress_of
 from .types.message import Message, TextBlock
 from .types.stream_events import RawContentBlockDeltaEvent, TextDelta
 
@@ -111,12 +112,17 @@ def run(stage: _Stage[T, U], items: Iterator[T], response: httpx.Response) -> Ge
     so a helper event's snapshot is the message as of that event.
     """
     decode, apply = stage.decode, stage.sink.apply
+    progress = progress_of(response)  # real events move the idle deadline; pings do not
     try:
         with stage:
             for events in chain((stage.pending(),), map(decode, items)):
+                handed = False
                 for event in events:
                     apply(event)
                     yield event
+                    handed = True
+                if handed:
+                    progress()
             stage.end()
     finally:
         getattr(items, "close", _nothing)()
@@ -128,15 +134,21 @@ async def arun(
 ) -> AsyncGenerator[U]:
     """Async :func:`run`."""
     decode, apply = stage.decode, stage.sink.apply
+    progress = progress_of(response)  # real events move the idle deadline; pings do not
     try:
         with stage:
             for event in stage.pending():
                 apply(event)
                 yield event
+            progress()
             async for item in items:
+                handed = False
                 for event in decode(item):
                     apply(event)
                     yield event
+                    handed = True
+                if handed:
+                    progress()
             stage.end()
     finally:
         await getattr(items, "aclose", _anothing)()

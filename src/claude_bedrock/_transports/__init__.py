@@ -17,6 +17,11 @@ construction by :func:`for_sync_client` / :func:`for_async_client`:
 TLS for 3 and 4 comes from one :class:`TLSTrust` per client (``verify=``,
 ``AWS_CA_BUNDLE``, the profile's ``ca_bundle``, ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``,
 certifi).
+
+Whatever the transport, an answer is read under the client's ``max_response_bytes`` and
+in the encodings it asked for (:mod:`._body`), and every attempt under a deadline
+(:mod:`._deadline`: our transports check it on each read, the drivers between the chunks
+of any other).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from ._deadline import DEADLINE, HONOURED, Deadline
 from ._http11 import Head, chunk_size, encode_head, framing, parse_head, socket_readable
 from ._tls import TLSTrust
 
@@ -215,9 +216,10 @@ class FastAsyncTransport(httpx.AsyncBaseTransport):
                 self._discard(conn)
                 raise
         body = _Body(self, conn, kind, length, timeout.get("read"), will_close or kind < 0)
+        body.deadline = request.extensions.get(DEADLINE)
         return httpx.Response(
             status, headers=headers, stream=body, request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason, HONOURED: True},
         )  # fmt: skip
 
     async def aclose(self) -> None:
@@ -270,7 +272,12 @@ async def _exchange(conn: _Conn, message: bytes, timeout: dict[str, Any]) -> Hea
 
 
 class _Body(httpx.AsyncByteStream):
-    """One response body; gives the connection back to the pool once fully read."""
+    """One response body; gives the connection back to the pool once fully read.
+
+    Each read waits at most the read timeout, and no later than the attempt's deadline
+    (:mod:`._deadline`: a trickle or a stream of pings gets no more time)."""
+
+    deadline: Deadline | None = None
 
     def __init__(
         self, transport: FastAsyncTransport, conn: _Conn, kind: int, length: int,
@@ -295,11 +302,15 @@ class _Body(httpx.AsyncByteStream):
         conn = self._conn
         if conn is None:
             raise httpx.StreamClosed()
+        deadline = self.deadline
         try:
-            async with asyncio.timeout(self._timeout):
+            limit = self._timeout if deadline is None else deadline.limit(self._timeout)
+            async with asyncio.timeout(limit):
                 data = await self._read(conn.reader)
         except TimeoutError:
             self._drop()
+            if deadline is not None and deadline.passed():
+                raise deadline.expired() from None
             raise httpx.ReadTimeout("timed out reading the response body") from None
         except BaseException as exc:
             self._drop()

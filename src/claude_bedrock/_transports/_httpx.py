@@ -5,6 +5,11 @@ hooks) and, with a client of ours, when proxy variables (``HTTPS_PROXY``...) are
 because ``httpx`` honours them and our fast transports do not speak to proxies. Either way
 the sender sees one interface (``handle_request`` returns an unread response) and the
 retries, signing and error mapping stay ours.
+
+Redirects: a client with ``follow_redirects=True`` still follows them, hop by hop here, so
+that a redirect to another host does not carry our signing headers there (httpx drops
+``Authorization`` on a cross-origin redirect, but not ``X-Amz-Security-Token``,
+``X-Amz-Date`` or ``X-Amz-Content-Sha256``: a session token would reach that host).
 """
 
 from __future__ import annotations
@@ -12,6 +17,45 @@ from __future__ import annotations
 import httpx
 
 from ._tls import TLSTrust, certificate_failure, refused
+
+#: What signs a request (SigV4 or an API key): never sent on to another host.
+SIGNING_HEADERS = ("authorization", "x-amz-security-token", "x-amz-date",
+                   "x-amz-content-sha256", "x-api-key")  # fmt: skip
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _same_origin(old: httpx.URL, new: httpx.URL) -> bool:
+    """Same scheme, host and port, or an upgrade from http to https on the same host (the
+    one exception httpx makes too)."""
+    if old.host.lower() != new.host.lower():
+        return False
+    if old.scheme == new.scheme:
+        return (old.port or _DEFAULT_PORTS.get(old.scheme)) == (
+            new.port or _DEFAULT_PORTS.get(new.scheme)
+        )
+    return (
+        old.scheme == "http"
+        and new.scheme == "https"
+        and old.port in (None, 80)
+        and (new.port in (None, 443))
+    )
+
+
+def next_hop(
+    client: httpx.Client | httpx.AsyncClient, response: httpx.Response, hops: int
+) -> httpx.Request | None:
+    """The request a redirect leads to, if ``client`` follows redirects; without our signing
+    headers when it leaves the origin."""
+    following = response.next_request
+    if following is None or not client.follow_redirects:
+        return None
+    if hops > client.max_redirects:
+        raise httpx.TooManyRedirects("Exceeded maximum allowed redirects.", request=following)
+    if not _same_origin(response.request.url, following.url):
+        for name in SIGNING_HEADERS:
+            following.headers.pop(name, None)
+    return following
+
 
 __all__ = ["AsyncHTTPXClientTransport", "HTTPXClientTransport"]
 
@@ -45,7 +89,14 @@ class HTTPXClientTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return self.client.send(request, stream=True)
+            response = self.client.send(request, stream=True, follow_redirects=False)
+            history: list[httpx.Response] = []
+            while (following := next_hop(self.client, response, len(history) + 1)) is not None:
+                response.close()
+                history.append(response)
+                response = self.client.send(following, stream=True, follow_redirects=False)
+                response.history = list(history)
+            return response
         except httpx.ConnectError as exc:
             error = _refusal(exc, self._trust)
             if error is None:
@@ -66,7 +117,14 @@ class AsyncHTTPXClientTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await self.client.send(request, stream=True)
+            response = await self.client.send(request, stream=True, follow_redirects=False)
+            history: list[httpx.Response] = []
+            while (following := next_hop(self.client, response, len(history) + 1)) is not None:
+                await response.aclose()
+                history.append(response)
+                response = await self.client.send(following, stream=True, follow_redirects=False)
+                response.history = list(history)
+            return response
         except httpx.ConnectError as exc:
             error = _refusal(exc, self._trust)
             if error is None:

@@ -13,7 +13,9 @@ more (HTTP/2, client certificates) passes ``http_client=httpx.Client(...)``.
 
 from __future__ import annotations
 
+import functools
 import http.client
+import io
 import socket
 import ssl
 import threading
@@ -22,7 +24,8 @@ from typing import Any
 
 import httpx
 
-from ._http11 import socket_readable
+from ._deadline import DEADLINE, HONOURED, Deadline
+from ._http11 import framing, socket_readable
 from ._tls import TLSTrust
 
 __all__ = ["FastHTTPTransport"]
@@ -32,14 +35,68 @@ _READ_SIZE = 65536
 _JOIN_LIMIT = 65536
 
 
+class _DeadlineSocketIO(io.RawIOBase):
+    """The socket as ``http.client`` reads it, each ``recv`` bounded by the attempt's
+    deadline as well as the read timeout (a server trickling bytes gets no more time)."""
+
+    def __init__(self, sock: socket.socket, conn: _OneWrite) -> None:
+        self._sock = sock
+        # The socket's own reader: it holds a reference, so the socket stays open while the
+        # answer is read even after ``http.client`` closes a will-close connection.
+        self._raw = sock.makefile("rb", buffering=0)
+        self._conn = conn
+        self._timeout: float | None = -1.0
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        conn = self._conn
+        deadline = conn.deadline
+        timeout = conn.read_timeout
+        if deadline is not None:
+            try:
+                timeout = deadline.limit(timeout)
+            except httpx.ReadTimeout as exc:  # as a socket says it: the reader maps it back
+                raise TimeoutError(str(exc)) from None
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+        try:
+            return self._raw.readinto(buffer)
+        except TimeoutError:
+            if deadline is not None and deadline.passed():
+                raise TimeoutError(str(deadline.expired())) from None
+            raise
+
+
+class _Response(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *, conn: _OneWrite, **kwargs: Any) -> None:
+        super().__init__(sock, **kwargs)
+        self.fp = io.BufferedReader(_DeadlineSocketIO(sock, conn), _READ_SIZE)
+
+
 class _OneWrite:
-    """Send the request head and a bytes body in one write.
+    """Send the request head and a bytes body in one write; read the answer under the
+    attempt's deadline (:class:`_DeadlineSocketIO`).
 
     ``http.client`` writes them separately; with TCP_NODELAY that is two packets and two
     system calls per request, measured as about a fifth of our per-call CPU on loopback.
     """
 
     _buffer: list[bytes]
+    deadline: Deadline | None = None
+    read_timeout: float | None = None
+    response_class: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # http.client builds each answer with ``self.response_class(sock, method=...)``.
+        self.response_class = functools.partial(_Response, conn=self)
 
     def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
         self._buffer.extend((b"", b""))
@@ -97,6 +154,12 @@ class _ResponseStream(httpx.SyncByteStream):
         except _READ_ERRORS as exc:
             self._discard()
             raise _read_error(exc) from None
+        if response.length:  # http.client's read1 takes a short body for the end of it
+            missing = response.length
+            self._discard()
+            raise httpx.RemoteProtocolError(
+                f"the server closed the connection {missing} bytes short of its Content-Length"
+            )
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -110,11 +173,13 @@ class _ResponseStream(httpx.SyncByteStream):
             response.close()
             self._transport._release(self._key, conn)
         else:  # closed early or the server asked to close: never reuse a half-read socket
+            response.close()  # the socket's last reference (the connection's is gone)
             conn.close()
 
     def _discard(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
+            self._response.close()
             conn.close()
 
 
@@ -181,11 +246,14 @@ class FastHTTPTransport(httpx.BaseTransport):
         port = url.port or (443 if scheme == "https" else 80)
         key: _Key = (scheme, url.host, port)
         timeout: dict[str, Any] = request.extensions.get("timeout", {})
+        deadline = request.extensions.get(DEADLINE)
         body = request.content
         target = url.raw_path.decode("ascii")
         headers = dict(request.headers)
         while True:
             conn, reused = self._acquire(key, timeout)
+            conn.deadline = deadline  # type: ignore[attr-defined]
+            conn.read_timeout = timeout.get("read")  # type: ignore[attr-defined]
             if conn.sock is not None:
                 conn.sock.settimeout(timeout.get("read"))
             try:
@@ -202,15 +270,27 @@ class FastHTTPTransport(httpx.BaseTransport):
             # transport, only by the client's retry policy (max_retries).
             try:
                 response = conn.getresponse()
+                answer = response.getheaders()
+                # http.client reads a negative or doubled Content-Length as "until close":
+                # the same checks as the async transport instead (a framing error).
+                framing(request.method, response.status, [
+                    (name.encode("latin-1"), value.encode("latin-1")) for name, value in answer
+                ])  # fmt: skip
                 break
-            except _READ_ERRORS as exc:
+            except (*_READ_ERRORS, httpx.RemoteProtocolError) as exc:
                 conn.close()
+                if isinstance(exc, httpx.RemoteProtocolError):
+                    raise
                 raise _read_error(exc) from None
         return httpx.Response(
             response.status,
-            headers=response.getheaders(),
+            headers=answer,
             stream=_ResponseStream(self, key, conn, response),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode()},
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": response.reason.encode(),
+                HONOURED: True,
+            },  # fmt: skip
             request=request,
         )
 
