@@ -168,7 +168,9 @@ def _number(draw: st.DrawFn) -> dict[str, Any]:
         schema["exclusiveMinimum" if draw(st.booleans()) else "minimum"] = low
     if draw(st.booleans()):
         schema["exclusiveMaximum" if draw(st.booleans()) else "maximum"] = low + width
-    if draw(st.booleans()) and width >= 2:
+    # Wider than the largest step: an interval exactly one step wide with an exclusive
+    # end ([1e-26, 2) and multipleOf 2) holds no multiple, and the schema no value.
+    if draw(st.booleans()) and width > 3:
         schema["multipleOf"] = draw(st.sampled_from([0.5, 0.25, 1, 2]))
     return schema
 
