@@ -45,6 +45,9 @@ class ReplyServer:
                     self.wfile.write(b"%x\r\n%b\r\n" % (len(part), part))
                 self.wfile.write(b"0\r\n\r\n")
 
+            # Control-plane and model-list calls are GETs, PUTs and DELETEs: answered alike.
+            do_GET = do_PUT = do_DELETE = do_POST
+
             def log_message(self, *args: Any) -> None:
                 pass
 

@@ -104,17 +104,37 @@ class APIError(AnthropicError):
 
 
 class APIResponseValidationError(APIError):
-    """Bedrock answered, but not with something we can read (bad JSON, corrupt frame)."""
+    """A 2xx answer that is not a valid Bedrock response: not JSON, not the shape the
+    operation returns (an error document, a proxy's HTML page, ``[]``, a cut body, a field of
+    the wrong type), or an unreadable stream frame or event.
+
+    The official SDK's class and constructor (``response, body, *, message``); like
+    :class:`APIStatusError` it also carries ``request_id`` (``x-amzn-RequestId``, else
+    ``request-id``), read from the response unless given. ``response`` and ``status_code``
+    are None only when there was no HTTP response (a body parsed on its own).
+    """
+
+    response: httpx.Response | None
+    status_code: int | None
 
     def __init__(
         self,
-        message: str,
-        response: httpx.Response | None = None,
-        *,
+        response: httpx.Response | None,
         body: object | None = None,
+        *,
+        message: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         request = response.request if response is not None else None
-        super().__init__(message, request, body=body)
+        if request_id is None and response is not None:
+            headers = response.headers
+            request_id = headers.get("x-amzn-requestid") or headers.get("request-id")
+        super().__init__(
+            message or "The server's answer is not a valid Bedrock response.",
+            request,
+            body=body,
+            request_id=request_id,
+        )
         self.response = response
         self.status_code = response.status_code if response is not None else None
 

@@ -11,8 +11,11 @@ break a program after the call was billed, so:
 * the strict, fast path is one pydantic-core call (``validate_json``, 1.7 us per event);
   what it still rejects (a new delta type, a field of a new shape) is built leniently,
   as the official SDK builds every reply (it does not validate them);
-* only what cannot be read at all (not JSON, no ``type``) raises, and then an
-  :class:`APIResponseValidationError`, never a raw ``pydantic.ValidationError``.
+* what cannot be read (not JSON, no ``type``) or reads wrong where the client relies on
+  it (:data:`MESSAGE`, :data:`EVENTS`: an error document or ``{}`` for a message, a
+  ``content`` that is not a list, a token count or an ``index`` that is not a
+  non-negative integer) raises an :class:`APIResponseValidationError` with the request
+  id, never a raw ``pydantic.ValidationError``, ``ValueError`` or ``OverflowError``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 import pydantic_core
 
-from ._exceptions import APIResponseValidationError, APIStatusError, status_error_for
+from ._body import invalid
+from ._exceptions import APIStatusError, status_error_for
+from ._shapes import event_problem, message_problem
 from .types import stream_events as ev
 from .types.message import Message, Usage, block_class
 from .wire.messages_api import STATUS_BY_ERROR_TYPE
@@ -49,10 +54,8 @@ _validate_message = Message.model_validate_json
 _from_json = pydantic_core.from_json
 
 
-def _invalid(message: str, raw: bytes | str, response: httpx.Response | None) -> Exception:
-    return APIResponseValidationError(
-        f"Bedrock sent an unreadable reply: {message}", response, body=raw[:200]
-    )
+def _invalid(message: str, raw: object, response: httpx.Response | None) -> Exception:
+    return invalid(response, f"Got an unreadable reply ({message})", raw)
 
 
 def _object(raw: bytes | str, response: httpx.Response | None) -> dict[str, Any]:
@@ -71,6 +74,9 @@ def parse_message(raw: bytes | str, response: httpx.Response | None = None) -> M
         return _validate_message(raw)
     except pydantic.ValidationError:
         data = _object(raw, response)
+    problem = message_problem(data)
+    if problem is not None:
+        raise _invalid(f"not a message: {problem}", data, response)
     log.debug("lenient parse of an answer the types reject")
     return loose_message(data)
 
@@ -104,10 +110,13 @@ def lenient_event(
         if kind != "ping":
             log.debug("ignoring stream event of unknown type %r", kind)
         return None
+    problem = event_problem(kind, data)
+    if problem is not None:
+        raise _invalid(f"malformed {kind} event: {problem}", data, response)
     try:
         return builder(data)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise _invalid(f"malformed {kind} event ({exc!r})", raw, response) from None
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError) as exc:
+        raise _invalid(f"malformed {kind} event ({exc!r})", data, response) from None
 
 
 def anthropic_error(data: dict[str, Any], response: httpx.Response | None) -> APIStatusError:

@@ -144,11 +144,14 @@ def cast_response(response: httpx.Response, cast_to: type[T]) -> T:
         return cast(T, response.text)
     if cast_to is bytes:
         return cast(T, response.content)
-    data = response.json() if response.content else None
+    from ._body import json_body, validated  # a 200 that is not JSON: our error, not json's
+
+    data = json_body(response, "Bedrock")
     if cast_to in (object, dict, list, type(None)) or data is None:
         return cast(T, data)
-    validate = getattr(cast_to, "model_validate", None)
-    return cast(T, validate(data) if validate is not None else cast(Any, cast_to)(data))
+    if hasattr(cast_to, "model_validate"):
+        return cast(T, validated(cast(Any, cast_to), response, "Bedrock", data))
+    return cast(T, cast(Any, cast_to)(data))
 
 
 class Route(NamedTuple):

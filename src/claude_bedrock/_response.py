@@ -20,7 +20,9 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pydantic
 
+from ._body import json_body, validated
 from ._exceptions import AnthropicError
 
 __all__ = [
@@ -56,10 +58,9 @@ def _cast(response: httpx.Response, to: type[Any]) -> Any:
         return response.text
     if to is bytes:
         return response.content
-    data = response.json()
-    validate = getattr(to, "model_validate", None)
-    if validate is not None:
-        return validate(data)
+    data = json_body(response, "Bedrock")
+    if isinstance(to, type) and issubclass(to, pydantic.BaseModel):
+        return validated(to, response, "Bedrock", data)
     return data if to in (object, dict, list) else to(data)
 
 

@@ -90,8 +90,10 @@ def parse_tool_json(text: str) -> Any:
         return pydantic_core.from_json(text, allow_partial=True)
     except ValueError as exc:
         raise APIResponseValidationError(
-            "Unable to parse tool parameter JSON from model. Please retry your request or "
-            f"adjust your prompt. Error: {exc}. JSON: {text}"
+            None,
+            text,
+            message="Unable to parse tool parameter JSON from model. Please retry your request "
+            f"or adjust your prompt. Error: {exc}. JSON: {text}",
         ) from None
 
 
@@ -135,9 +137,16 @@ class _Buffer(SnapshotSource):
 class Accumulator:
     """The message built from a stream's events, always up to date when looked at."""
 
-    __slots__ = ("_snapshot", "_buffers", "invocation_metrics", "done", "error", "_finish")
+    __slots__ = ("_snapshot", "_buffers", "invocation_metrics", "done", "error", "_finish",
+                 "_response")  # fmt: skip
 
-    def __init__(self, finish: Callable[[Message], None] | None = None) -> None:
+    def __init__(
+        self,
+        finish: Callable[[Message], None] | None = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        #: The streamed response, named by the error of a tool input that is not JSON.
+        self._response = response
         self._snapshot: Message | None = None
         self._buffers: dict[int, _Buffer] = {}
         self.invocation_metrics: dict[str, Any] | None = None
@@ -156,8 +165,18 @@ class Accumulator:
     def snapshot(self) -> Message | None:
         """The message so far, with every pending delta written in."""
         for buffer in self._buffers.values():
-            buffer.flush()
+            self._flush(buffer)
         return self._snapshot
+
+    def _flush(self, buffer: _Buffer) -> None:
+        try:
+            buffer.flush()
+        except APIResponseValidationError as exc:
+            if exc.response is None and self._response is not None:
+                raise APIResponseValidationError(
+                    self._response, exc.body, message=exc.message
+                ) from None
+            raise
 
     def apply(self, event: RawMessageStreamEvent) -> None:
         cls = event.__class__
@@ -191,7 +210,7 @@ class Accumulator:
         elif cls is RawContentBlockStopEvent:
             buffer = self._buffers.pop(event.index, None)  # type: ignore[union-attr]
             if buffer is not None:
-                buffer.flush()
+                self._flush(buffer)
         elif cls is RawMessageDeltaEvent:
             self._message_delta(event)  # type: ignore[arg-type]
         elif cls is RawMessageStopEvent:
@@ -284,7 +303,7 @@ def message_pipeline(
     response: httpx.Response,
 ) -> Pipeline[F, RawMessageStreamEvent]:  # fmt: skip
     """A pipeline of Anthropic events (any surface, any framing) accumulating a Message."""
-    accumulator = Accumulator()
+    accumulator = Accumulator(response=response)
     return Pipeline(
         frames, read, response,
         sink=accumulator, finished=lambda: accumulator.done, last="message_stop",

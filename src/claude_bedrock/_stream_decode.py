@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 import pydantic_core
 
-from ._exceptions import APIError, APIResponseValidationError, APIStatusError, status_error_for
+from ._body import invalid
+from ._exceptions import APIError, APIStatusError, status_error_for
 from ._parse import lenient_event, validate_event
 from ._stream_accumulate import message_pipeline
 from ._stream_pipeline import Pipeline, Reader
@@ -77,10 +78,10 @@ class InvokeReader(Reader):
                     raise ValueError("no base64 `bytes` field")
             raw = a2b_base64(encoded, strict_mode=True)
         except (ValueError, AttributeError, Base64Error) as exc:
-            raise APIResponseValidationError(
-                f"Bedrock sent an unreadable event stream: unreadable chunk payload ({exc})",
+            raise invalid(
                 self._response,
-                body=payload[:200],
+                f"Got an unreadable event stream chunk ({exc})",
+                payload,
             ) from None
         try:  # parse_event, inlined: this runs once per token
             event: RawMessageStreamEvent = validate_event(raw)
@@ -99,10 +100,8 @@ def bedrock_failure(frame: Frame, response: httpx.Response) -> APIError:
         message = frame.error_message or f"{code} in the event stream"
         status = EXCEPTION_STATUS.get(code[:1].lower() + code[1:], 500)
         return status_error_for(status, message, error_type=code, response=response)
-    return APIResponseValidationError(
-        f"Bedrock sent an unreadable event stream: frame of unknown :message-type {kind!r}",
-        response,
-        body=b"",
+    return invalid(
+        response, f"Got an unreadable event stream (frame of unknown :message-type {kind!r})", b""
     )
 
 

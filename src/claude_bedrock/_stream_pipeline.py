@@ -21,9 +21,10 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 
+from ._body import invalid
 from ._exceptions import APIConnectionError, APIError, APIResponseValidationError
 from ._request_core import connection_error
-from .wire.eventstream import EventStreamError, TruncatedFrame
+from .wire.eventstream import CONTENT_TYPE, EventStreamError, TruncatedFrame
 from .wire.sse import SSEError, TruncatedEvent
 
 __all__ = ["Discard", "FrameDecoder", "Pipeline", "Reader", "Relay", "Sink"]
@@ -32,6 +33,11 @@ F = TypeVar("F")
 E = TypeVar("E")
 _FRAME_ERRORS = (EventStreamError, SSEError)
 _CUT = (TruncatedFrame, TruncatedEvent)
+#: The content types of the streams read here (Bedrock's event stream, Server-Sent Events).
+_STREAM_TYPES = frozenset({CONTENT_TYPE, "text/event-stream"})
+#: What a reader raises on bytes it was not written for, if its own checks let them through.
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError,
+               RecursionError)  # fmt: skip
 
 
 class FrameDecoder(Protocol[F]):
@@ -162,6 +168,10 @@ class Pipeline(_Stage[E], Generic[F, E]):
             except APIError as exc:
                 self.error = exc
                 break
+            except _UNREADABLE as exc:  # a reader only parses: the frame is what is wrong
+                self.error = invalid(self.response, f"Got an unreadable event ({exc!r})")
+                self.error.__cause__ = exc
+                break
             if event is not None:
                 out.append(event)
         return out
@@ -190,6 +200,9 @@ class Pipeline(_Stage[E], Generic[F, E]):
 
     def nothing_yet(self) -> APIError:
         """The error of a body that ended before its first event."""
+        wrong = self._not_a_stream()
+        if wrong is not None:
+            return wrong
         try:
             self._close_frames()
         except APIError as exc:
@@ -199,10 +212,22 @@ class Pipeline(_Stage[E], Generic[F, E]):
             self.response.request,
         )
 
+    def _not_a_stream(self) -> APIError | None:
+        """The error of a body that is not an event stream at all, as its content type says
+        (a JSON document, a proxy's page): an unreadable answer, not a connection cut short."""
+        media = self.response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media and media not in _STREAM_TYPES:
+            what = f"Got a body of type {media} where an event stream was expected"
+            return invalid(self.response, what)
+        return None
+
     def _close_frames(self) -> None:
         try:
             self._frames.close()
         except _CUT as exc:
+            wrong = self._not_a_stream()
+            if wrong is not None:
+                raise wrong from None
             where = "an event" if isinstance(exc, TruncatedEvent) else "a frame"
             raise APIConnectionError(
                 f"Connection error: the event stream was cut inside {where} ({exc}).",
@@ -212,9 +237,7 @@ class Pipeline(_Stage[E], Generic[F, E]):
             raise self._corrupt(exc) from exc
 
     def _corrupt(self, exc: Exception) -> APIResponseValidationError:
-        return APIResponseValidationError(
-            f"Bedrock sent a corrupt event stream: {exc}", self.response
-        )
+        return invalid(self.response, f"Got a corrupt event stream ({exc})")
 
 
 class Relay(_Stage[E]):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._exceptions import APIResponseValidationError
+from ._body import invalid
 from ._parse import anthropic_error, parse_event
 from ._stream_accumulate import message_pipeline
 from ._stream_pipeline import Pipeline, Reader
@@ -63,7 +63,5 @@ class SSEReader(Reader):
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise APIResponseValidationError(
-                "Bedrock sent an unreadable error event", self._response, body=event.data[:200]
-            )
+            raise invalid(self._response, "Got an unreadable error event", event.data)
         raise anthropic_error(data, self._response)

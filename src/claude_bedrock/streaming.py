@@ -186,7 +186,7 @@ class _RawStream(_StreamBase):
         ``events``: an iterator (an async iterator for :class:`AsyncStream`) of raw events.
         """
         stream = cls.__new__(cls)
-        stream._start(response, Relay(Accumulator(), response), events, call)
+        stream._start(response, Relay(Accumulator(response=response), response), events, call)
         return stream
 
     def _start(

@@ -7,6 +7,7 @@ code  meaning
 ====  ===========================================================================
 0     success (``doctor``: every check passed or was only a warning)
 1     Bedrock answered with an error (throttled, validation, server fault...)
+      or with a 200 that is not a valid Bedrock response (not JSON, a proxy's page)
       or, for ``doctor``, a check other than those below failed, or, for
       ``models --check``, the bundled catalogue and the live lists disagree
 2     usage error: unknown option, bad value, unreadable file, a document over
@@ -216,6 +217,11 @@ def is_library_error(exc: BaseException) -> bool:
 
 
 _DOCTOR = "Run `claude-bedrock doctor` to check the whole set-up."
+#: The fix for a 200 that is not Bedrock's answer (exit 1: the endpoint answered, wrongly).
+_NOT_BEDROCK = (
+    "The endpoint answered, but not as Bedrock does: check --endpoint-url / AWS_ENDPOINT_URL "
+    "(a proxy or another service may be answering); retry if it was a passing fault."
+)
 _BAD_KEY_TYPES = {
     "UnrecognizedClientException": (
         "AWS does not know this access key ID. Check AWS_ACCESS_KEY_ID or the profile in "
@@ -270,6 +276,8 @@ def classify(exc: BaseException) -> Failure:
         return _connection_failure(exc)
     if isinstance(exc, errors.APIStatusError):
         return _status_failure(exc)
+    if isinstance(exc, errors.APIResponseValidationError):
+        return Failure(ExitCode.API_ERROR, "APIResponseValidationError", str(exc), _NOT_BEDROCK)
     if isinstance(exc, errors.APIError):
         return Failure(ExitCode.API_ERROR, type(exc).__name__, str(exc))
     return Failure(ExitCode.API_ERROR, type(exc).__name__, str(exc) or type(exc).__name__)

@@ -14,13 +14,15 @@ before the ``metadata`` event :class:`APIConnectionError`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 import pydantic
+import pydantic_core
 
-from .._exceptions import APIResponseValidationError
+from .._body import describe, invalid
 from .._stream_decode import bedrock_failure
 from .._stream_iter import REQUEST_ID, AsyncReader, SyncReader, aexpand, arun, expand, run
 from .._stream_pipeline import Pipeline, Reader, Relay, Sink
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncConverseStream", "ConverseStream", "FrameReader", "aiter_events", "iter_events"]
 
 _PADDING_KEY = "p"
+log = logging.getLogger("claude_bedrock")
 
 
 class FrameReader(Reader):
@@ -48,26 +51,37 @@ class FrameReader(Reader):
         super().__init__(response)
         self.finished = False
 
-    def __call__(self, frame: Frame) -> c.StreamEvent:
+    def __call__(self, frame: Frame) -> c.StreamEvent | None:
         if frame.message_type != "event":
             raise bedrock_failure(frame, self._response)
         name = frame.event_type or ""
         cls = c.EVENT_CLASSES.get(name)
+        if cls is None:
+            return self._unknown(name, frame.payload)
         try:
-            if cls is None:
-                data = json.loads(frame.payload or b"{}")
-                data.pop(_PADDING_KEY, None)
-                return c.UnknownStreamEvent.model_validate({**data, "type": name})
             event = cls.model_validate_json(frame.payload)
-        except (ValueError, pydantic.ValidationError) as exc:
-            raise APIResponseValidationError(
-                f"unreadable {name} event ({exc})", self._response, body=frame.payload
+        except pydantic.ValidationError as exc:
+            raise invalid(
+                self._response, f"Got an unreadable {name} event ({describe(exc)})", frame.payload
             ) from None
         if event.__pydantic_extra__:
             event.__pydantic_extra__.pop(_PADDING_KEY, None)
         if name == "metadata":
             self.finished = True
         return event
+
+    def _unknown(self, name: str, payload: bytes) -> c.StreamEvent | None:
+        """An event type newer than this client: handed on as an ``UnknownStreamEvent``
+        when its payload is a JSON object (every Converse event's is), else skipped."""
+        try:
+            data = pydantic_core.from_json(payload or b"{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            log.debug("skipping %r event whose payload is not a JSON object", name)
+            return None
+        data.pop(_PADDING_KEY, None)
+        return c.UnknownStreamEvent.model_validate({**data, "type": name})
 
 
 def converse_pipeline(
@@ -203,7 +217,12 @@ class _StreamBase:
         return value
 
     def _final(self) -> c.ConverseResponse:
-        final = self._acc.response()
+        try:
+            final = self._acc.response()
+        except ValueError as exc:  # tool input that is not JSON, a field of the wrong type
+            raise invalid(
+                self.response, f"Got an unreadable ConverseStream answer ({exc})"
+            ) from None
         final._request_id = self.request_id
         if self._cost is not None:
             final._cost = self._cost(final.usage)

@@ -11,13 +11,15 @@ gives; the cost comes from the catalogue as for InvokeModel.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pydantic
 
+from .._body import describe, invalid, json_object, validated
+from ..types.converse import ConverseResponse
 from ..types.message import Message
 from ._converse_io import EVENTSTREAM, aprimed, encode, primed
 from ._params import PreparedCall, model_path
@@ -68,8 +70,12 @@ def _message(response: httpx.Response, call: PreparedCall) -> Message:
     from .messages import cost_of
 
     request_id = response.headers.get("x-amzn-requestid")
-    message = from_converse(json.loads(response.content), model=_model_name(call),
-                            request_id=request_id)  # fmt: skip
+    data = json_object(response, "Converse", empty=False)
+    validated(ConverseResponse, response, "Converse", data)  # the shape Converse answers
+    try:
+        message = from_converse(data, model=_model_name(call), request_id=request_id)
+    except pydantic.ValidationError as exc:  # valid Converse, but not as a message
+        raise invalid(response, f"Converse answered {describe(exc)}", data) from None
     message._cost = cost_of(message, call)
     return message
 

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from .._body import json_body
 from .._exceptions import APIConnectionError
 from .._middleware import APIRequest, middleware_base
 from .._parse import parse_message
@@ -68,7 +69,7 @@ def generic_parse(response: httpx.Response) -> Any:
             "a streamed answer: read it with iter_bytes()/iter_lines(), or let the call "
             "that made it parse it"
         )
-    data = response.json() if response.content else None
+    data = json_body(response, "Bedrock")
     if isinstance(data, dict) and data.get("type") == "message":
         return parse_message(response.content, response)
     return data

@@ -30,6 +30,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, Unpack, cast
 
 from ..types.batches import BatchCostEstimate, MessageBatch, MessageBatchIndividualResponse
+from ._batch_answers import read_answer
 from ._batch_common import BatchNotEndedError, S3Options
 from ._batch_cost import estimate_cost
 from ._batch_flow import (
@@ -166,8 +167,7 @@ class Batches(_BatchesBase):
     def _call(self, call: Call) -> dict[str, Any]:
         url = self._client._core.url("control", call.path)
         response = self._client._sender.send(call.method, url, call.body)
-        data: dict[str, Any] = response.json() if response.content else {}
-        return data
+        return read_answer(call.method, call.path, response)
 
 
 class AsyncBatches(_BatchesBase):
@@ -228,8 +228,7 @@ class AsyncBatches(_BatchesBase):
     async def _call(self, call: Call) -> dict[str, Any]:
         url = self._client._core.url("control", call.path)
         response = await self._client._sender.send(call.method, url, call.body)
-        data: dict[str, Any] = response.json() if response.content else {}
-        return data
+        return read_answer(call.method, call.path, response)
 
 
 async def _feed(

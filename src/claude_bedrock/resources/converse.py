@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import httpx
 
+from .._body import validated
 from ..types.converse import ConverseResponse
 from ..types.message import Cost
 from ._converse_io import EVENTSTREAM, aprimed, encode, primed
@@ -135,7 +136,7 @@ def _prepare(core: RequestCore, params: Mapping[str, Any], operation: str) -> _C
 
 
 def _finish(response: httpx.Response, call: _Call) -> ConverseResponse:
-    result = ConverseResponse.model_validate_json(response.content)
+    result = validated(ConverseResponse, response, "Converse")
     result._request_id = response.headers.get("x-amzn-requestid")
     result._cost = _cost(call.resolved, result.usage)
     return result

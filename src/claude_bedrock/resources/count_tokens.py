@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._exceptions import APIResponseValidationError
+from .._body import invalid, json_object
 from ..types.count_tokens import MessageTokensCount
 from ..wire.messages_api import BASE_PATH, COUNT_TOKENS_PATH, MANTLE_SIGNING_NAME
 from ._flow import Flow, Request, SendOptions, run
@@ -77,19 +77,17 @@ def _headers(call: PreparedCall) -> dict[str, str]:
     return {k: v for k, v in call.headers.items() if k.lower() not in _INVOKE_ONLY_HEADERS}
 
 
-def _parse(response: httpx.Response) -> MessageTokensCount:
-    try:
-        data = response.json()
-    except ValueError:
-        raise APIResponseValidationError(
-            "CountTokens answered with a body that is not JSON.", response
-        ) from None
-    tokens = data.get("inputTokens") if isinstance(data, dict) else None
-    if not isinstance(tokens, int) or isinstance(tokens, bool):
-        raise APIResponseValidationError(
-            "CountTokens answered without an integer 'inputTokens'.", response, body=data
-        )
+def _count(response: httpx.Response, operation: str, field: str) -> MessageTokensCount:
+    """The count of a token-counting answer: ``field`` must be a non-negative integer."""
+    data = json_object(response, operation, empty=False)
+    tokens = data.get(field)
+    if type(tokens) is not int or tokens < 0:
+        raise invalid(response, f"{operation} answered without an integer {field!r}", data)
     return MessageTokensCount(input_tokens=tokens)
+
+
+def _parse(response: httpx.Response) -> MessageTokensCount:
+    return _count(response, "CountTokens", "inputTokens")
 
 
 def count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[MessageTokensCount]:
@@ -101,18 +99,7 @@ def count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[MessageToken
 
 
 def _parse_messages(response: httpx.Response) -> MessageTokensCount:
-    try:
-        data = response.json()
-    except ValueError:
-        raise APIResponseValidationError(
-            "count_tokens answered with a body that is not JSON.", response
-        ) from None
-    tokens = data.get("input_tokens") if isinstance(data, dict) else None
-    if not isinstance(tokens, int) or isinstance(tokens, bool):
-        raise APIResponseValidationError(
-            "count_tokens answered without an integer 'input_tokens'.", response, body=data
-        )
-    return MessageTokensCount(input_tokens=tokens)
+    return _count(response, "count_tokens", "input_tokens")
 
 
 def messages_count_flow(call: PreparedCall, timeout: Timeout = None) -> Flow[MessageTokensCount]:

@@ -19,6 +19,7 @@ import re
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
+from .._body import json_object, validated
 from .._exceptions import ClientValidationError
 from .._s3 import S3Client, parse_s3_uri, s3_client
 from ..logs import _retention as keep
@@ -33,6 +34,8 @@ from ._flow import Blocking, Flow, Request, arun, run
 from ._raw import RawResponses
 
 if TYPE_CHECKING:
+    import httpx
+
     from .._client import AnthropicBedrock, AsyncAnthropicBedrock
     from .._request_core import RequestCore
 
@@ -220,10 +223,11 @@ class _Plan:
         return keep.set_cloudwatch_retention(client, group, days)
 
 
-def _parse_get(content: bytes) -> LoggingConfig | None:
-    data: dict[str, Any] = json.loads(content or b"{}")
-    raw = data.get("loggingConfig")
-    return LoggingConfig.model_validate(raw) if raw else None
+def _parse_get(response: httpx.Response) -> LoggingConfig | None:
+    """GetModelInvocationLoggingConfiguration's answer: no ``loggingConfig``, logging off."""
+    operation = "GetModelInvocationLoggingConfiguration"
+    raw = json_object(response, operation).get("loggingConfig")
+    return validated(LoggingConfig, response, operation, raw) if raw else None
 
 
 def _body(config: LoggingConfig) -> bytes:
@@ -305,7 +309,7 @@ def _enable(core: RequestCore, options: EnableOptions) -> Flow[EnableReport]:
 
 def _get() -> Flow[LoggingConfig | None]:
     response = yield Request("GET", "control", _PATH)
-    return _parse_get(response.content)
+    return _parse_get(response)
 
 
 def _retention(

@@ -32,7 +32,9 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from .._body import invalid, json_body, json_object
 from .._exceptions import AnthropicError, BadRequestError, NotFoundError
+from .._shapes import OBJECT_OR_NULL, TEXT_OR_NULL, Check, Shape, problem
 from ..catalog import Catalog, ModelInfo, ResolvedModel
 from ..catalog import _live_cache as cache
 from ..catalog._live import LiveCatalog, LiveLists, merge, parse_mantle_models
@@ -62,6 +64,18 @@ _PROVIDER = "anthropic"
 #: ListInferenceProfiles' largest page (botocore: MaxResults max 1000): one request usually.
 _PAGE_SIZE = 1000
 _FOUNDATION_MODELS = "/foundation-models?" + urlencode({"byProvider": _PROVIDER})
+_OBJECTS: Check = (
+    lambda v: v is None or (isinstance(v, list) and all(isinstance(i, dict) for i in v)),
+    "a list of objects",
+)
+#: The control-plane answers read, by operation: the members the client reads (others pass).
+_ANSWERS: dict[str, Shape] = {
+    "ListFoundationModels": {"modelSummaries": (False, _OBJECTS)},
+    "ListInferenceProfiles": {
+        "inferenceProfileSummaries": (False, _OBJECTS), "nextToken": (False, TEXT_OR_NULL),
+    },
+    "GetFoundationModel": {"modelDetails": (False, OBJECT_OR_NULL)},
+}  # fmt: skip
 #: bedrock-mantle's model list (OpenAI-compatible path; shape unconfirmed on Bedrock).
 _MANTLE_MODELS = "/v1/models"
 
@@ -195,7 +209,9 @@ def _retrieve(client: _Client, model: str, offline: bool, timeout: Timeout) -> F
         assert info is not None
         return _model_entries.entry(base, info, core.aws_region, core.endpoint)
     try:
-        details = yield from _get(f"/foundation-models/{quote(base_id, safe='')}", timeout)
+        details = yield from _get(
+            f"/foundation-models/{quote(base_id, safe='')}", timeout, "GetFoundationModel"
+        )
     except (NotFoundError, BadRequestError):
         if info is None:
             raise
@@ -211,7 +227,7 @@ def _retrieve(client: _Client, model: str, offline: bool, timeout: Timeout) -> F
 
 def _fetch(client: _Client, mantle: bool | None, timeout: Timeout) -> Flow[LiveLists]:
     core = client._core
-    summaries = yield from _get(_FOUNDATION_MODELS, timeout)
+    summaries = yield from _get(_FOUNDATION_MODELS, timeout, "ListFoundationModels")
     profiles = yield from _profiles(timeout)
     mantle_ids, notes = yield from _mantle_models(core, mantle, timeout)
     return LiveLists.from_answers(
@@ -227,7 +243,7 @@ def _profiles(timeout: Timeout) -> Flow[_Summaries]:
     out: _Summaries = []
     token: str | None = None
     while True:
-        page = yield from _get(_profiles_path(token), timeout)
+        page = yield from _get(_profiles_path(token), timeout, "ListInferenceProfiles")
         out.extend(page.get("inferenceProfileSummaries") or [])
         token = page.get("nextToken")
         if not token:
@@ -250,7 +266,7 @@ def _mantle_models(
     try:
         response = yield Request("GET", "runtime", _MANTLE_MODELS, url=url,
                                  options={"timeout": timeout})  # fmt: skip
-        ids = parse_mantle_models(response.json())
+        ids = parse_mantle_models(json_body(response, "ListModels"))
     except (AnthropicError, ValueError) as exc:
         return None, [f"bedrock-mantle's model list ({url}) was not read: {_short(exc)}."]
     if ids is None:
@@ -258,9 +274,14 @@ def _mantle_models(
     return ids, []
 
 
-def _get(path: str, timeout: Timeout) -> Flow[dict[str, Any]]:
+def _get(path: str, timeout: Timeout, operation: str) -> Flow[dict[str, Any]]:
+    """A control-plane answer, what the client reads of it checked (:data:`_ANSWERS`)."""
     response = yield Request("GET", "control", path, options={"timeout": timeout})
-    return _json_object(response)
+    page = json_object(response, operation, empty=False)
+    found = problem(page, _ANSWERS[operation])
+    if found is not None:
+        raise invalid(response, f"{operation} answered with {found}", page)
+    return page
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -341,13 +362,6 @@ def _profiles_path(token: str | None) -> str:
     if token:
         query["nextToken"] = token
     return "/inference-profiles?" + urlencode(query)
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    data = response.json()
-    if not isinstance(data, dict):
-        raise ValueError(f"Bedrock answered {type(data).__name__}, expected a JSON object")
-    return data
 
 
 def _base(catalog: Catalog) -> Catalog:

@@ -104,10 +104,10 @@ ContentBlock = Annotated[
 
 
 class Usage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
+    input_tokens: pydantic.NonNegativeInt = 0
+    output_tokens: pydantic.NonNegativeInt = 0
+    cache_creation_input_tokens: pydantic.NonNegativeInt | None = None
+    cache_read_input_tokens: pydantic.NonNegativeInt | None = None
     service_tier: str | None = None
     # The official SDK's other fields, None when the answer leaves them out: frameworks read
     # them unguarded (agno: ``usage.server_tool_use``). As sent when present (dicts).

@@ -110,19 +110,19 @@ class RawMessageStartEvent(BaseModel):
 
 class RawContentBlockStartEvent(BaseModel):
     type: Literal["content_block_start"] = "content_block_start"
-    index: int
+    index: pydantic.NonNegativeInt
     content_block: ContentBlock
 
 
 class RawContentBlockDeltaEvent(BaseModel):
     type: Literal["content_block_delta"] = "content_block_delta"
-    index: int
+    index: pydantic.NonNegativeInt
     delta: RawContentBlockDelta
 
 
 class RawContentBlockStopEvent(BaseModel):
     type: Literal["content_block_stop"] = "content_block_stop"
-    index: int
+    index: pydantic.NonNegativeInt
 
 
 class Delta(BaseModel):
@@ -133,10 +133,10 @@ class Delta(BaseModel):
 class MessageDeltaUsage(BaseModel):
     """Cumulative counts: ``output_tokens`` is the running total, not an increment."""
 
-    output_tokens: int
-    input_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
+    output_tokens: pydantic.NonNegativeInt
+    input_tokens: pydantic.NonNegativeInt | None = None
+    cache_creation_input_tokens: pydantic.NonNegativeInt | None = None
+    cache_read_input_tokens: pydantic.NonNegativeInt | None = None
 
 
 class RawMessageDeltaEvent(BaseModel):
