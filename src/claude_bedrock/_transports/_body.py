@@ -79,15 +79,15 @@ def check_encoding(response: httpx.Response) -> None:
     for coding in codings:
         if coding not in asked:
             raise APIResponseValidationError(
-                f"Bedrock answered with Content-Encoding: {coding}, which the client did not "
-                f"ask for (Accept-Encoding: {', '.join(sorted(asked))}): refused unread",
                 response,
+                message=f"Bedrock answered with Content-Encoding: {coding}, which the client "
+                f"did not ask for (Accept-Encoding: {', '.join(sorted(asked))}): refused unread",
             )
         if coding not in _DECODERS:
             raise APIResponseValidationError(
-                f"Bedrock answered with Content-Encoding: {coding}, which this client cannot "
-                f"decode (it can: identity, {', '.join(sorted(_DECODERS))})",
                 response,
+                message=f"Bedrock answered with Content-Encoding: {coding}, which this client "
+                f"cannot decode (it can: identity, {', '.join(sorted(_DECODERS))})",
             )
 
 
@@ -148,9 +148,9 @@ class BoundedBody:
 def too_large(response: httpx.Response, limit: int, what: str) -> ResponseTooLargeError:
     """The error of an answer over the cap, naming the option that sets it."""
     return ResponseTooLargeError(
-        f"the response {what} than max_response_bytes={limit} allows: refused "
-        "(raise the client's max_response_bytes= if such an answer is expected)",
         response,
+        message=f"the response {what} than max_response_bytes={limit} allows: refused "
+        "(raise the client's max_response_bytes= if such an answer is expected)",
     )
 
 
