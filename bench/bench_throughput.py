@@ -218,10 +218,10 @@ def main() -> int:
     ours = rows[0]
     for other in rows[1:]:
         used = ours["share_of_quota"] / max(other["share_of_quota"], 1e-9)
-        p99 = other["p99"] / max(ours["p99"], 1e-9)
         print(
             f"ours vs {other['client']}: quota used x{used:.2f}, failed {ours['failed']} vs "
-            f"{other['failed']}, p99 x{p99:.2f} lower"
+            f"{other['failed']}, throttled answers {ours['throttled']} vs {other['throttled']}, "
+            f"p99 {ours['p99']:.2f} s vs {other['p99']:.2f} s"
         )
     if args.json:
         print(json.dumps({"rows": rows, "kill": kill}))

@@ -29,6 +29,7 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
     ("memory-1m", "bench_memory_1m.py", [], ["--tokens", "300000"]),
     ("load", "bench_load.py", [], ["--levels", "1,10,100", "--requests", "500"]),
     ("batch", "bench_batch.py", [], ["--records", "10000"]),
+    ("throughput", "bench_throughput.py", [], ["--requests", "1000", "--skip-kill"]),
 ]
 
 
