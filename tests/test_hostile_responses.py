@@ -493,3 +493,27 @@ def test_a_page_that_names_itself_as_the_next_is_refused(
     else:
         error = _refused(lambda: _async(AsyncAnthropicBedrock, base, async_call))
     assert "nextToken" in str(error)
+
+
+SDK_OUTCOMES = {
+    # what anthropic 2.16's AnthropicBedrock does with the same answer (measured here)
+    "html-page": lambda outcome: outcome == ("returned", str),
+    "html": lambda outcome: outcome[0] == "raised" and outcome[1].__name__ == "JSONDecodeError",
+    "array": lambda outcome: outcome == ("returned", list),
+    "error-document": lambda outcome: outcome[0] == "returned",
+}
+
+
+@pytest.mark.parametrize("body", list(SDK_OUTCOMES))
+def test_where_the_sdk_hands_back_anything_ours_refuses(server: ReplyServer, body: str) -> None:
+    """The official SDK, on the same 200: the HTML as a ``str``, ``[]`` as a list, an error
+    document as an empty ``Message``, or ``JSONDecodeError``: what issue 17 item 10 asks us
+    not to do. Ours: its own error class, with the request id, for each."""
+    base = f"{server.url}/{body}"
+    sdk = anthropic.AnthropicBedrock(base_url=base, max_retries=0, timeout=20, **KEYS)
+    try:
+        outcome: tuple[str, type] = ("returned", type(_bounded(lambda: sdk.messages.create(**ASK))))
+    except Exception as exc:  # noqa: BLE001  (the SDK's outcome, whatever it is)
+        outcome = ("raised", type(exc))
+    assert SDK_OUTCOMES[body](outcome), outcome
+    _refused(lambda: _sync(AnthropicBedrock, base, lambda c: c.messages.create(**ASK)))
