@@ -15,6 +15,7 @@ with the wrong type, is refused.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs
 
 import pydantic
 import pydantic_core
@@ -24,7 +25,7 @@ from ._exceptions import APIResponseValidationError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["invalid", "json_body", "json_object", "validated"]
+__all__ = ["invalid", "json_body", "json_object", "repeated_token", "validated"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -67,6 +68,17 @@ def json_object(response: httpx.Response, operation: str, *, empty: bool = True)
     if not isinstance(data, dict):
         raise invalid(response, f"{operation} answered {_kind(data)}, not a JSON object", data)
     return data
+
+
+def repeated_token(path: str, page: dict[str, Any]) -> str | None:
+    """The ``nextToken`` of ``page`` if it is the one the request (``path``) sent: the same
+    page again, for ever. botocore's paginators refuse it too ("The same next token was
+    received twice")."""
+    token = page.get("nextToken")
+    if not isinstance(token, str) or "?" not in path:
+        return None
+    sent = parse_qs(path.split("?", 1)[1]).get("nextToken")
+    return token if sent and sent[0] == token else None
 
 
 def validated(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._body import invalid, json_object
+from .._body import invalid, json_object, repeated_token
 from .._shapes import COUNT_OR_NULL, LIST, TEXT, TEXT_OR_NULL, Check, Shape, problem
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ def read_answer(method: str, path: str, response: httpx.Response) -> dict[str, A
             )
             if found:
                 break
+    if found is None and repeated_token(path, data) is not None:
+        found = "the nextToken it was sent (the same page again, for ever)"
     if found is not None:
         raise invalid(response, f"{operation} answered with {found}", data)
     return data

@@ -32,7 +32,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from .._body import invalid, json_body, json_object
+from .._body import invalid, json_body, json_object, repeated_token
 from .._exceptions import AnthropicError, BadRequestError, NotFoundError
 from .._shapes import OBJECT_OR_NULL, TEXT_OR_NULL, Check, Shape, problem
 from ..catalog import Catalog, ModelInfo, ResolvedModel
@@ -279,6 +279,8 @@ def _get(path: str, timeout: Timeout, operation: str) -> Flow[dict[str, Any]]:
     response = yield Request("GET", "control", path, options={"timeout": timeout})
     page = json_object(response, operation, empty=False)
     found = problem(page, _ANSWERS[operation])
+    if found is None and repeated_token(path, page) is not None:
+        found = "the nextToken it was sent (the same page again, for ever)"
     if found is not None:
         raise invalid(response, f"{operation} answered with {found}", page)
     return page
