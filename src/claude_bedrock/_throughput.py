@@ -37,7 +37,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Final, Literal, NamedTuple
 
@@ -264,15 +264,29 @@ def _paced(current: float | None, measured: float, margin: float) -> float | Non
 _MAX_NAP: Final = 1.0
 
 
-def _nap(wait: float, deadline: float | None) -> float | None:
-    """How long to wait before asking again (None: the deadline has passed)."""
-    nap = min(wait, _MAX_NAP)
-    if deadline is not None:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        nap = min(nap, left)
-    return nap
+def _admission(
+    core: ThroughputCore, key: str, tokens: int, deadline: float | None, retry: bool
+) -> Generator[float, None, Ticket | None]:
+    """Ask ``core`` until it admits (the ticket is returned) or ``deadline`` passes (None),
+    yielding how long to wait between two asks: the gates only do the waiting, each its
+    own way (a condition for threads, an event for tasks). A waiting retry is counted so
+    that new calls let it go first."""
+    window = core.window(key)
+    window.retries_waiting += retry
+    try:
+        while True:
+            got = core.admit(key, tokens, retry)
+            if isinstance(got, Ticket):
+                return got
+            nap = min(got, _MAX_NAP)
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                nap = min(nap, left)
+            yield nap
+    finally:
+        window.retries_waiting -= retry
 
 
 class SyncGate:
@@ -287,20 +301,15 @@ class SyncGate:
     ) -> Ticket | None:
         """A ticket, or None if ``deadline`` (monotonic) passes first."""
         with self._cond:
-            window = self.core.window(key)
-            window.retries_waiting += retry
+            steps = _admission(self.core, key, tokens, deadline, retry)
             try:
                 while True:
-                    got = self.core.admit(key, tokens, retry)
-                    if isinstance(got, Ticket):
-                        return got
-                    nap = _nap(got, deadline)
-                    if nap is None:
-                        return None
-                    self._cond.wait(nap)
+                    self._cond.wait(next(steps))
+            except StopIteration as done:
+                ticket: Ticket | None = done.value
+                return ticket
             finally:
-                window.retries_waiting -= retry
-                if retry:
+                if retry:  # new calls held back for this retry may go now
                     self._cond.notify_all()
 
     def release(
@@ -331,22 +340,18 @@ class AsyncGate:
         self, key: str, tokens: int, deadline: float | None = None, retry: bool = False
     ) -> Ticket | None:
         """Async twin of :meth:`SyncGate.acquire`."""
-        window = self.core.window(key)
-        window.retries_waiting += retry
+        steps = _admission(self.core, key, tokens, deadline, retry)
         try:
             while True:
-                got = self.core.admit(key, tokens, retry)
-                if isinstance(got, Ticket):
-                    return got
-                nap = _nap(got, deadline)
-                if nap is None:
-                    return None
+                nap = next(steps)
                 if self._changed is None:
                     self._changed = asyncio.Event()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), nap)
+        except StopIteration as done:
+            ticket: Ticket | None = done.value
+            return ticket
         finally:
-            window.retries_waiting -= retry
             if retry:
                 self._wake()
 
