@@ -10,7 +10,8 @@ Bedrock endpoint, through the standard AWS environment variables (what
 ``eval "$(claude-bedrock serve --env)"`` sets in a shell).
 
 Tour: ``claude-bedrock models`` (the IDs to use from the Region), ``claude-bedrock ask``
-with a one-page PDF written on the fly, and ``claude-bedrock doctor`` (the set-up checks).
+with a one-page PDF written on the fly, ``claude-bedrock doctor`` (the set-up checks) and
+``claude-bedrock run`` (20 prompts on demand, the results file its own checkpoint).
 Only runtime dependencies are used: the PDF is written by hand, not with reportlab.
 
 Then what needs S3, on the emulator's own S3 (SeaweedFS, the ``emulator`` extra: ``serve``
@@ -109,6 +110,17 @@ def tour(env: dict[str, str], workdir: Path) -> None:
         f'claude-bedrock ask --pdf {report.name} --model sonnet "{question}"')  # fmt: skip
     run("claude-bedrock doctor: the set-up checks", [*CLI, "doctor"], env,
         "claude-bedrock doctor")  # fmt: skip
+    prompts = workdir / "questions.jsonl"
+    prompts.write_text("".join(f"What is {n} cubed?\n" for n in range(1, 21)), encoding="utf-8")
+    results = workdir / "answers.jsonl"
+    argv = [*CLI, "run", str(prompts), "--model", "haiku", "-o", str(results), "--yes"]
+    run("claude-bedrock run: on-demand bulk, at the quota's pace, resumable", argv, env,
+        "claude-bedrock run questions.jsonl --model haiku -o answers.jsonl")  # fmt: skip
+    lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    first = next(r for r in lines if r["custom_id"] == "line-1")  # written as they finish
+    text = first["result"]["message"]["content"][0]["text"]
+    console.print(f"{len(lines)} lines in answers.jsonl; "
+                  f"{first['custom_id']}: {text}", markup=False)  # fmt: skip
 
 
 def wait_logs_delivered(url: str, count: int) -> None:

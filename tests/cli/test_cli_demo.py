@@ -51,6 +51,8 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
         "$ claude-bedrock doctor",
         "arn:aws:iam::123456789012:user/default",
         "✓ no problem found",
+        "$ claude-bedrock run questions.jsonl --model haiku -o answers.jsonl",
+        "20 lines in answers.jsonl; line-1: [emulator]",
         "$ claude-bedrock logging enable --s3-bucket demo-invocation-logs",
         "Invocation logging is on.",
         '[emulator] You said: "Log this call, please."',
@@ -72,3 +74,4 @@ def test_demo_runs_the_tour(tmp_path: Path) -> None:
     assert "'global.anthropic.claude-opus-4-6-v1:0' is refused by Bedrock" in done.stderr
     assert "sending 'global.anthropic.claude-opus-4-6-v1'" in done.stderr
     assert "100 results (100 succeeded) written to" in done.stderr
+    assert "20 succeeded, 0 errored, 0 malformed lines" in done.stderr  # run's summary
