@@ -26,6 +26,7 @@ so a dropped stream is closed by reference counting at once, not by a later GC p
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from functools import partial
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
@@ -302,6 +303,18 @@ class _Manager:
         self._timeout = timeout
         self._api = api
         self._stream: Any = None
+        #: ``fallbacks=``: the requested model, then (model, prepared call) of each fallback,
+        #: tried in turn on entering after a capacity error (``resources._fallbacks``).
+        self._model = ""
+        self._fallbacks: list[tuple[str, PreparedCall]] = []
+
+    def _opener(self) -> Any:
+        """:meth:`_open`, or with fallbacks the same over each model's call in turn."""
+        if not self._fallbacks:
+            return self._open
+        from .resources._fallbacks import open_with_fallbacks
+
+        return partial(open_with_fallbacks, self)
 
     def _open(self, sync: bool) -> Any:
         """The raw stream (a coroutine of it for the async client)."""
@@ -325,7 +338,8 @@ class MessageStreamManager(_Manager):
     _client: AnthropicBedrock
 
     def __enter__(self) -> MessageStream:
-        self._stream = MessageStream(opened_stream(self._client, self._call, self._open, sync=True))
+        opened = opened_stream(self._client, self._call, self._opener(), sync=True)
+        self._stream = MessageStream(opened)
         return self._stream  # type: ignore[no-any-return]
 
     def __exit__(self, *exc_info: object) -> None:
@@ -339,7 +353,7 @@ class AsyncMessageStreamManager(_Manager):
     _client: AsyncAnthropicBedrock
 
     async def __aenter__(self) -> AsyncMessageStream:
-        opened = opened_stream(self._client, self._call, self._open, sync=False)
+        opened = opened_stream(self._client, self._call, self._opener(), sync=False)
         self._stream = AsyncMessageStream(await opened)
         return self._stream  # type: ignore[no-any-return]
 

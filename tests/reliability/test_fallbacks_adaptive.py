@@ -124,3 +124,39 @@ def test_a_copy_shares_the_limiter_and_fallbacks_are_kept(bedrock_emulator: Emul
         assert plain._sender.gate is None  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="throughput='fast'"):
         sync_client(bedrock_emulator, throughput="fast")
+
+
+def test_a_stream_falls_back_before_its_first_event(bedrock_emulator: Emulator) -> None:
+    headers, key = fault("throttle*1")
+    with sync_client(bedrock_emulator, max_retries=0) as client:
+        manager = client.messages.stream(**ask(), fallbacks=[FALLBACK], extra_headers=headers)
+        with manager as stream:
+            text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text and final.cost is not None and "sonnet-4-6" in final.cost.model
+    assert attempts(bedrock_emulator, key) == 2
+
+
+def test_an_async_stream_on_the_messages_api_uses_the_clients_fallbacks(
+    bedrock_emulator: Emulator,
+) -> None:
+    async def main() -> Any:
+        headers, key = fault("throttle*1")
+        options: dict[str, Any] = {"max_retries": 0, "fallbacks": [FALLBACK], "api": "messages"}
+        client = async_client(bedrock_emulator, **options)
+        async with client, client.messages.stream(**ask(), extra_headers=headers) as stream:
+            final = await stream.get_final_message()
+        return final, key
+
+    final, key = asyncio.run(main())
+    assert final.cost is not None and "sonnet-4-6" in final.cost.model
+    assert attempts(bedrock_emulator, key) == 2
+
+
+def test_counting_tokens_ignores_fallbacks(bedrock_emulator: Emulator) -> None:
+    with sync_client(bedrock_emulator, fallbacks=[FALLBACK]) as client:
+        plain = client.messages.count_tokens(model=MODEL, messages=ask()["messages"])
+        counted = client.messages.count_tokens(
+            model=MODEL, messages=ask()["messages"], fallbacks=[FALLBACK]
+        )
+    assert counted.input_tokens == plain.input_tokens > 0

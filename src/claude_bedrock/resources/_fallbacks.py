@@ -189,3 +189,42 @@ async def acreate(
 
     chain = _chain(client, model, params)
     return await (acreate_with_fallbacks(chain, attempt) if chain else attempt(model))
+
+
+def stream_manager(
+    client: Any, model: str, max_tokens: int, messages: Any, params: Mapping[str, Any],
+    *, sync: bool,
+) -> Any:  # fmt: skip
+    """``messages.stream``'s manager with fallbacks: each model's call prepared now (no I/O),
+    tried in turn when the block is entered (:func:`open_with_fallbacks`)."""
+    from .._placeholders import given
+    from .messages import _manager, _prepare_call
+
+    kwargs = without_ours(params)
+    chain = _chain(client, model, params) or [model]
+    calls = [
+        (chosen, _prepare_call(client, chosen, max_tokens, messages, kwargs, stream=True))
+        for chosen in chain
+    ]
+    manager = _manager(client, calls[0][1], given(kwargs.get("timeout")), sync=sync)
+    manager._model, manager._fallbacks = chain[0], calls[1:]
+    return manager
+
+
+def open_with_fallbacks(manager: Any, sync: bool) -> Any:
+    """Open the manager's stream on each model in turn (only a capacity or throttling error
+    before the first event moves on); the stream says which model served it."""
+    calls = dict([(manager._model, manager._call), *manager._fallbacks])
+    chain = list(calls)
+
+    def attempt(chosen: str) -> Any:
+        manager._call = calls[chosen]
+        return manager._open(True)
+
+    async def aattempt(chosen: str) -> Any:
+        manager._call = calls[chosen]
+        return await manager._open(False)
+
+    if sync:
+        return create_with_fallbacks(chain, attempt)
+    return acreate_with_fallbacks(chain, aattempt)

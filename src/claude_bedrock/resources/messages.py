@@ -91,7 +91,8 @@ class MessageParams(TypedDict, total=False):
 
 
 _KNOWN = frozenset(MessageParams.__annotations__)
-_COUNT_TOKENS_IGNORED = frozenset({"api", "service_tier", "metadata", "timeout"})
+#: Not input: left out of a count (``fallbacks``, ours or the SDK's, only chooses a model).
+_COUNT_TOKENS_IGNORED = frozenset({"api", "service_tier", "metadata", "timeout", "fallbacks"})
 
 
 def _prepare_call(
@@ -303,6 +304,10 @@ class Messages(RawResponses):
 
             kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
             return parsed_stream(self, output_format, kwargs, sync=True)  # type: ignore[no-any-return]
+        if "fallbacks" in params or self._client._fallbacks:
+            from ._fallbacks import stream_manager
+
+            return stream_manager(self._client, model, max_tokens, messages, params, sync=True)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
         return _manager(self._client, call, given(params.get("timeout")), sync=True)  # type: ignore[no-any-return]
 
@@ -399,6 +404,10 @@ class AsyncMessages(RawResponses):
 
             kwargs = {"model": model, "max_tokens": max_tokens, "messages": messages, **params}
             return parsed_stream(self, output_format, kwargs, sync=False)  # type: ignore[no-any-return]
+        if "fallbacks" in params or self._client._fallbacks:
+            from ._fallbacks import stream_manager
+
+            return stream_manager(self._client, model, max_tokens, messages, params, sync=False)  # type: ignore[no-any-return]
         call = _prepare_call(self._client, model, max_tokens, messages, params, stream=True)
         return _manager(self._client, call, given(params.get("timeout")), sync=False)  # type: ignore[no-any-return]
 
