@@ -5,7 +5,7 @@ A log bucket is written by Bedrock, but anything can end up under its prefix: a 
 2 GiB), a line of one gigabyte. A report must survive all of them, so every object is
 read under :class:`ReadLimits`:
 
-* the gzip stream is inflated piece by piece (at most ``_PIECE`` bytes per step), and the
+* the gzip stream is inflated piece by piece (at most 1 MiB per step), and the
   object is given up (:class:`ObjectSkipped`) once it has inflated to ``max_object_bytes``
   or has more than ``max_bad_lines`` lines that are not records: the work per object is
   bounded whatever its compression ratio;
@@ -21,15 +21,15 @@ of objects; one bad one must cost a bounded amount and be named, not stop the re
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from ..wire.s3 import GzipError, gunzip
 
 __all__ = ["LONG_LINE", "ObjectSkipped", "ReadLimits", "bounded_lines", "parse_size"]
 
 _MIB = 1024 * 1024
 #: Inflate at most this much per step (JSONL compresses 10-50x, a bomb ~1000x).
-_PIECE = _MIB
 #: Stand-in yielded for a line longer than the limit (its bytes were never held).
 LONG_LINE = b""
 
@@ -59,33 +59,21 @@ class ObjectSkipped(Exception):  # noqa: N818 - an outcome, not an error of ours
 
 
 def _inflate(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
-    """Gunzip ``chunks`` (several members allowed), at most ``limit`` bytes out."""
-    decoder, fed, total = zlib.decompressobj(31), False, 0
-    for chunk in chunks:
-        data = chunk
-        while True:
-            try:
-                out = decoder.decompress(data, _PIECE)
-            except zlib.error as exc:
-                raise ObjectSkipped(f"not gzip ({exc})") from None
-            fed = fed or bool(data)
+    """Gunzip ``chunks`` (the wire layer's streaming gunzip, pieces of at most 1 MiB), at
+    most ``limit`` bytes out; what is wrong with the object becomes its skip reason."""
+    total = 0
+    try:
+        for out in gunzip(chunks, "the object"):
             total += len(out)
             if total > limit:
                 raise ObjectSkipped(
                     f"inflates to more than {format_size(limit)} (--max-object-bytes)"
                 )
-            if out:
-                yield out
-            if decoder.eof:
-                data, decoder, fed = decoder.unused_data, zlib.decompressobj(31), False
-                if not data:
-                    break
-                continue
-            data = decoder.unconsumed_tail
-            if not data and len(out) < _PIECE:
-                break
-    if fed and not decoder.eof:
-        raise ObjectSkipped("truncated (ends in the middle of its gzip stream)")
+            yield out
+    except GzipError as exc:
+        if exc.truncated:
+            raise ObjectSkipped("truncated (ends in the middle of its gzip stream)") from None
+        raise ObjectSkipped(f"not gzip ({exc.detail})") from None
 
 
 def bounded_lines(chunks: Iterator[bytes], limits: ReadLimits) -> Iterator[bytes]:

@@ -36,11 +36,20 @@ from ._objects import (
     resolve_endpoint_url,
     s3_client,
 )
-from ._stream import MAX_PARTS, MIN_PART_SIZE, MultipartWriter, iter_chunks, iter_lines
+from ._stream import (
+    MAX_PARTS,
+    MIN_PART_SIZE,
+    GzipError,
+    MultipartWriter,
+    gunzip,
+    iter_chunks,
+    iter_lines,
+)
 
 __all__ = [
     "MAX_PARTS",
     "MIN_PART_SIZE",
+    "GzipError",
     "MultipartWriter",
     "S3AccessDeniedError",
     "S3BucketNotFoundError",
@@ -56,6 +65,7 @@ __all__ = [
     "format_s3_uri",
     "get_lifecycle",
     "get_object",
+    "gunzip",
     "head_object",
     "iter_chunks",
     "iter_lines",

@@ -15,7 +15,15 @@ from typing import Any
 
 from ._errors import S3Error, s3_errors
 
-__all__ = ["MultipartWriter", "iter_chunks", "iter_lines", "MIN_PART_SIZE", "MAX_PARTS"]
+__all__ = [
+    "GzipError",
+    "MultipartWriter",
+    "gunzip",
+    "iter_chunks",
+    "iter_lines",
+    "MIN_PART_SIZE",
+    "MAX_PARTS",
+]
 
 MIB = 1024 * 1024
 #: S3 refuses parts under 5 MiB (except the last); 8 MiB is what the AWS CLI uses.
@@ -258,7 +266,7 @@ def iter_lines(
     """
     chunks = iter_chunks(client, bucket, key, chunk_size=chunk_size)
     if gzip:
-        chunks = _gunzip(chunks, f"s3://{bucket}/{key}")
+        chunks = gunzip(chunks, f"s3://{bucket}/{key}")
     pending: list[bytes] = []
     for chunk in chunks:
         if b"\n" not in chunk:
@@ -277,7 +285,17 @@ def iter_lines(
         yield tail[:-1] if tail.endswith(b"\r") else tail
 
 
-def _gunzip(chunks: Iterator[bytes], where: str) -> Iterator[bytes]:
+class GzipError(S3Error):
+    """An object that is not valid gzip (``truncated``: it ends mid-stream); ``detail`` is
+    zlib's reason, so a caller can word its own report (``logs report`` skips the object)."""
+
+    def __init__(self, message: str, *, truncated: bool, detail: str = "") -> None:
+        super().__init__(message)
+        self.truncated = truncated
+        self.detail = detail
+
+
+def gunzip(chunks: Iterator[bytes], where: str) -> Iterator[bytes]:
     """Decompress a gzip stream of one or more members (``cat a.gz b.gz`` is valid gzip).
 
     Output comes in pieces of at most ``_GUNZIP_PIECE`` bytes: JSONL compresses 10-50x, so
@@ -290,7 +308,8 @@ def _gunzip(chunks: Iterator[bytes], where: str) -> Iterator[bytes]:
             try:
                 out = decoder.decompress(data, _GUNZIP_PIECE)
             except zlib.error as exc:
-                raise S3Error(f"{where} is not valid gzip ({exc}).") from None
+                message = f"{where} is not valid gzip ({exc})."
+                raise GzipError(message, truncated=False, detail=str(exc)) from None
             fed = fed or bool(data)
             if out:
                 yield out
@@ -303,4 +322,5 @@ def _gunzip(chunks: Iterator[bytes], where: str) -> Iterator[bytes]:
             if not data and len(out) < _GUNZIP_PIECE:
                 break  # input used up and no output held back: fetch the next chunk
     if fed and not decoder.eof:
-        raise S3Error(f"{where} ends in the middle of its gzip stream (truncated object?).")
+        message = f"{where} ends in the middle of its gzip stream (truncated object?)."
+        raise GzipError(message, truncated=True)
