@@ -11,7 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,8 @@ class Remote:
 
     url: str
     access_key: str = DEFAULT_ACCESS_KEY
-    secret_key: str = DEFAULT_SECRET_KEY
-    api_key: str = DEFAULT_API_KEY
+    secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)  # reprs land in reports
+    api_key: str = field(default=DEFAULT_API_KEY, repr=False)
 
 
 @contextmanager
@@ -131,18 +131,6 @@ def sockets_to(url: str) -> int:
             fields = line.split()
             if fields[2].rsplit(":", 1)[1] == port and fields[9] in inodes:
                 count += 1
-    return count
-
-
-def sockets() -> int:
-    """Open sockets of this process (the fds that a leaked connection would hold)."""
-    count = 0
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
-                count += 1
-        except OSError:  # closed between listdir and readlink
-            pass
     return count
 
 

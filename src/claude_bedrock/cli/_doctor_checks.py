@@ -82,7 +82,7 @@ class Setup:
     profile: str | None
     endpoint_url: str | None
     probe: bool = False
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     credentials: Credentials | None = None
     region: str | None = None
     reachable: bool = False
