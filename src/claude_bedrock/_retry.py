@@ -13,6 +13,10 @@ The rules, shared by the sync and async clients:
   :data:`MAX_RETRY_AFTER` is not worth holding the caller for: the error is raised);
   otherwise exponential back-off with *full jitter*, ``uniform(0, min(8, 0.5 * 2**n))``
   seconds, so that many clients throttled together do not come back together.
+* ``throughput="adaptive"`` retries 429, 503 and 529 past ``max_retries`` (the limiter paces
+  them), except a 429 that says a *day's* quota is spent ("Too many tokens per day, ..."):
+  that one does not come back within a deadline of minutes, so it gets the ordinary
+  ``max_retries`` and is raised.
 * ``retry_deadline`` (default :data:`DEFAULT_RETRY_DEADLINE` seconds) bounds the time spent
   retrying: counted from the start of the call, no back-off may end after it, so a call
   gives up at the latest ``retry_deadline`` seconds plus one attempt's ``timeout`` after it
@@ -26,13 +30,11 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from typing import TYPE_CHECKING
+
+import httpx
 
 from ._exceptions import APIConnectionError, APIError, APIStatusError
 from ._throughput import ABSORB
-
-if TYPE_CHECKING:
-    import httpx
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -55,6 +57,9 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
 ABSORBED_STATUS = frozenset({429, 503, 529})
 #: Longest wait before an absorbed retry (seconds): the limiter, not the back-off, paces.
 ABSORBED_JITTER = 0.25
+#: Words of a 429 that are not absorbed: Bedrock's "Too many tokens per day, please wait
+#: before trying again." (a daily quota; seen in the first 2 KiB of the body).
+_DAILY_QUOTA = b"per day"
 
 
 class RetryPolicy:
@@ -108,7 +113,19 @@ class RetryPolicy:
             and response is not None
             and response.status_code in ABSORBED_STATUS
             and ABSORB.get()
+            and not _daily_quota(response)
         )
+
+
+def _daily_quota(response: httpx.Response) -> bool:
+    """Whether a 429 says a daily quota is spent (its body read; unread: not known)."""
+    if response.status_code != 429:
+        return False
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        return False
+    return _DAILY_QUOTA in content[:2048].lower()
 
 
 def retryable_error(error: APIError) -> bool:

@@ -46,3 +46,29 @@ def test_served_quotas_throttle_and_report_over_http() -> None:
         runtime.invoke_model(modelId=MODEL, body=body)
         totals = emulator.quota_stats()["totals"]
         assert (totals["received"], totals["admitted"], totals["throttled"]) == (3, 2, 1)
+
+
+def test_served_tokens_per_day() -> None:
+    """``--quotas ...,tpd=N`` in a served emulator: Bedrock's day wording over HTTP, the day
+    on the stats route, and the reset route refilling it."""
+    spec = "default,clock=manual,tpm=100000,tpd=1000"
+    with Emulator(subprocess=True, quotas=spec) as emulator:
+        runtime = boto3.client(
+            "bedrock-runtime", endpoint_url=emulator.url, region_name=emulator.region,
+            aws_access_key_id=emulator.access_key, aws_secret_access_key=emulator.secret_key,
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                          read_timeout=10, connect_timeout=10),
+        )  # fmt: skip
+        body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 900,
+                           "messages": [{"role": "user", "content": "Hi"}]})  # fmt: skip
+        runtime.invoke_model(modelId=MODEL, body=body)
+        with pytest.raises(runtime.exceptions.ThrottlingException) as caught:
+            runtime.invoke_model(modelId=MODEL, body=body)
+        assert caught.value.response["Error"]["Message"] == (
+            "Too many tokens per day, please wait before trying again."
+        )
+        stats = emulator.quota_stats()
+        assert stats["totals"]["throttled_per_day"] == 1
+        assert [day["tpd"]["limit"] for day in stats["days"]] == [1000]
+        emulator.reset_quotas()
+        runtime.invoke_model(modelId=MODEL, body=body)

@@ -9,6 +9,7 @@ admin API (``clock=manual``), never by waiting or patching.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
+from claude_bedrock import AnthropicBedrock, AsyncAnthropicBedrock, RateLimitError
 from claude_bedrock.emulator import Emulator
 from claude_bedrock.emulator.quotas import scope_of
 from claude_bedrock.emulator.quotas_data import DEFAULT_FILE, load_table, parse_spec
@@ -430,3 +432,142 @@ def test_the_system_clock_cannot_be_moved(quota_emulator: Emulator) -> None:
                           timeout=TIMEOUT)  # fmt: skip
     assert response.status_code == 400
     assert "clock=manual" in response.json()["message"]
+
+
+# -- tokens per day ------------------------------------------------------------------------
+
+#: The words users quote from Bedrock (minorun365/agent-book#29, boto3 Converse;
+#: Ivy-Interactive/Ivy-Tendril#1756, Claude Code): not read from the emulator's data.
+TOO_MANY_TOKENS_PER_DAY = "Too many tokens per day, please wait before trying again."
+DAY = "default,clock=manual,tpm=100000,tpd=1000"
+OTHER_MODEL = "us.anthropic.claude-sonnet-4-6"
+
+
+def _day(emulator: Emulator, model: str = "claude-opus-4-8") -> dict[str, float]:
+    days = emulator.quota_stats()["days"]
+    found: dict[str, float] = next(d for d in days if d["model"] == model)["tpd"]
+    return found
+
+
+@pytest.mark.parametrize("quota_emulator", [DAY], indirect=True)
+def test_tokens_per_day_throttle_with_bedrocks_wording(quota_emulator: Emulator) -> None:
+    runtime = _runtime(quota_emulator)
+    counts = _invoke(runtime, max_tokens=500)
+    burned = counts["input"] + 5 * counts["output"]  # charged like the minute: x5 burndown
+    assert _day(quota_emulator)["available"] == 1000 - burned
+    rest = 1000 - burned - counts["input"]  # the max_tokens that fill what is left exactly
+    with pytest.raises(runtime.exceptions.ThrottlingException) as caught:
+        _invoke(runtime, max_tokens=rest + 1)
+    error = caught.value.response
+    assert error["Error"] == {"Code": "ThrottlingException", "Message": TOO_MANY_TOKENS_PER_DAY}
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert "retry-after" not in error["ResponseMetadata"]["HTTPHeaders"]
+    _invoke(runtime, max_tokens=rest)  # exactly the day's rest: admitted
+    totals = quota_emulator.quota_stats()["totals"]
+    assert (totals["admitted"], totals["throttled"], totals["throttled_per_day"]) == (2, 1, 1)
+
+
+@pytest.mark.parametrize("quota_emulator", [DAY], indirect=True)
+def test_a_day_is_per_model_and_region_shared_by_its_scopes(quota_emulator: Emulator) -> None:
+    runtime = _runtime(quota_emulator)
+    _invoke(runtime, max_tokens=900)  # the day of Opus 4.8 has less than 900 left
+    for model in (MODEL, PROFILE_MODEL):  # the global profile of the same model: same day
+        with pytest.raises(runtime.exceptions.ThrottlingException) as caught:
+            _invoke(runtime, model=model, max_tokens=900)
+        assert caught.value.response["Error"]["Message"] == TOO_MANY_TOKENS_PER_DAY
+    assert _bucket(quota_emulator, scope="global")["tpm"]["available"] == 100000  # untouched
+    _invoke(runtime, model=OTHER_MODEL, max_tokens=900)  # another model: its own day
+    plain = kept(anthropic.Anthropic(base_url=quota_emulator.url + "/anthropic",
+                                     api_key=quota_emulator.api_key, max_retries=0,
+                                     timeout=TIMEOUT))  # fmt: skip
+    with pytest.raises(anthropic.RateLimitError) as refused:  # the runtime's Messages API too
+        _create(plain, max_tokens=900, model=PROFILE_MODEL)
+    assert refused.value.body == _envelope("rate_limit_error", TOO_MANY_TOKENS_PER_DAY)
+    _create(_mantle(quota_emulator), max_tokens=900)  # bedrock-mantle has no daily quota
+    days = quota_emulator.quota_stats()["days"]
+    assert [d["model"] for d in days] == ["claude-opus-4-8", "claude-sonnet-4-6"]
+
+
+@pytest.mark.parametrize(
+    "quota_emulator", ["default,clock=manual,window=1,tpm=100000,tpd=1000"], indirect=True
+)
+def test_the_day_passes_on_the_emulator_clock_and_resets(quota_emulator: Emulator) -> None:
+    """A quota day is 1440 quota minutes: with ``window=1`` (a 1-second minute), 1440 s of
+    the emulator's manual clock; the reset route refills it too."""
+    runtime = _runtime(quota_emulator)
+    _invoke(runtime, max_tokens=900)
+
+    def refused() -> bool:
+        try:
+            _invoke(runtime, max_tokens=900)
+            return False
+        except runtime.exceptions.ThrottlingException as caught:
+            assert caught.response["Error"]["Message"] == TOO_MANY_TOKENS_PER_DAY
+            return True
+
+    assert refused()
+    assert quota_emulator.quota_stats()["day"] == 1440.0
+    quota_emulator.advance_clock(1.0)  # a whole quota minute: not the day
+    assert refused()
+    quota_emulator.advance_clock(1439.0)  # the rest of the day: full again
+    assert not refused()
+    assert refused()
+    quota_emulator.reset_quotas()
+    assert _day(quota_emulator)["available"] == 1000
+    assert not refused()
+
+
+def test_the_default_day_is_the_minute_times_24_x_60(quota_emulator: Emulator) -> None:
+    """AWS: "By default, this value is the per-minute quota multiplied by 24 x 60"."""
+    _invoke(_runtime(quota_emulator))
+    assert _day(quota_emulator)["limit"] == 1000 * 24 * 60
+    settings = parse_spec("default,tpd=5")
+    assert settings.overrides == {"tpd": 5.0}
+    assert settings.table.day_windows == 1440
+    day = json.loads(DEFAULT_FILE.read_text())["day"]
+    assert day["message"] == TOO_MANY_TOKENS_PER_DAY
+    sources = json.loads(DEFAULT_FILE.read_text())["sources"]
+    cited = [v for k, v in day.items() if k.endswith("_source")]
+    assert cited and all(any(s.startswith(k) for k in sources) for s in cited)
+    marked = {k.removesuffix("_confidence") for k in day if k.endswith("_confidence")}
+    assert marked == {"tpd", "charge", "refill", "message"}
+
+
+@pytest.mark.usefixtures("client_env")
+@pytest.mark.parametrize("quota_emulator", [DAY], indirect=True)
+def test_our_adaptive_client_does_not_absorb_a_day_quota(quota_emulator: Emulator) -> None:
+    """``throughput="adaptive"`` retries throttling past ``max_retries`` up to
+    ``retry_deadline`` (a minute's quota comes back within it); a day's does not, so its
+    429 gets the ordinary ``max_retries`` and is raised, Bedrock's words in the error."""
+    _invoke(_runtime(quota_emulator), max_tokens=900)  # every call below asks for more
+    with AnthropicBedrock(
+        aws_access_key=quota_emulator.access_key, aws_secret_key=quota_emulator.secret_key,
+        aws_region=REGION, base_url=quota_emulator.url, throughput="adaptive",
+        max_retries=2, retry_deadline=120,
+    ) as client, pytest.raises(RateLimitError) as caught:  # fmt: skip
+        client.messages.create(
+            model=MODEL, max_tokens=900, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert caught.value.status_code == 429
+    assert TOO_MANY_TOKENS_PER_DAY in str(caught.value)
+    assert quota_emulator.quota_stats()["totals"]["throttled_per_day"] == 3  # 1 + max_retries
+
+
+@pytest.mark.usefixtures("client_env")
+@pytest.mark.parametrize("quota_emulator", [DAY], indirect=True)
+def test_our_async_adaptive_client_does_not_absorb_a_day_quota(quota_emulator: Emulator) -> None:
+    _invoke(_runtime(quota_emulator), max_tokens=900)
+
+    async def main() -> None:
+        async with AsyncAnthropicBedrock(
+            aws_access_key=quota_emulator.access_key, aws_secret_key=quota_emulator.secret_key,
+            aws_region=REGION, base_url=quota_emulator.url, throughput="adaptive",
+            max_retries=1, retry_deadline=120,
+        ) as client:  # fmt: skip
+            await client.messages.create(
+                model=MODEL, max_tokens=900, messages=[{"role": "user", "content": "Hi"}]
+            )
+
+    with pytest.raises(RateLimitError, match="per day"):
+        asyncio.run(main())
+    assert quota_emulator.quota_stats()["totals"]["throttled_per_day"] == 2  # 1 + max_retries

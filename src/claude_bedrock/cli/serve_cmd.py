@@ -109,7 +109,8 @@ def serve(
         typer.Option(
             help="Enforce Bedrock's quotas: 'default' (the shipped table) or a quota file, "
             "then options: 'default,window=2,tpm=400000,rpm=200,seed=7[,capacity=0.01]' "
-            "(window: seconds per quota minute). Off by default.",
+            "(window: seconds per quota minute; tpd=N: tokens per day, a day being 1440 "
+            "windows). Off by default.",
         ),
     ] = None,
     lenient: Annotated[

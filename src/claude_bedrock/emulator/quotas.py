@@ -14,6 +14,11 @@ counted", "Scaling and throughput best practices"; figures in :mod:`.quotas_data
   cache writes + output x the model's *burndown* rate (5 for Claude 4: one output token
   burns five), giving back or charging the difference. A model row may add requests per
   minute (AWS no longer enforces RPM on either endpoint; the benchmark sets one).
+  *Tokens per day* ("Model invocation max tokens per day", per model and Region): one more
+  bucket per model and Region, shared by its scopes, holding a quota day of 1440 windows
+  (so ``window=S`` and the manual clock scale it too), charged like the minute's bucket;
+  checked first, refused with "Too many tokens per day, please wait before trying again."
+  (the words users quote from Bedrock; sources and confidence in ``quotas.json``).
 * ``bedrock-mantle`` (its Messages API): separate input and output buckets. Admission needs
   input + ``max_tokens`` in the input bucket (AWS's step 1) and an output bucket not in
   debt; the answer's output is then charged to the output bucket and the unused
@@ -23,7 +28,8 @@ counted", "Scaling and throughput best practices"; figures in :mod:`.quotas_data
   for it (whether it draws on one is not documented: the emulator's reading).
 
 Refusals: 429 ``ThrottlingException`` "Too many tokens, please wait before trying again."
-(or "Too many requests, ..." for an RPM bucket), Bedrock's wording and body; on the
+(or "Too many requests, ..." for an RPM bucket, "Too many tokens per day, ..." for the
+day's), Bedrock's wording and body; on the
 Messages API the same message in Anthropic's ``rate_limit_error`` envelope. No
 ``Retry-After``: Bedrock sends none on 429 (a Bedrock adapter's test of the runtime and its
 Messages API, epam/ai-dial-adapter-bedrock#371); ``retry_after=S`` adds one to test a
@@ -43,28 +49,30 @@ that ``POST /_emulator/clock`` advances); ``window=S`` scales the quota minute d
 ``GET /_emulator/stats`` (loopback, no auth) reports what was received, admitted,
 throttled or overloaded, in total, per model ID as sent, and per request key (the
 ``x-emulator-request-key`` header, else a hash of the body): ``?key=K`` for one,
-``?keys=all`` for every key; with each bucket's ``limit``, ``available`` (its level now)
+``?keys=all`` for every key (``throttled_per_day`` counts the throttles the day's quota
+answered); with each bucket's ``limit``, ``available`` (its level now)
 and ``ceiling`` (the full bucket plus every refill since it was created or reset: the most
 any client could have had, which ``quota_tokens`` divided by gives the share of the
-theoretical maximum a run reached). ``POST /_emulator/quotas/reset`` refills every bucket
+theoretical maximum a run reached), the daily buckets under ``days`` (one per model and
+Region, not per scope). ``POST /_emulator/quotas/reset`` refills every bucket
 and zeroes the counters.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .app import EmulatorApp
-from .errors import BedrockError, validation_error
-from .http_types import AnyResponse, Request, Response
+from .errors import BedrockError
+from .http_types import AnyResponse, Request
 from .messages_surface import SURFACE_KEY, parsed_body
+from .quotas_admin import add_admin_routes
 from .quotas_bucket import Clock, ManualClock, SystemClock, TokenBucket
-from .quotas_data import QuotaSettings, parse_spec
+from .quotas_data import QuotaSettings, RuntimeRow, parse_spec
 from .quotas_engine import TICKET as _TICKET
 from .quotas_engine import GovernedEngine
 from .routing import Handler
@@ -87,7 +95,9 @@ _OUTCOMES: Final = ("received", "admitted", "throttled", "overloaded", "rejected
 #: Tokens of admitted requests: as answered, and as burned from the quota (output x burndown
 #: on the runtime), the figure a benchmark divides by the quota for its share of the maximum.
 _TOKEN_COUNTS: Final = ("input_tokens", "output_tokens", "quota_tokens")
-_COUNTED: Final = (*_OUTCOMES, *_TOKEN_COUNTS)
+_COUNTED: Final = (*_OUTCOMES, *_TOKEN_COUNTS, "throttled_per_day")
+#: Buckets charged with the request's tokens (the others: "rpm", one per request; "output").
+_TOKEN_BUCKETS: Final = frozenset({"tpm", "input", "tpd"})
 
 
 def register(app: EmulatorApp) -> None:
@@ -101,9 +111,7 @@ def register(app: EmulatorApp) -> None:
     inner = engine.inner if isinstance(engine, GovernedEngine) else engine
     app.config.engine = GovernedEngine(inner, governor)
     app.add_middleware(governor.middleware)
-    app.add_route("GET", "/_emulator/stats", governor.stats_route, auth=False)
-    app.add_route("POST", "/_emulator/quotas/reset", governor.reset_route, auth=False)
-    app.add_route("POST", "/_emulator/clock", governor.clock_route, auth=False)
+    add_admin_routes(app, governor)
 
 
 @dataclass(slots=True)
@@ -119,6 +127,7 @@ class Ticket:
     messages: bool  # answered in Anthropic's envelope
     outcome: str = "rejected"
     tokens: tuple[int, int, int] = (0, 0, 0)  # input, output, quota-burned (once settled)
+    per_day: bool = False  # throttled by the day's quota
 
 
 @dataclass(slots=True)
@@ -136,6 +145,7 @@ class _Counts:
         counts = self.counts
         counts["received"] += 1
         counts[ticket.outcome] += 1
+        counts["throttled_per_day"] += ticket.per_day
         if ticket.outcome == "admitted":
             for name, amount in zip(_TOKEN_COUNTS, ticket.tokens, strict=True):
                 counts[name] += amount
@@ -158,6 +168,8 @@ class QuotaGovernor:
         self.rng = random.Random(settings.seed)
         #: (endpoint, Region, model, scope) -> its buckets by name, and its output burndown.
         self.buckets: dict[tuple[str, str, str, str], tuple[dict[str, TokenBucket], float]] = {}
+        #: (Region, model) -> its tokens-per-day bucket, also in each of its scopes' buckets.
+        self.days: dict[tuple[str, str], TokenBucket] = {}
         self.totals = _Counts()
         self.by_model: dict[str, _Counts] = {}
         self.by_key: dict[str, _Counts] = {}
@@ -177,9 +189,10 @@ class QuotaGovernor:
         refusal = self._refusal(ticket, buckets, cost)
         if refusal is not None:
             ticket.outcome = "throttled"
+            ticket.per_day = refusal is self.settings.table.day_message
             raise self._error(ticket, message=refusal)
         for name, bucket in buckets.items():
-            if name in ("tpm", "input"):
+            if name in _TOKEN_BUCKETS:
                 bucket.take(cost)
             elif name == "rpm":
                 bucket.take(1)
@@ -195,6 +208,9 @@ class QuotaGovernor:
         rpm = buckets.get("rpm")
         if rpm is not None and not rpm.can_take(1):
             return TOO_MANY_REQUESTS
+        day = buckets.get("tpd")
+        if day is not None and not day.can_take(cost):
+            return self.settings.table.day_message
         tokens = buckets.get("tpm") or buckets.get("input")
         if tokens is not None and not tokens.can_take(cost):
             return TOO_MANY_TOKENS
@@ -210,8 +226,9 @@ class QuotaGovernor:
         output = int(usage.get("output_tokens") or 0)
         buckets = reservation.buckets
         used = input_tokens + written + output * reservation.burndown
-        if "tpm" in buckets:
-            buckets["tpm"].adjust(reservation.reserved - used)
+        for name in ("tpm", "tpd"):
+            if name in buckets:
+                buckets[name].adjust(reservation.reserved - used)
         if "input" in buckets:
             buckets["input"].adjust(reservation.reserved - (input_tokens + written))
         if "output" in buckets:
@@ -224,7 +241,7 @@ class QuotaGovernor:
         for name, bucket in reservation.buckets.items():
             if name == "rpm":
                 bucket.adjust(1)
-            elif name in ("tpm", "input"):
+            elif name in _TOKEN_BUCKETS:
                 bucket.adjust(reservation.reserved)
 
     def _buckets_for(self, ticket: Ticket, model: str) -> tuple[dict[str, TokenBucket], float]:
@@ -234,6 +251,7 @@ class QuotaGovernor:
             return found
         burndown = 1.0
         limits: dict[str, float | None]
+        day: TokenBucket | None = None
         over = self.settings.overrides
         if ticket.endpoint == "mantle":
             row = self.settings.table.mantle_row(model)
@@ -248,14 +266,38 @@ class QuotaGovernor:
                 "tpm": over.get("tpm", runtime.tpm.get(ticket.scope) if runtime else None),
                 "rpm": over.get("rpm", runtime.rpm if runtime else None),
             }
+            day = self._day(ticket.region, model, runtime)
         window = self.settings.window
         buckets = {
             name: TokenBucket(limit, window, self.clock)
             for name, limit in limits.items()
             if limit is not None
         }
+        if day is not None:
+            buckets["tpd"] = day
         self.buckets[key] = (buckets, burndown)
         return buckets, burndown
+
+    def _day(self, region: str, model: str, row: RuntimeRow | None) -> TokenBucket | None:
+        """The tokens-per-day bucket of ``model`` in ``region`` (every scope shares it):
+        the ``tpd`` option, else the row's ``tpd``, else its largest per-minute figure x
+        the day's windows (AWS's default); None without any figure."""
+        found = self.days.get((region, model))
+        if found is not None:
+            return found
+        over = self.settings.overrides
+        table = self.settings.table
+        limit = over.get("tpd", row.tpd if row else None)
+        if limit is None:
+            minutes = [over["tpm"]] if "tpm" in over else list(row.tpm.values()) if row else []
+            minute = max(filter(None, minutes), default=None)
+            if minute is None:
+                return None
+            limit = minute * table.day_windows
+        day = self.days[(region, model)] = TokenBucket(
+            limit, self.settings.window * table.day_windows, self.clock
+        )
+        return day
 
     def _error(self, ticket: Ticket, message: str = "", *, capacity: bool = False) -> BedrockError:
         after = self.settings.retry_after
@@ -318,37 +360,11 @@ class QuotaGovernor:
             by_key = self.by_key[ticket.key] = _Counts()
         by_key.add(ticket)
 
-    # -- introspection routes ------------------------------------------------------------------
+    # -- introspection ---------------------------------------------------------------------------
 
-    def stats(self, key: str | None = None, all_keys: bool = False) -> dict[str, Any]:
-        """What ``GET /_emulator/stats`` answers (see the module docstring)."""
-        report: dict[str, Any] = {
-            "enabled": True,
-            "source": self.settings.source,
-            "window": self.settings.window,
-            "clock": self.clock.now(),
-            "seed": self.settings.seed,
-            "totals": self.totals.as_dict(),
-            "by_model": {m: c.as_dict() for m, c in sorted(self.by_model.items())},
-            "keys": len(self.by_key),
-            "buckets": [
-                {"endpoint": endpoint, "region": region, "model": model, "scope": scope,
-                 **{name: {"limit": b.limit, "available": round(b.available(), 3),
-                           "ceiling": round(b.ceiling(), 3)}
-                    for name, b in buckets.items()}}
-                for (endpoint, region, model, scope), (buckets, _) in sorted(self.buckets.items())
-            ],
-        }  # fmt: skip
-        if key is not None:
-            found = self.by_key.get(key)
-            report["key"] = {"name": key, **(found or _Counts()).as_dict()}
-        if all_keys:
-            report["by_key"] = {k: c.as_dict() for k, c in self.by_key.items()}
-        return report
-
-    async def stats_route(self, request: Request) -> Response:
-        keys = request.query_value("keys")
-        return Response.json(self.stats(request.query_value("key"), keys == "all"))
+    def counts_of(self, key: str) -> dict[str, int]:
+        """What was counted under request key ``key`` (zeros if nothing)."""
+        return (self.by_key.get(key) or _Counts()).as_dict()
 
     def reset(self) -> None:
         """Every bucket full again, every counter at zero (between benchmark runs)."""
@@ -358,27 +374,6 @@ class QuotaGovernor:
         self.totals = _Counts()
         self.by_model.clear()
         self.by_key.clear()
-
-    async def reset_route(self, request: Request) -> Response:
-        self.reset()
-        return Response.json({"reset": True})
-
-    async def clock_route(self, request: Request) -> Response:
-        """``POST /_emulator/clock?advance=S`` (or a JSON body ``{"advance": S}``)."""
-        if not isinstance(self.clock, ManualClock):
-            raise validation_error("The quota clock is the system clock; start with clock=manual.")
-        text = request.query_value("advance")
-        if text is None and request.body:
-            try:
-                text = str(json.loads(request.body).get("advance"))
-            except (ValueError, AttributeError):
-                raise validation_error('Expected a JSON body {"advance": seconds}.') from None
-        try:
-            seconds = float(text or "0")
-            now = self.clock.advance(seconds)
-        except ValueError:
-            raise validation_error("advance must be a non-negative number of seconds.") from None
-        return Response.json({"now": now})
 
 
 def scope_of(model_id: str) -> str:

@@ -8,12 +8,17 @@ with ``match`` (first matching row wins):
   and the Messages API served there): ``tpm``, tokens per minute (input + output, output
   counted ``burndown`` times) per *scope* (``on-demand``: a base model ID in its Region;
   ``cross-region``: a geographic inference profile such as ``us.``; ``global``: a
-  ``global.`` profile), and optionally ``rpm``, requests per minute;
+  ``global.`` profile), optionally ``rpm``, requests per minute, and ``tpd``, tokens per
+  day for the model in its Region, shared by every scope (default: the row's largest
+  per-minute figure times the day's ``windows``, 24 x 60, AWS's default);
 * ``mantle`` rows (``bedrock-mantle``'s Messages API): ``input_tpm`` and ``output_tpm``
   (``null``: no limit).
 
 The setting is ``default`` or a path, then ``,name=value`` options (see :func:`parse_spec`),
 e.g. ``default,window=2,tpm=400000,rpm=200,seed=7``: the benchmark's one-line quota.
+
+The file's ``day`` object says how long a quota day is in windows (``windows``, 1440) and
+what Bedrock answers when the day's tokens are spent (``message``), each with its sources.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ _NUMBERS: Final[dict[str, tuple[float, float]]] = {
     "capacity": (0.0, 1.0),
     "retry_after": (0.0, 3_600.0),
     "tpm": (1.0, 1e12),
+    "tpd": (1.0, 1e15),
     "rpm": (1.0, 1e9),
     "input_tpm": (1.0, 1e12),
     "output_tpm": (1.0, 1e12),
@@ -51,6 +57,8 @@ _NUMBERS: Final[dict[str, tuple[float, float]]] = {
 }
 _INTEGERS: Final = frozenset({"seed", "capacity_every"})
 _CLOCKS: Final = frozenset({"system", "manual"})
+#: Bedrock's words when a model's tokens per day are spent (``day.message`` in the file).
+DAY_MESSAGE: Final = "Too many tokens per day, please wait before trying again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,7 @@ class RuntimeRow:
     tpm: dict[str, float | None]
     burndown: float = 1.0
     rpm: float | None = None
+    tpd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +83,14 @@ class MantleRow:
 
 @dataclass(frozen=True, slots=True)
 class QuotaTable:
-    """The parsed table: a window length and the rows of both endpoints."""
+    """The parsed table: a window length, the rows of both endpoints, and the quota day
+    (its length in windows, and Bedrock's words when its tokens are spent)."""
 
     window: float
     runtime: tuple[RuntimeRow, ...]
     mantle: tuple[MantleRow, ...]
+    day_windows: float = 1440.0
+    day_message: str = DAY_MESSAGE
 
     def runtime_row(self, model: str) -> RuntimeRow | None:
         """The first runtime row whose prefix ``model`` (an Anthropic name) starts with."""
@@ -141,7 +153,14 @@ def _table(document: Any, where: str) -> QuotaTable:
     window = _number(document.get("window_seconds", 60), f"{where}: window_seconds")
     runtime = tuple(_runtime_row(row, where) for row in _rows(document, "runtime", where))
     mantle = tuple(_mantle_row(row, where) for row in _rows(document, "mantle", where))
-    return QuotaTable(window, runtime, mantle)
+    day = document.get("day", {})
+    if not isinstance(day, dict):
+        raise ValueError(f"{where}: 'day' must be an object")
+    message = day.get("message", DAY_MESSAGE)
+    if not isinstance(message, str) or not message:
+        raise ValueError(f"{where}: day.message must be a non-empty string")
+    windows = _number(day.get("windows", 1440), f"{where}: day.windows")
+    return QuotaTable(window, runtime, mantle, day_windows=windows, day_message=message)
 
 
 def _rows(document: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
@@ -164,6 +183,7 @@ def _runtime_row(row: dict[str, Any], where: str) -> RuntimeRow:
         tpm={scope: _optional(tpm.get(scope), f"{label}: tpm.{scope}") for scope in SCOPES},
         burndown=_number(row.get("burndown", 1), f"{label}: burndown"),
         rpm=_optional(row.get("rpm"), f"{label}: rpm"),
+        tpd=_optional(row.get("tpd"), f"{label}: tpd"),
     )
 
 
@@ -191,8 +211,8 @@ def parse_spec(text: str) -> QuotaSettings:
 
     Options: ``window=S`` (seconds per quota minute), ``seed=N``, ``clock=system|manual``,
     ``capacity=P`` (0..1), ``capacity_every=N``, ``retry_after=S``; and figures that replace
-    every row's: ``tpm=N`` (every runtime scope), ``rpm=N``, ``burndown=X``,
-    ``input_tpm=N``, ``output_tpm=N`` (mantle).
+    every row's: ``tpm=N`` (every runtime scope), ``rpm=N``, ``tpd=N`` (tokens per day),
+    ``burndown=X``, ``input_tpm=N``, ``output_tpm=N`` (mantle).
     """
     parts = [part.strip() for part in text.split(",")]
     head = parts[0] if parts and "=" not in parts[0] else "default"
