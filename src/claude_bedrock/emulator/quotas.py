@@ -39,6 +39,14 @@ your request." on the native APIs, 529 ``overloaded_error`` "Overloaded" on the 
 API. Admission is checked when the request has passed validation, right before the engine
 runs (an invalid request gets its 400, not a 429: Bedrock's order here is not published).
 
+Not emulated: a stream cut by a ``throttlingException`` frame because its output overran
+the quota. Bedrock can send that frame (botocore's ``ResponseStream`` and
+``ConverseStreamOutput`` model it; users quote it from InvokeModelWithResponseStream), but
+no source says it does so under quota pressure once a stream has begun: a test that needs it
+asks the fault injector (``x-emulator-fault: exception-frame=throttlingException@N``, on an
+emulator started with faults; tests/emulator/test_quotas_streams.py). A stream is admitted
+and charged whole before its first frame (a stream cut by a fault is charged in full too).
+
 Where: the middleware here marks a governed request (:data:`.quotas_engine.TICKET`) and
 counts its outcome; the admission itself happens in :class:`.quotas_engine.GovernedEngine`,
 which wraps the configured engine, so no route needed changing.
