@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from .auth import Authenticator, CredentialStore
+from .body_limit import too_large_response
 from .engine import DeterministicEngine, Engine
 from .errors import BedrockError, internal_error
 from .http_types import AbortConnection, AnyResponse, Request, Response
@@ -230,6 +231,11 @@ class EmulatorApp:
                 response.status,
             )
         return response
+
+    def too_large(self, request: Request, limit: int) -> AnyResponse:
+        """The answer to a request whose body is over the server's cap of ``limit`` bytes
+        (unread, or cut off), in its route's error format (see :mod:`.body_limit`)."""
+        return too_large_response(self.router, request, limit)
 
     async def _dispatch(self, request: Request) -> AnyResponse:
         match = self.router.match(request.method, request.raw_path)

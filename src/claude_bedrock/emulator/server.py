@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import h11
 
-from ._drain import announces_body, drain
+from ._drain import announces_body, declared_length, drain
 from ._write_buffer import FLUSH_BYTES, Coalescer, DateCache, drop_connection, reason_phrase
 from .errors import BedrockError
 from .http_types import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse
@@ -216,26 +216,22 @@ class HTTPServer:
         method = event.method.decode("ascii")
         headers = Headers(pairs)
         client = writer.get_extra_info("peername")
-        if announces_body(headers, over=_READ_SIZE):  # bigger than one read: check first
-            refusal = self._app_precheck(
-                Request(
-                    method,
-                    raw_path,
-                    raw_query,
-                    headers,
-                    b"",
-                    request_id,
-                    time.monotonic(),
-                    client,
-                    body_pending=True,
-                )  # fmt: skip
-            )
+
+        def head() -> Request:  # the request as its head shows it, the body unread
+            return Request(method, raw_path, raw_query, headers, b"", request_id,
+                           time.monotonic(), client, body_pending=True)  # fmt: skip
+
+        oversize = declared_length(headers) > self.limits.max_body_bytes
+        if oversize or announces_body(headers, over=_READ_SIZE):  # more than one read: check
+            refusal = self._app_precheck(head())  # first (authentication, then the size)
+            if refusal is None and oversize:
+                refusal = self._too_large(head())
             if refusal is not None:
                 await self._refuse_early(h11_conn, reader, writer, refusal, request_id)
                 return False
         read = await self._read_body(h11_conn, reader, writer)
-        if read is None:
-            too_large = self._too_large().to_response()
+        if read is None:  # a chunked body that grew past the cap: cut off
+            too_large = self._too_large(head())
             await self._refuse_early(h11_conn, reader, writer, too_large, request_id)
             return False
         body, digest = read
@@ -278,16 +274,22 @@ class HTTPServer:
             return BedrockError(
                 "ValidationException", "Request header section too large.", status=431
             )
-        declared = next((v for n, v in pairs if n == "content-length"), "")
-        if declared.isdigit() and int(declared) > self.limits.max_body_bytes:
-            return self._too_large()
         return None
 
-    def _too_large(self) -> BedrockError:
+    def _too_large(self, request: Request) -> AnyResponse:
+        """The answer to a body over the cap, in the route's format (the app's
+        ``too_large``, see :mod:`.body_limit`), else the server's own 413."""
+        limit = self.limits.max_body_bytes
+        too_large = getattr(self._app, "too_large", None)
+        if too_large is not None:
+            try:
+                return too_large(request, limit)  # type: ignore[no-any-return]
+            except Exception:
+                logger.exception("body-too-large answer failed in %s", request.raw_path)
         return BedrockError(
             "RequestEntityTooLargeException",
-            f"Request body exceeds the maximum size of {self.limits.max_body_bytes} bytes.",
-        )
+            f"Request body exceeds the maximum size of {limit} bytes.",
+        ).to_response()
 
     def _app_precheck(self, request: Request) -> AnyResponse | None:
         """The app's answer to a request its head alone condemns (see ``EmulatorApp.precheck``;
