@@ -211,17 +211,21 @@ class EmulatorApp:
             response: AnyResponse = _unknown_operation().to_response()
         else:
             route = match.route
-            if not route.auth:
-                return None
             request.path_params = match.params
             request.operation = route.operation
-            try:
-                (route.authenticate or self.authenticator.authenticate)(request)
-            except BedrockError as error:
-                render = route.render_error
-                response = render(request, error) if render else error.to_response()
+            if not route.auth:  # the route authenticates itself: its own check, if any
+                own = route.precheck(request) if route.precheck else None
+                if own is None:
+                    return None
+                response = own
             else:
-                return None
+                try:
+                    (route.authenticate or self.authenticator.authenticate)(request)
+                except BedrockError as error:
+                    render = route.render_error
+                    response = render(request, error) if render else error.to_response()
+                else:
+                    return None
         if logger.isEnabledFor(logging.INFO):
             logger.info(
                 "%s %s %s -> %d (before the body)",
