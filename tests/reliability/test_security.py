@@ -184,11 +184,11 @@ def test_wrong_secret_and_token(guarded: Emulator) -> None:
 
 def test_body_over_the_cap(guarded: Emulator) -> None:
     big = body("x" * 5000)
-    refused(raw(guarded, signed(guarded, big), big), 413, "RequestEntityTooLargeException")
+    refused(raw(guarded, signed(guarded, big), big), 400, "ValidationException")  # InvokeModel's
     head = [(k, v) for k, v in signed(guarded, big).items()] + [("transfer-encoding", "chunked")]
     chunked = b"".join(b"%x\r\n%b\r\n" % (len(big[i:i + 1000]), big[i:i + 1000])
                        for i in range(0, len(big), 1000)) + b"0\r\n\r\n"  # fmt: skip
-    refused(_raw_chunked(guarded, head, chunked), 413, "RequestEntityTooLargeException")
+    refused(_raw_chunked(guarded, head, chunked), 400, "ValidationException")
 
 
 def _raw_chunked(emulator: Emulator, head: list[tuple[str, str]],

@@ -9,7 +9,6 @@ terminal also prints the lines (on stderr) once it listens, with the real port e
 
 from __future__ import annotations
 
-import ipaddress
 import shlex
 import sys
 from pathlib import Path
@@ -294,48 +293,20 @@ def _spool_extension(state_dir: Path | None) -> Extension:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` keeps the emulator on this machine: a loopback address or
-    ``localhost``. Any other name counts as remote (it is not resolved: what it resolves
-    to may change, and "" or a wildcard means every interface)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Whether ``host`` keeps the emulator on this machine (see :mod:`..emulator.remote_gate`)."""
+    from ..emulator.remote_gate import is_loopback as loopback
+
+    return loopback(host)
 
 
 def remote_refusal(
     host: str, store: CredentialStore, credentials_file: bool, allow_remote: bool
 ) -> str | None:
-    """Why serving on ``host`` is refused (None: it is not), decided before anything binds.
+    """Why serving on ``host`` is refused (None: it is not), decided before anything binds;
+    the rule ``Emulator(host=...)`` follows too (see :mod:`..emulator.remote_gate`)."""
+    from ..emulator.remote_gate import remote_refusal as refusal
 
-    Off loopback the emulator answers whoever reaches it, and its default keys are AWS's
-    public documentation examples; so a non-loopback address needs keys of one's own
-    (``--credentials-file`` without those examples) or an explicit ``--allow-remote``.
-    """
-    if allow_remote or is_loopback(host):
-        return None
-    if credentials_file and not _has_public_keys(store):
-        return None
-    why = (
-        "the credentials file still holds the public example keys"
-        if credentials_file
-        else "the default keys are public documentation examples"
-    )
-    return (
-        f"--host {host} would serve every client that can reach this machine, and {why}. "
-        "Keep --host 127.0.0.1, or give --credentials-file with keys of your own, "
-        "or add --allow-remote if that is really what you want."
-    )
-
-
-def _has_public_keys(store: CredentialStore) -> bool:
-    from ..emulator.auth import DEFAULT_ACCESS_KEY, DEFAULT_API_KEY
-
-    return any(key.access_key_id == DEFAULT_ACCESS_KEY for key in store.access_keys) or any(
-        key.token == DEFAULT_API_KEY for key in store.api_keys
-    )
+    return refusal(host, store, credentials_file, allow_remote)
 
 
 def _s3_extension(link: S3Link | None) -> list[Extension]:

@@ -35,6 +35,7 @@ from .auth import AccessKey, CredentialStore
 from .engine import DeterministicEngine, Engine, message_to_events
 from .engine_kit import build_message, last_user_text, load_engine
 from .errors import BedrockError
+from .remote_gate import PYTHON, remote_refusal
 from .s3_link import link_for, serve_args, wait_served
 from .server import Limits
 
@@ -72,6 +73,9 @@ class Emulator:
     ``s3="embedded"`` starts its own S3 (SeaweedFS, the ``emulator`` extra) for invocation
     logging and batch jobs, ready when :meth:`start` returns; an URL uses that S3 (see
     :mod:`.s3_link`). ``emulator.s3`` is then the link (``endpoint_url``, ``credentials``).
+    A ``host`` off loopback is refused (ValueError) unless ``credentials_file`` holds keys
+    of your own or ``allow_remote=True``: the rule of ``serve --host`` (see
+    :mod:`.remote_gate`).
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class Emulator:
         lenient: bool = False,
         s3: str | None = None,
         quotas: str | None = None,
+        allow_remote: bool = False,
     ) -> None:
         if subprocess and (not isinstance(engine, str | None) or limits is not None):
             raise ValueError(
@@ -110,6 +115,10 @@ class Emulator:
             if self.credentials_file
             else CredentialStore.default()
         )
+        refusal = remote_refusal(host, store, credentials_file is not None, allow_remote, PYTHON)
+        if refusal is not None:  # the rule of serve --host, before anything binds
+            raise ValueError(refusal)
+        self.allow_remote = allow_remote
         self.config = EmulatorConfig(
             region=region,
             pace=pace,
@@ -274,6 +283,8 @@ class Emulator:
         command += ["--host", self.host, "--port", str(self.port), "--region", self.region]
         if self.credentials_file is not None:
             command += ["--credentials-file", str(self.credentials_file)]
+        if self.allow_remote:
+            command += ["--allow-remote"]
         if self.config.pace:
             command += ["--pace", str(self.config.pace)]
         for extension in self.extensions:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from .http_types import Headers
 
-__all__ = ["announces_body", "drain"]
+__all__ = ["announces_body", "declared_length", "drain"]
 
 #: Bytes dropped per read: fewer wake-ups per refused megabyte than the server's reads.
 _DRAIN_SIZE = 262144
@@ -28,8 +28,14 @@ def announces_body(headers: Headers, over: int = 0) -> bool:
     one read costs nothing to take in, and a bodiless request keeps its connection alive."""
     if headers.get("transfer-encoding") is not None:
         return True
+    return declared_length(headers) > over
+
+
+def declared_length(headers: Headers) -> int:
+    """The body size a request's ``Content-Length`` declares (0: none, or not a number;
+    h11 refuses such a head before this is asked)."""
     length = (headers.get("content-length") or "").strip()
-    return length.isdigit() and int(length) > over
+    return int(length) if length.isdigit() else 0
 
 
 async def drain(

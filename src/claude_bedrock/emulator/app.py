@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 from .auth import Authenticator, CredentialStore
+from .body_limit import too_large_response
 from .engine import DeterministicEngine, Engine
 from .errors import BedrockError, internal_error
 from .http_types import AbortConnection, AnyResponse, Request, Response
@@ -210,17 +211,21 @@ class EmulatorApp:
             response: AnyResponse = _unknown_operation().to_response()
         else:
             route = match.route
-            if not route.auth:
-                return None
             request.path_params = match.params
             request.operation = route.operation
-            try:
-                (route.authenticate or self.authenticator.authenticate)(request)
-            except BedrockError as error:
-                render = route.render_error
-                response = render(request, error) if render else error.to_response()
+            if not route.auth:  # the route authenticates itself: its own check, if any
+                own = route.precheck(request) if route.precheck else None
+                if own is None:
+                    return None
+                response = own
             else:
-                return None
+                try:
+                    (route.authenticate or self.authenticator.authenticate)(request)
+                except BedrockError as error:
+                    render = route.render_error
+                    response = render(request, error) if render else error.to_response()
+                else:
+                    return None
         if logger.isEnabledFor(logging.INFO):
             logger.info(
                 "%s %s %s -> %d (before the body)",
@@ -230,6 +235,11 @@ class EmulatorApp:
                 response.status,
             )
         return response
+
+    def too_large(self, request: Request, limit: int) -> AnyResponse:
+        """The answer to a request whose body is over the server's cap of ``limit`` bytes
+        (unread, or cut off), in its route's error format (see :mod:`.body_limit`)."""
+        return too_large_response(self.router, request, limit)
 
     async def _dispatch(self, request: Request) -> AnyResponse:
         match = self.router.match(request.method, request.raw_path)

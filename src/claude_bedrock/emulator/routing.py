@@ -26,7 +26,16 @@ from .http_types import AnyResponse, Request
 if TYPE_CHECKING:
     from .auth import Identity
 
-__all__ = ["Authenticate", "Handler", "Match", "RenderError", "Route", "RouteOptions", "Router"]
+__all__ = [
+    "Authenticate",
+    "Handler",
+    "Match",
+    "Precheck",
+    "RenderError",
+    "Route",
+    "RouteOptions",
+    "Router",
+]
 
 Handler = Callable[[Request], Awaitable[AnyResponse]]
 #: A route's own authentication: the identity, or a :class:`~.errors.BedrockError` raised.
@@ -34,6 +43,9 @@ Authenticate = Callable[[Request], "Identity"]
 #: A route's own error format: the response for a :class:`~.errors.BedrockError` raised
 #: while serving it (by the handler, a middleware or the authentication).
 RenderError = Callable[[Request, BedrockError], AnyResponse]
+#: An ``auth=False`` route's own pre-body check: the answer to a request its head alone
+#: condemns (``request.body_pending``), else None (see ``EmulatorApp.precheck``).
+Precheck = Callable[[Request], AnyResponse | None]
 
 
 class RouteOptions(TypedDict, total=False):
@@ -43,6 +55,7 @@ class RouteOptions(TypedDict, total=False):
     auth: bool
     authenticate: Authenticate | None
     render_error: RenderError | None
+    precheck: Precheck | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +77,7 @@ class Route:
     auth: bool = True
     authenticate: Authenticate | None = None
     render_error: RenderError | None = None
+    precheck: Precheck | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,7 @@ class Router:
         auth: bool = True,
         authenticate: Authenticate | None = None,
         render_error: RenderError | None = None,
+        precheck: Precheck | None = None,
     ) -> Route:
         """Register ``handler`` for ``method`` on ``pattern`` (e.g. ``/model/{modelId}/invoke``)."""
         if not pattern.startswith("/"):
@@ -116,6 +131,7 @@ class Router:
             auth,
             authenticate,
             render_error,
+            precheck,
         )
         bucket = self._by_length.setdefault(len(parts), [])
         for existing in bucket:

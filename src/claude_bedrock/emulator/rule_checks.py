@@ -326,6 +326,7 @@ _MESSAGES: Final = "emulator.messages_surface"
 #: Rule ID -> where the emulator already enforced it before the table (checked in place;
 #: wording as those modules have it, which the table's tests compare with the quotes).
 EXISTING: Final[dict[str, str]] = {
+    "invoke.body_too_large": "emulator.body_limit (the server's cap, the route's answer)",
     "messages.first_message_user.invoke": _SCHEMA,
     "messages.alternating_roles.invoke": _SCHEMA,
     "messages.text_block_empty.invoke": _SCHEMA,
@@ -405,10 +406,8 @@ def enforce(view: RequestView, *, lenient: bool = False) -> None:
 
 #: Rules enforced (or partly: condition, wording or model scope differs from the sources) by a
 #: check older than the table, not table-tested yet (table ``pre-table``; each rule's notes
-#: say why): the body size limit (status and type unsourced; 25 MB bodies), structured-output
-#: support (changes with time and model).
+#: say why): structured-output support (changes with time and model).
 PRE_TABLE: Final[dict[str, str]] = {
-    "invoke.body_too_large": "emulator.server (body limit)",
     "output_config.format_refused": "emulator.output_config",
 }
 

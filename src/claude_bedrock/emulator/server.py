@@ -6,7 +6,9 @@ frames go out as they are produced with chunked transfer encoding, and the serve
 Bedrock-like caps (body size, header count and size) with AWS-style errors. ASGI hides the
 socket, so those would all be workarounds; with h11 they are a few lines. h11 does the HTTP
 parsing (keep-alive, pipelining, ``Content-Length`` and chunked bodies, ``Expect:
-100-continue``); this module only moves bytes and manages connection lifetimes.
+100-continue``); this module reads requests and manages connection lifetimes. Responses
+are written by :mod:`._respond`; a refused body is drained by :mod:`._drain`, and answered
+in its route's format by the application (``precheck``, ``too_large``: :mod:`.body_limit`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from dataclasses import dataclass
 
 import h11
 
-from ._drain import announces_body, drain
-from ._write_buffer import FLUSH_BYTES, Coalescer, DateCache, drop_connection, reason_phrase
+from ._drain import announces_body, declared_length, drain
+from ._respond import ResponseWriter
+from ._write_buffer import drop_connection
 from .errors import BedrockError
 from .http_types import AbortConnection, AnyResponse, Headers, Request, Response, StreamingResponse
 from .routing import Handler, Match, Route, Router
@@ -92,7 +95,7 @@ class HTTPServer:
         self._connections: set[_Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
-        self._dates = DateCache()
+        self._out = ResponseWriter(lambda: self._closing)
         #: Connections draining a refused body (see _refuse_early): shutdown closes them.
         self._lingering: set[asyncio.StreamWriter] = set()
 
@@ -163,7 +166,7 @@ class HTTPServer:
             try:
                 event = await self._next_event(h11_conn, reader, writer, self.limits.idle_timeout)
             except h11.RemoteProtocolError as exc:
-                await self._send_protocol_error(h11_conn, writer, exc)
+                await self._out.send_protocol_error(h11_conn, writer, exc)
                 return
             if not isinstance(event, h11.Request):
                 return  # ConnectionClosed (or a stray event on a dead connection)
@@ -216,26 +219,22 @@ class HTTPServer:
         method = event.method.decode("ascii")
         headers = Headers(pairs)
         client = writer.get_extra_info("peername")
-        if announces_body(headers, over=_READ_SIZE):  # bigger than one read: check first
-            refusal = self._app_precheck(
-                Request(
-                    method,
-                    raw_path,
-                    raw_query,
-                    headers,
-                    b"",
-                    request_id,
-                    time.monotonic(),
-                    client,
-                    body_pending=True,
-                )  # fmt: skip
-            )
+
+        def head() -> Request:  # the request as its head shows it, the body unread
+            return Request(method, raw_path, raw_query, headers, b"", request_id,
+                           time.monotonic(), client, body_pending=True)  # fmt: skip
+
+        oversize = declared_length(headers) > self.limits.max_body_bytes
+        if oversize or announces_body(headers, over=_READ_SIZE):  # more than one read: check
+            refusal = self._app_precheck(head())  # first (authentication, then the size)
+            if refusal is None and oversize:
+                refusal = self._too_large(head())
             if refusal is not None:
                 await self._refuse_early(h11_conn, reader, writer, refusal, request_id)
                 return False
         read = await self._read_body(h11_conn, reader, writer)
-        if read is None:
-            too_large = self._too_large().to_response()
+        if read is None:  # a chunked body that grew past the cap: cut off
+            too_large = self._too_large(head())
             await self._refuse_early(h11_conn, reader, writer, too_large, request_id)
             return False
         body, digest = read
@@ -260,7 +259,7 @@ class HTTPServer:
             logger.exception("unhandled error in %s %s", request.method, raw_path)
             response = Response(status=500, body=b'{"message":"Internal server error"}')
         head_only = request.method == "HEAD"
-        return await self._send(
+        return await self._out.send(
             h11_conn, writer, response, request.request_id, close=False, head_only=head_only
         )
 
@@ -278,16 +277,22 @@ class HTTPServer:
             return BedrockError(
                 "ValidationException", "Request header section too large.", status=431
             )
-        declared = next((v for n, v in pairs if n == "content-length"), "")
-        if declared.isdigit() and int(declared) > self.limits.max_body_bytes:
-            return self._too_large()
         return None
 
-    def _too_large(self) -> BedrockError:
+    def _too_large(self, request: Request) -> AnyResponse:
+        """The answer to a body over the cap, in the route's format (the app's
+        ``too_large``, see :mod:`.body_limit`), else the server's own 413."""
+        limit = self.limits.max_body_bytes
+        too_large = getattr(self._app, "too_large", None)
+        if too_large is not None:
+            try:
+                return too_large(request, limit)  # type: ignore[no-any-return]
+            except Exception:
+                logger.exception("body-too-large answer failed in %s", request.raw_path)
         return BedrockError(
             "RequestEntityTooLargeException",
-            f"Request body exceeds the maximum size of {self.limits.max_body_bytes} bytes.",
-        )
+            f"Request body exceeds the maximum size of {limit} bytes.",
+        ).to_response()
 
     def _app_precheck(self, request: Request) -> AnyResponse | None:
         """The app's answer to a request its head alone condemns (see ``EmulatorApp.precheck``;
@@ -335,7 +340,7 @@ class HTTPServer:
         """Answer before (all of) the body was read, then close gracefully: the answer
         goes out with ``Connection: close``, the sending side is shut, and the rest of the
         body is drained (see :mod:`._drain`) within the ``linger_*`` limits."""
-        await self._send(h11_conn, writer, response, request_id, close=True)
+        await self._out.send(h11_conn, writer, response, request_id, close=True)
         if writer.can_write_eof():
             with contextlib.suppress(OSError, RuntimeError):
                 writer.write_eof()
@@ -346,104 +351,6 @@ class HTTPServer:
                         stopping=lambda: self._closing)  # fmt: skip
         finally:
             self._lingering.discard(writer)
-
-    # -- sending ---------------------------------------------------------------------------
-
-    def _head(
-        self, response: AnyResponse, request_id: str, *, length: int | None, close: bool
-    ) -> h11.Response:
-        headers: list[tuple[bytes, bytes]] = [
-            (b"date", self._dates.get()),
-            _SERVER_HEADER,
-            (b"x-amzn-requestid", request_id.encode()),
-        ]
-        if response.content_type is not None:
-            headers.append((b"content-type", response.content_type.encode("latin-1")))
-        if length is not None:
-            headers.append((b"content-length", str(length).encode()))
-        for name, value in response.headers:
-            headers.append((name.encode("latin-1"), value.encode("latin-1")))
-        if close or self._closing:
-            headers.append((b"connection", b"close"))
-        return h11.Response(
-            status_code=response.status, headers=headers, reason=reason_phrase(response.status)
-        )
-
-    async def _send(
-        self,
-        h11_conn: h11.Connection,
-        writer: asyncio.StreamWriter,
-        response: AnyResponse,
-        request_id: str,
-        *,
-        close: bool,
-        head_only: bool = False,
-    ) -> bool:
-        if isinstance(response, StreamingResponse):
-            return await self._send_stream(h11_conn, writer, response, request_id, close=close)
-        head = self._head(response, request_id, length=len(response.body), close=close)
-        data = h11_conn.send(head)
-        if response.body and not head_only:
-            data += h11_conn.send(h11.Data(data=response.body))
-        data += h11_conn.send(h11.EndOfMessage())
-        writer.write(data)
-        await writer.drain()
-        return not close
-
-    async def _send_stream(
-        self,
-        h11_conn: h11.Connection,
-        writer: asyncio.StreamWriter,
-        response: StreamingResponse,
-        request_id: str,
-        *,
-        close: bool,
-    ) -> bool:
-        body = response.body
-        out = Coalescer(h11_conn, writer)
-        try:
-            out.send(self._head(response, request_id, length=None, close=close))
-            async for chunk in body:
-                if writer.is_closing():  # the client hung up: stop generating for nobody
-                    raise ConnectionResetError("client closed the connection mid-stream")
-                out.data(chunk)
-                if out.pending > FLUSH_BYTES:
-                    out.flush()
-                    await writer.drain()
-            out.send(h11.EndOfMessage())
-            await writer.drain()
-        except AbortConnection as abort:
-            out.flush()
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
-            drop_connection(writer, reset=abort.reset)
-            return False
-        except (ConnectionError, asyncio.CancelledError):
-            raise
-        except Exception:
-            logger.exception("response stream failed; dropping the connection")
-            drop_connection(writer, reset=True)
-            return False
-        finally:
-            aclose = getattr(body, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(Exception):
-                    await aclose()
-        return not close
-
-    async def _send_protocol_error(
-        self, h11_conn: h11.Connection, writer: asyncio.StreamWriter, exc: h11.RemoteProtocolError
-    ) -> None:
-        if h11_conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-            return
-        status = exc.error_status_hint
-        error_type = "ValidationException"
-        message = "Malformed HTTP request."
-        if status == 431:
-            message = "Request header section too large."
-        response = BedrockError(error_type, message, status=status).to_response()
-        with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
-            await self._send(h11_conn, writer, response, str(uuid.uuid4()), close=True)
 
 
 def _origin_form(target: str) -> str:

@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 from ..wire import signing
 from ..wire.signature_check import Problem
 from .auth import BAD_SIGNATURE, BAD_TOKEN, EXPIRED_TOKEN, AccessKey, check_sigv4
+from .errors import BedrockError
 from .http_types import AnyResponse, Request, Response
 
 if TYPE_CHECKING:
@@ -68,7 +69,28 @@ def register(app: EmulatorApp) -> None:
         except StsError as error:
             return error.to_response(request.request_id)
 
-    app.add_route("POST", "/", handle, operation="GetCallerIdentity", auth=False)
+    def precheck(request: Request) -> AnyResponse | None:
+        """What the head alone condemns, before a body bigger than one read is taken in: no
+        signature, or one the head already refuses (unknown key, wrong scope, stale date...).
+
+        Every such request fails whatever its body; the body would only choose the words (a
+        missing or unserved ``Action`` is answered before the signature), so these bodies
+        get the signature's verdict, and a refused 20 MB form is never read."""
+        try:
+            _authenticate(app, request)  # body_pending: the head-only SigV4 steps
+        except StsError as error:
+            return error.to_response(request.request_id)
+        return None
+
+    app.add_route("POST", "/", handle, operation="GetCallerIdentity", auth=False,
+                  render_error=_render_error, precheck=precheck)  # fmt: skip
+
+
+def _render_error(request: Request, error: BedrockError) -> AnyResponse:
+    """An error raised around the handler (the front door's body cap) in STS's XML, with
+    its type as the code (STS's own answer to an oversized form is unobserved)."""
+    sts = StsError(error.error_type, error.message, error.status, sender=error.status < 500)
+    return sts.to_response(request.request_id)
 
 
 def _handle(app: EmulatorApp, request: Request) -> Response:
