@@ -10,6 +10,15 @@ killed process leaves whole lines, at worst a last line cut short by a full disk
 power cut, which the next run drops (and redoes) before appending. The data is flushed to
 disk (``fsync``) at most every :data:`SYNC_EVERY` seconds and on close: a process crash
 loses nothing (the kernel has the lines), a machine crash at most that much work.
+
+A record sent again (``run --retry-errors``) gets a second line, appended like any other:
+**the last line of a record is its result**, the earlier one is superseded. Appending
+rather than rewriting in place keeps the one-``write`` guarantee: killed at any point, the
+file holds the old result, or the old and the new one (the new wins), never neither. When
+the file holds superseded lines (at the end of a run that appended some, or when a run
+opens a file that a killed run left so), it is *compacted*: the surviving lines are
+written to ``<name>.compact``, flushed, and renamed over the file (``os.replace``, atomic),
+so a kill during compaction leaves the old file whole and the next run compacts again.
 """
 
 from __future__ import annotations
@@ -17,30 +26,50 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["ResultsFile"]
+__all__ = ["ResultsFile", "StoredError"]
 
 SYNC_EVERY: Final = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class StoredError:
+    """What the file says about a record that errored: the error's ``type`` (Bedrock's, or
+    the exception's class when Bedrock did not answer) and HTTP status, when there was one."""
+
+    type: str
+    status: int | None
+
+
 class ResultsFile:
-    """Append-only results, and the IDs already in them."""
+    """Append-only results, and what they say about each record (the last line wins)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: Every record with a result in the file.
         self.done: set[str] = set()
+        #: The records whose (last) result is an error, and that error.
+        self.errors: dict[str, StoredError] = {}
         self.dropped_partial = False
-        self._read_existing()
+        #: Lines a later line of the same record supersedes (the compaction drops them).
+        self.superseded = self._scan()
+        if self.superseded:  # a run killed before compacting: compact before appending
+            self.compact()
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._synced = time.monotonic()
 
-    def _read_existing(self) -> None:
-        """The IDs of the lines already written; a last line without its newline (cut
-        short) is removed, so the record is redone and the file stays one JSON per line."""
+    def _scan(self) -> int:
+        """Read the lines already written (``done``, ``errors``) and count the superseded
+        ones; a last line without its newline (cut short) is removed, so the record is
+        redone and the file stays one JSON per line."""
+        self.done.clear()
+        self.errors.clear()
+        superseded = 0
         if not self.path.exists():
-            return
+            return 0
         keep = 0
         with self.path.open("rb") as handle:
             for raw in handle:
@@ -48,17 +77,25 @@ class ResultsFile:
                     self.dropped_partial = True
                     break
                 keep += len(raw)
-                try:
-                    custom_id = json.loads(raw).get("custom_id")
-                except (ValueError, AttributeError, RecursionError):
+                custom_id, error = _parse(raw)
+                if custom_id is None:
                     continue  # not ours: left alone, not counted as done
-                if isinstance(custom_id, str):
-                    self.done.add(custom_id)
+                superseded += custom_id in self.done
+                self._note(custom_id, error)
         if self.dropped_partial:
             os.truncate(self.path, keep)
+        return superseded
+
+    def _note(self, custom_id: str, error: StoredError | None) -> None:
+        self.done.add(custom_id)
+        if error is None:
+            self.errors.pop(custom_id, None)
+        else:
+            self.errors[custom_id] = error
 
     def write(self, record: dict[str, Any]) -> None:
-        """Append one finished record (one ``write``: whole, or not at all on a crash)."""
+        """Append one finished record (one ``write``: whole, or not at all on a crash); a
+        record already in the file is superseded by this line."""
         # ASCII: a lone surrogate from the input (``"\ud800"``) is written escaped, as read.
         line = json.dumps(record, separators=(",", ":")) + "\n"
         data = line.encode("utf-8")
@@ -67,12 +104,14 @@ class ResultsFile:
             written += os.write(self._fd, data[written:])
         custom_id = record.get("custom_id")
         if isinstance(custom_id, str):
-            self.done.add(custom_id)
+            self.superseded += custom_id in self.done
+            self._note(custom_id, _error_of(record.get("result")))
         if time.monotonic() - self._synced >= SYNC_EVERY:
             os.fsync(self._fd)
             self._synced = time.monotonic()
 
     def close(self) -> None:
+        """Flush, and compact if this run superseded lines."""
         if self._fd < 0:
             return
         try:
@@ -80,3 +119,68 @@ class ResultsFile:
         finally:
             os.close(self._fd)
             self._fd = -1
+        if self.superseded:
+            self.compact()
+
+    def compact(self) -> None:
+        """Rewrite the file keeping the last line of each record (and lines not ours), in
+        file order: to a temporary file, flushed, then renamed over the file (atomic), the
+        directory flushed after so the rename survives a machine crash."""
+        last: dict[str, int] = {}
+        with self.path.open("rb") as handle:
+            for number, raw in enumerate(handle):
+                custom_id, _ = _parse(raw)
+                if custom_id is not None:
+                    last[custom_id] = number
+        temporary = self.path.with_name(self.path.name + ".compact")
+        with self.path.open("rb") as source, temporary.open("wb") as target:
+            for number, raw in enumerate(source):
+                custom_id, _ = _parse(raw)
+                if custom_id is None or last[custom_id] == number:
+                    target.write(raw)
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(temporary, self.path)
+        _sync_directory(self.path.parent)
+        self.superseded = 0
+
+
+def _parse(raw: bytes) -> tuple[str | None, StoredError | None]:
+    """``(custom_id, error)`` of one line; ``custom_id`` None for a line not ours."""
+    try:
+        data = json.loads(raw)
+        custom_id = data.get("custom_id")
+    except (ValueError, AttributeError, RecursionError):
+        return None, None
+    if not isinstance(custom_id, str):
+        return None, None
+    return custom_id, _error_of(data.get("result"))
+
+
+def _error_of(result: object) -> StoredError | None:
+    """The stored error of an ``errored`` result (anything else: not an error)."""
+    if not isinstance(result, dict) or result.get("type") != "errored":
+        return None
+    outer = result.get("error")
+    inner = outer.get("error") if isinstance(outer, dict) else None
+    if not isinstance(inner, dict):
+        return StoredError("unknown", None)
+    kind = inner.get("type")
+    status = inner.get("bedrock_error_code")
+    return StoredError(
+        kind if isinstance(kind, str) else "unknown",
+        status if isinstance(status, int) and not isinstance(status, bool) else None,
+    )
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # a platform without directory descriptors: the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
