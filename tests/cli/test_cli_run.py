@@ -182,12 +182,16 @@ def test_retry_errors_sends_retryable_errors_again_and_replaces_their_lines(
     assert len(_results(out)) == 4
 
 
-def test_kill_9_during_a_retry_rerun_loses_and_duplicates_nothing(
-    bedrock_emulator: Emulator, tmp_path: Path
-) -> None:
+def test_kill_9_during_a_retry_rerun_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     """Killed after some retries were appended (the last record's call held by the
     emulator, so the moment is forced, not timed), the file keeps old and new lines; the
-    next run reads the last per record, retries only what still failed, and compacts."""
+    next run reads the last per record, retries only what still failed, and compacts.
+    The emulator is this test's own: the held call is nobody else's in-flight request."""
+    with Emulator(faults=True) as emulator:
+        _kill_during_retries(emulator, tmp_path)
+
+
+def _kill_during_retries(bedrock_emulator: Emulator, tmp_path: Path) -> None:
     key = tmp_path.name
     ids = [f"r{i}" for i in range(5)]
     prompts = tmp_path / "p.jsonl"
@@ -197,7 +201,7 @@ def test_kill_9_during_a_retry_rerun_loses_and_duplicates_nothing(
     assert run(["run", str(prompts), "-m", MODEL, "-o", str(out)], env).returncode == 1
     assert len(_results(out)) == 6
     # The rerun: r0..r3 now succeed, r4's call is held for long past the kill.
-    held = _faulty("r4", "slow-first-byte=120", f"{key}-held")
+    held = _faulty("r4", "slow-first-byte=600", f"{key}-held")
     _write(prompts, [*(_faulty(i, None, key) for i in ids[:4]), held, _INVALID])
     args = [*ENTRY, "run", str(prompts), "-m", MODEL, "-o", str(out), "--yes",
             "--retry-errors", "--concurrency", "8"]  # fmt: skip
