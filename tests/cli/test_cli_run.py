@@ -232,3 +232,36 @@ def _kill_during_retries(bedrock_emulator: Emulator, tmp_path: Path) -> None:
         **{i: ["succeeded"] for i in ids}, "neg": ["ValidationException"],
     }  # fmt: skip
     assert not stale.exists()
+
+
+def test_a_second_run_on_the_same_results_is_refused_while_the_first_runs(
+    tmp_path: Path,
+) -> None:
+    """The first run holds the file (one record answered, one held by the emulator, so it
+    is forced to be running); a second is refused with a usage error and sends nothing;
+    once the first is killed, a rerun finishes the job, every record once."""
+    with Emulator(faults=True) as emulator:
+        key = tmp_path.name
+        prompts = tmp_path / "p.jsonl"
+        held = _faulty("slow", "slow-first-byte=600", f"{key}-held")
+        _write(prompts, [_faulty("fast", None, key), held])
+        out = tmp_path / "r.jsonl"
+        env = emulator_env(emulator, tmp_path)
+        args = ["run", str(prompts), "-m", MODEL, "-o", str(out), "--yes"]
+        first = subprocess.Popen([*ENTRY, *args], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            waited = 0.0
+            while waited < 120 and (not out.exists() or not out.read_bytes()):
+                time.sleep(0.05)
+                waited += 0.05
+            second = run(args, env)
+            assert second.returncode == 2, second.stderr
+            assert "another claude-bedrock run is writing" in second.stderr
+        finally:
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=30)
+        assert [r["custom_id"] for r in _results(out)] == ["fast"]
+        _write(prompts, [_faulty("fast", None, key), _faulty("slow", None, key)])
+        assert run(args, env).returncode == 0
+        assert sorted(str(r["custom_id"]) for r in _results(out)) == ["fast", "slow"]

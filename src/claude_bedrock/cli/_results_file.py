@@ -19,6 +19,13 @@ the file holds superseded lines (at the end of a run that appended some, or when
 opens a file that a killed run left so), it is *compacted*: the surviving lines are
 written to ``<name>.compact``, flushed, and renamed over the file (``os.replace``, atomic),
 so a kill during compaction leaves the old file whole and the next run compacts again.
+
+One run at a time per file: the run holds an exclusive ``flock`` on the file for its whole
+life (released by the kernel however the process ends), and a second run is refused
+(:class:`ResultsBusy`) instead of sending the same records again or appending to a file
+that compaction is about to replace. The compacted file is locked before it is renamed
+into place, and a run that locked a file since replaced locks the new one instead (where
+``fcntl`` does not exist, Windows, there is no lock).
 """
 
 from __future__ import annotations
@@ -30,9 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["ResultsFile", "StoredError"]
+__all__ = ["ResultsBusy", "ResultsFile", "StoredError"]
 
 SYNC_EVERY: Final = 1.0
+
+
+class ResultsBusy(OSError):
+    """Another run holds the results file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +65,15 @@ class ResultsFile:
         #: The records whose (last) result is an error, and that error.
         self.errors: dict[str, StoredError] = {}
         self.dropped_partial = False
-        #: Lines a later line of the same record supersedes (the compaction drops them).
-        self.superseded = self._scan()
-        if self.superseded:  # a run killed before compacting: compact before appending
-            self.compact()
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = _open_locked(path)
+        try:
+            #: Lines a later line of the same record supersedes (the compaction drops them).
+            self.superseded = self._scan()
+            if self.superseded:  # a run killed before compacting: compact before appending
+                self.compact()
+        except BaseException:
+            os.close(self._fd)
+            raise
         self._synced = time.monotonic()
 
     def _scan(self) -> int:
@@ -116,11 +131,11 @@ class ResultsFile:
             return
         try:
             os.fsync(self._fd)
+            if self.superseded:
+                self.compact()
         finally:
-            os.close(self._fd)
+            os.close(self._fd)  # and with it the lock
             self._fd = -1
-        if self.superseded:
-            self.compact()
 
     def compact(self) -> None:
         """Rewrite the file keeping the last line of each record (and lines not ours), in
@@ -133,16 +148,54 @@ class ResultsFile:
                 if custom_id is not None:
                     last[custom_id] = number
         temporary = self.path.with_name(self.path.name + ".compact")
-        with self.path.open("rb") as source, temporary.open("wb") as target:
-            for number, raw in enumerate(source):
-                custom_id, _ = _parse(raw)
-                if custom_id is None or last[custom_id] == number:
-                    target.write(raw)
-            target.flush()
-            os.fsync(target.fileno())
-        os.replace(temporary, self.path)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+        fd = os.open(temporary, flags, 0o644)
+        try:
+            _lock(fd, self.path)  # locked before it becomes the file
+            with self.path.open("rb") as source, open(fd, "wb", closefd=False) as target:
+                for number, raw in enumerate(source):
+                    custom_id, _ = _parse(raw)
+                    if custom_id is None or last[custom_id] == number:
+                        target.write(raw)
+            os.fsync(fd)
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.close(fd)
+            raise
         _sync_directory(self.path.parent)
+        os.close(self._fd)  # the old file's lock: a run waiting on it finds it replaced
+        self._fd = fd
         self.superseded = 0
+
+
+def _open_locked(path: Path) -> int:
+    """The file, opened for appending and locked; a file replaced between the open and the
+    lock (another run's compaction) is opened again."""
+    while True:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            _lock(fd, path)
+            held, now = os.fstat(fd), os.stat(path)
+        except BaseException:
+            os.close(fd)
+            raise
+        if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)
+
+
+def _lock(fd: int, path: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ResultsBusy(
+            f"another claude-bedrock run is writing {path}: wait for it to end "
+            "(or stop it), then rerun"
+        ) from None
 
 
 def _parse(raw: bytes) -> tuple[str | None, StoredError | None]:
