@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from cli_support import ENTRY, emulator_env, run
 
@@ -265,3 +266,44 @@ def test_a_second_run_on_the_same_results_is_refused_while_the_first_runs(
         _write(prompts, [_faulty("fast", None, key), _faulty("slow", None, key)])
         assert run(args, env).returncode == 0
         assert sorted(str(r["custom_id"]) for r in _results(out)) == ["fast", "slow"]
+
+
+def test_the_results_file_keeps_the_last_line_of_each_record_in_file_order(
+    tmp_path: Path,
+) -> None:
+    """The file itself (no calls): lines not ours stay where they were; a record's last
+    line replaces the earlier ones, across a compaction on opening and one on closing."""
+    from claude_bedrock.cli._results_file import ResultsFile
+
+    tight: dict[str, Any] = {"separators": (",", ":")}  # as the file writes them
+
+    def line(custom_id: str, status: int | None) -> str:
+        if status is None:
+            return json.dumps({"custom_id": custom_id, "result": {"type": "succeeded"}}, **tight)
+        error = {"type": "X", "message": "m", "bedrock_error_code": status}
+        result = {"type": "errored", "error": {"type": "error", "error": error}}
+        return json.dumps({"custom_id": custom_id, "result": result}, **tight)
+
+    out = _write(tmp_path / "r.jsonl", [
+        line("a", 500), "not json at all", line("b", 400), line("c", 500), line("a", None),
+    ])  # fmt: skip
+    sink = ResultsFile(out)  # compacts on opening: "a" had two lines
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "not json at all",
+        line("b", 400),
+        line("c", 500),
+        line("a", None),
+    ]
+    assert set(sink.done) == {"a", "b", "c"} and set(sink.errors) == {"b", "c"}
+    sink.write(json.loads(line("c", None)))
+    sink.write(json.loads(line("d", 503)))
+    sink.write(json.loads(line("d", None)))
+    assert sink.superseded == 2 and set(sink.errors) == {"b"}
+    sink.close()
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "not json at all",
+        line("b", 400),
+        line("a", None),
+        line("c", None),
+        line("d", None),
+    ]

@@ -30,12 +30,16 @@ into place, and a run that locked a file since replaced locks the new one instea
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collections.abc import KeysView
 
 __all__ = ["ResultsBusy", "ResultsFile", "StoredError"]
 
@@ -60,31 +64,41 @@ class ResultsFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        #: Every record with a result in the file.
-        self.done: set[str] = set()
         #: The records whose (last) result is an error, and that error.
         self.errors: dict[str, StoredError] = {}
         self.dropped_partial = False
+        #: Each record's last line (its number, from 0), the lines in the file, and the
+        #: lines a later line of the same record supersedes (the compaction drops them):
+        #: compaction copies lines by number, without parsing them again.
+        self._last: dict[str, int] = {}
+        self._lines = 0
+        self._stale: set[int] = set()
         self._fd = _open_locked(path)
         try:
-            #: Lines a later line of the same record supersedes (the compaction drops them).
-            self.superseded = self._scan()
-            if self.superseded:  # a run killed before compacting: compact before appending
+            self._scan()
+            if self._stale:  # a run killed before compacting: compact before appending
                 self.compact()
         except BaseException:
             os.close(self._fd)
             raise
         self._synced = time.monotonic()
 
-    def _scan(self) -> int:
-        """Read the lines already written (``done``, ``errors``) and count the superseded
-        ones; a last line without its newline (cut short) is removed, so the record is
-        redone and the file stays one JSON per line."""
-        self.done.clear()
-        self.errors.clear()
-        superseded = 0
+    @property
+    def done(self) -> KeysView[str]:
+        """Every record with a result in the file."""
+        return self._last.keys()
+
+    @property
+    def superseded(self) -> int:
+        """Lines a later line of the same record supersedes (until compacted)."""
+        return len(self._stale)
+
+    def _scan(self) -> None:
+        """Read the lines already written (``done``, ``errors``, the superseded lines); a
+        last line without its newline (cut short) is removed, so the record is redone and
+        the file stays one JSON per line."""
         if not self.path.exists():
-            return 0
+            return
         keep = 0
         with self.path.open("rb") as handle:
             for raw in handle:
@@ -93,16 +107,18 @@ class ResultsFile:
                     break
                 keep += len(raw)
                 custom_id, error = _parse(raw)
-                if custom_id is None:
-                    continue  # not ours: left alone, not counted as done
-                superseded += custom_id in self.done
-                self._note(custom_id, error)
+                if custom_id is not None:  # else not ours: left alone, not counted as done
+                    self._note(custom_id, error)
+                self._lines += 1
         if self.dropped_partial:
             os.truncate(self.path, keep)
-        return superseded
 
     def _note(self, custom_id: str, error: StoredError | None) -> None:
-        self.done.add(custom_id)
+        """Line ``self._lines`` is ``custom_id``'s result (the caller counts it after)."""
+        earlier = self._last.get(custom_id)
+        if earlier is not None:
+            self._stale.add(earlier)
+        self._last[custom_id] = self._lines
         if error is None:
             self.errors.pop(custom_id, None)
         else:
@@ -119,8 +135,8 @@ class ResultsFile:
             written += os.write(self._fd, data[written:])
         custom_id = record.get("custom_id")
         if isinstance(custom_id, str):
-            self.superseded += custom_id in self.done
             self._note(custom_id, _error_of(record.get("result")))
+        self._lines += 1
         if time.monotonic() - self._synced >= SYNC_EVERY:
             os.fsync(self._fd)
             self._synced = time.monotonic()
@@ -131,7 +147,7 @@ class ResultsFile:
             return
         try:
             os.fsync(self._fd)
-            if self.superseded:
+            if self._stale:
                 self.compact()
         finally:
             os.close(self._fd)  # and with it the lock
@@ -141,12 +157,6 @@ class ResultsFile:
         """Rewrite the file keeping the last line of each record (and lines not ours), in
         file order: to a temporary file, flushed, then renamed over the file (atomic), the
         directory flushed after so the rename survives a machine crash."""
-        last: dict[str, int] = {}
-        with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle):
-                custom_id, _ = _parse(raw)
-                if custom_id is not None:
-                    last[custom_id] = number
         temporary = self.path.with_name(self.path.name + ".compact")
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC
         fd = os.open(temporary, flags, 0o644)
@@ -154,8 +164,7 @@ class ResultsFile:
             _lock(fd, self.path)  # locked before it becomes the file
             with self.path.open("rb") as source, open(fd, "wb", closefd=False) as target:
                 for number, raw in enumerate(source):
-                    custom_id, _ = _parse(raw)
-                    if custom_id is None or last[custom_id] == number:
+                    if number not in self._stale:
                         target.write(raw)
             os.fsync(fd)
             os.replace(temporary, self.path)
@@ -165,7 +174,11 @@ class ResultsFile:
         _sync_directory(self.path.parent)
         os.close(self._fd)  # the old file's lock: a run waiting on it finds it replaced
         self._fd = fd
-        self.superseded = 0
+        dropped = sorted(self._stale)  # the lines after a dropped one move up
+        for custom_id, number in self._last.items():
+            self._last[custom_id] = number - bisect.bisect_left(dropped, number)
+        self._lines -= len(dropped)
+        self._stale.clear()
 
 
 def _open_locked(path: Path) -> int:

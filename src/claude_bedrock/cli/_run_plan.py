@@ -7,7 +7,7 @@ functions here are pure but for reading the input and writing malformed lines' r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,7 +89,7 @@ def _bad_line(number: int, message: str) -> dict[str, Any]:
 
 
 def make_plan(
-    client: AnthropicBedrock, lines: Iterator[Any], done: set[str], retry: set[str]
+    client: AnthropicBedrock, lines: Iterator[Any], done: Collection[str], retry: set[str]
 ) -> Plan:
     plan = Plan()
     seen: set[str] = set()
