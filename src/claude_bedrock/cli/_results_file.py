@@ -31,6 +31,7 @@ into place, and a run that locked a file since replaced locks the new one instea
 from __future__ import annotations
 
 import bisect
+import errno
 import json
 import os
 import time
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["ResultsBusy", "ResultsFile", "StoredError"]
 
 SYNC_EVERY: Final = 1.0
+#: ``flock`` errors that mean "this file system has no locks", not "locked".
+_NO_LOCKS: Final = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL})
 
 
 class ResultsBusy(OSError):
@@ -209,6 +212,9 @@ def _lock(fd: int, path: Path) -> None:
             f"another claude-bedrock run is writing {path}: wait for it to end "
             "(or stop it), then rerun"
         ) from None
+    except OSError as exc:  # a file system without locks (some network mounts): run unlocked
+        if exc.errno not in _NO_LOCKS:
+            raise
 
 
 def _parse(raw: bytes) -> tuple[str | None, StoredError | None]:
