@@ -1,25 +1,29 @@
 """``claude-bedrock run``: a JSONL file of prompts through on-demand calls, resumable.
 
 The input is the ``batch`` command's (``{"custom_id", "params"}``, ``{"prompt", ...}`` or a
-bare prompt per line); the results file (``-o``) is the Message Batches results format,
-one line per record, written as each record finishes and used as the checkpoint: rerun the
-same command after Ctrl-C, a crash or ``kill -9`` and it sends only what is not in the file
-yet (:mod:`._results_file`). A malformed line stops nothing: it becomes an ``errored``
-result naming its line number, and is counted in the summary; so are the records Bedrock
-refused.
+bare prompt per line); the results file (``-o``) is the Message Batches results format, one
+line per record, written as each record finishes and used as the checkpoint: rerun the same
+command after Ctrl-C, a crash or ``kill -9`` and it sends only what is not in the file yet
+(:mod:`._results_file`). A malformed line stops nothing: it becomes an ``errored`` result
+naming its line number, and is counted in the summary; so are the records Bedrock refused.
 
 Concurrency follows the model's quota (``messages.create_many``: the adaptive limiter)
 unless ``--concurrency`` fixes it. Before sending, the cost is estimated at on-demand
 prices (input from the text, output at ``max_tokens``: an upper bound) and, above
-``--confirm-above`` dollars, confirmed; a job that batch inference could take is told
-what ``claude-bedrock batch submit`` would cost instead (half, within a day).
+``--confirm-above`` dollars, confirmed; a job that batch inference could take is told what
+``claude-bedrock batch submit`` would cost instead (half, within a day).
 
 A record Bedrock did not answer (a connection failure, or throttling past the limiter's
 deadline) is not a result: it is left out of the file, counted as unfinished, and sent
-again by the rerun. Exit codes: 0 every record succeeded, 1 some records errored or lines
-were malformed (see the results file), 5 some records are unfinished (rerun), 2 usage
-(unreadable input, a fallback the surface does not serve), 130 interrupted (rerun to
-resume); the others as every command.
+again by the rerun. A record Bedrock answered with an error *is* a result, final unless
+``--retry-errors`` asks to send again those whose error the client's own retry policy
+retries (throttling, capacity, 408 and 5xx, no answer: :data:`.._retry.RETRYABLE_STATUS`),
+or ``--retry-all-errors`` every errored record (a validation or access error too, after the
+input or the account was fixed); the new result replaces the old one
+(:mod:`._results_file`: appended, the last line wins, then compacted). Exit codes: 0 every
+record succeeded, 1 some records errored or lines were malformed (see the results file), 5
+some records are unfinished (rerun), 2 usage (unreadable input, a fallback the surface does
+not serve), 130 interrupted (rerun to resume); the others as every command.
 """
 
 from __future__ import annotations
@@ -27,15 +31,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ._options import Connection, build_client, option_groups
 from ._output import ExitCode, OutputFormat, err_console, fail, fail_usage, print_json
+from ._run_plan import Plan, Tally, make_plan, read_lines, records_to_retry, to_send
 
 if TYPE_CHECKING:
     from .._client import AnthropicBedrock
@@ -61,110 +64,6 @@ def register(app: typer.Typer) -> None:
     app.command("run")(option_groups(run))
 
 
-@dataclass
-class _Plan:
-    """What the first reading of the input found."""
-
-    requests: int = 0
-    bad_lines: int = 0
-    already_done: int = 0
-    duplicates: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    usd: float = 0.0
-    batch_usd: float = 0.0
-    models: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _Tally:
-    succeeded: int = 0
-    errored: int = 0
-    #: Records Bedrock did not answer (connection failures, throttling past the deadline):
-    #: not written, so that a rerun sends them.
-    unfinished: int = 0
-    bad_lines: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    usd: float = 0.0
-
-
-def _lines(path: Path, max_tokens: int, system: str | None, model: str | None) -> Iterator[Any]:
-    """``(number, request or error text)`` per non-blank line of the input, checked as
-    ``batch submit`` checks them (:mod:`.batch_input`), a bad line an error, not a stop.
-    A byte-order mark that starts the file is dropped, as ``batch submit`` does."""
-    from .batch_input import InputError, check_max_tokens, parse_line
-
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as exc:
-                yield number, f"line {number}: not UTF-8 (byte {exc.start + 1} of the line)"
-                continue
-            if not text:
-                continue
-            try:
-                request = parse_line(text, number, max_tokens, system)
-                check_max_tokens(request)
-            except InputError as exc:
-                yield number, f"line {number}: {exc}"
-                continue
-            if model is not None:
-                request["params"].setdefault("model", model)
-            yield number, request
-
-
-def _bad_line(number: int, message: str) -> dict[str, Any]:
-    error = {"type": "invalid_input", "message": message}
-    return {
-        "custom_id": f"line-{number}", "line": number,
-        "result": {"type": "errored", "error": {"type": "error", "error": error}},
-    }  # fmt: skip
-
-
-def _plan(client: AnthropicBedrock, lines: Iterator[Any], done: set[str]) -> _Plan:
-    plan = _Plan()
-    seen: set[str] = set()
-    todo: list[dict[str, Any]] = []
-    for number, item in lines:
-        if isinstance(item, str):
-            plan.bad_lines += 0 if f"line-{number}" in done else 1
-            continue
-        custom_id = item["custom_id"]
-        if custom_id in seen:
-            plan.duplicates += 1
-            continue
-        seen.add(custom_id)
-        if custom_id in done:
-            plan.already_done += 1
-            continue
-        plan.requests += 1
-        model = item["params"].get("model")
-        if isinstance(model, str):
-            plan.models.add(model)
-        todo.append(item)
-        if len(todo) >= 1000:
-            _price(client, plan, todo)
-    _price(client, plan, todo)
-    return plan
-
-
-def _price(client: AnthropicBedrock, plan: _Plan, todo: list[dict[str, Any]]) -> None:
-    from ..resources._batch_cost import estimate_cost
-
-    if not todo:
-        return
-    batch = estimate_cost(client._core, todo, None)
-    plan.input_tokens += batch.input_tokens
-    plan.output_tokens += batch.output_tokens
-    plan.batch_usd += batch.usd
-    plan.usd += estimate_cost(client._core, todo, None, batch=False).usd
-    todo.clear()
-
-
 def run(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL prompts.")],
     results: Annotated[
@@ -186,6 +85,21 @@ def run(
         float, typer.Option(help="Ask before running above this many dollars.")
     ] = 1.0,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors",
+            help="Send again the records whose stored error is retryable (throttling, "
+            "capacity, timeouts, 5xx, no answer); the new result replaces the old.",
+        ),
+    ] = False,
+    retry_all_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-all-errors",
+            help="Send again every errored record, validation and access errors too.",
+        ),
+    ] = False,
     *,
     where: Connection,
     output: FormatOption = OutputFormat.text,
@@ -196,6 +110,8 @@ def run(
     Example:
 
       claude-bedrock run prompts.jsonl -m sonnet -o results.jsonl
+
+      claude-bedrock run prompts.jsonl -m sonnet -o results.jsonl --retry-errors
     """
     from .._exceptions import AnthropicError
     from ._output import classify
@@ -214,11 +130,13 @@ def run(
     except OSError as exc:
         fail_usage(output, type(exc).__name__, str(exc))
     try:
-        plan = _plan(client, _lines(file, max_tokens, system, model), sink.done)
+        retry = records_to_retry(sink, retry_errors, retry_all_errors)
+        plan = make_plan(client, read_lines(file, max_tokens, system, model), sink.done, retry)
         _announce(plan, file, output)
         _confirm(plan, confirm_above, yes, output)
         started = time.monotonic()
-        tally = _execute(client, file, (max_tokens, system, model), sink, plan, concurrency)
+        how = (max_tokens, system, model)
+        tally = _execute(client, file, how, sink, plan, concurrency, retry)
     except KeyboardInterrupt:
         sink.close()
         err_console().print(
@@ -250,11 +168,13 @@ def _check_fallbacks(client: AnthropicBedrock, model: str | None, fallbacks: lis
     fallback_chain(client._core, model or "", fallbacks, (), client._core.surface)
 
 
-def _announce(plan: _Plan, file: Path, output: OutputFormat) -> None:
+def _announce(plan: Plan, file: Path, output: OutputFormat) -> None:
     if output is not OutputFormat.text:
         return
     console = err_console()
     resumed = f" ({plan.already_done} already done: resuming)" if plan.already_done else ""
+    if plan.retries:
+        resumed += f" ({plan.retries} errored before: sent again)"
     console.print(
         f"{plan.requests} requests to send{resumed}, ~{plan.input_tokens:,} input tokens, "
         f"at most {plan.output_tokens:,} output tokens: [bold]at most ${plan.usd:,.2f}[/] "
@@ -273,7 +193,7 @@ def _announce(plan: _Plan, file: Path, output: OutputFormat) -> None:
         )
 
 
-def _confirm(plan: _Plan, confirm_above: float, yes: bool, output: OutputFormat) -> None:
+def _confirm(plan: Plan, confirm_above: float, yes: bool, output: OutputFormat) -> None:
     if plan.usd <= confirm_above or yes:
         return
     if not sys.stdin.isatty():
@@ -282,32 +202,15 @@ def _confirm(plan: _Plan, confirm_above: float, yes: bool, output: OutputFormat)
     typer.confirm("Run these requests?", abort=True, err=True)
 
 
-def _to_send(
-    file: Path, how: tuple[int, str | None, str | None], sink: ResultsFile, tally: _Tally
-) -> Iterator[dict[str, Any]]:
-    """The requests not yet in the results; malformed lines written as errored results."""
-    seen: set[str] = set()
-    for number, item in _lines(file, *how):
-        if isinstance(item, str):
-            if f"line-{number}" not in sink.done:
-                sink.write(_bad_line(number, item))
-                tally.bad_lines += 1
-            continue
-        custom_id = item["custom_id"]
-        if custom_id in seen or custom_id in sink.done:
-            continue
-        seen.add(custom_id)
-        yield item
-
-
 def _execute(
     client: AnthropicBedrock,
     file: Path,
     how: tuple[int, str | None, str | None],
     sink: ResultsFile,
-    plan: _Plan,
+    plan: Plan,
     concurrency: int | None,
-) -> _Tally:
+    retry: set[str],
+) -> Tally:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -316,7 +219,7 @@ def _execute(
         TimeRemainingColumn,
     )
 
-    tally = _Tally()
+    tally = Tally()
     started = time.monotonic()
     columns = (
         BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]} tok/s"),
@@ -325,11 +228,14 @@ def _execute(
     with Progress(*columns, console=err_console(), transient=True) as progress:
         task = progress.add_task("run", total=plan.requests, rate="0", usd="0.00")
         results = client.messages.create_many(
-            _to_send(file, how, sink, tally), concurrency=concurrency, ordered=False
+            to_send(file, how, sink, tally, retry), concurrency=concurrency, ordered=False
         )
         for result in results:
+            retried = result.custom_id in retry
+            tally.retried += retried
+            tally.still_failed += retried and result.result.type != "succeeded"
             if _unfinished(result):  # no answer, or still throttled: the rerun sends it
-                tally.unfinished += 1
+                tally.unfinished += 1  # (a retried record keeps its stored error)
                 continue
             sink.write(json.loads(result.model_dump_json()))
             _count(tally, result)
@@ -352,7 +258,7 @@ def _unfinished(result: MessageBatchIndividualResponse) -> bool:
     return error.type in _TRANSIENT_TYPES or error.bedrock_error_code in _TRANSIENT_STATUS
 
 
-def _count(tally: _Tally, result: MessageBatchIndividualResponse) -> None:
+def _count(tally: Tally, result: MessageBatchIndividualResponse) -> None:
     if result.result.type != "succeeded":
         tally.errored += 1
         return
@@ -364,12 +270,11 @@ def _count(tally: _Tally, result: MessageBatchIndividualResponse) -> None:
         tally.usd += message.cost.usd
 
 
-def _report(
-    plan: _Plan, tally: _Tally, elapsed: float, results: Path, output: OutputFormat
-) -> None:
+def _report(plan: Plan, tally: Tally, elapsed: float, results: Path, output: OutputFormat) -> None:
     summary = {
         "succeeded": tally.succeeded, "errored": tally.errored, "bad_lines": tally.bad_lines,
         "unfinished": tally.unfinished,
+        "retried": tally.retried, "still_failed": tally.still_failed,
         "already_done": plan.already_done, "duplicates_skipped": plan.duplicates,
         "input_tokens": tally.input_tokens, "output_tokens": tally.output_tokens,
         "usd": round(tally.usd, 6), "seconds": round(elapsed, 3), "results": str(results),
@@ -383,6 +288,11 @@ def _report(
         f"{tally.output_tokens:,} output tokens, ${tally.usd:,.4f}, in {elapsed:,.1f} s. "
         f"Results: {results}"
     )
+    if tally.retried:
+        err_console().print(
+            f"{tally.retried} errored records sent again: "
+            f"{tally.retried - tally.still_failed} succeeded, {tally.still_failed} still failed."
+        )
     if tally.unfinished:
         err_console().print(
             f"{tally.unfinished} records got no answer from Bedrock (connection errors or "

@@ -164,12 +164,13 @@ def create(
     stream: bool,
 ) -> Any:  # fmt: skip
     """``messages.create`` with fallbacks (the call as usual when the chain is empty)."""
-    from .messages import _prepare_call, _send
+    from ._message_call import prepare_call
+    from ._message_send import send
 
     def attempt(chosen: str) -> Any:
         kwargs = without_ours(params)
-        call = _prepare_call(client, chosen, max_tokens, messages, kwargs, stream=stream)
-        return _send(client, call, kwargs, stream, sync=True)
+        call = prepare_call(client, chosen, max_tokens, messages, kwargs, stream=stream)
+        return send(client, call, kwargs, stream, sync=True)
 
     chain = _chain(client, model, params)
     return create_with_fallbacks(chain, attempt) if chain else attempt(model)
@@ -180,12 +181,13 @@ async def acreate(
     stream: bool,
 ) -> Any:  # fmt: skip
     """Async :func:`create`."""
-    from .messages import _prepare_call, _send
+    from ._message_call import prepare_call
+    from ._message_send import send
 
     async def attempt(chosen: str) -> Any:
         kwargs = without_ours(params)
-        call = _prepare_call(client, chosen, max_tokens, messages, kwargs, stream=stream)
-        return await _send(client, call, kwargs, stream, sync=False)
+        call = prepare_call(client, chosen, max_tokens, messages, kwargs, stream=stream)
+        return await send(client, call, kwargs, stream, sync=False)
 
     chain = _chain(client, model, params)
     return await (acreate_with_fallbacks(chain, attempt) if chain else attempt(model))
@@ -198,15 +200,16 @@ def stream_manager(
     """``messages.stream``'s manager with fallbacks: each model's call prepared now (no I/O),
     tried in turn when the block is entered (:func:`open_with_fallbacks`)."""
     from .._placeholders import given
-    from .messages import _manager, _prepare_call
+    from ._message_call import prepare_call
+    from ._message_send import manager_for
 
     kwargs = without_ours(params)
     chain = _chain(client, model, params) or [model]
     calls = [
-        (chosen, _prepare_call(client, chosen, max_tokens, messages, kwargs, stream=True))
+        (chosen, prepare_call(client, chosen, max_tokens, messages, kwargs, stream=True))
         for chosen in chain
     ]
-    manager = _manager(client, calls[0][1], given(kwargs.get("timeout")), sync=sync)
+    manager = manager_for(client, calls[0][1], given(kwargs.get("timeout")), sync=sync)
     manager._model, manager._fallbacks = chain[0], calls[1:]
     return manager
 
