@@ -96,9 +96,9 @@ def faulty_process(spec: str, pace: float | None = None) -> Iterator[Remote]:
 def files() -> int:
     """Open file descriptors of this process that are not sockets.
 
-    With :func:`sockets_to`, what a leak of ours would hold. A plain fd count also moves
-    with whatever other threads of the test process open or close meanwhile (pytest's
-    capture, another fixture's server), which made the load test flaky on a busy machine.
+    With :func:`sockets_to`, what a leak of ours would hold. A process-wide count: only
+    meaningful in a process that runs nothing but the code under test (``load_client.py``);
+    in pytest's process it also moves with whatever other fixtures' threads open or close.
     """
     count = 0
     for name in os.listdir("/proc/self/fd"):
