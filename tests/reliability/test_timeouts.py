@@ -15,6 +15,7 @@ from faultkit import FULL, MODES, ask, async_client, attempts, create, fault, st
 from claude_bedrock import AnthropicBedrock, APIConnectionError, APITimeoutError
 from claude_bedrock._request_core import DEFAULT_TIMEOUT
 from claude_bedrock.emulator import Emulator
+from refusing import refusing_url
 
 #: For calls that only have to time out: a silence is all they meet.
 FAST = httpx.Timeout(10.0, read=0.3)
@@ -95,9 +96,9 @@ def unaccepting() -> Iterator[str]:
 
 
 @pytest.fixture
-def refused() -> str:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return f"http://127.0.0.1:{probe.getsockname()[1]}"  # closed: nothing listens
+def refused() -> Iterator[str]:
+    with refusing_url() as url:  # held for the test: no other server can take the port
+        yield url
 
 
 def _at(url: str, mode: str, timeout: httpx.Timeout) -> Exception:
