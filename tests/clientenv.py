@@ -9,14 +9,18 @@ sockets are released now (the load test counts open sockets).
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-__all__ = ["CLIENT_ENV", "OPENED", "client_env"]
+__all__ = ["CLIENT_ENV", "MACHINE_ENV", "OPENED", "client_env", "clean_session_env"]
 
 CLIENT_ENV = (
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
@@ -25,6 +29,51 @@ CLIENT_ENV = (
     "ANTHROPIC_CUSTOM_HEADERS", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
     "AWS_ENDPOINT_URL_BEDROCK",
 )  # fmt: skip
+#: What else of the machine's environment changes what a client, the CLI, boto3 or the
+#: emulator does: cleared for the whole session by :func:`clean_session_env`.
+MACHINE_ENV = CLIENT_ENV + (
+    "AWS_SECURITY_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+    "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_S3", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_STS_REGIONAL_ENDPOINTS", "AWS_DEFAULT_OUTPUT", "AWS_PAGER",
+    "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_LOG", "ANTHROPIC_VERSIONS",
+    "ANTHROPIC_ERROR_STATUS", "ANTHROPIC_OPEN_TELEMETRY", "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION",
+    "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE",
+    "ANTHROPIC_OPEN_TELEMETRY_TRACES_MAX_CONTENT_BYTES",
+    "CLAUDE_BEDROCK_MODEL", "CLAUDE_BEDROCK_OUTPUT", "CLAUDE_BEDROCK_LOG",
+    "CLAUDE_BEDROCK_UPSTREAM", "CLAUDE_BEDROCK_RECORD", "CLAUDE_BEDROCK_CATALOG",
+    "CLAUDE_BEDROCK_CACHE_DIR", "CLAUDE_BEDROCK_EMULATOR_STATE_DIR",
+    # Unset, the cache and state directories follow HOME, which a CLI test points at its
+    # own tmp_path; set, they were one directory shared by every test (proved: with
+    # XDG_CACHE_HOME set, test_models_cmd.py's exit-code test read the catalogue an
+    # earlier test had cached and exited 0 instead of 3).
+    "XDG_CACHE_HOME", "XDG_STATE_HOME",
+)  # fmt: skip
+
+
+def clean_session_env() -> None:
+    """Run the session in a machine with no AWS or client set-up of its own.
+
+    Called once as ``tests/conftest.py`` is imported, before any fixture: a session or
+    module fixture (a boto3 client, an emulator, a subprocess) is built before a test's
+    :func:`client_env` could clear anything. A developer's ``AWS_BEARER_TOKEN_BEDROCK``
+    made boto3 sign with it (refused over plain HTTP) and our client refuse keys and a
+    token together; ``~/.aws`` could give a Region or keys; an EC2 runner's instance
+    role would answer where a test expects no credentials. The AWS files point into a
+    fresh directory removed at exit, so no test reads the user's.
+    """
+    for name in MACHINE_ENV:
+        os.environ.pop(name, None)
+    home = Path(tempfile.mkdtemp(prefix="claude-bedrock-tests-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["AWS_CONFIG_FILE"] = str(home / "aws-config")
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(home / "aws-credentials")
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
 #: Clients to close after the current test.
 OPENED: list[Any] = []
 

@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from claude_bedrock.emulator import Emulator
-from clientenv import client_env  # noqa: F401  (registered here, used by name)
+from clientenv import (
+    clean_session_env,
+    client_env,  # noqa: F401  (registered here, used by name)
+)
 from s3server import S3Server, iter_server
+
+# No AWS or client set-up of the machine's reaches a test (see clientenv.py).
+clean_session_env()
 
 # The tools the dev dependencies install beside the interpreter (the `aws` CLI) are found
 # however pytest was started, so the AWS CLI tests run wherever `make test` runs.

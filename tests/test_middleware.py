@@ -7,8 +7,8 @@ as the SDK's ``APIConnectionError``."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -24,6 +24,7 @@ from claude_bedrock import (
 )
 from claude_bedrock._senders import SyncSender
 from claude_bedrock.emulator import Emulator
+from refusing import refusing_url
 
 pytestmark = pytest.mark.usefixtures("client_env")
 
@@ -177,14 +178,14 @@ def test_error_answers_reach_the_chain_then_raise(bedrock_emulator: Emulator, fa
     assert outcomes[0] == outcomes[1] and outcomes[0][0] == [(0, 400)]
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+def refused() -> Iterator[str]:
+    with refusing_url() as url:  # held for the test: no other server can take the port
+        yield url
 
 
-def test_connection_failures_raise_through_the_chain() -> None:
-    url = f"http://127.0.0.1:{_closed_port()}"
+def test_connection_failures_raise_through_the_chain(refused: str) -> None:
+    url = refused
     raised = []
     arguments = {"aws_access_key": "AKIDEXAMPLE", "aws_secret_key": "s", "aws_region": "us-west-2"}
 

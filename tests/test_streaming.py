@@ -21,6 +21,7 @@ from typing import Any
 
 import anthropic
 import botocore
+import httpx
 import pytest
 
 from claude_bedrock import (
@@ -580,7 +581,10 @@ def test_stalled_server_times_out(scripted: Callable[..., AnthropicBedrock]) -> 
         return False
 
     try:
-        with scripted(stall).messages.stream(**ask("x"), timeout=0.3) as stream:
+        # A 2 s read timeout (was 0.3 s for the whole call): the head and the first events
+        # come before the stall and must get through on a busy machine; the stall is 30 s.
+        timeout = httpx.Timeout(30.0, read=2.0)
+        with scripted(stall).messages.stream(**ask("x"), timeout=timeout) as stream:
             with pytest.raises(APITimeoutError):
                 stream.until_done()
             assert stream.current_message_snapshot.content[0].text == "Hello"  # type: ignore[union-attr]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from claude_bedrock.emulator import Emulator
 from emulator.test_model_scopes import SPEC_TABLE
+from refusing import refusing_url
 
 # Bedrock's Claude models (December 2026), written out independently of the catalogue in
 # tests/emulator/test_model_scopes.py: base model ID -> scopes offered.
@@ -141,12 +141,10 @@ def test_errors_have_documented_exit_codes(tmp_path: Path, bedrock_emulator: Emu
     assert denied.returncode == 3
     assert json.loads(denied.stdout)["error"]["type"] == "InvalidSignatureException"
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    unreachable = _run(
-        _env(tmp_path, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret"),
-        "--endpoint-url", closed,
-    )  # fmt: skip
+    with refusing_url() as closed:  # held: no other server can take the port meanwhile
+        unreachable = _run(
+            _env(tmp_path, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret"),
+            "--endpoint-url", closed,
+        )  # fmt: skip
     assert unreachable.returncode == 5
     assert "error:" in unreachable.stderr and unreachable.stdout == ""

@@ -178,7 +178,9 @@ def test_job_level_failures(bedrock: Any, s3: Any, s3_bucket: str) -> None:
 def test_stop_mid_job(bedrock: Any, s3: Any, s3_bucket: str) -> None:
     lines = [json.dumps({"recordId": f"r{i}", "modelInput": body(f"q{i}")}) for i in range(400)]
     input_uri = put_lines(s3, s3_bucket, "in/slow.jsonl", lines)
-    pace = [{"key": emulator_batch.PACE_TAG, "value": "200"}]
+    # 10 s of work (was 2 s at 200 a second): the pace is wall-clock sleeps that load does not
+    # lengthen, while the polling below (a boto3 call each) slows down on a busy machine.
+    pace = [{"key": emulator_batch.PACE_TAG, "value": "40"}]
     arn = create(bedrock, "stop-1", input_uri, f"s3://{s3_bucket}/out/", tags=pace)
     deadline = time.monotonic() + 30
     job = bedrock.get_model_invocation_job(jobIdentifier=arn)

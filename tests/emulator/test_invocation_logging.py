@@ -41,6 +41,7 @@ from claude_bedrock.emulator.invocation_logging import (
 )
 from claude_bedrock.emulator.log_writer import Destination, LogWriter
 from claude_bedrock.types import Message
+from refusing import refusing_url
 from s3server import S3Server
 from test_invocation_logging import (
     LoggedEmulator,
@@ -461,12 +462,11 @@ def test_a_retried_upload_never_duplicates(s3_server: S3Server, s3_bucket: str) 
 def test_records_are_dropped_only_when_s3_stays_down_past_the_deadline(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"  # closed below: nothing listens
-    writer = LogWriter(lambda: s3_client(region="us-east-1", endpoint_url=dead,
-                                         credentials=("AKIDEXAMPLE", "secret", None)),
-                       flush_interval=0.05)  # fmt: skip
-    _submit_and_close(writer, "some-bucket", 7, timeout=0.3)
+    with refusing_url() as dead:  # held: no other server can take the port meanwhile
+        writer = LogWriter(lambda: s3_client(region="us-east-1", endpoint_url=dead,
+                                             credentials=("AKIDEXAMPLE", "secret", None)),
+                           flush_interval=0.05)  # fmt: skip
+        _submit_and_close(writer, "some-bucket", 7, timeout=0.3)
     assert (writer.stats.dropped, writer.stats.delivered) == (7, 0)
     assert "7 invocation log records were not delivered" in caplog.text
 

@@ -8,8 +8,9 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,9 +96,9 @@ def faulty_process(spec: str, pace: float | None = None) -> Iterator[Remote]:
 def files() -> int:
     """Open file descriptors of this process that are not sockets.
 
-    With :func:`sockets_to`, what a leak of ours would hold. A plain fd count also moves
-    with whatever other threads of the test process open or close meanwhile (pytest's
-    capture, another fixture's server), which made the load test flaky on a busy machine.
+    With :func:`sockets_to`, what a leak of ours would hold. A process-wide count: only
+    meaningful in a process that runs nothing but the code under test (``load_client.py``);
+    in pytest's process it also moves with whatever other fixtures' threads open or close.
     """
     count = 0
     for name in os.listdir("/proc/self/fd"):
@@ -109,9 +110,14 @@ def files() -> int:
     return count
 
 
-def sockets_to(url: str) -> int:
+#: The TCP state (``/proc/net/tcp``'s ``st``) of a socket whose peer closed its end.
+CLOSE_WAIT = "08"
+
+
+def sockets_to(url: str, state: str | None = None) -> int:
     """This process's TCP sockets connected to ``url``'s port (Linux ``/proc/net/tcp*``):
-    a connection we leaked to the emulator under test, and nothing else."""
+    a connection we leaked to the emulator under test, and nothing else. ``state``: only
+    those in that TCP state (:data:`CLOSE_WAIT`: the server has closed them)."""
     port = f"{httpx.URL(url).port:04X}"
     inodes = set()
     for name in os.listdir("/proc/self/fd"):
@@ -130,8 +136,25 @@ def sockets_to(url: str) -> int:
         for line in lines:
             fields = line.split()
             if fields[2].rsplit(":", 1)[1] == port and fields[9] in inodes:
-                count += 1
+                count += state is None or fields[3] == state
     return count
+
+
+def until(condition: Callable[[], bool], what: str, bound: float = 30.0) -> None:
+    """Wait for a state another thread or process reaches (a generous bound, not a timing
+    check: a fixed sleep is too short on a busy machine and too long on an idle one)."""
+    deadline = time.monotonic() + bound
+    while not condition():
+        assert time.monotonic() < deadline, f"not reached in {bound} s: {what}"
+        time.sleep(0.01)
+
+
+async def auntil(condition: Callable[[], bool], what: str, bound: float = 30.0) -> None:
+    """:func:`until` inside an event loop (the loop keeps running meanwhile)."""
+    deadline = time.monotonic() + bound
+    while not condition():
+        assert time.monotonic() < deadline, f"not reached in {bound} s: {what}"
+        await asyncio.sleep(0.01)
 
 
 # -- one call, sync or async, and how it ended ------------------------------------------------

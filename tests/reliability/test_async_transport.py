@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from faultkit import CLOSE_WAIT, auntil, sockets_to
 
 from claude_bedrock._transports import FastAsyncTransport
 
@@ -227,11 +228,12 @@ def test_connection_limit_and_pool_timeout(server: Server) -> None:
 
 
 def test_cancelled_reads_discard_their_connection(server: Server) -> None:
-    release = threading.Event()
+    release, sent = threading.Event(), threading.Event()
 
     def stall(conn: socket.socket) -> bool:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
-        release.wait(5)
+        sent.set()
+        release.wait(30)
         return False
 
     server.scripts["/stall"] = stall
@@ -239,7 +241,9 @@ def test_cancelled_reads_discard_their_connection(server: Server) -> None:
 
     async def go(t: FastAsyncTransport) -> bytes:
         task = asyncio.create_task(get(t, server.url + "/stall"))
-        await asyncio.sleep(0.1)
+        # Cancelled once the answer is half sent (a fixed 0.1 s could cancel it before the
+        # connection was even made on a busy machine, and test nothing).
+        await auntil(sent.is_set, "the server sent half the answer")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -257,7 +261,9 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(server: Server) -
 
     async def go(t: FastAsyncTransport) -> list[bytes]:
         first = await get(t, server.url + "/once")
-        await asyncio.sleep(0.1)  # the FIN arrives; the pooled connection is now dead
+        # Until the FIN has arrived (a fixed 0.1 s was a race with a starved server thread,
+        # which then closed the connection under the second request).
+        await auntil(lambda: sockets_to(server.url, CLOSE_WAIT) == 1, "the server's FIN")
         second = await get(t, server.url + "/once")
         return [first.content, second.content]
 

@@ -113,11 +113,14 @@ def test_reset_before_the_response(faulty: Emulator, http: httpx.Client) -> None
 
 def test_slow_first_byte_still_answers(faulty: Emulator) -> None:
     before = fault_report(faulty.url)["by_kind"].get("slow-first-byte", 0)
+    # The silence that must time out lasts 8 s against a 0.1 s read timeout: with 0.5 s, a
+    # client starved for half a second got the answer instead.
     with httpx.Client(base_url=faulty.url, timeout=httpx.Timeout(10, read=0.1)) as client:
-        headers = _headers(faulty, **{FAULT: "slow-first-byte=0.5"})
-        with pytest.raises(httpx.ReadTimeout):  # nothing at all for half a second
+        headers = _headers(faulty, **{FAULT: "slow-first-byte=8"})
+        with pytest.raises(httpx.ReadTimeout):  # nothing at all for 8 seconds
             client.post(INVOKE, content=BODY, headers=headers)
     with httpx.Client(base_url=faulty.url, timeout=10) as client:
+        headers = _headers(faulty, **{FAULT: "slow-first-byte=0.5"})
         assert client.post(INVOKE, content=BODY, headers=headers).status_code == 200
     assert fault_report(faulty.url)["by_kind"]["slow-first-byte"] == before + 2
 
@@ -145,8 +148,10 @@ def test_exception_frame(faulty: Emulator, http: httpx.Client) -> None:
 
 
 def test_stalled_stream(faulty: Emulator) -> None:
-    headers = _headers(faulty, **{FAULT: "stall-stream=0.5@3"})
-    timeout = httpx.Timeout(10, read=0.1)
+    # The three frames before the silence are a healthy exchange: a 0.1 s read timeout cut
+    # them short on a busy machine, and a 0.5 s silence let a starved client see the reset.
+    headers = _headers(faulty, **{FAULT: "stall-stream=8@3"})
+    timeout = httpx.Timeout(10, read=2.0)
     with (
         httpx.Client(base_url=faulty.url, timeout=timeout) as client,
         client.stream("POST", STREAM, content=BODY, headers=headers) as response,

@@ -7,27 +7,43 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from faultkit import (
+    CLOSE_WAIT,
     FULL,
     Remote,
     ask,
     async_client,
+    auntil,
     fault,
     faulty_process,
     sockets_to,
     sync_client,
+    until,
 )
 
 from claude_bedrock import APIError, AsyncAnthropicBedrock
 from claude_bedrock.emulator import Emulator, Limits
 
-#: Every way a call can break, then a healthy call after each.
+#: Every way a call can break, then a healthy call after each. The stalls last far longer
+#: than the read timeout of the calls that meet them (:data:`IMPATIENT`): a client process
+#: starved for a second still sees a timeout, not the reset or the answer that follows.
 BREAKAGES = ["reset-before", "reset-mid-stream@0", "reset-mid-stream@3", "exception-frame@3",
-             "stall-stream=2@2", "503", "slow-first-byte=2"]  # fmt: skip
-OPTIONS = {"max_retries": 0, "timeout": httpx.Timeout(10.0, read=0.3)}
+             "stall-stream=10@2", "503", "slow-first-byte=10"]  # fmt: skip
+#: The client's own timeout, for the healthy calls and the faults that are not a silence: a
+#: short read timeout here made a reset on a busy CI machine an APITimeoutError (proved
+#: with 8 CPU burners: ``reset-before`` took 308 ms to arrive).
+OPTIONS = {"max_retries": 0, "timeout": httpx.Timeout(30.0)}
+#: The per-call timeout of the calls that meet a silence, which must time out.
+IMPATIENT = httpx.Timeout(30.0, read=0.3)
+
+
+def _call_options(spec: str) -> dict[str, Any]:
+    """The extra arguments of the call meeting ``spec`` (``{}``: the client's timeout)."""
+    return {"timeout": IMPATIENT} if spec.startswith(("stall-", "slow-")) else {}
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +57,9 @@ def _sync_round(emulator: Remote) -> tuple[list[str], int, int]:
     outcomes = []
     with sync_client(emulator, **OPTIONS) as client:
         for spec in BREAKAGES:
-            for headers in (fault(spec)[0], {}):
+            for headers, extra in ((fault(spec)[0], _call_options(spec)), ({}, {})):
                 try:
-                    with client.messages.stream(**ask(extra_headers=headers)) as s:
+                    with client.messages.stream(**ask(extra_headers=headers, **extra)) as s:
                         outcomes.append(s.get_final_text())
                 except APIError as exc:
                     outcomes.append(type(exc).__name__)
@@ -71,9 +87,9 @@ async def _async_round(emulator: Remote) -> tuple[list[str], int, int]:
     outcomes = []
     async with async_client(emulator, **OPTIONS) as client:
         for spec in BREAKAGES:
-            for headers in (fault(spec)[0], {}):
+            for headers, extra in ((fault(spec)[0], _call_options(spec)), ({}, {})):
                 try:
-                    async with client.messages.stream(**ask(extra_headers=headers)) as s:
+                    async with client.messages.stream(**ask(extra_headers=headers, **extra)) as s:
                         outcomes.append(await s.get_final_text())
                 except APIError as exc:
                     outcomes.append(type(exc).__name__)
@@ -123,18 +139,23 @@ def test_concurrent_calls_with_resets_share_the_pool(remote: Remote) -> None:
 
 @pytest.fixture(scope="module")
 def impatient() -> Iterator[Emulator]:
-    """An emulator that closes connections idle for more than 0.2 s."""
-    with Emulator(limits=Limits(idle_timeout=0.2)) as emulator:
+    """An emulator that closes connections idle for more than 0.5 s."""
+    with Emulator(limits=Limits(idle_timeout=0.5)) as emulator:
         yield emulator
 
 
-def test_connections_closed_while_idle_are_not_used(impatient: Emulator) -> None:
-    import time
+def _closed_by_the_server(emulator: Emulator) -> bool:
+    return sockets_to(emulator.url, CLOSE_WAIT) == 1
 
+
+def test_connections_closed_while_idle_are_not_used(impatient: Emulator) -> None:
+    # Each call waits until the server has closed the pooled connection (its end is in
+    # CLOSE_WAIT), not a fixed 0.5 s: a server thread starved for longer closed it while
+    # the next request was on its way, a race no client can win.
     with sync_client(impatient, max_retries=0) as client:
         for _ in range(3):
             assert client.messages.create(**ask()).content[0].text.startswith(FULL)
-            time.sleep(0.5)  # the server closes the idle connection meanwhile
+            until(lambda: _closed_by_the_server(impatient), "the server closes the idle socket")
 
     async def run() -> None:
         async with AsyncAnthropicBedrock(
@@ -144,7 +165,7 @@ def test_connections_closed_while_idle_are_not_used(impatient: Emulator) -> None
             for _ in range(3):
                 message = await client.messages.create(**ask())
                 assert message.content[0].text.startswith(FULL)
-                await asyncio.sleep(0.5)
+                await auntil(lambda: _closed_by_the_server(impatient), "the idle socket closed")
 
     asyncio.run(run())
 
