@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -28,17 +29,25 @@ def test_a_bad_setting_stops_serve_before_it_listens(tmp_path: Path, value: str,
     assert "listening" not in result.stdout
 
 
+#: A call reserving 900 output tokens: two of them overrun a 1,000-token quota.
+_BODY = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 900,
+                    "messages": [{"role": "user", "content": "Hi"}]})  # fmt: skip
+
+
+def _runtime(emulator: Emulator) -> Any:
+    """boto3 on the served emulator, one attempt per call (a throttle is seen, not retried)."""
+    return boto3.client(
+        "bedrock-runtime", endpoint_url=emulator.url, region_name=emulator.region,
+        aws_access_key_id=emulator.access_key, aws_secret_access_key=emulator.secret_key,
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                      read_timeout=10, connect_timeout=10),
+    )  # fmt: skip
+
+
 def test_served_quotas_throttle_and_report_over_http() -> None:
     """``serve --quotas`` in its own process (``Emulator(subprocess=True)`` runs the CLI)."""
     with Emulator(subprocess=True, quotas="default,clock=manual,tpm=1000") as emulator:
-        runtime = boto3.client(
-            "bedrock-runtime", endpoint_url=emulator.url, region_name=emulator.region,
-            aws_access_key_id=emulator.access_key, aws_secret_access_key=emulator.secret_key,
-            config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                          read_timeout=10, connect_timeout=10),
-        )  # fmt: skip
-        body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 900,
-                           "messages": [{"role": "user", "content": "Hi"}]})  # fmt: skip
+        runtime, body = _runtime(emulator), _BODY
         runtime.invoke_model(modelId=MODEL, body=body)
         with pytest.raises(runtime.exceptions.ThrottlingException):
             runtime.invoke_model(modelId=MODEL, body=body)
@@ -53,14 +62,7 @@ def test_served_tokens_per_day() -> None:
     on the stats route, and the reset route refilling it."""
     spec = "default,clock=manual,tpm=100000,tpd=1000"
     with Emulator(subprocess=True, quotas=spec) as emulator:
-        runtime = boto3.client(
-            "bedrock-runtime", endpoint_url=emulator.url, region_name=emulator.region,
-            aws_access_key_id=emulator.access_key, aws_secret_access_key=emulator.secret_key,
-            config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                          read_timeout=10, connect_timeout=10),
-        )  # fmt: skip
-        body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 900,
-                           "messages": [{"role": "user", "content": "Hi"}]})  # fmt: skip
+        runtime, body = _runtime(emulator), _BODY
         runtime.invoke_model(modelId=MODEL, body=body)
         with pytest.raises(runtime.exceptions.ThrottlingException) as caught:
             runtime.invoke_model(modelId=MODEL, body=body)
