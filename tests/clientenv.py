@@ -1,8 +1,10 @@
 """A clean environment for tests that build clients (ours and the official SDK's).
 
 What the AWS tools and both SDKs read from the environment would change what a client sends
-(a Region, keys, a profile, an endpoint, extra headers): it is cleared for each test, and the
-AWS config and credentials files point at an empty temporary directory. Clients a test
+(a Region, keys, a profile, an endpoint, extra headers): it is cleared once for the whole
+session (:func:`clean_session_env`), again for each test that asks for :func:`client_env`,
+and the AWS config and credentials files point at an empty temporary directory; each test
+has cache and state directories of its own (:func:`own_dirs`). Clients a test
 appends to :data:`OPENED` are closed after it, and dropped ones are collected, so their
 sockets are released now (the load test counts open sockets).
 """
@@ -20,7 +22,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["CLIENT_ENV", "MACHINE_ENV", "OPENED", "client_env", "clean_session_env"]
+__all__ = ["CLIENT_ENV", "MACHINE_ENV", "OPENED", "clean_session_env", "client_env", "own_dirs"]
 
 CLIENT_ENV = (
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID",
@@ -46,10 +48,7 @@ MACHINE_ENV = CLIENT_ENV + (
     "CLAUDE_BEDROCK_MODEL", "CLAUDE_BEDROCK_OUTPUT", "CLAUDE_BEDROCK_LOG",
     "CLAUDE_BEDROCK_UPSTREAM", "CLAUDE_BEDROCK_RECORD", "CLAUDE_BEDROCK_CATALOG",
     "CLAUDE_BEDROCK_CACHE_DIR", "CLAUDE_BEDROCK_EMULATOR_STATE_DIR",
-    # Unset, the cache and state directories follow HOME, which a CLI test points at its
-    # own tmp_path; set, they were one directory shared by every test (proved: with
-    # XDG_CACHE_HOME set, test_models_cmd.py's exit-code test read the catalogue an
-    # earlier test had cached and exited 0 instead of 3).
+    # Replaced: by a session directory here, by each test's own in :func:`own_dirs`.
     "XDG_CACHE_HOME", "XDG_STATE_HOME",
 )  # fmt: skip
 
@@ -62,8 +61,8 @@ def clean_session_env() -> None:
     :func:`client_env` could clear anything. A developer's ``AWS_BEARER_TOKEN_BEDROCK``
     made boto3 sign with it (refused over plain HTTP) and our client refuse keys and a
     token together; ``~/.aws`` could give a Region or keys; an EC2 runner's instance
-    role would answer where a test expects no credentials. The AWS files point into a
-    fresh directory removed at exit, so no test reads the user's.
+    role would answer where a test expects no credentials. The AWS files, cache and state
+    directories point into a fresh directory removed at exit, so no test reads the user's.
     """
     for name in MACHINE_ENV:
         os.environ.pop(name, None)
@@ -72,6 +71,26 @@ def clean_session_env() -> None:
     os.environ["AWS_CONFIG_FILE"] = str(home / "aws-config")
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = str(home / "aws-credentials")
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")  # for session fixtures; each test
+    os.environ["XDG_STATE_HOME"] = str(home / "state")  # gets its own (own_dirs)
+
+
+@pytest.fixture(autouse=True)
+def own_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's cache and state directories (``XDG_CACHE_HOME``, ``XDG_STATE_HOME``) are
+    its own, for its clients and the CLI and ``serve`` processes it starts.
+
+    Left to the defaults, the suite wrote the user's ``~/.cache/claude-bedrock/models`` (a
+    live catalogue a later run, or another session on the machine, would read) and
+    ``~/.local/state/claude-bedrock/emulator/log-spool`` (which a ``serve`` of another
+    session delivers at its start). One directory for the whole session was shared by its
+    tests instead (proved: with XDG_CACHE_HOME set, test_models_cmd.py's exit-code test
+    read the catalogue an earlier test had cached and exited 0 instead of 3). A fresh
+    directory beside ``tmp_path``, not inside it: tests list what they wrote there.
+    """
+    base = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))
 
 
 #: Clients to close after the current test.

@@ -15,6 +15,7 @@ from claude_bedrock.emulator import Emulator
 from clientenv import (
     clean_session_env,
     client_env,  # noqa: F401  (registered here, used by name)
+    own_dirs,  # noqa: F401  (registered here, autouse)
 )
 from s3server import S3Server, iter_server
 
