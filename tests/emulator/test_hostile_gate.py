@@ -48,8 +48,8 @@ def _amz_now(delta: timedelta = timedelta()) -> str:
     return (datetime.now(UTC) + delta).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _sigv4(key: str, *, scope: str | None = None, service: str = "bedrock") -> str:
-    scope = scope or f"{_amz_now()[:8]}/{REGION}/{service}/aws4_request"
+def _sigv4(key: str, now: str, *, scope: str | None = None, service: str = "bedrock") -> str:
+    scope = scope or f"{now[:8]}/{REGION}/{service}/aws4_request"
     return (
         f"AWS4-HMAC-SHA256 Credential={key}/{scope}, "
         f"SignedHeaders=content-type;host;x-amz-date, Signature={'0' * 64}"
@@ -57,33 +57,40 @@ def _sigv4(key: str, *, scope: str | None = None, service: str = "bedrock") -> s
 
 
 def _condemned(emulator: Emulator) -> dict[str, tuple[str, dict[str, str]]]:
-    """Requests whose headers alone condemn them: (path, headers) by case name."""
+    """Requests whose headers alone condemn them: (path, headers) by case name.
+
+    One clock reading dates every scope and ``X-Amz-Date``: two readings could straddle
+    midnight UTC and turn a case into a date mismatch."""
     known = emulator.access_key
+    now = _amz_now()
     hour_ago = _amz_now(-timedelta(hours=1))
     old_scope = f"{hour_ago[:8]}/{REGION}/bedrock/aws4_request"
-    return {
+    cases: dict[str, tuple[str, dict[str, str]]] = {
         "no-credentials": (INVOKE, {}),
-        "unknown-access-key": (INVOKE, {"authorization": _sigv4("AKIAUNKNOWNKEY000001")}),
+        "unknown-access-key": (INVOKE, {"authorization": _sigv4("AKIAUNKNOWNKEY000001", now)}),
         "malformed-scope": (
             INVOKE,
-            {"authorization": _sigv4(known, scope=f"2026/{REGION}/bedrock/aws4_request")},
+            {"authorization": _sigv4(known, now, scope=f"2026/{REGION}/bedrock/aws4_request")},
         ),
         "skewed-date": (
             INVOKE,
             {
-                "authorization": _sigv4(known, scope=old_scope),
+                "authorization": _sigv4(known, now, scope=old_scope),
                 "x-amz-date": hour_ago,
             },
         ),
-        "wrong-service": (INVOKE, {"authorization": _sigv4(known, service="s3")}),
+        "wrong-service": (INVOKE, {"authorization": _sigv4(known, now, service="s3")}),
         "bad-bearer-key": (INVOKE, {"authorization": "Bearer ABSK-not-a-key"}),
         "messages-bad-api-key": (MESSAGES, {"x-api-key": "not-a-key"}),
         "messages-unknown-mantle-key": (
             MESSAGES,
-            {"authorization": _sigv4("AKIAUNKNOWNKEY000001", service="bedrock-mantle")},
+            {"authorization": _sigv4("AKIAUNKNOWNKEY000001", now, service="bedrock-mantle")},
         ),
         "unknown-operation": ("/no/such/operation", {}),
     }
+    for _, headers in cases.values():
+        headers.setdefault("x-amz-date", now)
+    return cases
 
 
 def _head(path: str, headers: dict[str, str], length: int) -> bytes:
