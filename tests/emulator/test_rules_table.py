@@ -186,6 +186,11 @@ def test_lenient_turns_off_the_uncertain_rules_only() -> None:
             body = example_body(dict(version.bad), "mantle")
             assert body is not None
             assert clients.send("mantle", "", body, headers=version.bad["headers"]).ok
+            schema = TABLE.get("output_config.format_refused")  # M, mantle's older check
+            assert schema.confidence == "M"
+            body = example_body(dict(schema.bad), "mantle")
+            assert body is not None
+            assert clients.send("mantle", "", body).ok
             long = TABLE.get("context.prompt_too_long")  # M, the context window
             for surface in ("invoke", "converse", "runtime-messages"):
                 body = build_placeholders(example_body(dict(long.bad), surface))

@@ -149,7 +149,7 @@ class _MessagesRoutes:
             extra = next((key for key in _NOT_COUNTED if key in payload), None)
             if extra is not None:
                 raise validation_error(f"{extra}: Extra inputs are not permitted")
-        else:
+        elif "output_config.format_refused" not in skip:  # M: --lenient turns it off
             refuse_format_on(surface, payload)
         body = _invoke_body(request, payload, model, counting=counting, skip=skip)
         if not counting:
