@@ -374,6 +374,11 @@ def test_stream_fault_reaches_boto3_as_an_event_stream_error(runtime: Any) -> No
     finally:
         events.unregister("before-sign.bedrock-runtime.ConverseStream", add_fault)
     assert len(seen) == 2 and caught.value.response["Error"]["Code"] == "throttlingException"
+    # Bedrock's in-stream wording as aws-samples/aws-genai-llm-chatbot#220 quotes it.
+    assert caught.value.response["Error"]["Message"] == (
+        "Too many requests, please wait before trying again. "
+        "You have sent too many requests. Wait before trying again."
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ cuts a started stream because its output overran the quota was not found (AWS sa
 that the reservation is adjusted during processing), so the emulator's quotas never do it.
 A test that needs it asks for it: ``x-emulator-fault: exception-frame=throttlingException@N``
 (an emulator started with faults), which sends N event frames and then the exception frame,
-its message labelled as injected. These tests run it on a quota-governed emulator and prove
-how both clients read it.
+with Bedrock's quoted text and an ``x-emulator-injected`` frame header. These tests run it on
+a quota-governed emulator and prove how both clients read it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,12 @@ from .messages_support import REGION
 
 MODEL = "us.anthropic.claude-opus-4-8"
 FAULT = {"x-emulator-fault": "exception-frame=throttlingException@3"}
-INJECTED = "ThrottlingException (injected by the emulator)."
+#: Bedrock's in-stream text as aws-samples/aws-genai-llm-chatbot#220 quotes it (the injected
+#: frame keeps it; its ``x-emulator-injected`` header, not its message, says it is injected).
+INJECTED = (
+    "Too many requests, please wait before trying again. "
+    "You have sent too many requests. Wait before trying again."
+)
 TIMEOUT = 10.0
 ASK = {"model": MODEL, "max_tokens": 200,
        "messages": [{"role": "user", "content": "Hello, world emulator:tokens=30"}]}  # fmt: skip

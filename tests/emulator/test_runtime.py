@@ -234,7 +234,14 @@ def test_injected_fault_seen_as_an_exception_frame(raw: RawClient) -> None:
     messages = decoder.feed(response.content)
     assert [m.message_type for m in messages] == ["event", "event", "exception"]
     assert messages[-1].exception_type == "throttlingException"
-    assert json.loads(messages[-1].payload)["message"].startswith("Too many requests")
+    # Bedrock's in-stream wording (aws-samples/aws-genai-llm-chatbot#220), labelled as
+    # injected by a frame header, not in the message.
+    assert json.loads(messages[-1].payload)["message"] == (
+        "Too many requests, please wait before trying again. "
+        "You have sent too many requests. Wait before trying again."
+    )
+    assert messages[-1].headers["x-emulator-injected"] == "true"
+    assert "x-emulator-injected" not in messages[0].headers
     first = json.loads(base64.b64decode(json.loads(messages[0].payload)["bytes"]))
     assert first["type"] == "message_start"
 

@@ -143,6 +143,7 @@ def test_exception_frame(faulty: Emulator, http: httpx.Client) -> None:
         frames = _frames(response)
     assert _kinds(frames) == ["event", "exception"]
     assert frames[1].headers[":exception-type"] == "modelTimeoutException"
+    assert frames[1].headers["x-emulator-injected"] == "true"  # the label, outside the message
     first = json.loads(base64.b64decode(json.loads(frames[0].payload)["bytes"]))
     assert first["type"] == "message_start"
 

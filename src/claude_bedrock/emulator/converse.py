@@ -48,7 +48,7 @@ from ..wire.converse import (
 )
 from . import json_body, tokens
 from .app import EmulatorApp
-from .errors import BedrockError, validation_error
+from .errors import STREAM_THROTTLING, BedrockError, injected_exception_frame, validation_error
 from .http_types import Request, Response, StreamingResponse
 from .model_ids import INVALID_MODEL, InvocationModel, resolve_invocation_model
 from .rule_checks import RequestView, conversation_skips, enforce
@@ -69,7 +69,7 @@ _STREAM_EXCEPTIONS: Final = {
     "the request.",
     "modelStreamErrorException": "The model stream was interrupted (injected by the emulator).",
     "validationException": "The request failed validation (injected by the emulator).",
-    "throttlingException": "Too many requests, please wait before trying again.",
+    "throttlingException": STREAM_THROTTLING,
     "serviceUnavailableException": "The service is temporarily unavailable. Try again later.",
 }
 #: Bedrock's wording for Converse's conversation rules, as users of the service report it
@@ -260,8 +260,7 @@ async def _frames(
         if fault is not None and index == fault.after:
             if abort := fault.abort():
                 raise abort
-            body = json.dumps({"message": _STREAM_EXCEPTIONS[fault.name]}).encode()
-            yield eventstream.encode_exception(fault.name, body)
+            yield injected_exception_frame(fault.name, _STREAM_EXCEPTIONS[fault.name])
             return
         if pace:
             deadline += _delta_tokens(event_type, payload) / pace

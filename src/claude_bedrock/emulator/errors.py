@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from ..wire import eventstream
 from ..wire.messages_api import (
     ERROR_TYPE_BY_BEDROCK_EXCEPTION,
     ERROR_TYPE_BY_STATUS,
@@ -26,11 +27,14 @@ from .http_types import Response
 
 __all__ = [
     "ERROR_STATUS",
+    "INJECTED_HEADER",
     "STREAM_EXCEPTION_TYPES",
+    "STREAM_THROTTLING",
     "BedrockError",
     "access_denied",
     "anthropic_error_type",
     "anthropic_response",
+    "injected_exception_frame",
     "internal_error",
     "not_found",
     "throttled",
@@ -162,3 +166,30 @@ def internal_error() -> BedrockError:
         "InternalServerException",
         "The server encountered an internal error while processing the request.",
     )
+
+
+#: Bedrock's text for a ``throttlingException`` frame inside a stream, as botocore users quote
+#: it (``EventStreamError: An error occurred (throttlingException) when calling the
+#: InvokeModelWithResponseStream operation: ...``, aws-samples/aws-genai-llm-chatbot#220; one
+#: comment there, and BerriAI/litellm#589, show two spaces before "Wait": the report's own
+#: single-space text is kept).
+STREAM_THROTTLING: Final = (
+    "Too many requests, please wait before trying again. "
+    "You have sent too many requests. Wait before trying again."
+)
+#: The event-stream header on every exception frame the emulator injects (value ``"true"``):
+#: Bedrock's frames carry only ``:``-prefixed headers, which clients read; this one labels the
+#: frame as the emulator's without changing the message a client shows.
+INJECTED_HEADER: Final = "x-emulator-injected"
+
+
+def injected_exception_frame(member: str, message: str) -> bytes:
+    """An exception frame (``member``: ``throttlingException``...) as Bedrock sends it
+    mid-stream, labelled by :data:`INJECTED_HEADER` rather than in its message."""
+    headers: dict[str, eventstream.HeaderValue] = {
+        ":exception-type": member,
+        ":content-type": "application/json",
+        ":message-type": "exception",
+        INJECTED_HEADER: "true",
+    }
+    return eventstream.encode_message(headers, json.dumps({"message": message}).encode())

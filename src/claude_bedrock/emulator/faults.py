@@ -31,16 +31,20 @@ arrived with ``x-emulator-fault-key: K`` (how many attempts one call made).
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Final, NoReturn
 
-from ..wire import eventstream
 from .app import EmulatorApp
-from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
+from .errors import (
+    STREAM_EXCEPTION_TYPES,
+    STREAM_THROTTLING,
+    BedrockError,
+    injected_exception_frame,
+    validation_error,
+)
 from .http_types import AbortConnection, AnyResponse, Request, Response, StreamingResponse
 from .routing import Handler
 
@@ -68,6 +72,9 @@ _STATUS: Final[dict[str, tuple[str, str]]] = {
     "500": ("InternalServerException", "The server encountered an internal error."),
     "408": ("ModelTimeoutException", "The model took too long to respond."),
 }
+#: An injected frame's message where Bedrock's own is known (the others name their type and
+#: say they are injected; every injected frame also carries ``INJECTED_HEADER``).
+_FRAME_MESSAGES: Final = {"ThrottlingException": STREAM_THROTTLING}
 _STREAM_KINDS: Final = frozenset({"reset-mid-stream", "exception-frame", "stall-stream"})
 _KINDS: Final = frozenset(
     {*_STATUS, "throttle-retry-after", "reset-before", "slow-first-byte", *_STREAM_KINDS}
@@ -294,8 +301,8 @@ async def _stream_fault(fault: Fault) -> AsyncIterator[bytes]:
     """What replaces the rest of a stream: an exception frame, a reset, or silence."""
     if fault.kind == "exception-frame":
         error_type = next(k for k, v in STREAM_EXCEPTION_TYPES.items() if v == fault.exception)
-        payload = json.dumps({"message": f"{error_type} (injected by the emulator)."})
-        yield eventstream.encode_exception(fault.exception, payload.encode())
+        message = _FRAME_MESSAGES.get(error_type, f"{error_type} (injected by the emulator).")
+        yield injected_exception_frame(fault.exception, message)
         return
     if fault.kind == "stall-stream":
         await asyncio.sleep(fault.seconds)

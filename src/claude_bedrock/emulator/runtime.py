@@ -29,7 +29,12 @@ from ..wire import eventstream
 from ..wire.rules.context import context_window_violation
 from . import tokens
 from .app import EmulatorApp
-from .errors import STREAM_EXCEPTION_TYPES, BedrockError, validation_error
+from .errors import (
+    STREAM_EXCEPTION_TYPES,
+    STREAM_THROTTLING,
+    injected_exception_frame,
+    validation_error,
+)
 from .http_types import AbortConnection, Request, Response, StreamingResponse
 from .model_ids import InvocationModel, resolve_invocation_model
 from .rule_checks import RequestView, enforce, lenient_skips
@@ -48,7 +53,7 @@ __all__ = [
 STREAM_FAULT_HEADER: Final = "x-emulator-stream-fault"
 
 _STREAM_MESSAGES: Final[dict[str, str]] = {
-    "throttlingException": "Too many requests, please wait before trying again.",
+    "throttlingException": STREAM_THROTTLING,
     "modelStreamErrorException": "The model stream was interrupted (injected by the emulator).",
     "internalServerException": "The server encountered an internal error while processing "
     "the request.",
@@ -223,8 +228,7 @@ async def _frames(
         if fault is not None and index == fault.after:
             if abort := fault.abort():
                 raise abort
-            error = BedrockError(fault.name, _STREAM_MESSAGES[fault.name])
-            yield eventstream.encode_exception(fault.name, json.dumps(error.payload()).encode())
+            yield injected_exception_frame(fault.name, _STREAM_MESSAGES[fault.name])
             return
         if pace:
             deadline += _delta_tokens(event) / pace
