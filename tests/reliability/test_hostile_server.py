@@ -348,3 +348,48 @@ def test_a_redirect_on_the_same_origin_keeps_them() -> None:
         moved = server.requests[1].headers()
     assert message.id == "msg_hostile"
     assert "x-amz-security-token" in moved and "authorization" in moved
+
+
+# ------------------------------------------------- 13: a trickled head, a user's own client
+
+THREE_SECONDS = httpx.Timeout(3.0)
+#: The status line, a byte a second (16 s), then the rest of an empty 200 at once.
+STATUS_LINE = b"HTTP/1.1 200 X\r\n"
+
+
+def _head_trickle(outcome: list[str], ended: threading.Event) -> Callable[[Conn], None]:
+    """Trickles :data:`STATUS_LINE`; ``outcome`` says how that ended: "left" (the client
+    closed the connection: a send failed), "done" (all sent) or "stopped" (the test ended)."""
+
+    def script(conn: Conn) -> None:
+        try:
+            for i in range(len(STATUS_LINE)):
+                try:
+                    conn.sock.sendall(STATUS_LINE[i : i + 1])
+                except OSError:
+                    outcome.append("left")
+                    return
+                if not conn.wait(1.0):
+                    outcome.append("stopped")
+                    return
+            outcome.append("done")
+            conn.send(b"Content-Type: application/json\r\nContent-Length: 0\r\n\r\n")
+        finally:
+            ended.set()
+
+    return script
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_trickled_head_through_a_users_http_client_is_cut_off(mode: str) -> None:
+    """``timeout=3`` with the user's own client: the attempt's deadline ends the wait for a
+    head trickled a byte a second, and the connection is closed (the server sees it go long
+    before its 16 s trickle is over), not left to that client's own per-read timeouts."""
+    outcome: list[str] = []
+    ended = threading.Event()
+    http_client: Any = httpx.AsyncClient() if mode == "async" else httpx.Client()
+    with serving(_head_trickle(outcome, ended)) as server:
+        error = call(mode, server.url, timeout=THREE_SECONDS, http_client=http_client)
+        assert ended.wait(BOUND), "the trickle did not end"
+    assert type(error) is APITimeoutError, error
+    assert outcome == ["left"]

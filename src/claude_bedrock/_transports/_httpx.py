@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import httpx
 
+from ._deadline import deadline_of
+from ._headwatch import watch
 from ._tls import TLSTrust, certificate_failure, refused
 
 #: What signs a request (SigV4 or an API key): never sent on to another host.
@@ -88,13 +90,15 @@ class HTTPXClientTransport(httpx.BaseTransport):
         self._trust = trust
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        head_watch = watch(request, deadline_of(request))
+        send = self._send if head_watch is None else head_watch.send
         try:
-            response = self.client.send(request, stream=True, follow_redirects=False)
+            response = send(self.client, request)
             history: list[httpx.Response] = []
             while (following := next_hop(self.client, response, len(history) + 1)) is not None:
                 response.close()
                 history.append(response)
-                response = self.client.send(following, stream=True, follow_redirects=False)
+                response = send(self.client, following)
                 response.history = list(history)
             return response
         except httpx.ConnectError as exc:
@@ -102,6 +106,10 @@ class HTTPXClientTransport(httpx.BaseTransport):
             if error is None:
                 raise
             raise error from None
+
+    @staticmethod
+    def _send(client: httpx.Client, request: httpx.Request) -> httpx.Response:
+        return client.send(request, stream=True, follow_redirects=False)
 
     def close(self) -> None:
         self.client.close()
