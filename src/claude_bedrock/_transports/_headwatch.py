@@ -28,6 +28,7 @@ import heapq
 import itertools
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -96,13 +97,17 @@ class HeadWatch:
     def send(self, client: httpx.Client, request: httpx.Request) -> httpx.Response:
         """``client.send`` (unread body, no redirects), the deadline's error if cut."""
         try:
-            return client.send(request, stream=True, follow_redirects=False)
+            response = client.send(request, stream=True, follow_redirects=False)
         except httpx.TransportError:
             if self.fired:
                 raise self._deadline.expired() from None
             raise
         finally:
             self.disarm()
+        if self.fired:  # cut as the head came in: its body is gone with the connection
+            response.close()
+            raise self._deadline.expired()
+        return response
 
 
 def watch(request: httpx.Request, deadline: Deadline | None) -> HeadWatch | None:
@@ -124,12 +129,14 @@ class _Watchdog:
         self._due: list[tuple[float, int, HeadWatch]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._limit = 64
 
     def add(self, at: float, head_watch: HeadWatch) -> None:
         with self._ready:
-            if len(self._due) > 64 and 2 * sum(w.armed for _, _, w in self._due) < len(self._due):
-                self._due = [entry for entry in self._due if entry[2].armed]  # done with
+            if len(self._due) >= self._limit:  # most are done with long before they are due
+                self._due = [entry for entry in self._due if entry[2].armed]
                 heapq.heapify(self._due)
+                self._limit = max(64, 2 * len(self._due))
             heapq.heappush(self._due, (at, next(self._order), head_watch))
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -139,8 +146,6 @@ class _Watchdog:
             self._ready.notify()
 
     def _run(self) -> None:
-        import time
-
         while True:
             with self._ready:
                 while not self._due or self._due[0][0] > time.monotonic():

@@ -4,7 +4,8 @@ Used for ``http_client=`` (the user's client, unchanged: its proxies, TLS, HTTP/
 hooks) and, with a client of ours, when proxy variables (``HTTPS_PROXY``...) are set,
 because ``httpx`` honours them and our fast transports do not speak to proxies. Either way
 the sender sees one interface (``handle_request`` returns an unread response) and the
-retries, signing and error mapping stay ours.
+retries, signing and error mapping stay ours. The sync one has each send's wait for the
+response head watched against the attempt's deadline (:mod:`._headwatch`).
 
 Redirects: a client with ``follow_redirects=True`` still follows them, hop by hop here, so
 that a redirect to another host does not carry our signing headers there (httpx drops
