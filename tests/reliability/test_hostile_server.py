@@ -7,8 +7,11 @@ memory held), never on how long it took."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
+import socket
+import ssl
 import threading
 import tracemalloc
 from collections.abc import Callable
@@ -16,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 from hostile import MESSAGE, Conn, chunk_frame, head, serving
 
 from _secret_scan import register_secret
@@ -348,3 +352,111 @@ def test_a_redirect_on_the_same_origin_keeps_them() -> None:
         moved = server.requests[1].headers()
     assert message.id == "msg_hostile"
     assert "x-amz-security-token" in moved and "authorization" in moved
+
+
+# ------------------------------------------------- 13: a trickled head, a user's own client
+
+THREE_SECONDS = httpx.Timeout(3.0)
+#: The status line, a byte a second (16 s), then the rest of an empty 200 at once.
+STATUS_LINE = b"HTTP/1.1 200 X\r\n"
+
+
+def _head_trickle(outcome: list[str], ended: threading.Semaphore) -> Callable[[Conn], None]:
+    """Trickles :data:`STATUS_LINE`; ``outcome`` says how that ended: "left" (the client
+    closed the connection: a send failed), "done" (all sent) or "stopped" (the test ended)."""
+
+    def script(conn: Conn) -> None:
+        try:
+            for i in range(len(STATUS_LINE)):
+                try:
+                    conn.sock.sendall(STATUS_LINE[i : i + 1])
+                except OSError:
+                    outcome.append("left")
+                    return
+                if not conn.wait(1.0):
+                    outcome.append("stopped")
+                    return
+            outcome.append("done")
+            conn.send(b"Content-Type: application/json\r\nContent-Length: 0\r\n\r\n")
+        finally:
+            ended.release()
+
+    return script
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_trickled_head_through_a_users_http_client_is_cut_off(mode: str) -> None:
+    """``timeout=3`` with the user's own client: the attempt's deadline ends the wait for a
+    head trickled a byte a second, and the connection is closed (the server sees it go long
+    before its 16 s trickle is over), not left to that client's own per-read timeouts. The
+    retry opens a new connection, cut off the same way."""
+    outcome: list[str] = []
+    ended = threading.Semaphore(0)
+    http_client: Any = httpx.AsyncClient() if mode == "async" else httpx.Client()
+    with serving(_head_trickle(outcome, ended)) as server:
+        error = call(mode, server.url, timeout=THREE_SECONDS, http_client=http_client,
+                     max_retries=1)  # fmt: skip
+        assert ended.acquire(timeout=BOUND) and ended.acquire(timeout=BOUND), outcome
+    assert type(error) is APITimeoutError, error
+    assert outcome == ["left", "left"]
+
+
+class _TLSFront:
+    """HTTPS on 127.0.0.1 in front of a hostile server (certificate from ``ca``): each TLS
+    connection relayed to a plain one, closed both ways when either side goes."""
+
+    def __init__(self, upstream: int, ca: trustme.CA) -> None:
+        self._upstream = upstream
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(self._context)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self._listener.accept()
+                threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            tls = self._context.wrap_socket(conn, server_side=True)
+            plain = socket.create_connection(("127.0.0.1", self._upstream))
+            threading.Thread(target=_pipe, args=(plain, tls), daemon=True).start()
+            _pipe(tls, plain)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+def test_a_trickled_head_over_tls_through_a_users_http_client_is_cut_off() -> None:
+    """The same over HTTPS (what Bedrock speaks): the TLS socket is shut down from the
+    watchdog's thread while the sending thread waits in it."""
+    ca = trustme.CA()
+    outcome: list[str] = []
+    ended = threading.Semaphore(0)
+    with ca.cert_pem.tempfile() as bundle:
+        http_client = httpx.Client(verify=ssl.create_default_context(cafile=bundle))
+    with serving(_head_trickle(outcome, ended)) as server:
+        front = _TLSFront(server.port, ca)
+        try:
+            error = call("sync", front.url, timeout=THREE_SECONDS, http_client=http_client)
+            assert ended.acquire(timeout=BOUND), outcome
+        finally:
+            front.close()
+    assert type(error) is APITimeoutError, error
+    assert outcome == ["left"]

@@ -21,7 +21,7 @@ certifi).
 Whatever the transport, an answer is read under the client's ``max_response_bytes`` and
 in the encodings it asked for (:mod:`._body`), and every attempt under a deadline
 (:mod:`._deadline`: our transports check it on each read, the drivers between the chunks
-of any other).
+of any other; :mod:`._headwatch` cuts the wait for a head through a user's sync client).
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ a call with ``timeout=3`` alive for as long as it cared to. The request core put
 Our transports check it before every read (the sync one before each ``recv``, the async one
 around each read); for any other transport (a user's ``httpx`` client, a mock) the
 drivers check it between chunks (:func:`guard`), and the async driver also bounds the wait
-for the response head. Past it, reading raises ``httpx.ReadTimeout``, which the client
+for the response head; through a user's sync ``httpx.Client``, that wait is cut on an
+HTTP/1.1 connection the attempt opened, not on one reused from its pool nor over HTTP/2
+(:mod:`._headwatch` says why). Past it, reading raises ``httpx.ReadTimeout``, which the client
 reports as :class:`~claude_bedrock.APITimeoutError` (retried like any timeout while nothing
 has reached the caller).
 """

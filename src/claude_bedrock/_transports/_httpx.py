@@ -4,7 +4,8 @@ Used for ``http_client=`` (the user's client, unchanged: its proxies, TLS, HTTP/
 hooks) and, with a client of ours, when proxy variables (``HTTPS_PROXY``...) are set,
 because ``httpx`` honours them and our fast transports do not speak to proxies. Either way
 the sender sees one interface (``handle_request`` returns an unread response) and the
-retries, signing and error mapping stay ours.
+retries, signing and error mapping stay ours. The sync one has each send's wait for the
+response head watched against the attempt's deadline (:mod:`._headwatch`).
 
 Redirects: a client with ``follow_redirects=True`` still follows them, hop by hop here, so
 that a redirect to another host does not carry our signing headers there (httpx drops
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import httpx
 
+from ._deadline import deadline_of
+from ._headwatch import watch
 from ._tls import TLSTrust, certificate_failure, refused
 
 #: What signs a request (SigV4 or an API key): never sent on to another host.
@@ -88,13 +91,15 @@ class HTTPXClientTransport(httpx.BaseTransport):
         self._trust = trust
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        head_watch = watch(request, deadline_of(request))
+        send = self._send if head_watch is None else head_watch.send
         try:
-            response = self.client.send(request, stream=True, follow_redirects=False)
+            response = send(self.client, request)
             history: list[httpx.Response] = []
             while (following := next_hop(self.client, response, len(history) + 1)) is not None:
                 response.close()
                 history.append(response)
-                response = self.client.send(following, stream=True, follow_redirects=False)
+                response = send(self.client, following)
                 response.history = list(history)
             return response
         except httpx.ConnectError as exc:
@@ -102,6 +107,10 @@ class HTTPXClientTransport(httpx.BaseTransport):
             if error is None:
                 raise
             raise error from None
+
+    @staticmethod
+    def _send(client: httpx.Client, request: httpx.Request) -> httpx.Response:
+        return client.send(request, stream=True, follow_redirects=False)
 
     def close(self) -> None:
         self.client.close()
