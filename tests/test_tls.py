@@ -10,7 +10,6 @@ one at every later step, and a wrong one there loses to nothing later.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import ssl
@@ -27,6 +26,7 @@ import trustme
 
 from claude_bedrock import AnthropicBedrock, APIConnectionError, AsyncAnthropicBedrock
 from claude_bedrock.emulator import Emulator
+from splice import splice
 
 MODEL = "global.anthropic.claude-opus-4-6-v1"
 REGION = "us-west-2"
@@ -38,25 +38,6 @@ _ENV = (
     "all_proxy", "no_proxy", "AWS_ENDPOINT_URL", "ANTHROPIC_BEDROCK_BASE_URL",
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_BEARER_TOKEN_BEDROCK",
 )  # fmt: skip
-
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    """Copy bytes one way until either side closes, then close both."""
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-
-def _splice(a: socket.socket, b: socket.socket) -> None:
-    threading.Thread(target=_pipe, args=(b, a), daemon=True).start()
-    _pipe(a, b)
 
 
 class _Listener:
@@ -100,7 +81,7 @@ class TLSRelay(_Listener):
         except OSError:  # the client refused our certificate
             conn.close()
             return
-        _splice(tls, socket.create_connection(("127.0.0.1", self._upstream)))
+        splice(tls, socket.create_connection(("127.0.0.1", self._upstream)))
 
 
 class ConnectProxy(_Listener):
@@ -125,7 +106,7 @@ class ConnectProxy(_Listener):
         assert host == "127.0.0.1"  # this proxy only ever reaches loopback
         upstream = socket.create_connection((host, int(port)))
         conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        _splice(conn, upstream)
+        splice(conn, upstream)
 
 
 @pytest.fixture(scope="module")

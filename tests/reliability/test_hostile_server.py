@@ -32,6 +32,7 @@ from claude_bedrock import (
     AsyncAnthropicBedrock,
 )
 from claude_bedrock.wire.eventstream import encode_event
+from splice import splice
 
 MODES = ["sync", "async"]
 MODEL = "global.anthropic.claude-opus-4-6-v1"
@@ -423,24 +424,10 @@ class _TLSFront:
         with contextlib.suppress(OSError):
             tls = self._context.wrap_socket(conn, server_side=True)
             plain = socket.create_connection(("127.0.0.1", self._upstream))
-            threading.Thread(target=_pipe, args=(plain, tls), daemon=True).start()
-            _pipe(tls, plain)
+            splice(tls, plain)
 
     def close(self) -> None:
         self._listener.close()
-
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
 
 
 def test_a_trickled_head_over_tls_through_a_users_http_client_is_cut_off() -> None:
